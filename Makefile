@@ -1,0 +1,44 @@
+# Developer commands. `make` (or `make help`) lists them.
+# The services run natively (no Docker) under STACK_HOME, see stack/stackctl.py.
+
+PYTHON   ?= python3
+VENV     := .venv
+API_PORT ?= 8000
+STACKCTL := $(PYTHON) stack/stackctl.py
+STAMP    := $(VENV)/.requirements.stamp
+
+.DEFAULT_GOAL := help
+.PHONY: help venv up down clean status run test lint
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_.-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+venv: $(STAMP) ## Create .venv and install requirements.txt + requirements-dev.txt
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	touch $(STAMP)
+
+up: ## Start Kafka, PostgreSQL, Elasticsearch (provisions them on first use)
+	$(STACKCTL) up
+
+down: ## Stop the services
+	$(STACKCTL) down
+
+clean: ## Stop the services and wipe their data and logs (keeps downloads)
+	$(STACKCTL) clean
+
+status: ## Show each service's state
+	$(STACKCTL) status
+
+run: venv up ## Run the Faust worker and its web API in the foreground (Ctrl-C stops)
+	exec $(VENV)/bin/faust -A app worker -l info --web-port $(API_PORT)
+
+test: venv up ## Run the whole test suite against the running services
+	$(VENV)/bin/pytest
+
+lint: venv ## Check style (ruff) and types (mypy)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy app agents tables web
