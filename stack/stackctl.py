@@ -229,10 +229,15 @@ def run(
                 out.write(f"\n$ {' '.join(cmd)}\n")
                 out.flush()
             proc = subprocess.run(
-                cmd, check=False, text=True, timeout=timeout, cwd=cwd,
+                cmd,
+                check=False,
+                text=True,
+                timeout=timeout,
+                cwd=cwd,
                 env={**os.environ, **(env or {})},
                 input=stdin_text if stdin_text is not None else "",
-                stdout=out, stderr=subprocess.STDOUT if log is not None else subprocess.PIPE,
+                stdout=out,
+                stderr=subprocess.STDOUT if log is not None else subprocess.PIPE,
             )
     except subprocess.TimeoutExpired:
         raise StackError(f"{what}: timed out after {timeout:.0f} s") from None
@@ -376,8 +381,13 @@ def spawn(cmd: Sequence[str], log: Path, cwd: Path, env: dict[str, str] | None =
     """Start a long-running process in its own session, output appended to `log`."""
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            cwd=cwd, env={**os.environ, **(env or {})}, start_new_session=True,
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
         )
     return proc.pid
 
@@ -479,7 +489,8 @@ def kafka_build_libs(s: Settings) -> None:
     shutil.rmtree(build_dir / "libs", ignore_errors=True)
     run(
         [maven(), "-B", "-q", "-f", str(KAFKA_POM), "package", f"-Dkafka.build.dir={build_dir}"],
-        "Maven build of the Kafka classpath", log=s.logs / "maven.log",
+        "Maven build of the Kafka classpath",
+        log=s.logs / "maven.log",
     )
     libs = s.kafka / "libs"
     shutil.rmtree(libs, ignore_errors=True)
@@ -520,11 +531,17 @@ log.retention.hours=168
 def kafka_java_cmd(s: Settings, java_home: Path, main: str, *args: str) -> list[str]:
     """A `java -cp 'libs/*' <main>` command line with our logging configuration."""
     return [
-        str(java_home / "bin" / "java"), "-Xms512m", "-Xmx512m", "-XX:+UseG1GC",
+        str(java_home / "bin" / "java"),
+        "-Xms512m",
+        "-Xmx512m",
+        "-XX:+UseG1GC",
         "-Djava.awt.headless=true",
         f"-Dlog4j2.configurationFile={s.kafka / 'config' / 'log4j2.properties'}",
         f"-Dkafka.logs.dir={s.logs}",
-        "-cp", str(s.kafka / "libs") + "/*", main, *args,
+        "-cp",
+        str(s.kafka / "libs") + "/*",
+        main,
+        *args,
     ]
 
 
@@ -539,9 +556,19 @@ def kafka_provision(s: Settings, java_home: Path) -> None:
     if not (data / "meta.properties").exists():
         say("formatting Kafka's KRaft storage")
         run(
-            kafka_java_cmd(s, java_home, "kafka.tools.StorageTool", "format", "-g",
-                           "-t", KAFKA_CLUSTER_ID, "-c", str(config / "server.properties")),
-            "Kafka storage format", log=s.logs / "kafka.out",
+            kafka_java_cmd(
+                s,
+                java_home,
+                "kafka.tools.StorageTool",
+                "format",
+                "-g",
+                "-t",
+                KAFKA_CLUSTER_ID,
+                "-c",
+                str(config / "server.properties"),
+            ),
+            "Kafka storage format",
+            log=s.logs / "kafka.out",
         )
 
 
@@ -581,7 +608,7 @@ def kafka_healthy(s: Settings) -> bool:
     count = struct.unpack(">i", body[2:6])[0]
     ranges = {}
     for i in range(count):
-        key, low, high = struct.unpack(">hhh", body[6 + 6 * i: 12 + 6 * i])
+        key, low, high = struct.unpack(">hhh", body[6 + 6 * i : 12 + 6 * i])
         ranges[key] = (low, high)
     low, high = ranges.get(3, (0, -1))
     if not low <= 4 <= high:
@@ -599,21 +626,29 @@ def kafka_start(s: Settings, java_home: Path) -> None:
     """Start the broker unless it already runs; refuse ports held by other programs."""
     if kafka_running(s):
         return
-    for port, var in ((s.kafka_port, "KAFKA_BOOTSTRAP_SERVERS"),
-                      (s.kafka_controller_port, "KAFKA_CONTROLLER_PORT")):
+    for port, var in (
+        (s.kafka_port, "KAFKA_BOOTSTRAP_SERVERS"),
+        (s.kafka_controller_port, "KAFKA_CONTROLLER_PORT"),
+    ):
         if port_in_use(port):
             raise port_taken_error("kafka", port, var)
     config = s.kafka / "config" / "server.properties"
-    pid = spawn(kafka_java_cmd(s, java_home, "kafka.Kafka", str(config)),
-                s.logs / "kafka.out", cwd=s.kafka)
+    pid = spawn(
+        kafka_java_cmd(s, java_home, "kafka.Kafka", str(config)), s.logs / "kafka.out", cwd=s.kafka
+    )
     kafka_pidfile(s).write_text(f"{pid}\n")
     say(f"started Kafka (pid {pid})")
 
 
 def kafka_wait(s: Settings) -> None:
     """Wait until the broker answers the Kafka protocol."""
-    wait_healthy("kafka", lambda: kafka_healthy(s), lambda: kafka_running(s),
-                 KAFKA_START_TIMEOUT, s.logs / "kafka.log")
+    wait_healthy(
+        "kafka",
+        lambda: kafka_healthy(s),
+        lambda: kafka_running(s),
+        KAFKA_START_TIMEOUT,
+        s.logs / "kafka.log",
+    )
 
 
 def kafka_stop(s: Settings) -> bool:
@@ -623,8 +658,10 @@ def kafka_stop(s: Settings) -> bool:
 
 def kafka_describe(s: Settings) -> str:
     """Where Kafka listens."""
-    return (f"PLAINTEXT://127.0.0.1:{s.kafka_port} (controller 127.0.0.1:"
-            f"{s.kafka_controller_port}), Kafka {kafka_version()}, log {s.logs / 'kafka.log'}")
+    return (
+        f"PLAINTEXT://127.0.0.1:{s.kafka_port} (controller 127.0.0.1:"
+        f"{s.kafka_controller_port}), Kafka {kafka_version()}, log {s.logs / 'kafka.log'}"
+    )
 
 
 # --------------------------------------------------------------------------- Elasticsearch
@@ -648,8 +685,20 @@ def ensure_system_user(name: str, home: Path) -> None:
     except KeyError:
         pass
     require_tool("useradd", "apt-get install -y passwd")
-    run(["useradd", "--system", "--user-group", "--no-create-home", "--home-dir", str(home),
-         "--shell", "/usr/sbin/nologin", name], f"creating system user {name}")
+    run(
+        [
+            "useradd",
+            "--system",
+            "--user-group",
+            "--no-create-home",
+            "--home-dir",
+            str(home),
+            "--shell",
+            "/usr/sbin/nologin",
+            name,
+        ],
+        f"creating system user {name}",
+    )
 
 
 def es_download(s: Settings) -> Path:
@@ -659,9 +708,19 @@ def es_download(s: Settings) -> Path:
         return target
     say(f"downloading Elasticsearch {ES_VERSION} from Maven Central")
     make_dir(s.downloads)
-    run([maven(), "-B", "-q", f"{DEPENDENCY_PLUGIN}:copy", f"-Dartifact={ES_ARTIFACT}",
-         f"-DoutputDirectory={s.downloads}"],
-        "download of Elasticsearch", log=s.logs / "maven.log", cwd=s.downloads)
+    run(
+        [
+            maven(),
+            "-B",
+            "-q",
+            f"{DEPENDENCY_PLUGIN}:copy",
+            f"-Dartifact={ES_ARTIFACT}",
+            f"-DoutputDirectory={s.downloads}",
+        ],
+        "download of Elasticsearch",
+        log=s.logs / "maven.log",
+        cwd=s.downloads,
+    )
     if not target.exists():
         raise StackError(f"Maven did not produce {target}; see {s.logs / 'maven.log'}")
     return target
@@ -695,8 +754,8 @@ def es_config_yml(s: Settings) -> str:
     return f"""# Written by stack/stackctl.py on every `up`; edits are overwritten.
 cluster.name: streaming-stack
 node.name: streaming-stack-1
-path.data: {s.es / 'data'}
-path.logs: {s.es / 'logs'}
+path.data: {s.es / "data"}
+path.logs: {s.es / "logs"}
 discovery.type: single-node
 network.host: 127.0.0.1
 http.port: {s.es_port}
@@ -754,11 +813,19 @@ def es_start(s: Settings, java_home: Path) -> None:
     if port_in_use(s.es_port):
         raise port_taken_error("elasticsearch", s.es_port, "ELASTICSEARCH_HOST")
     es_pidfile(s).unlink(missing_ok=True)
-    cmd = as_user(ES_USER, [
-        "env", f"ES_JAVA_HOME={java_home}", f"ES_PATH_CONF={s.es / 'config'}",
-        f"ES_TMPDIR={s.es / 'tmp'}", "ES_JAVA_OPTS=-Xms512m -Xmx512m",
-        str(s.es_install / "bin" / "elasticsearch"), "-p", str(es_pidfile(s)),
-    ])
+    cmd = as_user(
+        ES_USER,
+        [
+            "env",
+            f"ES_JAVA_HOME={java_home}",
+            f"ES_PATH_CONF={s.es / 'config'}",
+            f"ES_TMPDIR={s.es / 'tmp'}",
+            "ES_JAVA_OPTS=-Xms512m -Xmx512m",
+            str(s.es_install / "bin" / "elasticsearch"),
+            "-p",
+            str(es_pidfile(s)),
+        ],
+    )
     pid = spawn(cmd, s.logs / "elasticsearch.log", cwd=s.es)
     es_launcher_pidfile(s).write_text(f"{pid}\n")
     say(f"started Elasticsearch (launcher pid {pid})")
@@ -766,8 +833,13 @@ def es_start(s: Settings, java_home: Path) -> None:
 
 def es_wait(s: Settings) -> None:
     """Wait until the cluster health is yellow or green."""
-    wait_healthy("elasticsearch", lambda: es_healthy(s), lambda: es_running(s),
-                 ES_START_TIMEOUT, s.logs / "elasticsearch.log")
+    wait_healthy(
+        "elasticsearch",
+        lambda: es_healthy(s),
+        lambda: es_running(s),
+        ES_START_TIMEOUT,
+        s.logs / "elasticsearch.log",
+    )
 
 
 def es_stop(s: Settings) -> bool:
@@ -777,8 +849,10 @@ def es_stop(s: Settings) -> bool:
 
 def es_describe(s: Settings) -> str:
     """Where Elasticsearch listens."""
-    return (f"http://127.0.0.1:{s.es_port}, Elasticsearch {ES_VERSION}, "
-            f"log {s.logs / 'elasticsearch.log'}")
+    return (
+        f"http://127.0.0.1:{s.es_port}, Elasticsearch {ES_VERSION}, "
+        f"log {s.logs / 'elasticsearch.log'}"
+    )
 
 
 # --------------------------------------------------------------------------- PostgreSQL
@@ -808,8 +882,12 @@ def pg_install(log: Path) -> Path:
     try:
         env = {"DEBIAN_FRONTEND": "noninteractive"}
         run(["apt-get", "update"], "apt-get update", log=log, env=env)
-        run(["apt-get", "install", "-y", "--no-install-recommends", "postgresql"],
-            "apt-get install postgresql", log=log, env=env)
+        run(
+            ["apt-get", "install", "-y", "--no-install-recommends", "postgresql"],
+            "apt-get install postgresql",
+            log=log,
+            env=env,
+        )
     finally:
         if created_policy:
             policy.unlink(missing_ok=True)
@@ -850,10 +928,26 @@ def pg_provision(s: Settings) -> Path:
     chown_tree(log, PG_USER)
     if not (data / "PG_VERSION").exists():
         say("initialising the PostgreSQL cluster (initdb)")
-        run(as_user(PG_USER, [str(bindir / "initdb"), "-D", str(data), "-U", PG_USER,
-                              "-E", "UTF8", "--locale=C.UTF-8", "--auth-local=peer",
-                              "--auth-host=scram-sha-256"]),
-            "initdb", log=s.logs / "postgres-initdb.log", cwd=s.pg)
+        run(
+            as_user(
+                PG_USER,
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    PG_USER,
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                    "--auth-local=peer",
+                    "--auth-host=scram-sha-256",
+                ],
+            ),
+            "initdb",
+            log=s.logs / "postgres-initdb.log",
+            cwd=s.pg,
+        )
     return bindir
 
 
@@ -861,8 +955,9 @@ def debian_cluster_on_port(port: int) -> tuple[str, str] | None:
     """(version, name) of an online Debian-managed cluster (pg_lsclusters) on `port`."""
     if shutil.which("pg_lsclusters") is None:
         return None
-    out = subprocess.run(["pg_lsclusters", "--no-header"], capture_output=True, text=True,
-                         check=False).stdout
+    out = subprocess.run(
+        ["pg_lsclusters", "--no-header"], capture_output=True, text=True, check=False
+    ).stdout
     for line in out.splitlines():
         fields = line.split()
         if len(fields) >= 4 and fields[2] == str(port) and fields[3].startswith("online"):
@@ -888,9 +983,25 @@ def pg_start(s: Settings, bindir: Path) -> None:
         return
     pg_free_port(s)
     options = f"-c listen_addresses=127.0.0.1 -p {s.pg_port} -k {pg_socket_dir(s)}"
-    run(as_user(PG_USER, [str(bindir / "pg_ctl"), "-D", str(pg_data(s)),
-                          "-l", str(s.logs / "postgres.log"), "-o", options, "-W", "start"]),
-        "pg_ctl start", log=s.logs / "postgres.log", cwd=s.pg)
+    run(
+        as_user(
+            PG_USER,
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(pg_data(s)),
+                "-l",
+                str(s.logs / "postgres.log"),
+                "-o",
+                options,
+                "-W",
+                "start",
+            ],
+        ),
+        "pg_ctl start",
+        log=s.logs / "postgres.log",
+        cwd=s.pg,
+    )
     say("started PostgreSQL")
 
 
@@ -898,15 +1009,21 @@ def pg_healthy(s: Settings, bindir: Path) -> bool:
     """pg_isready says the server accepts connections."""
     proc = subprocess.run(
         [str(bindir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(s.pg_port), "-t", "2"],
-        check=False, stdin=subprocess.DEVNULL,
+        check=False,
+        stdin=subprocess.DEVNULL,
     )
     return proc.returncode == 0
 
 
 def pg_wait(s: Settings, bindir: Path) -> None:
     """Wait until the server accepts connections."""
-    wait_healthy("postgresql", lambda: pg_healthy(s, bindir), lambda: pg_running(s),
-                 PG_START_TIMEOUT, s.logs / "postgres.log")
+    wait_healthy(
+        "postgresql",
+        lambda: pg_healthy(s, bindir),
+        lambda: pg_running(s),
+        PG_START_TIMEOUT,
+        s.logs / "postgres.log",
+    )
 
 
 PG_BOOTSTRAP_SQL = r"""
@@ -920,15 +1037,52 @@ SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'usr')
 
 def pg_bootstrap(s: Settings, bindir: Path) -> None:
     """Create (idempotently) the application role and database, then log in as that role."""
-    run(as_user(PG_USER, [str(bindir / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
-                          "-h", str(pg_socket_dir(s)), "-p", str(s.pg_port), "-d", "postgres",
-                          "-v", f"usr={s.pg_user}", "-v", f"pw={s.pg_password}",
-                          "-v", f"db={s.pg_db}"]),
-        "creating the PostgreSQL role and database", cwd=s.pg, stdin_text=PG_BOOTSTRAP_SQL)
-    out = run([str(bindir / "psql"), "-X", "-tA", "-h", "127.0.0.1", "-p", str(s.pg_port),
-               "-U", s.pg_user, "-d", s.pg_db, "-c", "SELECT 1"],
-              f"logging in to PostgreSQL as {s.pg_user}",
-              env={"PGPASSWORD": s.pg_password, "PGCONNECT_TIMEOUT": "5"})
+    run(
+        as_user(
+            PG_USER,
+            [
+                str(bindir / "psql"),
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                str(pg_socket_dir(s)),
+                "-p",
+                str(s.pg_port),
+                "-d",
+                "postgres",
+                "-v",
+                f"usr={s.pg_user}",
+                "-v",
+                f"pw={s.pg_password}",
+                "-v",
+                f"db={s.pg_db}",
+            ],
+        ),
+        "creating the PostgreSQL role and database",
+        cwd=s.pg,
+        stdin_text=PG_BOOTSTRAP_SQL,
+    )
+    out = run(
+        [
+            str(bindir / "psql"),
+            "-X",
+            "-tA",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(s.pg_port),
+            "-U",
+            s.pg_user,
+            "-d",
+            s.pg_db,
+            "-c",
+            "SELECT 1",
+        ],
+        f"logging in to PostgreSQL as {s.pg_user}",
+        env={"PGPASSWORD": s.pg_password, "PGCONNECT_TIMEOUT": "5"},
+    )
     if out.strip() != "1":
         raise StackError(f"PostgreSQL answered {out.strip()!r} to SELECT 1")
 
@@ -941,10 +1095,25 @@ def pg_stop(s: Settings) -> bool:
     pid = pg_pid(s)
     if bindir is not None:
         subprocess.run(
-            as_user(PG_USER, [str(bindir / "pg_ctl"), "-D", str(pg_data(s)), "-m", "fast",
-                              "-w", "-t", str(int(STOP_TIMEOUT)), "stop"]),
-            check=False, cwd=s.pg, stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            as_user(
+                PG_USER,
+                [
+                    str(bindir / "pg_ctl"),
+                    "-D",
+                    str(pg_data(s)),
+                    "-m",
+                    "fast",
+                    "-w",
+                    "-t",
+                    str(int(STOP_TIMEOUT)),
+                    "stop",
+                ],
+            ),
+            check=False,
+            cwd=s.pg,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
     if pid is not None and pid_alive(pid, PG_MARKER):
         signal_pid(pid, signal.SIGINT)
@@ -959,8 +1128,10 @@ def pg_describe(s: Settings) -> str:
     """Where PostgreSQL listens."""
     bindir = pg_bindir()
     version = bindir.parent.name if bindir else "?"
-    return (f"postgresql://{s.pg_user}@127.0.0.1:{s.pg_port}/{s.pg_db}, PostgreSQL {version}, "
-            f"log {s.logs / 'postgres.log'}")
+    return (
+        f"postgresql://{s.pg_user}@127.0.0.1:{s.pg_port}/{s.pg_db}, PostgreSQL {version}, "
+        f"log {s.logs / 'postgres.log'}"
+    )
 
 
 # --------------------------------------------------------------------------- commands
@@ -1021,8 +1192,16 @@ def cmd_clean(s: Settings) -> None:
         return
     with stack_lock(s):
         stop_all(s)
-        for path in (s.kafka / "data", s.kafka / "config", s.es / "data", s.es / "logs",
-                     s.es / "tmp", s.es / "config", s.pg / "data", s.logs):
+        for path in (
+            s.kafka / "data",
+            s.kafka / "config",
+            s.es / "data",
+            s.es / "logs",
+            s.es / "tmp",
+            s.es / "config",
+            s.pg / "data",
+            s.logs,
+        ):
             shutil.rmtree(path, ignore_errors=True)
     print(f"wiped data and logs under {s.home} (downloads and installs kept)")
 
@@ -1039,8 +1218,13 @@ def cmd_status(s: Settings) -> int:
     bindir = pg_bindir()
     rows = [
         ("kafka", kafka_running(s), kafka_healthy(s), kafka_describe(s), s.kafka_port),
-        ("postgresql", pg_running(s), bindir is not None and pg_healthy(s, bindir),
-         pg_describe(s), s.pg_port),
+        (
+            "postgresql",
+            pg_running(s),
+            bindir is not None and pg_healthy(s, bindir),
+            pg_describe(s),
+            s.pg_port,
+        ),
         ("elasticsearch", es_running(s), es_healthy(s), es_describe(s), s.es_port),
     ]
     all_up = True
@@ -1090,8 +1274,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("stackctl: interrupted", file=sys.stderr)
         return 130
     except OSError as exc:
-        print(f"stackctl: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
-              file=sys.stderr)
+        print(
+            f"stackctl: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+            file=sys.stderr,
+        )
         return 1
 
 
