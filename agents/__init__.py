@@ -1,0 +1,1 @@
+"""Faust agents, one module each: the stages that consume topics."""

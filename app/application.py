@@ -1,0 +1,55 @@
+"""The one Faust application and the services every stage shares.
+
+``faust -A app worker`` finds :data:`app` through the package ``app``. Agents and
+views import what they need from here; this module imports none of them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+
+from app.correlation import CorrelationIds
+from app.database import Database
+from app.settings import Settings, get_settings
+from app.user_ids import UserIdAllocator
+
+
+def create_app(settings: Settings) -> faust.App:
+    """A Faust app configured from ``settings``."""
+    return faust.App(
+        settings.app_id,
+        broker=settings.kafka_broker_url,
+        store="rocksdb://",
+        datadir=str(settings.data_dir),
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=1,
+        consumer_auto_offset_reset="earliest",
+        # Every write waits for the in-sync replicas: a 202 means durable.
+        producer_acks=-1,
+        stream_recovery_delay=0.5,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        web_application_options=_web_options(settings),
+        # Faust's debug views would publish raw table contents and internals.
+        web_tables_enabled=False,
+        web_graph_enabled=False,
+        web_stats_enabled=False,
+        logging_config=None,
+    )
+
+
+def _web_options(settings: Settings) -> dict[str, Any]:
+    # Imported here because the web package builds on this module.
+    from web.middleware import json_errors
+
+    return {"client_max_size": settings.max_body_bytes, "middlewares": [json_errors]}
+
+
+settings = get_settings()
+app = create_app(settings)
+database = Database(settings.postgres_dsn, settings.postgres_pool_size)
+app.add_dependency(database)
+correlation_ids = CorrelationIds(settings.correlation_secret)
+user_ids = UserIdAllocator(database)

@@ -1,0 +1,182 @@
+"""PostgreSQL: the connection pool, the schema migrations and every SQL statement.
+
+No other module writes SQL. The service connects in the background with backoff,
+so the worker (and ``GET /health``) come up even while PostgreSQL is down;
+callers that need the database await :meth:`Database.wait_ready`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiopg
+import orjson
+import psycopg2
+from mode import Service
+
+from app.retry import Backoff
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+#: Any constant shared by all workers: serialises concurrent migrations.
+_MIGRATION_LOCK_KEY = 4_711_2025
+
+#: Errors after which the same statement may succeed later (server restarting,
+#: connection dropped, lock conflict): the caller waits and retries.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    psycopg2.OperationalError,
+    psycopg2.InterfaceError,
+    psycopg2.extensions.TransactionRollbackError,
+    TimeoutError,
+    OSError,
+)
+
+_CREATE_MIGRATIONS_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    TEXT PRIMARY KEY,
+    applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+)"""
+_APPLIED_MIGRATIONS = "SELECT version FROM schema_migrations"
+_RECORD_MIGRATION = "INSERT INTO schema_migrations (version) VALUES (%s)"
+_APPLY_EVENTS = "SELECT correlation_id, outcome, replayed FROM apply_events(%s::jsonb)"
+_NEXT_USER_ID_BLOCK = """
+SELECT nextval('user_id_blocks'), increment_by
+  FROM pg_sequences WHERE sequencename = 'user_id_blocks'"""
+_USER_WITH_DETAILS = """
+SELECT json_build_object(
+    'user_id', u.user_id, 'nome', u.nome, 'email', u.email, 'cpf', u.cpf,
+    'data_criacao', u.data_criacao,
+    'assinatura', (SELECT json_build_object('plano', a.plano, 'inicio', a.inicio, 'fim', a.fim)
+                     FROM assinaturas a WHERE a.user_id = u.user_id),
+    'preferencias', (SELECT json_build_object('idioma', p.idioma, 'notificacoes', p.notificacoes)
+                       FROM preferencias p WHERE p.user_id = u.user_id),
+    'pagamentos', COALESCE((
+        SELECT json_agg(x ORDER BY x.data_pagamento DESC)
+          FROM (SELECT valor, forma_pagamento, status, data_pagamento
+                  FROM pagamentos WHERE user_id = u.user_id
+                 ORDER BY data_pagamento DESC LIMIT %s) x), '[]'::json))
+  FROM usuarios u WHERE u.user_id = %s"""
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedOutcome:
+    """What ``apply_events`` did with one event."""
+
+    correlation_id: str
+    outcome: str
+    replayed: bool
+
+
+class Database(Service):
+    """Owns the aiopg pool; runs migrations once connected; answers every query."""
+
+    def __init__(self, dsn: str, pool_size: int, **kwargs: Any) -> None:
+        self._dsn = dsn
+        self._pool_size = pool_size
+        self._pool: aiopg.Pool | None = None
+        self._ready = asyncio.Event()
+        super().__init__(**kwargs)
+
+    @Service.task
+    async def _connect_and_migrate(self) -> None:
+        backoff = Backoff()
+        while not self.should_stop:
+            try:
+                await self._open_pool()
+                await self._migrate()
+            except TRANSIENT_ERRORS as exc:
+                log.warning("PostgreSQL not reachable yet (%s); retrying", exc)
+                await backoff.wait()
+            else:
+                self._ready.set()
+                log.info("PostgreSQL ready")
+                return
+
+    async def _open_pool(self) -> None:
+        if self._pool is None:
+            self._pool = await aiopg.create_pool(
+                self._dsn,
+                minsize=1,
+                maxsize=self._pool_size,
+                timeout=30.0,
+                enable_hstore=False,
+            )
+
+    async def on_stop(self) -> None:
+        """Close the pool's connections."""
+        if self._pool is not None:
+            self._pool.close()
+            await self._pool.wait_closed()
+
+    @property
+    def is_ready(self) -> bool:
+        """True once connected and migrated."""
+        return self._ready.is_set()
+
+    async def wait_ready(self) -> None:
+        """Return once the pool is open and the schema migrated."""
+        await self._ready.wait()
+
+    @property
+    def pool(self) -> aiopg.Pool:
+        """The open pool (only after :meth:`wait_ready`)."""
+        if self._pool is None:
+            raise psycopg2.OperationalError("PostgreSQL pool not open yet")
+        return self._pool
+
+    async def _migrate(self) -> None:
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK_KEY,))
+            try:
+                await cur.execute(_CREATE_MIGRATIONS_TABLE)
+                await cur.execute(_APPLIED_MIGRATIONS)
+                applied = {row[0] for row in await cur.fetchall()}
+                for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+                    if path.stem not in applied:
+                        await self._apply_migration(cur, path)
+            finally:
+                await cur.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK_KEY,))
+
+    @staticmethod
+    async def _apply_migration(cur: aiopg.Cursor, path: Path) -> None:
+        log.info("applying migration %s", path.name)
+        async with cur.begin():
+            await cur.execute(path.read_text())
+            await cur.execute(_RECORD_MIGRATION, (path.stem,))
+
+    async def apply_events(self, events: list[dict[str, Any]]) -> list[AppliedOutcome]:
+        """Apply validated events in order, atomically, each at most once ever."""
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute(_APPLY_EVENTS, (orjson.dumps(events).decode(),))
+            rows = await cur.fetchall()
+        return [AppliedOutcome(str(cid), outcome, replayed) for cid, outcome, replayed in rows]
+
+    async def reserve_user_ids(self) -> range:
+        """A block of user ids no other worker, now or later, will hand out."""
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute(_NEXT_USER_ID_BLOCK)
+            first, size = await cur.fetchone()
+        return range(first, first + size)
+
+    async def fetch_user(self, user_id: int, payments: int = 10) -> dict[str, Any] | None:
+        """The user with subscription, preferences and latest payments, or None."""
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute(_USER_WITH_DETAILS, (payments, user_id))
+            row = await cur.fetchone()
+        return None if row is None else dict(row[0])
+
+    async def ping(self) -> bool:
+        """True when PostgreSQL answers a trivial query within a second."""
+        if self._pool is None:
+            return False
+        try:
+            async with asyncio.timeout(1.0), self._pool.acquire() as conn, conn.cursor() as cur:
+                await cur.execute("SELECT 1")
+            return True
+        except TRANSIENT_ERRORS:
+            return False

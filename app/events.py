@@ -1,0 +1,174 @@
+"""The events on ``user_events`` and ``response_events``, and their wire format.
+
+A request event is the contract's flat JSON object: an envelope (``event_type``,
+``correlation_id``, ``timestamp``, ``source``, ``target``, ``user_id``) followed by
+the command's fields. The models below reuse the command models of
+:mod:`app.models`, so an event is valid exactly when its command would be.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeAlias
+
+import orjson
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
+
+from app.models import (
+    NewUser,
+    Payment,
+    Preferences,
+    SubscriptionChange,
+    UtcDateTime,
+    utc_now,
+)
+
+#: Largest user id: integers JavaScript clients hold exactly.
+MAX_USER_ID = 2**53 - 1
+EVENT_SOURCE = "api"
+EVENT_TARGET = "processor"
+RESPONSE_SOURCE = "processor"
+RESPONSE_TARGET = "api"
+
+UserId = Annotated[int, Field(ge=1, le=MAX_USER_ID)]
+
+
+def check_uuid(value: str) -> str:
+    """A correlation id must be a UUID in its canonical text form."""
+    if str(uuid.UUID(value)) != value:
+        raise ValueError("correlation_id deve ser um UUID canônico")
+    return value
+
+
+CorrelationId = Annotated[str, Field(max_length=36), AfterValidator(check_uuid)]
+
+
+class Envelope(BaseModel):
+    """Fields every request event carries, whatever its type."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    correlation_id: CorrelationId
+    timestamp: UtcDateTime = Field(default_factory=utc_now)
+    source: str = EVENT_SOURCE
+    target: str = EVENT_TARGET
+    user_id: UserId
+
+
+class UserCreated(Envelope, NewUser):
+    """``criar_usuario``: a new account with its server-assigned ``user_id``."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    event_type: Literal["criar_usuario"] = "criar_usuario"
+    data_criacao: UtcDateTime = Field(default_factory=utc_now)
+
+
+class SubscriptionUpdated(Envelope, SubscriptionChange):
+    """``atualizar_assinatura``: the user's current subscription, created or replaced."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    event_type: Literal["atualizar_assinatura"] = "atualizar_assinatura"
+
+
+class PaymentMade(Envelope, Payment):
+    """``pagamento_realizado``: one payment, applied exactly once."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    event_type: Literal["pagamento_realizado"] = "pagamento_realizado"
+
+
+class PreferencesUpdated(Envelope):
+    """``atualizar_config``: the user's preferences, created or replaced."""
+
+    event_type: Literal["atualizar_config"] = "atualizar_config"
+    preferencias: Preferences
+
+
+UserEvent: TypeAlias = Annotated[
+    UserCreated | SubscriptionUpdated | PaymentMade | PreferencesUpdated,
+    Field(discriminator="event_type"),
+]
+_user_event_adapter: TypeAdapter[UserEvent] = TypeAdapter(UserEvent)
+
+
+def encode_event(event: UserEvent) -> bytes:
+    """The event as the contract's flat JSON object, ``event_type`` first."""
+    return orjson.dumps({"event_type": event.event_type, **event.model_dump(mode="json")})
+
+
+def decode_user_event(raw: bytes) -> UserEvent:
+    """Parse and validate a ``user_events`` value; raises ``ValueError`` if unusable."""
+    return _user_event_adapter.validate_json(raw)
+
+
+def response_event(
+    request: UserEvent, status: Literal["success", "error"], message: str
+) -> dict[str, Any]:
+    """The outcome of ``request`` as a ``response_events`` value.
+
+    It repeats the request's command fields under ``dados`` (nested, so that a
+    payment's own ``status`` cannot clash with the outcome's), and carries
+    ``request_timestamp`` so the processing latency can be charted.
+    """
+    envelope = set(Envelope.model_fields) | {"event_type"}
+    return {
+        **_outcome(
+            request.correlation_id,
+            request.event_type,
+            _iso(request.timestamp),
+            status,
+            message,
+            request.user_id,
+        ),
+        "dados": request.model_dump(mode="json", exclude=envelope),
+    }
+
+
+def refusal_response(raw: bytes, reason: str) -> dict[str, Any] | None:
+    """An ``error`` outcome for an event that failed validation.
+
+    Only when the event names a well-formed correlation id, so its requester
+    sees a final status; without one there is nobody to answer.
+    """
+    try:
+        fields = orjson.loads(raw)
+        correlation_id = check_uuid(fields["correlation_id"])
+    except (orjson.JSONDecodeError, TypeError, KeyError, ValueError, AttributeError):
+        return None
+    user_id = fields.get("user_id")
+    event_type = fields.get("event_type")
+    return _outcome(
+        correlation_id,
+        event_type if isinstance(event_type, str) else None,
+        fields.get("timestamp"),
+        "error",
+        f"Evento inválido: {reason}",
+        user_id if isinstance(user_id, int) else None,
+    )
+
+
+def _outcome(
+    correlation_id: str,
+    original_event_type: str | None,
+    request_timestamp: str | None,
+    status: Literal["success", "error"],
+    message: str,
+    user_id: int | None,
+) -> dict[str, Any]:
+    return {
+        "event_type": "response",
+        "correlation_id": correlation_id,
+        "original_event_type": original_event_type,
+        "timestamp": _iso(utc_now()),
+        "request_timestamp": request_timestamp,
+        "source": RESPONSE_SOURCE,
+        "target": RESPONSE_TARGET,
+        "status": status,
+        "message": message,
+        "user_id": user_id,
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")

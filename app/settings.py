@@ -1,0 +1,70 @@
+"""Configuration, read once from the environment into one typed, frozen object.
+
+Every stage takes its settings from :func:`get_settings`; nothing else reads
+``os.environ``. The variable names of the original system are kept
+(``KAFKA_BOOTSTRAP_SERVERS``, ``POSTGRES_*``, ``ELASTICSEARCH_HOST``,
+``LOG_LEVEL``); the rest are ours and documented in the README.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All knobs of the worker, with the contract's defaults."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    app_id: str = Field("streaming-platform", alias="APP_ID")
+    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", alias="KAFKA_BOOTSTRAP_SERVERS")
+    topic_partitions: int = Field(8, ge=1, alias="TOPIC_PARTITIONS")
+
+    postgres_user: str = Field("user", alias="POSTGRES_USER")
+    postgres_password: str = Field("password", alias="POSTGRES_PASSWORD")
+    postgres_db: str = Field("streaming_db", alias="POSTGRES_DB")
+    postgres_host: str = Field("127.0.0.1", alias="POSTGRES_HOST")
+    postgres_port: int = Field(5432, alias="POSTGRES_PORT")
+    postgres_pool_size: int = Field(8, ge=1, alias="POSTGRES_POOL_SIZE")
+
+    elasticsearch_host: str = Field("http://127.0.0.1:9200", alias="ELASTICSEARCH_HOST")
+    log_level: str = Field("INFO", alias="LOG_LEVEL")
+
+    web_host: str = Field("127.0.0.1", alias="WEB_HOST")
+    web_port: int = Field(8000, alias="API_PORT")
+    data_dir: Path = Field(Path("var/worker"), alias="WORKER_DATA_DIR")
+    #: Signs correlation ids so that ids never issued can be told apart (404).
+    correlation_secret: str = Field("dev-only-correlation-secret", alias="CORRELATION_SECRET")
+
+    #: Largest HTTP body accepted; larger ones get 413.
+    max_body_bytes: int = Field(64 * 1024, alias="MAX_BODY_BYTES")
+    #: How long a POST waits for Kafka to acknowledge its event before a 503.
+    produce_timeout_s: float = Field(5.0, gt=0, alias="PRODUCE_TIMEOUT_S")
+    #: Events the processing agent applies to PostgreSQL in one round trip.
+    process_batch_size: int = Field(500, ge=1, alias="PROCESS_BATCH_SIZE")
+    process_batch_wait_s: float = Field(0.05, gt=0, alias="PROCESS_BATCH_WAIT_S")
+
+    @property
+    def postgres_dsn(self) -> str:
+        """libpq connection string for aiopg/psycopg2."""
+        return (
+            f"dbname={self.postgres_db} user={self.postgres_user} "
+            f"password={self.postgres_password} host={self.postgres_host} "
+            f"port={self.postgres_port}"
+        )
+
+    @property
+    def kafka_broker_url(self) -> str:
+        """The broker list in Faust's ``kafka://`` form."""
+        hosts = ";".join(h.strip() for h in self.kafka_bootstrap_servers.split(","))
+        return f"kafka://{hosts}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read from the environment on first use."""
+    return Settings()  # type: ignore[call-arg]

@@ -1,0 +1,1 @@
+"""Faust tables: state the workers keep in RocksDB, backed by changelog topics."""

@@ -1,0 +1,1 @@
+"""HTTP edge: request parsing, views, middleware. Importing it registers the views."""

@@ -1,0 +1,47 @@
+"""Accepting a command: publish its event durably, then answer 202.
+
+The 202 is sent only after Kafka acknowledged the event (acks=all), so an
+accepted request cannot be lost; if Kafka does not acknowledge within
+``PRODUCE_TIMEOUT_S`` the client gets a quick 503 instead of a hang.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiohttp import web
+from aiokafka.errors import KafkaError
+
+from app.application import settings
+from app.events import UserEvent, encode_event
+from app.topics import user_events
+from web.errors import Unavailable
+from web.responses import json_response
+
+log = logging.getLogger(__name__)
+
+
+async def publish_event(event: UserEvent) -> None:
+    """Put ``event`` on ``user_events``, keyed by user id; 503 if Kafka is down."""
+    try:
+        async with asyncio.timeout(settings.produce_timeout_s):
+            delivery = await user_events.send(
+                key=str(event.user_id).encode(), value=encode_event(event)
+            )
+            await delivery
+    except (KafkaError, TimeoutError) as exc:
+        log.warning("could not publish %s: %r", event.correlation_id, exc)
+        raise Unavailable("Kafka indisponível, tente novamente") from exc
+
+
+def accepted(event: UserEvent, mensagem: str, section: str, fields: dict[str, Any]) -> web.Response:
+    """The contract's 202 answer for an accepted ``event``."""
+    body = {
+        "mensagem": mensagem,
+        "correlation_id": event.correlation_id,
+        "status_url": f"/status/{event.correlation_id}",
+        section: fields,
+    }
+    return json_response(body, status=202)

@@ -1,0 +1,65 @@
+"""``GET /`` (banner) and ``GET /health`` (each dependency's state)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+from faust.web import Request, View
+
+from app.application import app, database, settings
+from app.models import utc_now
+from web.responses import json_response
+
+VERSION = "1.0.0"
+
+
+@app.page("/")
+class BannerView(View):
+    """The contract's banner."""
+
+    async def get(self, request: Request) -> web.Response:
+        """Produces ``{status, msg, version}``."""
+        return json_response(
+            {"status": "success", "msg": "Plataforma de streaming: API de eventos", "version": VERSION}
+        )
+
+
+@app.page("/health")
+class HealthView(View):
+    """Liveness and readiness: Kafka, PostgreSQL and this worker."""
+
+    async def get(self, request: Request) -> web.Response:
+        """Produces the contract's fields plus ``dependencies``; 503 when degraded."""
+        kafka, postgres = await asyncio.gather(kafka_connected(), database.ping())
+        healthy = kafka and postgres
+        body = {
+            "service": settings.app_id,
+            "status": "healthy" if healthy else "degraded",
+            "timestamp": utc_now().isoformat().replace("+00:00", "Z"),
+            "kafka_connected": kafka,
+            "dependencies": {
+                "kafka": _state(kafka),
+                "postgres": _state(postgres),
+                "worker": {
+                    "status": "rebalancing" if app.rebalancing else "up",
+                    "assigned_partitions": len(app.consumer.assignment()),
+                },
+            },
+        }
+        return json_response(body, status=200 if healthy else 503)
+
+
+async def kafka_connected() -> bool:
+    """True when the broker answers a metadata request within a second."""
+    try:
+        client = app.producer._ensure_producer().client  # type: ignore[attr-defined]
+        async with asyncio.timeout(1.0):
+            await client.fetch_all_metadata()
+        return True
+    except Exception:  # any failure to reach the broker means "not connected"
+        return False
+
+
+def _state(up: bool) -> dict[str, str]:
+    return {"status": "up" if up else "down"}

@@ -1,0 +1,60 @@
+"""Turning a request body into a validated command.
+
+No body -> demo data (the original's behaviour, so ``curl -X POST`` works);
+a body -> the client's data, strictly validated; 400 / 422 otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import orjson
+from aiohttp import web
+from pydantic import ValidationError
+
+from app.events import MAX_USER_ID
+from app.models import Command
+from web.errors import InvalidFields, MalformedBody, NotFound
+
+C = TypeVar("C", bound=Command)
+
+
+async def read_command(
+    request: web.Request,
+    model: type[C],
+    demo: Callable[[], C],
+    fallback: Mapping[str, Any] | None = None,
+) -> C:
+    """The command in the body; ``fallback`` fields (query) or ``demo()`` if none."""
+    body = await request.read()
+    if body.strip():
+        return validate(model, _json_object(body))
+    if fallback:
+        return validate(model, dict(fallback))
+    return demo()
+
+
+def validate(model: type[C], fields: dict[str, Any]) -> C:
+    """``model`` built from ``fields``; 422 listing every broken rule otherwise."""
+    try:
+        return model.model_validate(fields)
+    except ValidationError as exc:
+        raise InvalidFields(exc) from exc
+
+
+def path_user_id(raw: str) -> int:
+    """A user id from the path; 404 when it cannot name a user."""
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_USER_ID:
+        raise NotFound("Usuário não encontrado")
+    return int(raw)
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedBody() from exc
+    if not isinstance(parsed, dict):
+        raise MalformedBody()
+    return parsed

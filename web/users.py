@@ -1,0 +1,116 @@
+"""Views under ``/usuarios``: the commands of the contract and the user read side.
+
+Each POST consumes a JSON body (or none, for demo data), produces one event on
+``user_events`` and answers 202 with the ``correlation_id`` to poll.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from faust.web import Request, View
+
+from app.application import app, correlation_ids, database, user_ids
+from app.events import (
+    PaymentMade,
+    PreferencesUpdated,
+    SubscriptionUpdated,
+    UserCreated,
+)
+from app.models import NewUser, Payment, Preferences, SubscriptionChange
+from web.accepting import accepted, publish_event
+from web.demo import demo_payment, demo_preferences, demo_subscription, demo_user
+from web.errors import NotFound, Unavailable
+from web.parsing import path_user_id, read_command
+from web.responses import json_response
+
+_SECTION_EXCLUDE = {"correlation_id", "timestamp", "source", "target", "event_type"}
+
+
+def _section(event: Any) -> dict[str, Any]:
+    return event.model_dump(mode="json", exclude=_SECTION_EXCLUDE)
+
+
+@app.page("/usuarios")
+class UsersView(View):
+    """``POST /usuarios`` {nome, email, cpf} -> ``criar_usuario`` with a new user id."""
+
+    async def post(self, request: Request) -> web.Response:
+        """Consumes a new user; produces ``criar_usuario``; answers 202 with ``usuario``."""
+        command = await read_command(request, NewUser, demo_user)
+        if not database.is_ready:
+            raise Unavailable("Banco de dados indisponível, tente novamente")
+        event = UserCreated(
+            correlation_id=correlation_ids.issue(),
+            user_id=await user_ids.next_id(),
+            **command.model_dump(),
+        )
+        await publish_event(event)
+        return accepted(event, "Criação de usuário em processamento", "usuario", _section(event))
+
+
+@app.page("/usuarios/{user_id}")
+class UserView(View):
+    """``GET /usuarios/{id}``: the user with subscription, preferences, latest payments."""
+
+    async def get(self, request: Request, user_id: str) -> web.Response:
+        """Consumes a user id; produces the user's current state from PostgreSQL, or 404."""
+        if not database.is_ready:
+            raise Unavailable("Banco de dados indisponível, tente novamente")
+        user = await database.fetch_user(path_user_id(user_id))
+        if user is None:
+            raise NotFound("Usuário não encontrado")
+        return json_response(user)
+
+
+@app.page("/usuarios/{user_id}/assinatura")
+class SubscriptionView(View):
+    """``POST .../assinatura`` {plano, inicio, fim} -> ``atualizar_assinatura``."""
+
+    async def post(self, request: Request, user_id: str) -> web.Response:
+        """Consumes a plan and period; produces ``atualizar_assinatura``; answers 202."""
+        uid = path_user_id(user_id)
+        command = await read_command(request, SubscriptionChange, demo_subscription)
+        event = SubscriptionUpdated(
+            correlation_id=correlation_ids.issue(),
+            user_id=uid,
+            **command.model_dump(),
+        )
+        await publish_event(event)
+        return accepted(event, "Atualização de assinatura em processamento", "assinatura", _section(event))
+
+
+@app.page("/usuarios/{user_id}/pagamento")
+class PaymentView(View):
+    """``POST .../pagamento`` {valor, forma_pagamento, status, data_pagamento}."""
+
+    async def post(self, request: Request, user_id: str) -> web.Response:
+        """Consumes a payment; produces ``pagamento_realizado``; answers 202."""
+        uid = path_user_id(user_id)
+        command = await read_command(request, Payment, demo_payment)
+        event = PaymentMade(
+            correlation_id=correlation_ids.issue(),
+            user_id=uid,
+            **command.model_dump(),
+        )
+        await publish_event(event)
+        return accepted(event, "Pagamento em processamento", "pagamento", _section(event))
+
+
+@app.page("/usuarios/{user_id}/config")
+class PreferencesView(View):
+    """``POST .../config`` {idioma, notificacoes} (body or query) -> ``atualizar_config``."""
+
+    async def post(self, request: Request, user_id: str) -> web.Response:
+        """Consumes preferences; produces ``atualizar_config``; answers 202 with ``config``."""
+        uid = path_user_id(user_id)
+        command = await read_command(request, Preferences, demo_preferences, request.query)
+        event = PreferencesUpdated(
+            correlation_id=correlation_ids.issue(),
+            user_id=uid,
+            preferencias=command,
+        )
+        await publish_event(event)
+        config = {"user_id": event.user_id, **command.model_dump(mode="json")}
+        return accepted(event, "Atualização de configurações em processamento", "config", config)
