@@ -1213,8 +1213,8 @@ def state_of(running: bool, healthy: bool) -> str:
     return "stopped"
 
 
-def cmd_status(s: Settings) -> int:
-    """One line per service; exit status 0 only when all three are up."""
+def cmd_status(s: Settings) -> None:
+    """One line per service: up, starting, stopped, or foreign (port held by another program)."""
     bindir = pg_bindir()
     rows = [
         ("kafka", kafka_running(s), kafka_healthy(s), kafka_describe(s), s.kafka_port),
@@ -1227,14 +1227,11 @@ def cmd_status(s: Settings) -> int:
         ),
         ("elasticsearch", es_running(s), es_healthy(s), es_describe(s), s.es_port),
     ]
-    all_up = True
     for name, running, healthy, where, port in rows:
         state = state_of(running, healthy)
         if not running and port_in_use(port):
             state, where = "foreign", f"port {port} is held by a program not started by stackctl"
-        all_up = all_up and state == "up"
         print(service_line(name, state, where))
-    return 0 if all_up else 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -1246,7 +1243,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("up", help="provision if needed, start, wait until every service answers")
     sub.add_parser("down", help="stop every service started by `up`")
     sub.add_parser("clean", help="down, then wipe data and logs (downloads are kept)")
-    sub.add_parser("status", help="print each service's state (exit 3 unless all are up)")
+    sub.add_parser("status", help="print each service's state")
     sub.add_parser("logs-dir", help="print the directory holding the service logs")
     return parser
 
@@ -1263,7 +1260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "clean":
             cmd_clean(settings)
         elif args.command == "status":
-            return cmd_status(settings)
+            cmd_status(settings)
         elif args.command == "logs-dir":
             print(settings.logs)
         return 0
