@@ -15,9 +15,13 @@ from app.database import Database
 from app.settings import Settings, get_settings
 from app.user_ids import UserIdAllocator
 
+#: Packages holding the agents, tables and views, imported by the worker.
+STAGE_PACKAGES = ["agents", "tables", "web"]
+
 
 def create_app(settings: Settings) -> faust.App:
     """A Faust app configured from ``settings``."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     return faust.App(
         settings.app_id,
         broker=settings.kafka_broker_url,
@@ -37,6 +41,8 @@ def create_app(settings: Settings) -> faust.App:
         web_graph_enabled=False,
         web_stats_enabled=False,
         logging_config=None,
+        # The stages register themselves on import; the worker imports them.
+        autodiscover=STAGE_PACKAGES,
     )
 
 

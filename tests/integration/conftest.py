@@ -1,0 +1,32 @@
+"""Fixtures for tests against the real services (``make up``) and a real worker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.workers import Worker
+
+
+@pytest.fixture(scope="session")
+def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
+    """One worker shared by the tests that only need the system running."""
+    started = Worker(tmp_path_factory.mktemp("worker")).start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def api(worker: Worker) -> Iterator[httpx.Client]:
+    """An HTTP client for the shared worker."""
+    with worker.client() as client:
+        yield client
+
+
+@pytest.fixture
+def fresh_dir(tmp_path: Path) -> Path:
+    """A data directory for a worker a test starts itself."""
+    return tmp_path

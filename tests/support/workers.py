@@ -1,0 +1,108 @@
+"""Real Faust workers as subprocesses, and an HTTP client for their API.
+
+Each worker runs ``faust -A app worker`` exactly as ``make run`` does, with its
+own web port and data directory. Test workers share one consumer group
+(``TEST_APP_ID``), so offsets persist between test runs and two workers split
+the partitions like two replicas in production.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+TEST_APP_ID = "streaming-platform-test"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+START_DEADLINE_S = 90.0
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Worker:
+    """One worker process: start, wait until it serves, stop or kill it."""
+
+    def __init__(self, data_dir: Path, port: int | None = None, **env: str) -> None:
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = data_dir / f"worker-{self.port}.log"
+        self._env = {"APP_ID": TEST_APP_ID, **env}
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Worker:
+        """Start the process and return once ``/health`` answers 200."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ,
+            **self._env,
+            "WORKER_DATA_DIR": str(self.data_dir),
+            "API_PORT": str(self.port),
+        }
+        command = [sys.executable, "-m", "faust", "-A", "app", "worker", "-l", "info"]
+        command += ["--web-port", str(self.port), "--web-host", "127.0.0.1"]
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        self._wait_healthy()
+        return self
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + START_DEADLINE_S
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.poll() is not None:
+                raise RuntimeError(f"worker exited early; see {self.log_path}")
+            if self._answers_health():
+                return
+            time.sleep(0.25)
+        raise TimeoutError(f"worker not healthy in {START_DEADLINE_S}s; see {self.log_path}")
+
+    def _answers_health(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:
+        """Send ``sig`` (SIGKILL simulates a crash) and wait for the exit."""
+        if self._process is None or self._process.poll() is not None:
+            return
+        self._process.send_signal(sig)
+        try:
+            self._process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+    def client(self) -> httpx.Client:
+        """An HTTP client bound to this worker's API."""
+        return httpx.Client(base_url=self.url, timeout=10)
+
+
+def wait_for_final_status(
+    client: httpx.Client, correlation_id: str, timeout: float = 30.0
+) -> dict[str, Any]:
+    """Poll ``/status/{id}`` until it is no longer ``pendente``; return it."""
+    deadline = time.monotonic() + timeout
+    body: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        answer = client.get(f"/status/{correlation_id}")
+        if answer.status_code == 200:
+            body = answer.json()
+            if body["status"] != "pendente":
+                return body
+        time.sleep(0.1)
+    raise TimeoutError(f"{correlation_id} still not final after {timeout}s: {body}")

@@ -1,0 +1,43 @@
+"""Signed correlation ids: issued ones verify, others do not."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from app.correlation import CorrelationIds, issued_at
+
+
+def test_issued_ids_are_uuid7_and_verify() -> None:
+    ids = CorrelationIds("secret")
+    value = ids.issue()
+    assert uuid.UUID(value).version == 7
+    assert ids.is_issued(value)
+
+
+
+def test_ids_signed_with_another_secret_or_altered_do_not_verify() -> None:
+    value = CorrelationIds("secret").issue()
+    altered = value[:-1] + ("0" if value[-1] != "0" else "1")
+    assert not CorrelationIds("other").is_issued(value)
+    assert not CorrelationIds("secret").is_issued(altered)
+
+
+def test_random_uuids_and_garbage_do_not_verify() -> None:
+    ids = CorrelationIds("secret")
+    assert not ids.is_issued(str(uuid.uuid4()))
+    assert not ids.is_issued("not-a-uuid")
+    assert not ids.is_issued("")
+
+
+def test_issue_time_is_read_back_from_the_id() -> None:
+    value = CorrelationIds("secret").issue()
+    assert abs(issued_at(value) - datetime.now(UTC)) < timedelta(seconds=2)
+
+
+def test_ids_are_unique_even_when_many_share_a_millisecond() -> None:
+    ids = CorrelationIds("secret")
+    assert len({ids.issue() for _ in range(200_000)}) == 200_000
+
+
+def test_uppercase_spelling_of_an_id_is_not_the_issued_id() -> None:
+    ids = CorrelationIds("secret")
+    assert not ids.is_issued(ids.issue().upper())

@@ -1,0 +1,61 @@
+"""Request bodies: demo data when empty, 400 when not JSON, 422 per field."""
+
+import pytest
+
+from app.models import Preferences
+from web.errors import InvalidFields, MalformedBody, NotFound
+from web.parsing import path_user_id, read_command
+
+
+class BodyRequest:
+    """The part of an aiohttp request that ``read_command`` uses."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    async def read(self) -> bytes:
+        return self._body
+
+
+def demo() -> Preferences:
+    return Preferences(idioma="es-ES", notificacoes=False)
+
+
+async def parse(body: bytes, fallback: dict[str, str] | None = None) -> Preferences:
+    return await read_command(BodyRequest(body), Preferences, demo, fallback)  # type: ignore[arg-type]
+
+
+async def test_empty_body_gives_demo_data() -> None:
+    assert await parse(b"  ") == demo()
+
+
+async def test_query_fields_are_used_when_there_is_no_body() -> None:
+    assert (await parse(b"", {"idioma": "en-US"})).idioma == "en-US"
+
+
+async def test_body_wins_over_query() -> None:
+    assert (await parse(b'{"idioma": "fr"}', {"idioma": "en-US"})).idioma == "fr"
+
+
+@pytest.mark.parametrize("body", [b"{oops", b"[1, 2]", b'"text"'])
+async def test_non_object_bodies_are_malformed(body: bytes) -> None:
+    with pytest.raises(MalformedBody):
+        await parse(body)
+
+
+async def test_invalid_fields_are_listed_one_by_one() -> None:
+    with pytest.raises(InvalidFields) as err:
+        await parse(b'{"idioma": "xx_YY", "notificacoes": "maybe"}')
+    assert {f["campo"] for f in err.value.body["campos"]} == {"idioma", "notificacoes"}
+
+
+@pytest.mark.parametrize("raw", ["abc", "0", "-1", str(2**53), "1e3"])
+def test_path_ids_that_cannot_name_a_user_are_not_found(raw: str) -> None:
+    with pytest.raises(NotFound):
+        path_user_id(raw)
+
+
+def test_path_ids_within_range_are_accepted() -> None:
+    assert path_user_id(str(2**53 - 1)) == 2**53 - 1
+
+
