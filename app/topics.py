@@ -44,3 +44,17 @@ dead_letters = app.topic(
     internal=True,
     partitions=1,
 )
+
+ALL_TOPICS = (user_events, response_events, dead_letters)
+
+
+@app.task
+async def declare_topics() -> None:
+    """Create any missing topic with its partition count when the worker starts.
+
+    Faust declares only topics that an agent consumes; this also covers the
+    ones the app only produces to (dead letters), so the broker never
+    auto-creates them with its own defaults.
+    """
+    for topic in ALL_TOPICS:
+        await topic.maybe_declare()

@@ -1,0 +1,55 @@
+"""Statuses live in a replicated table: they survive restarts and serve from any worker."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.workers import Worker, wait_for_final_status
+
+pytestmark = pytest.mark.integration
+
+#: Its own consumer group, so restarting it never disturbs the shared worker.
+RESTART_APP_ID = "streaming-platform-test-restart"
+
+
+def accept_users(client: httpx.Client, count: int) -> list[str]:
+    """Correlation ids of ``count`` demo sign-ups accepted by ``client``'s worker."""
+    answers = [client.post("/usuarios") for _ in range(count)]
+    assert [a.status_code for a in answers] == [202] * count
+    return [a.json()["correlation_id"] for a in answers]
+
+
+def test_statuses_survive_a_crash_and_a_lost_data_dir(tmp_path: Path) -> None:
+    worker = Worker(tmp_path / "restart", APP_ID=RESTART_APP_ID).start()
+    try:
+        with worker.client() as client:
+            ids = accept_users(client, 5)
+            before = {cid: wait_for_final_status(client, cid) for cid in ids}
+        worker.stop(signal.SIGKILL)
+        shutil.rmtree(worker.data_dir)  # RocksDB gone: only the changelog remains
+        worker.start()
+        with worker.client() as client:
+            assert {cid: wait_for_final_status(client, cid) for cid in ids} == before
+    finally:
+        worker.stop()
+
+
+def test_any_status_is_readable_through_either_of_two_workers(
+    worker: Worker, tmp_path: Path
+) -> None:
+    second = Worker(tmp_path / "second").start()
+    try:
+        with worker.client() as first_api, second.client() as second_api:
+            ids = accept_users(first_api, 10) + accept_users(second_api, 10)
+            for cid in ids:
+                through_first = wait_for_final_status(first_api, cid, timeout=60)
+                through_second = wait_for_final_status(second_api, cid, timeout=60)
+                assert through_first == through_second
+                assert through_first["status"] == "success"
+    finally:
+        second.stop()
