@@ -7,10 +7,9 @@ a body -> the client's data, strictly validated; 400 / 422 otherwise.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import orjson
-from aiohttp import web
 from pydantic import ValidationError
 
 from app.events import MAX_USER_ID
@@ -20,8 +19,14 @@ from web.errors import InvalidFields, MalformedBody, NotFound
 C = TypeVar("C", bound=Command)
 
 
+class BodySource(Protocol):
+    """What parsing needs of a request: its raw body."""
+
+    async def read(self) -> bytes: ...
+
+
 async def read_command(
-    request: web.Request,
+    request: BodySource,
     model: type[C],
     demo: Callable[[], C],
     fallback: Mapping[str, Any] | None = None,

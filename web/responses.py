@@ -8,7 +8,9 @@ import orjson
 from aiohttp import web
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+def json_response(
+    body: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
     """A ``application/json`` response for ``body``."""
     return web.Response(
         body=orjson.dumps(body),

@@ -16,7 +16,7 @@ from web.responses import json_response
 class StatusView(View):
     """Reads the correlation-status table on whichever worker owns the id."""
 
-    @app.table_route(table=statuses, match_info="correlation_id")
+    @app.table_route(table=statuses, match_info="correlation_id")  # type: ignore[arg-type]
     async def get(self, request: Request, correlation_id: str) -> web.Response:
         """Consumes a correlation id; produces its status record.
 

@@ -78,7 +78,9 @@ class SubscriptionView(View):
             **command.model_dump(),
         )
         await publish_event(event)
-        return accepted(event, "Atualização de assinatura em processamento", "assinatura", _section(event))
+        return accepted(
+            event, "Atualização de assinatura em processamento", "assinatura", _section(event)
+        )
 
 
 @app.page("/usuarios/{user_id}/pagamento")

@@ -11,7 +11,9 @@ pytestmark = pytest.mark.integration
 
 
 def test_malformed_json_is_400(api: httpx.Client) -> None:
-    answer = api.post("/usuarios", content=b"{not json", headers={"content-type": "application/json"})
+    answer = api.post(
+        "/usuarios", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert answer.status_code == 400
     assert "JSON" in answer.json()["error"]
 
@@ -26,7 +28,11 @@ def test_invalid_fields_are_422_listing_each_field(api: httpx.Client) -> None:
     ("path", "body", "fields"),
     [
         ("assinatura", {"plano": "Ouro", "inicio": "2030-02-01", "fim": "2030-01-01"}, {"plano"}),
-        ("assinatura", {"plano": "Premium", "inicio": "2030-02-01", "fim": "2030-01-01"}, {"corpo"}),
+        (
+            "assinatura",
+            {"plano": "Premium", "inicio": "2030-02-01", "fim": "2030-01-01"},
+            {"corpo"},
+        ),
         ("pagamento", {"valor": -5, "forma_pagamento": "Cheque"}, {"valor", "forma_pagamento"}),
         ("pagamento", {"valor": 1.234, "forma_pagamento": "Pix"}, {"valor"}),
         ("config", {"idioma": "português", "notificacoes": "talvez"}, {"idioma", "notificacoes"}),

@@ -34,7 +34,12 @@ def test_same_event_delivered_twice_makes_one_payment(api: httpx.Client) -> None
 POISON = {
     "not_json": b"\xff\x00 definitely not json",
     "wrong_types": orjson.dumps(
-        {"event_type": "pagamento_realizado", "correlation_id": "x", "user_id": "um", "valor": "muito"}
+        {
+            "event_type": "pagamento_realizado",
+            "correlation_id": "x",
+            "user_id": "um",
+            "valor": "muito",
+        }
     ),
     "missing_fields": orjson.dumps({"event_type": "criar_usuario", "user_id": 5}),
     "unknown_type": orjson.dumps(
@@ -66,7 +71,9 @@ def test_unknown_event_type_with_issued_id_ends_in_error_status(api: httpx.Clien
     assert "inválido" in status["message"]
 
 
-def _ours(letters: list[dict[str, object]], user_start: dict[object, int]) -> list[dict[str, object]]:
+def _ours(
+    letters: list[dict[str, object]], user_start: dict[object, int]
+) -> list[dict[str, object]]:
     """Dead letters of events written after ``user_start`` with the key ``poison``."""
     first = {tp.partition: offset for tp, offset in user_start.items()}
     return [

@@ -55,20 +55,22 @@ def test_subscription_payment_and_config_are_applied(api: httpx.Client) -> None:
     user_id = create_user(api)
     answers = [
         api.post(f"/usuarios/{user_id}/assinatura", json={"plano": "Padrão"}),
+        api.post(f"/usuarios/{user_id}/pagamento", json={"valor": 39.9, "forma_pagamento": "Pix"}),
         api.post(
-            f"/usuarios/{user_id}/pagamento", json={"valor": 39.9, "forma_pagamento": "Pix"}
+            f"/usuarios/{user_id}/config", params={"idioma": "en-US", "notificacoes": "false"}
         ),
-        api.post(f"/usuarios/{user_id}/config", params={"idioma": "en-US", "notificacoes": "false"}),
     ]
     assert [a.status_code for a in answers] == [202, 202, 202]
     for answer in answers:
         assert wait_for_final_status(api, answer.json()["correlation_id"])["status"] == "success"
 
     assert pg_rows("SELECT plano FROM assinaturas WHERE user_id = %s", [user_id]) == [("Padrão",)]
-    assert pg_rows("SELECT valor::text FROM pagamentos WHERE user_id = %s", [user_id]) == [("39.90",)]
-    assert pg_rows("SELECT idioma, notificacoes FROM preferencias WHERE user_id = %s", [user_id]) == [
-        ("en-US", False)
+    assert pg_rows("SELECT valor::text FROM pagamentos WHERE user_id = %s", [user_id]) == [
+        ("39.90",)
     ]
+    assert pg_rows(
+        "SELECT idioma, notificacoes FROM preferencias WHERE user_id = %s", [user_id]
+    ) == [("en-US", False)]
     user = api.get(f"/usuarios/{user_id}").json()
     assert user["assinatura"]["plano"] == "Padrão"
     assert user["pagamentos"][0]["valor"] == 39.9
@@ -88,7 +90,9 @@ def test_one_users_events_apply_in_the_order_sent(api: httpx.Client) -> None:
 
 
 def test_unknown_user_ends_in_error_status(api: httpx.Client) -> None:
-    answer = api.post("/usuarios/987654321987/pagamento", json={"valor": 10, "forma_pagamento": "Pix"})
+    answer = api.post(
+        "/usuarios/987654321987/pagamento", json={"valor": 10, "forma_pagamento": "Pix"}
+    )
     assert answer.status_code == 202
     status = wait_for_final_status(api, answer.json()["correlation_id"])
     assert status["status"] == "error"

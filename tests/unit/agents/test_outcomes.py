@@ -1,12 +1,14 @@
 """Outcome codes become the Portuguese statuses clients read."""
 
+from decimal import Decimal
+
 import pytest
 
 from agents.outcomes import describe
 from app.events import PaymentMade, UserCreated
 
 CID = "01a222cc-d2dd-7673-9115-162d98e7896f"
-PAYMENT = PaymentMade(correlation_id=CID, user_id=42, valor=1, forma_pagamento="Pix")
+PAYMENT = PaymentMade(correlation_id=CID, user_id=42, valor=Decimal(1), forma_pagamento="Pix")
 
 
 def test_applied_event_is_a_success_named_for_its_type() -> None:

@@ -13,7 +13,6 @@ def test_issued_ids_are_uuid7_and_verify() -> None:
     assert ids.is_issued(value)
 
 
-
 def test_ids_signed_with_another_secret_or_altered_do_not_verify() -> None:
     value = CorrelationIds("secret").issue()
     altered = value[:-1] + ("0" if value[-1] != "0" else "1")

@@ -1,5 +1,7 @@
 """Event wire format: the contract's flat JSON, validated on the way in."""
 
+from decimal import Decimal
+
 import orjson
 import pytest
 
@@ -17,7 +19,7 @@ CID = "01a222cc-d2dd-7673-9115-162d98e7896f"
 
 
 def test_event_is_flat_json_with_the_contract_envelope() -> None:
-    event = PaymentMade(correlation_id=CID, user_id=7, valor=10.5, forma_pagamento="Pix")
+    event = PaymentMade(correlation_id=CID, user_id=7, valor=Decimal("10.5"), forma_pagamento="Pix")
     fields = orjson.loads(encode_event(event))
     assert fields["event_type"] == "pagamento_realizado"
     assert {"correlation_id", "timestamp", "source", "target", "user_id", "valor"} <= set(fields)
@@ -35,10 +37,15 @@ def test_encoded_events_decode_to_equal_events() -> None:
         b"not json",
         b"[]",
         b'{"event_type": "apagar_tudo", "correlation_id": "%s", "user_id": 1}' % CID.encode(),
-        b'{"event_type": "pagamento_realizado", "correlation_id": "x", "user_id": 1,'
-        b' "valor": 1, "forma_pagamento": "Pix"}',
-        b'{"event_type": "pagamento_realizado", "correlation_id": "%s", "user_id": "one",'
-        b' "valor": 1, "forma_pagamento": "Pix"}' % CID.encode(),
+        (
+            b'{"event_type": "pagamento_realizado", "correlation_id": "x", "user_id": 1,'
+            b' "valor": 1, "forma_pagamento": "Pix"}'
+        ),
+        (
+            b'{"event_type": "pagamento_realizado", "correlation_id": "%s", "user_id": "one",'
+            b' "valor": 1, "forma_pagamento": "Pix"}'
+        )
+        % CID.encode(),
     ],
 )
 def test_unusable_events_are_refused(raw: bytes) -> None:
@@ -47,7 +54,7 @@ def test_unusable_events_are_refused(raw: bytes) -> None:
 
 
 def test_response_nests_request_fields_so_payment_status_cannot_clash() -> None:
-    event = PaymentMade(correlation_id=CID, user_id=7, valor=10.5, forma_pagamento="Pix")
+    event = PaymentMade(correlation_id=CID, user_id=7, valor=Decimal("10.5"), forma_pagamento="Pix")
     response = response_event(event, "error", "Usuário 7 não encontrado")
     assert response["status"] == "error"
     assert response["dados"]["status"] == "aprovado"

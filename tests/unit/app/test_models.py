@@ -48,7 +48,7 @@ def test_subscription_refuses_end_before_start_and_unknown_plan() -> None:
     with pytest.raises(ValidationError, match="fim deve ser"):
         SubscriptionChange(plano="Básico", inicio=date(2030, 1, 2), fim=date(2030, 1, 1))
     with pytest.raises(ValidationError) as err:
-        SubscriptionChange(plano="Gold")
+        SubscriptionChange.model_validate({"plano": "Gold"})
     assert broken_fields(err.value) == {"plano"}
 
 

@@ -22,7 +22,7 @@ def demo() -> Preferences:
 
 
 async def parse(body: bytes, fallback: dict[str, str] | None = None) -> Preferences:
-    return await read_command(BodyRequest(body), Preferences, demo, fallback)  # type: ignore[arg-type]
+    return await read_command(BodyRequest(body), Preferences, demo, fallback)
 
 
 async def test_empty_body_gives_demo_data() -> None:
@@ -57,5 +57,3 @@ def test_path_ids_that_cannot_name_a_user_are_not_found(raw: str) -> None:
 
 def test_path_ids_within_range_are_accepted() -> None:
     assert path_user_id(str(2**53 - 1)) == 2**53 - 1
-
-
