@@ -1185,6 +1185,47 @@ def cmd_down(s: Settings) -> None:
         stop_all(s)
 
 
+SERVICES = ("kafka", "postgresql", "elasticsearch")
+
+
+def start_one(s: Settings, name: str) -> str:
+    """Provision, start and wait for one service; return where it listens."""
+    if name == "postgresql":
+        bindir = pg_provision(s)
+        pg_start(s, bindir)
+        pg_wait(s, bindir)
+        pg_bootstrap(s, bindir)
+        return pg_describe(s)
+    java_home = find_java_home()
+    if name == "kafka":
+        kafka_provision(s, java_home)
+        kafka_start(s, java_home)
+        kafka_wait(s)
+        return kafka_describe(s)
+    es_provision(s)
+    es_start(s, java_home)
+    es_wait(s)
+    return es_describe(s)
+
+
+def cmd_start(s: Settings, name: str) -> None:
+    """Start one service (the fault-injection tests restart services one by one)."""
+    require_root()
+    with stack_lock(s):
+        prepare_home(s)
+        where = start_one(s, name)
+    print(service_line(name, "up", where))
+
+
+def cmd_stop(s: Settings, name: str) -> None:
+    """Stop one service, leaving the others running."""
+    require_root()
+    stop = {"kafka": kafka_stop, "postgresql": pg_stop, "elasticsearch": es_stop}[name]
+    with stack_lock(s):
+        stopped = stop(s)
+    print(service_line(name, "stopped", "" if stopped else "(was not running)"))
+
+
 def cmd_clean(s: Settings) -> None:
     """Stop everything, then delete data, logs and configuration; keep downloads and installs."""
     require_root()
@@ -1245,6 +1286,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("clean", help="down, then wipe data and logs (downloads are kept)")
     sub.add_parser("status", help="print each service's state")
     sub.add_parser("logs-dir", help="print the directory holding the service logs")
+    for verb in ("start", "stop"):
+        one = sub.add_parser(verb, help=f"{verb} one service, leaving the others as they are")
+        one.add_argument("service", choices=SERVICES)
     return parser
 
 
@@ -1261,6 +1305,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             cmd_clean(settings)
         elif args.command == "status":
             cmd_status(settings)
+        elif args.command == "start":
+            cmd_start(settings, args.service)
+        elif args.command == "stop":
+            cmd_stop(settings, args.service)
         elif args.command == "logs-dir":
             print(settings.logs)
         return 0
