@@ -12,6 +12,7 @@ import faust
 
 from app.correlation import CorrelationIds
 from app.database import Database
+from app.search import SearchIndex
 from app.settings import Settings, get_settings
 from app.user_ids import UserIdAllocator
 
@@ -57,5 +58,7 @@ settings = get_settings()
 app = create_app(settings)
 database = Database(settings.postgres_dsn, settings.postgres_pool_size)
 app.add_dependency(database)
+search = SearchIndex(settings.elasticsearch_host, settings.elasticsearch_timeout_s)
+app.add_dependency(search)
 correlation_ids = CorrelationIds(settings.correlation_secret)
 user_ids = UserIdAllocator(database)

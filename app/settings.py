@@ -32,6 +32,13 @@ class Settings(BaseSettings):
     postgres_pool_size: int = Field(8, ge=1, alias="POSTGRES_POOL_SIZE")
 
     elasticsearch_host: str = Field("http://127.0.0.1:9200", alias="ELASTICSEARCH_HOST")
+    #: Longest wait for one Elasticsearch request: a hung node is detected this fast.
+    elasticsearch_timeout_s: float = Field(5.0, gt=0, alias="ELASTICSEARCH_TIMEOUT_S")
+    #: Where documents go while Elasticsearch is unreachable (default: in the data dir).
+    elasticsearch_fallback_file: Path | None = Field(None, alias="ELASTICSEARCH_FALLBACK_FILE")
+    #: Documents the logging agents index in one ``_bulk`` request.
+    log_batch_size: int = Field(1000, ge=1, alias="LOG_BATCH_SIZE")
+    log_batch_wait_s: float = Field(0.5, gt=0, alias="LOG_BATCH_WAIT_S")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
 
     web_host: str = Field("127.0.0.1", alias="WEB_HOST")
@@ -56,6 +63,11 @@ class Settings(BaseSettings):
             f"password={self.postgres_password} host={self.postgres_host} "
             f"port={self.postgres_port}"
         )
+
+    @property
+    def es_fallback_path(self) -> Path:
+        """The JSON-lines file holding documents Elasticsearch has not taken yet."""
+        return self.elasticsearch_fallback_file or self.data_dir / "es-fallback.jsonl"
 
     @property
     def kafka_broker_url(self) -> str:
