@@ -17,11 +17,14 @@ class ApiError(Exception):
 
     status: HTTPStatus = HTTPStatus.INTERNAL_SERVER_ERROR
     message: str = "Erro interno"
-    headers: ClassVar[dict[str, str]] = {}
+    default_headers: ClassVar[dict[str, str]] = {}
 
-    def __init__(self, message: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self, message: str | None = None, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(message or self.message)
         self.body: dict[str, Any] = {"error": message or self.message, **extra}
+        self.headers = {**self.default_headers, **(headers or {})}
 
 
 class MalformedBody(ApiError):
@@ -53,7 +56,7 @@ class Unavailable(ApiError):
 
     status = HTTPStatus.SERVICE_UNAVAILABLE
     message = "Serviço temporariamente indisponível, tente novamente"
-    headers: ClassVar[dict[str, str]] = {"Retry-After": "1"}
+    default_headers: ClassVar[dict[str, str]] = {"Retry-After": "1"}
 
 
 def field_errors(exc: ValidationError) -> list[dict[str, Any]]:

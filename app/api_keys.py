@@ -1,0 +1,127 @@
+"""API keys: who may call the API and with which scopes.
+
+Keys are configured as SHA-256 digests (never in clear) in a JSON file
+(``API_KEYS_FILE``) and/or the ``API_KEYS`` variable, each entry
+``{"name": ..., "scopes": ["read", "write", "admin"], "sha256": ..., "rate_per_s": ...}``.
+A presented key is hashed and compared with every configured digest in
+constant time. With no key configured nobody gets in: there is no default key.
+
+``python -m app.api_keys dev`` creates (once) a development key with every
+scope, stores its digest in ``var/api-keys.json`` and prints the key; ``make
+run`` and ``make key`` use it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+Scope = Literal["read", "write", "admin"]
+ALL_SCOPES: frozenset[str] = frozenset({"read", "write", "admin"})
+DEFAULT_RATE_PER_S = 50.0
+DEV_KEY_NAME = "dev"
+DEV_KEYS_FILE = Path("var/api-keys.json")
+DEV_SECRET_FILE = Path("var/dev-api-key")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """One caller: its name (used as owner of its requests), scopes and rate."""
+
+    name: str
+    scopes: frozenset[str]
+    digest: bytes
+    rate_per_s: float = DEFAULT_RATE_PER_S
+
+    def allows(self, scope: str) -> bool:
+        """Whether this key holds ``scope`` (``admin`` holds them all)."""
+        return scope in self.scopes or "admin" in self.scopes
+
+
+def digest_of(secret: str) -> bytes:
+    """The SHA-256 digest under which a key is stored (keys are random, 256-bit)."""
+    return hashlib.sha256(secret.encode()).digest()
+
+
+class KeyRing:
+    """The configured keys; identifies the caller behind a presented secret."""
+
+    def __init__(self, keys: list[ApiKey]) -> None:
+        self._keys = tuple(keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def identify(self, secret: str) -> ApiKey | None:
+        """The key whose digest matches ``secret``; every digest is compared."""
+        presented = digest_of(secret)
+        found = None
+        for key in self._keys:
+            if hmac.compare_digest(key.digest, presented):
+                found = key
+        return found
+
+
+def parse_entries(entries: list[dict[str, Any]]) -> list[ApiKey]:
+    """Keys from their JSON entries; raises ``ValueError`` naming a bad entry."""
+    keys = []
+    for entry in entries:
+        scopes = frozenset(entry.get("scopes", ()))
+        if not entry.get("name") or not scopes <= ALL_SCOPES:
+            raise ValueError(f"API key entry needs a name and scopes in {sorted(ALL_SCOPES)}")
+        digest = bytes.fromhex(entry["sha256"])
+        rate = float(entry.get("rate_per_s", DEFAULT_RATE_PER_S))
+        keys.append(ApiKey(entry["name"], scopes, digest, rate))
+    return keys
+
+
+def load_key_ring(keys_json: str | None, keys_file: Path | None) -> KeyRing:
+    """The keys from the ``API_KEYS`` JSON list and the ``API_KEYS_FILE`` document."""
+    entries: list[dict[str, Any]] = json.loads(keys_json) if keys_json else []
+    if keys_file is not None and keys_file.exists():
+        entries += json.loads(keys_file.read_text())["keys"]
+    return KeyRing(parse_entries(entries))
+
+
+def key_entry(name: str, secret: str, scopes: frozenset[str], rate_per_s: float) -> dict[str, Any]:
+    """The configuration entry (digest only) for a key."""
+    return {
+        "name": name,
+        "scopes": sorted(scopes),
+        "sha256": digest_of(secret).hex(),
+        "rate_per_s": rate_per_s,
+    }
+
+
+def ensure_dev_key(secret_file: Path = DEV_SECRET_FILE, keys_file: Path = DEV_KEYS_FILE) -> str:
+    """The development key, created with every scope on first use."""
+    if secret_file.exists():
+        return secret_file.read_text().strip()
+    secret = "dev_" + secrets.token_urlsafe(32)
+    secret_file.parent.mkdir(parents=True, exist_ok=True)
+    secret_file.touch(mode=0o600)
+    secret_file.write_text(secret + "\n")
+    document = json.loads(keys_file.read_text()) if keys_file.exists() else {"keys": []}
+    document["keys"] = [k for k in document["keys"] if k["name"] != DEV_KEY_NAME]
+    document["keys"].append(key_entry(DEV_KEY_NAME, secret, ALL_SCOPES, 1000.0))
+    keys_file.write_text(json.dumps(document, indent=2) + "\n")
+    return secret
+
+
+def main(argv: list[str]) -> int:
+    """``python -m app.api_keys dev``: print the development key (creating it once)."""
+    if argv != ["dev"]:
+        print("usage: python -m app.api_keys dev", file=sys.stderr)
+        return 2
+    print(ensure_dev_key())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

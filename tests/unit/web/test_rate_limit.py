@@ -1,0 +1,39 @@
+"""Token buckets: bursts allowed, sustained excess refused with a wait, then recovery."""
+
+from web.rate_limit import RateLimiter, retry_after_header
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_burst_of_two_seconds_passes_then_requests_wait() -> None:
+    clock = Clock()
+    limiter = RateLimiter(clock)
+    assert all(limiter.acquire("a", 5) == 0.0 for _ in range(10))
+    assert 0.0 < limiter.acquire("a", 5) <= 0.2
+
+
+def test_tokens_come_back_with_time() -> None:
+    clock = Clock()
+    limiter = RateLimiter(clock)
+    while limiter.acquire("a", 5) == 0.0:
+        pass
+    clock.now += 0.2
+    assert limiter.acquire("a", 5) == 0.0
+
+
+def test_callers_have_separate_buckets() -> None:
+    limiter = RateLimiter(Clock())
+    while limiter.acquire("greedy", 1) == 0.0:
+        pass
+    assert limiter.acquire("polite", 1) == 0.0
+
+
+def test_retry_after_is_whole_seconds_at_least_one() -> None:
+    assert retry_after_header(0.01) == "1"
+    assert retry_after_header(2.5) == "3"
