@@ -7,7 +7,7 @@ import asyncio
 from aiohttp import web
 from faust.web import Request, View
 
-from app.application import app, database, settings
+from app.application import app, database, search, settings
 from app.models import utc_now
 from web.responses import json_response
 
@@ -27,20 +27,28 @@ class BannerView(View):
 
 @app.page("/health")
 class HealthView(View):
-    """Liveness and readiness: Kafka, PostgreSQL and this worker."""
+    """Liveness and readiness: Kafka, PostgreSQL, Elasticsearch and this worker."""
 
     async def get(self, request: Request) -> web.Response:
-        """Produces the contract's fields plus ``dependencies``; 503 when degraded."""
-        kafka, postgres = await asyncio.gather(kafka_connected(), database.ping())
+        """Produces the contract's fields plus ``dependencies``.
+
+        503 when Kafka or PostgreSQL is down (requests cannot be served). Elasticsearch
+        down only makes the status ``degraded``: the flow goes on and its logs wait
+        in the fallback file until Elasticsearch is back.
+        """
+        kafka, postgres, elasticsearch = await asyncio.gather(
+            kafka_connected(), database.ping(), search.ping()
+        )
         healthy = kafka and postgres
         body = {
             "service": settings.app_id,
-            "status": "healthy" if healthy else "degraded",
+            "status": "healthy" if healthy and elasticsearch else "degraded",
             "timestamp": utc_now().isoformat().replace("+00:00", "Z"),
             "kafka_connected": kafka,
             "dependencies": {
                 "kafka": _state(kafka),
                 "postgres": _state(postgres),
+                "elasticsearch": _state(elasticsearch),
                 "worker": {
                     "status": "rebalancing" if app.rebalancing else "up",
                     "assigned_partitions": len(app.consumer.assignment()),
