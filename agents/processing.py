@@ -25,6 +25,7 @@ from faust.types import EventT
 from pydantic import ValidationError
 
 from agents.outcomes import describe
+from app import logs, metrics
 from app.application import app, database, settings
 from app.database import TRANSIENT_ERRORS, AppliedOutcome
 from app.dead_letters import dead_letter, send_dead_letters
@@ -57,6 +58,7 @@ async def process_user_events(stream: StreamT[bytes]) -> None:
 
 async def handle_batch(batch: Sequence[EventT]) -> None:
     """Validate, apply and answer one batch; dead-letter what can never apply."""
+    logs.bind_event_correlation_id([event.value for event in batch])
     valid: list[tuple[EventT, UserEvent]] = []
     letters: list[Message] = []
     responses: list[Message] = []
@@ -69,6 +71,7 @@ async def handle_batch(batch: Sequence[EventT]) -> None:
     responses.extend(await _apply(valid, letters))
     await send_dead_letters(letters)
     await publish_all(response_events, responses)
+    metrics.record_batch(responses, dead_letters=len(letters))
 
 
 async def _apply(valid: list[tuple[EventT, UserEvent]], letters: list[Message]) -> list[Message]:
@@ -105,6 +108,7 @@ async def _handle_one_by_one(batch: Sequence[EventT]) -> None:
         except Exception as exc:
             log.exception("event at offset %s cannot be processed", event.message.offset)
             await send_dead_letters([dead_letter(event, f"processing failed: {exc!r}", STAGE)])
+            metrics.record_dead_letters(1)
 
 
 def _response(event: UserEvent, status: str, message: str) -> Message:

@@ -10,6 +10,7 @@ from typing import Any
 
 import faust
 
+from app import logs
 from app.correlation import CorrelationIds
 from app.database import Database
 from app.search import SearchIndex
@@ -49,13 +50,15 @@ def create_app(settings: Settings) -> faust.App:
 
 def _web_options(settings: Settings) -> dict[str, Any]:
     # Imported here because the web package builds on this module.
+    from web.http_metrics import observe_http
     from web.middleware import json_errors
 
-    return {"client_max_size": settings.max_body_bytes, "middlewares": [json_errors]}
+    return {"client_max_size": settings.max_body_bytes, "middlewares": [observe_http, json_errors]}
 
 
 settings = get_settings()
 app = create_app(settings)
+logs.install(app, settings.log_format)
 database = Database(settings.postgres_dsn, settings.postgres_pool_size)
 app.add_dependency(database)
 search = SearchIndex(settings.elasticsearch_host, settings.elasticsearch_timeout_s)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,6 +41,8 @@ class Settings(BaseSettings):
     log_batch_size: int = Field(1000, ge=1, alias="LOG_BATCH_SIZE")
     log_batch_wait_s: float = Field(0.5, gt=0, alias="LOG_BATCH_WAIT_S")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
+    #: ``json`` (one object per line, the default in compose) or ``text`` (``make run``).
+    log_format: Literal["json", "text"] = Field("text", alias="LOG_FORMAT")
 
     web_host: str = Field("127.0.0.1", alias="WEB_HOST")
     web_port: int = Field(8000, alias="API_PORT")

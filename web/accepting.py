@@ -16,6 +16,7 @@ from aiokafka.errors import KafkaError
 
 from app.application import settings
 from app.events import UserEvent, encode_event
+from app.logs import bind_correlation_id
 from app.topics import user_events
 from web.errors import Unavailable
 from web.responses import json_response
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 async def publish_event(event: UserEvent) -> None:
     """Put ``event`` on ``user_events``, keyed by user id; 503 if Kafka is down."""
+    bind_correlation_id(event.correlation_id)
     try:
         async with asyncio.timeout(settings.produce_timeout_s):
             delivery = await user_events.send(

@@ -1,0 +1,165 @@
+"""This worker's live figures: outcomes, dead letters, processing latency, HTTP answers.
+
+The processing agent reports each published batch (:func:`record_batch`) and
+the dead letters it sends (:func:`record_dead_letters`); the HTTP middleware
+reports every answer (:func:`record_http`). ``GET /api/metrics/summary`` reads
+:func:`summary`. The figures are this process's own, kept in memory for
+:data:`WINDOW_S` seconds: with two replicas each serves what it processed.
+Prometheus (``/metrics``) keeps the long-term counters.
+
+Latency is end to end: from the moment the API accepted the request (the
+outcome's ``request_timestamp``) to the moment its outcome was published.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+#: Seconds of per-second history kept (and charted by the dashboard).
+WINDOW_S = 60
+#: Seconds over which the current rate is averaged.
+RATE_WINDOW_S = 10
+#: Latency samples kept; percentiles are taken over those of the last WINDOW_S.
+MAX_LATENCY_SAMPLES = 5000
+
+#: One produced message, (key, value), as the agents publish them.
+Message = tuple[bytes | None, bytes]
+
+
+@dataclass
+class Second:
+    """What happened during one wall-clock second."""
+
+    events: int = 0
+    success: int = 0
+    error: int = 0
+    dead_letters: int = 0
+    http: int = 0
+    http_errors: int = 0
+
+
+@dataclass
+class Figures:
+    """Counters since start, per-second history and a latency reservoir."""
+
+    started_at: float = field(default_factory=time.time)
+    totals: Second = field(default_factory=Second)
+    seconds: dict[int, Second] = field(default_factory=dict)
+    latencies: deque[tuple[float, float]] = field(
+        default_factory=lambda: deque(maxlen=MAX_LATENCY_SAMPLES)
+    )
+
+    def second(self, now: float) -> Second:
+        """The bucket of ``now``'s second, dropping buckets older than the window."""
+        key = int(now)
+        bucket = self.seconds.get(key)
+        if bucket is None:
+            bucket = self.seconds[key] = Second()
+            for old in [k for k in self.seconds if k <= key - WINDOW_S]:
+                del self.seconds[old]
+        return bucket
+
+    def add(self, now: float, **counts: int) -> None:
+        """Add ``counts`` (field name -> amount) to the totals and to ``now``'s second."""
+        bucket = self.second(now)
+        for name, amount in counts.items():
+            setattr(bucket, name, getattr(bucket, name) + amount)
+            setattr(self.totals, name, getattr(self.totals, name) + amount)
+
+
+FIGURES = Figures()
+
+
+def record_batch(responses: Sequence[Message], dead_letters: int = 0) -> None:
+    """Count a published batch of outcomes (``response_events`` values) and its dead letters."""
+    now = time.time()
+    outcomes = [_outcome(value) for _, value in responses]
+    statuses = [status for status, _ in outcomes]
+    FIGURES.add(
+        now,
+        events=len(outcomes),
+        success=statuses.count("success"),
+        error=statuses.count("error"),
+        dead_letters=dead_letters,
+    )
+    for _, requested_at in outcomes:
+        if requested_at is not None:
+            FIGURES.latencies.append((now, max(0.0, (now - requested_at) * 1000)))
+
+
+def record_dead_letters(count: int) -> None:
+    """Count dead letters sent outside a batch."""
+    FIGURES.add(time.time(), dead_letters=count)
+
+
+def record_http(status: int) -> None:
+    """Count one HTTP answer; 5xx are errors of ours."""
+    FIGURES.add(time.time(), http=1, http_errors=int(status >= 500))
+
+
+def summary(now: float | None = None) -> dict[str, Any]:
+    """Totals, current rates, latency percentiles and the per-second series."""
+    now = time.time() if now is None else now
+    recent = [ms for at, ms in FIGURES.latencies if at > now - WINDOW_S]
+    return {
+        "uptime_s": round(now - FIGURES.started_at, 1),
+        "totals": vars(FIGURES.totals).copy(),
+        "events_per_s": round(_rate(now, "events"), 2),
+        "errors_per_s": round(_rate(now, "error"), 2),
+        "latency_ms": {
+            "p50": percentile(recent, 50),
+            "p99": percentile(recent, 99),
+            "samples": len(recent),
+        },
+        "series": series(now),
+    }
+
+
+def series(now: float) -> list[dict[str, Any]]:
+    """One point per second of the window, oldest first (empty seconds as zeros)."""
+    last = int(now)
+    points = []
+    for second in range(last - WINDOW_S + 1, last + 1):
+        bucket = FIGURES.seconds.get(second, Second())
+        points.append({"t": second, **vars(bucket)})
+    return points
+
+
+def percentile(values: Iterable[float], pct: float) -> float | None:
+    """Nearest-rank percentile of ``values`` in ms (one decimal), None when empty."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return round(ordered[rank - 1], 1)
+
+
+def reset() -> None:
+    """Forget everything (tests)."""
+    global FIGURES
+    FIGURES = Figures()
+
+
+def _rate(now: float, name: str) -> float:
+    last = int(now)
+    window = range(last - RATE_WINDOW_S, last)
+    return sum(getattr(FIGURES.seconds.get(s, Second()), name) for s in window) / RATE_WINDOW_S
+
+
+def _outcome(value: bytes) -> tuple[str | None, float | None]:
+    """(status, request time as epoch seconds) of a ``response_events`` value."""
+    try:
+        parsed = orjson.loads(value)
+        requested = parsed.get("request_timestamp")
+        at = datetime.fromisoformat(requested).timestamp() if requested else None
+        return parsed.get("status"), at
+    except (orjson.JSONDecodeError, AttributeError, TypeError, ValueError):
+        return None, None

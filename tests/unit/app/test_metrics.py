@@ -1,0 +1,73 @@
+"""app.metrics: outcome counts, rates, latency percentiles and the per-second series."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import orjson
+import pytest
+
+from app import metrics
+
+
+@pytest.fixture(autouse=True)
+def fresh() -> Iterator[None]:
+    metrics.reset()
+    yield
+    metrics.reset()
+
+
+def outcome(status: str, requested_ago_s: float) -> tuple[bytes, bytes]:
+    requested = datetime.fromtimestamp(time.time() - requested_ago_s, UTC)
+    value = {"status": status, "request_timestamp": requested.isoformat().replace("+00:00", "Z")}
+    return b"key", orjson.dumps(value)
+
+
+def test_a_batch_counts_outcomes_dead_letters_and_latency() -> None:
+    metrics.record_batch([outcome("success", 0.05), outcome("error", 0.2)], dead_letters=1)
+    summary = metrics.summary()
+    assert summary["totals"]["events"] == 2
+    assert (summary["totals"]["success"], summary["totals"]["error"]) == (1, 1)
+    assert summary["totals"]["dead_letters"] == 1
+    assert summary["latency_ms"]["samples"] == 2
+    assert 40 <= summary["latency_ms"]["p50"] <= 150
+    assert summary["latency_ms"]["p99"] >= 190
+
+
+def test_unreadable_outcomes_still_count_as_events() -> None:
+    metrics.record_batch([(b"k", b"not json")])
+    assert metrics.summary()["totals"]["events"] == 1
+    assert metrics.summary()["latency_ms"]["p50"] is None
+
+
+def test_series_covers_the_window_and_rate_uses_finished_seconds() -> None:
+    now = time.time()
+    metrics.FIGURES.add(now - 2, events=20, success=20)
+    summary = metrics.summary(now)
+    assert len(summary["series"]) == metrics.WINDOW_S
+    assert sum(point["events"] for point in summary["series"]) == 20
+    assert summary["events_per_s"] == 20 / metrics.RATE_WINDOW_S
+
+
+def test_old_seconds_are_forgotten() -> None:
+    now = time.time()
+    metrics.FIGURES.add(now - metrics.WINDOW_S - 5, events=3)
+    metrics.FIGURES.add(now, events=1)
+    assert sum(point["events"] for point in metrics.summary(now)["series"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("values", "pct", "expected"),
+    [([], 50, None), ([5.0], 99, 5.0), ([1.0, 2.0, 3.0, 4.0], 50, 2.0), ([1.0] * 99 + [9.0], 99, 1.0)],
+)
+def test_percentile_is_nearest_rank(values: list[float], pct: float, expected: float | None) -> None:
+    assert metrics.percentile(values, pct) == expected
+
+
+def test_http_5xx_are_errors() -> None:
+    metrics.record_http(202)
+    metrics.record_http(503)
+    totals = metrics.summary()["totals"]
+    assert (totals["http"], totals["http_errors"]) == (2, 1)

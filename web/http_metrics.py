@@ -1,0 +1,103 @@
+"""aiohttp middleware: HTTP request counts and latency per route, and one log line per request.
+
+Labelled by route *template* (``/usuarios/{user_id}/pagamento``), never by raw
+path, so the number of Prometheus series stays bounded; paths that match no
+route share the label ``unmatched``. It runs outermost (first in the
+middlewares list), so it sees the status ``json_errors`` answered.
+
+It also scopes the request's correlation id: the id in the path
+(``/status/{correlation_id}``) is bound at once, an id issued by a POST is
+bound by the view (``web.accepting``); the request's log line carries either.
+
+This module must not import ``app.application``: the app's constructor loads it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from prometheus_client import Counter, Histogram
+
+from app.logs import bind_correlation_id, current_correlation_id, unbind_correlation_id
+from app.metrics import record_http
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+UNMATCHED = "unmatched"
+#: Seconds; from a fast status read to a POST that waited for Kafka's acks.
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+#: Polled by the dashboard and scrapers: their successful answers are logged at DEBUG.
+QUIET_ROUTES = frozenset(
+    {"/health", "/metrics", "/api/metrics/summary", "/dashboard", "/dashboard/", "/docs/static"}
+)
+
+REQUESTS = Counter(
+    "http_requests_total",
+    "HTTP requests answered, by method, route template and status",
+    ["method", "route", "status"],
+)
+LATENCY = Histogram(
+    "http_request_duration_seconds",
+    "Time to answer an HTTP request, by method and route template",
+    ["method", "route"],
+    buckets=LATENCY_BUCKETS,
+)
+
+
+@web.middleware
+async def observe_http(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Counts and times every request; logs it with its correlation id."""
+    token = bind_correlation_id(request.match_info.get("correlation_id"))
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:  # redirects, and errors json_errors let through
+        status = exc.status
+        raise
+    finally:
+        elapsed = time.perf_counter() - started
+        route = route_template(request)
+        _observe(request.method, route, status, elapsed)
+        _log_request(request, route, status, elapsed)
+        unbind_correlation_id(token)
+
+
+def route_template(request: web.Request) -> str:
+    """The template of the route that matched ``request``, or ``unmatched``."""
+    resource = request.match_info.route.resource
+    if resource is None:
+        return UNMATCHED
+    return resource.canonical
+
+
+def _observe(method: str, route: str, status: int, elapsed: float) -> None:
+    REQUESTS.labels(method, route, str(status)).inc()
+    LATENCY.labels(method, route).observe(elapsed)
+    record_http(status)
+
+
+def _log_request(request: web.Request, route: str, status: int, elapsed: float) -> None:
+    quiet = request.method == "GET" and status < 400 and route in QUIET_ROUTES
+    log.log(
+        logging.DEBUG if quiet else logging.INFO,
+        "%s %s -> %d in %.1f ms",
+        request.method,
+        request.path,
+        status,
+        elapsed * 1000,
+        extra={
+            "http_method": request.method,
+            "http_route": route,
+            "http_status": status,
+            "duration_ms": round(elapsed * 1000, 2),
+            "correlation_id": current_correlation_id(),
+        },
+    )
