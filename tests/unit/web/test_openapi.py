@@ -1,0 +1,94 @@
+"""/openapi.json: a valid OpenAPI 3.1 document covering every route the app serves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aiohttp import web
+from openapi_spec_validator import validate
+
+from app.application import app
+from app.models import NewUser, Payment
+from web import openapi
+
+ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+COMMAND_ROUTES = [
+    "/usuarios",
+    "/usuarios/{user_id}/assinatura",
+    "/usuarios/{user_id}/pagamento",
+    "/usuarios/{user_id}/config",
+]
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict[str, Any]:
+    """The spec of the app as ``faust worker`` serves it: every stage imported."""
+    app.discover()
+    app.web.init_server()
+    return openapi.build_spec(app.web.web_app.router, dict(app.web.views))
+
+
+def registered_routes() -> set[tuple[str, str]]:
+    routes = set()
+    for route in app.web.web_app.router.routes():
+        resource = route.resource
+        if resource is None or isinstance(resource, web.StaticResource):
+            continue  # file trees (dashboard and Swagger UI assets) are not operations
+        if route.method not in {"HEAD", "OPTIONS"}:
+            routes.add((route.method.lower(), resource.canonical))
+    return routes
+
+
+def test_the_spec_is_valid_openapi_3_1(spec: dict[str, Any]) -> None:
+    assert spec["openapi"] == "3.1.0"
+    validate(spec)
+
+
+def test_every_registered_route_is_in_the_spec(spec: dict[str, Any]) -> None:
+    documented = {(method, path) for path, ops in spec["paths"].items() for method in ops}
+    assert registered_routes() <= documented
+    assert documented <= registered_routes()
+
+
+def test_faust_views_are_all_there(spec: dict[str, Any]) -> None:
+    assert set(app.web.views) <= set(spec["paths"])
+
+
+def test_request_bodies_are_the_models_schemas(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    new_user = schemas["NewUser"]
+    assert new_user["properties"].keys() == NewUser.model_json_schema()["properties"].keys()
+    assert schemas["Payment"]["required"] == Payment.model_json_schema()["required"]
+    body = spec["paths"]["/usuarios"]["post"]["requestBody"]
+    assert body["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/NewUser"
+    }
+
+
+@pytest.mark.parametrize("path", COMMAND_ROUTES)
+def test_commands_document_202_and_every_error(spec: dict[str, Any], path: str) -> None:
+    responses = spec["paths"][path]["post"]["responses"]
+    assert {"202", "400", "404", "413", "422", "503"} <= set(responses)
+    assert "$ref" in responses["202"]["content"]["application/json"]["schema"]
+    for code in ("400", "422", "503"):
+        assert responses[code]["content"]["application/json"]["schema"] == ERROR_REF
+
+
+def test_path_parameters_are_declared(spec: dict[str, Any]) -> None:
+    for path, operations in spec["paths"].items():
+        names = {part[1:-1] for part in path.split("/") if part.startswith("{")}
+        for operation in operations.values():
+            declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+            assert declared == names, path
+
+
+def test_error_body_has_error_and_optional_campos(spec: dict[str, Any]) -> None:
+    error = spec["components"]["schemas"]["ErrorBody"]
+    assert error["required"] == ["error"]
+    assert "campos" in error["properties"]
+
+
+def test_config_accepts_query_parameters(spec: dict[str, Any]) -> None:
+    parameters = spec["paths"]["/usuarios/{user_id}/config"]["post"]["parameters"]
+    assert {p["name"] for p in parameters if p["in"] == "query"} == {"idioma", "notificacoes"}

@@ -1,0 +1,411 @@
+"""OpenAPI 3.1 at ``/openapi.json`` and Swagger UI at ``/docs`` (assets served locally).
+
+The spec is built from what the app really serves: every route registered on
+its aiohttp router (Faust views and raw routes alike) becomes an operation, so
+a new view is documented as soon as it exists (from its docstrings) and no
+route can be missing. Request bodies are the JSON Schemas of the pydantic
+command models that validate them (:mod:`app.models`), 202 answers embed the
+event models' schemas, and every error is the ``{error, campos?}`` body of
+:mod:`web.errors`. :data:`OPERATIONS` only says which model and which
+answers belong to which route; it holds no field rules.
+
+Swagger UI's page and assets come from the ``swagger-ui-py`` package (its
+template and ``static/`` folder); its own aiohttp handler is not used because
+it would serve a second copy of the spec with a Swagger 2 ``host`` field.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal, NotRequired
+
+from aiohttp import web
+from pydantic import BaseModel, TypeAdapter
+from pydantic.json_schema import models_json_schema
+from swagger_ui.core import ApplicationDocument  # type: ignore[import-untyped]
+
+# pydantic needs typing_extensions' TypedDict on Python < 3.12.
+from typing_extensions import TypedDict
+
+from app.application import app
+from app.events import Envelope, PaymentMade, SubscriptionUpdated, UserCreated
+from app.models import NewUser, Payment, Preferences, SubscriptionChange
+from web.health import VERSION
+
+OPENAPI_VERSION = "3.1.0"
+SPEC_PATH = "/openapi.json"
+DOCS_PATH = "/docs"
+DOCUMENTED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+_REF = "#/components/schemas/{model}"
+_PATH_PARAM = re.compile(r"{(\w+)(?::[^}]*)?}")
+_TEXT = {"type": "string"}
+
+
+# ---------- answer bodies (what the views return; field rules live in app.models) ----------
+
+
+class FieldError(TypedDict):
+    """One broken field rule of a 422 answer."""
+
+    campo: str
+    erro: str
+    tipo: str
+
+
+class ErrorBody(TypedDict):
+    """Every error answer: ``error``, plus ``campos`` on a 422."""
+
+    error: str
+    campos: NotRequired[list[FieldError]]
+
+
+class StatusRecord(TypedDict):
+    """``GET /status/{correlation_id}``: pending, or the final outcome."""
+
+    correlation_id: str
+    status: Literal["pendente", "success", "error"]
+    message: str | None
+    requested_at: str | None
+    original_event_type: NotRequired[str | None]
+    user_id: NotRequired[int | None]
+    processed_at: NotRequired[str | None]
+
+
+class Banner(TypedDict):
+    """``GET /``."""
+
+    status: str
+    msg: str
+    version: str
+
+
+class Health(TypedDict):
+    """``GET /health``: the contract's fields plus each dependency's state."""
+
+    service: str
+    status: Literal["healthy", "degraded"]
+    timestamp: str
+    kafka_connected: bool
+    dependencies: dict[str, dict[str, Any]]
+
+
+ANSWER_TYPES: dict[str, Any] = {
+    "ErrorBody": ErrorBody,
+    "StatusRecord": StatusRecord,
+    "Banner": Banner,
+    "Health": Health,
+}
+
+#: Command models (request bodies, validation mode) and event models (202 sections).
+COMMANDS: tuple[type[BaseModel], ...] = (NewUser, SubscriptionChange, Payment, Preferences)
+SECTIONS: dict[str, type[BaseModel]] = {
+    "UsuarioAceito": UserCreated,
+    "AssinaturaAceita": SubscriptionUpdated,
+    "PagamentoAceito": PaymentMade,
+}
+
+ERRORS = {
+    400: "O corpo não é um objeto JSON",
+    404: "Recurso não encontrado",
+    413: "Corpo grande demais",
+    422: "Campos inválidos: `campos` lista cada regra violada",
+    503: "Dependência indisponível ou em recuperação; tente de novo (Retry-After)",
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What the spec says about one route beyond what the route itself tells."""
+
+    summary: str
+    tag: str
+    ok: tuple[int, str | None] = (200, None)
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    errors: tuple[int, ...] = ()
+    content_type: str = "application/json"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _command(summary: str, body: type[BaseModel], section: str, **kw: Any) -> Operation:
+    return Operation(
+        summary, "Comandos", (202, section), body=body, errors=(400, 404, 413, 422, 503), **kw
+    )
+
+
+OPERATIONS: dict[tuple[str, str], Operation] = {
+    ("GET", "/"): Operation("Banner da API", "Operação", (200, "Banner")),
+    ("GET", "/health"): Operation("Saúde do worker e das dependências", "Operação",
+                                  (200, "Health"), errors=(503,)),
+    ("POST", "/usuarios"): _command("Criar usuário", NewUser, "AceitoUsuario"),
+    ("GET", "/usuarios/{user_id}"): Operation("Usuário com assinatura, preferências e pagamentos",
+                                              "Consultas", errors=(404, 503)),
+    ("POST", "/usuarios/{user_id}/assinatura"): _command(
+        "Criar ou trocar a assinatura", SubscriptionChange, "AceitoAssinatura"),
+    ("POST", "/usuarios/{user_id}/pagamento"): _command(
+        "Registrar um pagamento", Payment, "AceitoPagamento"),
+    ("POST", "/usuarios/{user_id}/config"): _command(
+        "Atualizar preferências (corpo JSON ou parâmetros de consulta)", Preferences,
+        "AceitoConfig", query=Preferences),
+    ("GET", "/status/{correlation_id}"): Operation("Status de uma requisição aceita", "Consultas",
+                                                   (200, "StatusRecord"), errors=(404, 503)),
+    ("GET", "/metrics"): Operation("Métricas Prometheus (Faust e HTTP)", "Operação",
+                                   content_type="text/plain"),
+    ("GET", "/api/metrics/summary"): Operation("Números ao vivo deste worker (dashboard)",
+                                               "Operação"),
+    ("GET", SPEC_PATH): Operation("Esta especificação OpenAPI 3.1", "Operação"),
+    ("GET", DOCS_PATH): Operation("Swagger UI", "Operação", content_type="text/html"),
+    ("GET", f"{DOCS_PATH}/"): Operation("Swagger UI", "Operação", content_type="text/html"),
+    ("GET", "/dashboard/"): Operation("Dashboard de operação", "Operação",
+                                      content_type="text/html"),
+    ("GET", "/dashboard"): Operation("Redireciona para /dashboard/", "Operação", (302, None)),
+}
+
+#: 202 answer component -> (its section key, as in web.users, and that section's component).
+ACCEPTED = {
+    "AceitoUsuario": ("usuario", "UsuarioAceito"),
+    "AceitoAssinatura": ("assinatura", "AssinaturaAceita"),
+    "AceitoPagamento": ("pagamento", "PagamentoAceito"),
+    "AceitoConfig": ("config", "ConfigAceita"),
+}
+
+
+# ---------- components ----------
+
+
+def build_components() -> dict[str, Any]:
+    """Schemas of the commands, the 202 answers and every other answer body."""
+    inputs = [(model, "validation") for model in COMMANDS]
+    outputs = [(model, "serialization") for model in SECTIONS.values()]
+    _, top = models_json_schema([*inputs, *outputs], ref_template=_REF)  # type: ignore[list-item]
+    schemas: dict[str, Any] = dict(top.get("$defs", {}))
+    for name, model in SECTIONS.items():
+        schemas[name] = section_schema(schemas.pop(model.__name__), keep={"user_id"}) | {
+            "title": name
+        }
+    schemas["ConfigAceita"] = _config_section(schemas)
+    for name, (section, ref) in ACCEPTED.items():
+        schemas[name] = accepted_schema(section, ref)
+    for name, answer in ANSWER_TYPES.items():
+        schemas[name] = TypeAdapter(answer).json_schema(ref_template=_REF, mode="serialization")
+    schemas.update(_answer_defs(schemas))
+    return schemas
+
+
+def section_schema(event_schema: dict[str, Any], keep: set[str]) -> dict[str, Any]:
+    """An event's schema without its envelope (the fields a 202 section leaves out)."""
+    dropped = (set(Envelope.model_fields) | {"event_type"}) - keep
+    schema = copy.deepcopy(event_schema)
+    schema["properties"] = {k: v for k, v in schema["properties"].items() if k not in dropped}
+    schema["required"] = [k for k in schema.get("required", []) if k not in dropped]
+    return schema
+
+
+def accepted_schema(section: str, section_ref: str) -> dict[str, Any]:
+    """A 202 answer, as built by ``web.accepting.accepted``."""
+    return {
+        "type": "object",
+        "required": ["mensagem", "correlation_id", "status_url", section],
+        "properties": {
+            "mensagem": {"type": "string"},
+            "correlation_id": {"type": "string", "format": "uuid"},
+            "status_url": {"type": "string", "examples": ["/status/{correlation_id}"]},
+            section: {"$ref": _REF.format(model=section_ref)},
+        },
+    }
+
+
+def _config_section(schemas: dict[str, Any]) -> dict[str, Any]:
+    preferences = schemas.get("Preferences") or schemas["Preferences-Input"]
+    schema = copy.deepcopy(preferences)
+    schema["properties"] = {"user_id": {"type": "integer"}, **schema["properties"]}
+    schema["required"] = ["user_id", *schema.get("required", [])]
+    schema["title"] = "ConfigAceita"
+    return schema
+
+
+def _answer_defs(schemas: dict[str, Any]) -> dict[str, Any]:
+    """Lift nested ``$defs`` of the TypedDict schemas into components."""
+    lifted: dict[str, Any] = {}
+    for schema in schemas.values():
+        lifted.update(schema.pop("$defs", {}))
+    return lifted
+
+
+# ---------- paths ----------
+
+
+def build_spec(router: web.UrlDispatcher, views: dict[str, Any]) -> dict[str, Any]:
+    """The whole OpenAPI document for the routes on ``router``."""
+    schemas = build_components()
+    paths: dict[str, Any] = {}
+    for method, path, handler in documented_routes(router):
+        doc = describe(method, path, handler, views.get(path), schemas)
+        paths.setdefault(path, {})[method.lower()] = doc
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": "Plataforma de streaming: API de eventos",
+            "version": VERSION,
+            "description": (
+                "Todo POST é assíncrono: publica um evento em `user_events` e responde 202 "
+                "com `correlation_id` e `status_url`. Sem corpo, usa dados de demonstração."
+            ),
+        },
+        "paths": dict(sorted(paths.items())),
+        "components": {"schemas": dict(sorted(schemas.items()))},
+    }
+
+
+def documented_routes(router: web.UrlDispatcher) -> list[tuple[str, str, Any]]:
+    """(method, path template, handler) of every route but HEAD and static-file trees."""
+    seen: dict[tuple[str, str], Any] = {}
+    for route in router.routes():
+        resource = route.resource
+        if resource is None or isinstance(resource, web.StaticResource):
+            continue
+        if route.method in DOCUMENTED_METHODS:
+            seen.setdefault((route.method, resource.canonical), route.handler)
+    return [(method, path, handler) for (method, path), handler in seen.items()]
+
+
+def describe(
+    method: str, path: str, handler: Any, view: Any, schemas: dict[str, Any]
+) -> dict[str, Any]:
+    """The operation object of one route."""
+    op = OPERATIONS.get((method, path)) or _undocumented(method, path)
+    doc: dict[str, Any] = {
+        "operationId": _operation_id(method, path),
+        "summary": op.summary,
+        "tags": [op.tag],
+        "responses": _responses(op),
+    }
+    description = _docstring(view, method) or inspect.getdoc(handler)
+    if description:
+        doc["description"] = description
+    parameters = _path_parameters(path) + _query_parameters(op.query, schemas)
+    if parameters:
+        doc["parameters"] = parameters
+    if op.body is not None:
+        doc["requestBody"] = _request_body(op.body, schemas)
+    return doc
+
+
+def _undocumented(method: str, path: str) -> Operation:
+    tag = "Faust" if path.startswith("/router") else "Outros"
+    return Operation(f"{method} {path}", tag)
+
+
+def _responses(op: Operation) -> dict[str, Any]:
+    status, schema = op.ok
+    ok: dict[str, Any] = {"description": "Aceito" if status == 202 else "OK"}
+    if status == 302:
+        ok = {"description": "Redirecionamento"}
+    elif schema is not None:
+        ok["content"] = {op.content_type: {"schema": {"$ref": _REF.format(model=schema)}}}
+    else:
+        ok["content"] = {op.content_type: {}}
+    answers = {str(status): ok}
+    for code in op.errors:
+        answers[str(code)] = {
+            "description": ERRORS[code],
+            "content": {"application/json": {"schema": {"$ref": _REF.format(model="ErrorBody")}}},
+        }
+    return answers
+
+
+def _request_body(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, Any]:
+    name = _component_name(model, schemas)
+    return {
+        "required": False,
+        "description": "Sem corpo, a API usa dados de demonstração realistas.",
+        "content": {"application/json": {"schema": {"$ref": _REF.format(model=name)}}},
+    }
+
+
+def _path_parameters(path: str) -> list[dict[str, Any]]:
+    """Path parameters; those named like an envelope field (``user_id``,
+    ``correlation_id``) take that field's schema."""
+    envelope = Envelope.model_json_schema()["properties"]
+    return [
+        {"name": name, "in": "path", "required": True, "schema": envelope.get(name, _TEXT)}
+        for name in _PATH_PARAM.findall(path)
+    ]
+
+
+def _query_parameters(model: type[BaseModel] | None, schemas: dict[str, Any]) -> list[Any]:
+    if model is None:
+        return []
+    properties = schemas[_component_name(model, schemas)]["properties"]
+    return [
+        {"name": name, "in": "query", "required": False, "schema": properties[name]}
+        for name in model.model_fields
+    ]
+
+
+def _component_name(model: type[BaseModel], schemas: dict[str, Any]) -> str:
+    name = model.__name__
+    return name if name in schemas else f"{name}-Input"
+
+
+def _docstring(view: Any, method: str) -> str | None:
+    handler = getattr(view, method.lower(), None) if view is not None else None
+    return inspect.getdoc(handler) if handler is not None else None
+
+
+def _operation_id(method: str, path: str) -> str:
+    words = re.sub(r"[^0-9a-zA-Z]+", "_", path).strip("_") or "root"
+    return f"{method.lower()}_{words}{'_slash' if path.endswith('/') and path != '/' else ''}"
+
+
+# ---------- serving ----------
+
+
+def _web_app() -> web.Application:
+    """The aiohttp application under Faust's web server (the aiohttp driver's)."""
+    return app.web.web_app  # type: ignore[attr-defined,no-any-return]
+
+_cache: dict[str, bytes] = {}
+
+
+def spec_bytes() -> bytes:
+    """The spec as JSON, built once (after every module registered its routes)."""
+    if "spec" not in _cache:
+        spec = build_spec(_web_app().router, dict(app.web.views))
+        _cache["spec"] = json.dumps(spec, ensure_ascii=False).encode()
+    return _cache["spec"]
+
+
+async def openapi_json(request: web.Request) -> web.Response:
+    """``GET /openapi.json``: the OpenAPI 3.1 description of this API."""
+    return web.Response(body=spec_bytes(), content_type="application/json")
+
+
+def swagger_page() -> str:
+    """Swagger UI's page from swagger-ui-py's template, pointed at our spec."""
+    doc = ApplicationDocument(
+        _web_app(), url_prefix=DOCS_PATH, config_url=SPEC_PATH, title="API · Swagger UI"
+    )
+    doc.parameters["url"] = json.dumps(SPEC_PATH)
+    return str(doc.doc_html)
+
+
+async def swagger_ui(request: web.Request) -> web.Response:
+    """``GET /docs``: Swagger UI for ``/openapi.json``, assets from this server."""
+    return web.Response(text=swagger_page(), content_type="text/html")
+
+
+def mount(router: web.UrlDispatcher) -> None:
+    """Add ``/openapi.json``, ``/docs`` and Swagger UI's assets to ``router``."""
+    static_dir = ApplicationDocument(router, config_url=SPEC_PATH).static_dir
+    router.add_get(SPEC_PATH, openapi_json, name="openapi")
+    router.add_get(DOCS_PATH, swagger_ui, name="docs")
+    router.add_get(f"{DOCS_PATH}/", swagger_ui, name="docs-slash")
+    router.add_static(f"{DOCS_PATH}/static", static_dir, name="docs-assets")
+
+
+mount(_web_app().router)
