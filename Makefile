@@ -8,7 +8,7 @@ STACKCTL := $(PYTHON) stack/stackctl.py
 STAMP    := $(VENV)/.requirements.stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help venv up down clean status run test lint
+.PHONY: help venv up down clean status run test lint browser
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_.-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,9 +36,14 @@ status: ## Show each service's state
 run: venv up ## Run the Faust worker and its web API in the foreground (Ctrl-C stops)
 	exec $(VENV)/bin/faust -A app worker -l info --web-port $(API_PORT)
 
-test: venv up ## Run the whole test suite against the running services
+test: venv up browser ## Run the whole test suite against the running services
 	$(VENV)/bin/pytest
 
 lint: venv ## Check style (ruff) and types (mypy)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy app agents tables web
+
+browser: ## Install Debian's chromium for the browser tests (when /usr/bin/chromium is missing)
+	@test -x /usr/bin/chromium || command -v apt-get >/dev/null || \
+		{ echo "make browser: /usr/bin/chromium is missing and apt-get is unavailable; install Chromium by hand" >&2; exit 1; }
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
