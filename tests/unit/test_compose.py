@@ -1,0 +1,153 @@
+"""compose.yml agrees with the app, the contract and the native stack (no Docker needed)."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from app.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_REPLICAS = {"app-1": 8000, "app-2": 8001}
+#: The contract's host ports (shared/CONTRACT.md).
+CONTRACT_PORTS = {
+    "app-1": 8000,
+    "dashboard": 8089,
+    "kafka-ui": 8080,
+    "adminer": 8081,
+    "kibana": 5601,
+    "elasticsearch": 9200,
+    "postgres": 5432,
+    "kafka": 9092,
+}
+CONTRACT_VARIABLES = {
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "POSTGRES_USER",
+    "POSTGRES_PASSWORD",
+    "POSTGRES_DB",
+    "POSTGRES_HOST",
+    "POSTGRES_PORT",
+    "ELASTICSEARCH_HOST",
+    "LOG_LEVEL",
+}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "compose.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, Any]:
+    return compose["services"]
+
+
+def host_ports(service: dict[str, Any]) -> set[int]:
+    return {int(str(mapping).split(":")[-2]) for mapping in service.get("ports", [])}
+
+
+def image_tag(service: dict[str, Any]) -> str:
+    return service["image"].rsplit(":", 1)[1]
+
+
+def is_one_shot(service: dict[str, Any]) -> bool:
+    return service.get("restart") == "no"
+
+
+def test_every_contract_port_is_published_by_its_service(services: dict[str, Any]) -> None:
+    for name, port in CONTRACT_PORTS.items():
+        assert port in host_ports(services[name]), f"{name} must publish {port}"
+
+
+def test_no_host_port_is_published_twice(services: dict[str, Any]) -> None:
+    published = [port for service in services.values() for port in host_ports(service)]
+    assert len(published) == len(set(published))
+
+
+def test_two_app_replicas_share_the_group_but_not_their_data(services: dict[str, Any]) -> None:
+    envs = {name: services[name]["environment"] for name in APP_REPLICAS}
+    assert len({env["APP_ID"] for env in envs.values()}) == 1
+    assert len({env["CORRELATION_SECRET"] for env in envs.values()}) == 1
+    volumes = {name: services[name]["volumes"][0].split(":")[0] for name in APP_REPLICAS}
+    assert len(set(volumes.values())) == len(APP_REPLICAS)
+    for name, port in APP_REPLICAS.items():
+        assert envs[name]["WEB_HOST"] == name, "table_route forwards to WEB_HOST"
+        assert host_ports(services[name]) == {port}
+        assert f"{envs[name]['API_PORT']}" in services[name]["ports"][0].split(":")[-1]
+
+
+def test_app_variables_are_ones_the_settings_read(services: dict[str, Any]) -> None:
+    aliases = {field.alias for field in Settings.model_fields.values()}
+    for name in APP_REPLICAS:
+        names = set(services[name]["environment"])
+        assert names <= aliases, f"unknown to app/settings.py: {names - aliases}"
+        assert CONTRACT_VARIABLES <= names
+
+
+def test_app_image_is_non_root_with_a_health_check() -> None:
+    dockerfile = (ROOT / "docker" / "Dockerfile").read_text()
+    users = re.findall(r"^USER\s+(\S+)", dockerfile, re.MULTILINE)
+    assert users and users[-1] not in {"root", "0"}
+    assert "HEALTHCHECK" in dockerfile and "/health" in dockerfile
+
+
+def test_every_long_running_service_has_a_healthcheck(services: dict[str, Any]) -> None:
+    for name, service in services.items():
+        check = service.get("healthcheck", {})
+        if is_one_shot(service):
+            continue
+        assert check.get("test") and not check.get("disable"), f"{name} has no healthcheck"
+
+
+def test_dependencies_wait_for_health(services: dict[str, Any]) -> None:
+    for name, service in services.items():
+        for dependency, rule in service.get("depends_on", {}).items():
+            assert rule["condition"] == "service_healthy", f"{name} -> {dependency}"
+            assert not is_one_shot(services[dependency])
+
+
+def test_state_lives_in_named_volumes(compose: dict[str, Any]) -> None:
+    declared = set(compose["volumes"])
+    for name, service in compose["services"].items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if not source.startswith("."):
+                assert source in declared, f"{name} mounts undeclared volume {source}"
+
+
+def test_kafka_matches_the_native_stack(services: dict[str, Any]) -> None:
+    pom = ET.parse(ROOT / "stack" / "kafka" / "pom.xml").getroot()
+    namespace = {"m": "http://maven.apache.org/POM/4.0.0"}
+    version = pom.find("m:properties/m:kafka.version", namespace)
+    assert version is not None
+    assert services["kafka"]["image"] == f"apache/kafka:{version.text}"
+
+
+def test_elasticsearch_and_kibana_match_the_native_stack(services: dict[str, Any]) -> None:
+    stackctl = (ROOT / "stack" / "stackctl.py").read_text()
+    found = re.search(r'^ES_VERSION = "([^"]+)"', stackctl, re.MULTILINE)
+    assert found is not None
+    assert image_tag(services["elasticsearch"]) == found.group(1)
+    assert image_tag(services["kibana"]) == image_tag(services["elasticsearch"])
+
+
+def test_postgres_is_15(services: dict[str, Any]) -> None:
+    assert image_tag(services["postgres"]).split("-")[0].split(".")[0] == "15"
+
+
+def test_kibana_import_posts_the_saved_objects(services: dict[str, Any]) -> None:
+    job = services["kibana-import"]
+    command = " ".join(job["command"])
+    assert "/api/saved_objects/_import?overwrite=true" in command
+    assert "kbn-xsrf: true" in command
+    assert any("kibana/saved_objects.ndjson" in volume for volume in job["volumes"])
+
+
+def test_security_off_is_said_plainly() -> None:
+    text = (ROOT / "compose.yml").read_text()
+    assert "security OFF" in text and "DEVELOPMENT ONLY" in text
