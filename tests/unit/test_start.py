@@ -1,0 +1,77 @@
+"""start.py's decisions: which stack to start, which URLs, whether to open a browser."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+import start
+
+
+def options(mode: str = "auto", no_browser: bool = False) -> argparse.Namespace:
+    return argparse.Namespace(mode=mode, no_browser=no_browser, timeout=1.0, port=8000)
+
+
+@pytest.mark.parametrize(
+    ("requested", "cli", "engine", "expected"),
+    [
+        ("auto", True, True, "docker"),
+        ("auto", True, False, "native"),  # the CLI without a daemon, like this machine
+        ("auto", False, False, "native"),
+        ("native", True, True, "native"),
+        ("docker", True, True, "docker"),
+    ],
+)
+def test_choose_mode(requested: str, cli: bool, engine: bool, expected: str) -> None:
+    assert start.choose_mode(requested, cli, engine) == expected
+
+
+@pytest.mark.parametrize(("cli", "engine"), [(False, False), (True, False)])
+def test_docker_mode_without_an_engine_says_why(cli: bool, engine: bool) -> None:
+    with pytest.raises(start.StartError, match="docker"):
+        start.choose_mode("docker", cli, engine)
+
+
+@pytest.mark.parametrize(
+    ("platform", "env", "expected"),
+    [
+        ("linux", {}, False),
+        ("linux", {"DISPLAY": ":0"}, True),
+        ("linux", {"WAYLAND_DISPLAY": "wayland-0"}, True),
+        ("darwin", {}, True),
+        ("win32", {}, True),
+    ],
+)
+def test_has_display(platform: str, env: dict[str, str], expected: bool) -> None:
+    assert start.has_display(platform, env) is expected
+
+
+def test_urls_point_at_the_contract_ports() -> None:
+    assert start.urls("docker") == ("http://localhost:8000/health", "http://localhost:8089/")
+    assert start.urls("native") == (
+        "http://localhost:8000/health",
+        "http://localhost:8000/dashboard/",
+    )
+
+
+def test_native_port_moves_the_urls() -> None:
+    assert start.urls("native", 8010)[1] == "http://localhost:8010/dashboard/"
+    assert start.urls("docker", 8010)[1] == "http://localhost:8089/"
+
+
+def test_no_browser_never_opens_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DISPLAY", ":0")
+    assert start.make_plan(options(no_browser=True), False, False).open_browser is False
+    assert start.make_plan(options(), False, False).open_browser is True
+
+
+def test_native_prerequisites_name_what_is_missing() -> None:
+    assert start.native_prerequisites({"make": True, "java": True, "mvn": True}) == []
+    assert start.native_prerequisites({"make": True}) == ["a Java runtime (17+)", "Maven"]
+
+
+def test_help_runs() -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        start.parse_args(["--help"])
+    assert exit_info.value.code == 0
