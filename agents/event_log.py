@@ -95,9 +95,30 @@ def build_document(
         **_outcome_fields(event, event_type),
         "event": event,
     }
+    return Document(_document_id(topic, partition, offset, event, correlation_id), source)
+
+
+def _document_id(
+    topic: str, partition: int, offset: int, event: dict[str, Any], correlation_id: str | None
+) -> str:
+    """One id per fact: a request, an outcome, a refusal of one record by one stage.
+
+    So the same fact seen twice (a redelivery, a response re-sent after a
+    crash, a dead letter written again) overwrites its document.
+    """
     if topic in KEYED_BY_CORRELATION and correlation_id:
-        return Document(f"{topic}:{correlation_id}", source)
-    return Document(f"{topic}:{partition}:{offset}", source)
+        return f"{topic}:{correlation_id}"
+    if topic == DEAD_LETTERS and (origin := _dead_letter_origin(event)):
+        return f"{topic}:{origin}"
+    return f"{topic}:{partition}:{offset}"
+
+
+def _dead_letter_origin(event: dict[str, Any]) -> str | None:
+    """``stage:topic:partition:offset`` of the record a dead letter refuses."""
+    parts = [event.get(field) for field in ("stage", "topic", "partition", "offset")]
+    if all(isinstance(p, str | int) and not isinstance(p, bool) for p in parts):
+        return ":".join(str(p) for p in parts)
+    return None
 
 
 def _masked_event(value: bytes | None) -> tuple[dict[str, Any], str | None]:

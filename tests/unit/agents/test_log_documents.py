@@ -114,7 +114,7 @@ def test_dead_letter_payload_text_is_masked_and_linked_to_its_request() -> None:
         "payload": orjson.dumps(request_event()).decode(),
     }
     doc = document("dead_letters", letter, offset=5)
-    assert doc.id == "dead_letters:3:5"  # two letters about one request must not collide
+    assert doc.id == "dead_letters:processing:user_events:0:7"  # one per refused record
     assert doc.source["correlation_id"] == CID  # but the trail finds them
     assert doc.source["stage"] == "processing"
     assert "a***@dominio.com" in doc.source["event"]["reason"]
@@ -201,3 +201,12 @@ def assert_no_clear_pii(doc: Document) -> None:
     text = orjson.dumps(doc.source).decode()
     for secret in ("Ana Maria", "ana@dominio.com", "123.456.789-25", "98765432100"):
         assert secret not in text
+
+
+def test_a_dead_letter_written_twice_for_one_record_keeps_one_id() -> None:
+    letter = {"event_type": "dead_letter", "stage": "processing", "reason": "bad"}
+    letter |= {"topic": "user_events", "partition": 2, "offset": 77, "payload": "x"}
+    first, again = document("dead_letters", letter, offset=5), document("dead_letters", letter, 9)
+    assert first.id == again.id == "dead_letters:processing:user_events:2:77"
+    other_stage = document("dead_letters", {**letter, "stage": "event_log"})
+    assert other_stage.id != first.id
