@@ -4,21 +4,24 @@
 PYTHON   ?= python3
 VENV     := .venv
 API_PORT ?= 8000
+LOG_LEVEL ?= info
+DEV_KEYS := var/api-keys.json
 STACKCTL := $(PYTHON) stack/stackctl.py
 STAMP    := $(VENV)/.requirements.stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help venv up down clean status run test lint browser
+.PHONY: help venv up down clean status run key test lint browser
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_.-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 venv: $(STAMP) ## Create .venv and install requirements.txt + requirements-dev.txt
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV)/bin/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	$(VENV)/bin/python -m pip install --quiet --no-deps --editable .
 	touch $(STAMP)
 
 up: ## Start Kafka, PostgreSQL, Elasticsearch (provisions them on first use)
@@ -34,7 +37,11 @@ status: ## Show each service's state
 	$(STACKCTL) status
 
 run: venv up ## Run the Faust worker and its web API in the foreground (Ctrl-C stops)
-	exec $(VENV)/bin/faust -A app worker -l info --web-port $(API_PORT)
+	@echo "development API key (send it as X-API-Key): $$($(VENV)/bin/python -m app.api_keys dev)"
+	API_KEYS_FILE=$(DEV_KEYS) exec $(VENV)/bin/faust -A app worker -l $(LOG_LEVEL) --web-port $(API_PORT)
+
+key: venv ## Print the development API key (created with every scope on first use)
+	@$(VENV)/bin/python -m app.api_keys dev
 
 test: venv up browser ## Run the whole test suite against the running services
 	$(VENV)/bin/pytest

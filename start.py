@@ -33,6 +33,8 @@ Mode = Literal["docker", "native"]
 API_PORT = 8000
 DASHBOARD_PORT = 8089
 WORKER_LOG = ROOT / "var" / "log" / "worker.log"
+#: Digests of the development key, written by ``python -m app.api_keys dev``.
+DEV_KEYS_FILE = ROOT / "var" / "api-keys.json"
 WORKER_PID = ROOT / "var" / "worker.pid"
 
 
@@ -147,10 +149,20 @@ def start_native(health_url: str, port: int) -> None:
     if missing:
         raise StartError("the native stack needs " + ", ".join(missing))
     run(["make", "venv", "up"])
+    print(f"development API key (send it as X-API-Key): {dev_api_key()}")
     if health_status(health_url) is None:
         start_worker(port)
     else:
         print(f"a worker already answers on port {port}; leaving it running")
+
+
+def dev_api_key() -> str:
+    """The development key (every scope), created on first use like ``make key``."""
+    python = str(ROOT / ".venv" / "bin" / "python")
+    answer = subprocess.run(
+        [python, "-m", "app.api_keys", "dev"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return answer.stdout.strip()
 
 
 def start_worker(port: int) -> None:
@@ -158,10 +170,14 @@ def start_worker(port: int) -> None:
     WORKER_LOG.parent.mkdir(parents=True, exist_ok=True)
     command = [str(ROOT / ".venv" / "bin" / "python"), "-m", "faust", "-A", "app", "worker"]
     command += ["-l", "info", "--web-port", str(port)]
-    env = {**os.environ, "API_PORT": str(port)}
+    env = {**os.environ, "API_PORT": str(port), "API_KEYS_FILE": str(DEV_KEYS_FILE)}
     with WORKER_LOG.open("ab") as log:
         worker = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     WORKER_PID.write_text(f"{worker.pid}\n")

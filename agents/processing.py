@@ -47,7 +47,9 @@ async def process_user_events(stream: StreamT[bytes]) -> None:
     finished batches.
     """
     await database.wait_ready()
-    batches = stream.take_events(settings.process_batch_size, within=settings.process_batch_wait_s)
+    batches = stream.take_events(  # type: ignore[attr-defined]  # missing from StreamT
+        settings.process_batch_size, within=settings.process_batch_wait_s
+    )
     async for batch in batches:
         try:
             await handle_batch(batch)
@@ -129,4 +131,3 @@ def _reason(exc: Exception) -> str:
         problems = [f"{'.'.join(map(str, e['loc'])) or 'evento'}: {e['msg']}" for e in exc.errors()]
         return "invalid event: " + "; ".join(problems[:10])
     return f"invalid event: {exc}"
-

@@ -3,8 +3,21 @@
 ``faust -A app worker`` loads this package and finds :data:`app`; the worker
 then imports (autodiscovers) the stage packages ``agents``, ``tables`` and
 ``web``, registering every agent, table and view. See ``app/application.py``.
+
+The Faust app is built on first access to ``app.app``, not on import, so that
+light tools (``python -m app.api_keys``) do not construct a worker.
 """
 
-from app.application import app
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["app"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        from app.application import app
+
+        return app
+    raise AttributeError(f"module 'app' has no attribute {name!r}")

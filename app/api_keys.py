@@ -8,7 +8,8 @@ constant time. With no key configured nobody gets in: there is no default key.
 
 ``python -m app.api_keys dev`` creates (once) a development key with every
 scope, stores its digest in ``var/api-keys.json`` and prints the key; ``make
-run`` and ``make key`` use it.
+run``, ``make key`` and ``start.py`` use it. ``python -m app.api_keys new NAME
+SCOPE...`` makes a key for a real deployment and prints the entry to configure.
 """
 
 from __future__ import annotations
@@ -114,13 +115,29 @@ def ensure_dev_key(secret_file: Path = DEV_SECRET_FILE, keys_file: Path = DEV_KE
     return secret
 
 
+def new_key(name: str, scopes: frozenset[str], rate_per_s: float) -> tuple[str, dict[str, Any]]:
+    """A fresh random key and its configuration entry."""
+    secret = f"{name}_" + secrets.token_urlsafe(32)
+    return secret, key_entry(name, secret, scopes, rate_per_s)
+
+
+USAGE = """usage:
+  python -m app.api_keys dev                     print the development key (created once)
+  python -m app.api_keys new NAME SCOPE...       print a new key and its API_KEYS entry"""
+
+
 def main(argv: list[str]) -> int:
-    """``python -m app.api_keys dev``: print the development key (creating it once)."""
-    if argv != ["dev"]:
-        print("usage: python -m app.api_keys dev", file=sys.stderr)
-        return 2
-    print(ensure_dev_key())
-    return 0
+    """Command line: the development key, or a new key for the configuration."""
+    if argv == ["dev"]:
+        print(ensure_dev_key())
+        return 0
+    if len(argv) >= 3 and argv[0] == "new" and set(argv[2:]) <= ALL_SCOPES:
+        secret, entry = new_key(argv[1], frozenset(argv[2:]), DEFAULT_RATE_PER_S)
+        print(f"key (give it to the caller, store it nowhere else): {secret}")
+        print(f"entry for API_KEYS / API_KEYS_FILE: {json.dumps(entry)}")
+        return 0
+    print(USAGE, file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -6,16 +6,20 @@ views import what they need from here; this module imports none of them.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import faust
 
 from app import logs
+from app.api_keys import load_key_ring
 from app.correlation import CorrelationIds
 from app.database import Database
 from app.search import SearchIndex
 from app.settings import Settings, get_settings
 from app.user_ids import UserIdAllocator
+
+log = logging.getLogger(__name__)
 
 #: Packages holding the agents, tables and views, imported by the worker.
 STAGE_PACKAGES = ["agents", "tables", "web"]
@@ -42,6 +46,7 @@ def create_app(settings: Settings) -> faust.App:
         web_tables_enabled=False,
         web_graph_enabled=False,
         web_stats_enabled=False,
+        web_router_enabled=False,
         logging_config=None,
         # The stages register themselves on import; the worker imports them.
         autodiscover=STAGE_PACKAGES,
@@ -50,10 +55,17 @@ def create_app(settings: Settings) -> faust.App:
 
 def _web_options(settings: Settings) -> dict[str, Any]:
     # Imported here because the web package builds on this module.
+    from web.auth import authentication
     from web.http_metrics import observe_http
     from web.middleware import json_errors
+    from web.rate_limit import RateLimiter
 
-    return {"client_max_size": settings.max_body_bytes, "middlewares": [observe_http, json_errors]}
+    key_ring = load_key_ring(settings.api_keys, settings.api_keys_file)
+    if not len(key_ring):
+        log.warning("no API key configured: every protected route will answer 401")
+    # Outermost first: metrics see every answer, errors become JSON, then auth.
+    middlewares = [observe_http, json_errors, authentication(key_ring, RateLimiter())]
+    return {"client_max_size": settings.max_body_bytes, "middlewares": middlewares}
 
 
 settings = get_settings()

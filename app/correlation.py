@@ -7,6 +7,9 @@ a lookup, whether an id was issued by this system: ``GET /status`` answers
 ``pendente`` for an issued id whose outcome has not landed yet, and 404 for an
 id that was never issued. (42 random bits per millisecond keep ids unique; the
 MAC is a guard against typos and guessing, not an authorisation check.)
+
+The MAC also covers the name of the caller the id was issued to, so an id in
+flight reads as ``pendente`` to its owner only; anyone else gets 404.
 """
 
 from __future__ import annotations
@@ -29,17 +32,17 @@ class CorrelationIds:
     def __init__(self, secret: str) -> None:
         self._key = secret.encode()
 
-    def issue(self) -> str:
-        """A new id: UUIDv7 timestamped now, signed in its low 32 bits."""
+    def issue(self, owner: str) -> str:
+        """A new id for ``owner``: UUIDv7 timestamped now, signed in its low 32 bits."""
         millis = time.time_ns() // 1_000_000
         rand_a = int.from_bytes(os.urandom(2)) & 0x0FFF
         rand_b = int.from_bytes(os.urandom(4)) >> (32 - _RANDOM_LOW_BITS)
         unsigned = (millis & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | rand_a << 64
         unsigned |= _VARIANT << 62 | rand_b << _MAC_BITS
-        return str(uuid.UUID(int=unsigned | self._mac(unsigned)))
+        return str(uuid.UUID(int=unsigned | self._mac(unsigned, owner)))
 
-    def is_issued(self, value: str) -> bool:
-        """True when ``value`` is a well-formed id signed with our secret."""
+    def is_issued(self, value: str, owner: str) -> bool:
+        """True when ``value`` is a well-formed id we issued to ``owner``."""
         try:
             parsed = uuid.UUID(value)
         except ValueError:
@@ -48,10 +51,11 @@ class CorrelationIds:
             return False
         unsigned = parsed.int >> _MAC_BITS << _MAC_BITS
         mac = parsed.int & ((1 << _MAC_BITS) - 1)
-        return hmac.compare_digest(mac.to_bytes(4), self._mac(unsigned).to_bytes(4))
+        return hmac.compare_digest(mac.to_bytes(4), self._mac(unsigned, owner).to_bytes(4))
 
-    def _mac(self, unsigned: int) -> int:
-        digest = hmac.new(self._key, unsigned.to_bytes(16), hashlib.sha256).digest()
+    def _mac(self, unsigned: int, owner: str) -> int:
+        message = unsigned.to_bytes(16) + owner.encode()
+        digest = hmac.new(self._key, message, hashlib.sha256).digest()
         return int.from_bytes(digest[:4])
 
 

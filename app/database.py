@@ -50,7 +50,7 @@ SELECT nextval('user_id_blocks'), increment_by
 _USER_WITH_DETAILS = """
 SELECT json_build_object(
     'user_id', u.user_id, 'nome', u.nome, 'email', u.email, 'cpf', u.cpf,
-    'data_criacao', u.data_criacao,
+    'data_criacao', u.data_criacao, 'criado_por', u.criado_por,
     'assinatura', (SELECT json_build_object('plano', a.plano, 'inicio', a.inicio, 'fim', a.fim)
                      FROM assinaturas a WHERE a.user_id = u.user_id),
     'preferencias', (SELECT json_build_object('idioma', p.idioma, 'notificacoes', p.notificacoes)

@@ -54,6 +54,9 @@ class Envelope(BaseModel):
     source: str = EVENT_SOURCE
     target: str = EVENT_TARGET
     user_id: UserId
+    #: Name of the API key that made the request (never the key itself): only
+    #: that caller, or an admin, may read the request's status and trail.
+    requested_by: str | None = Field(None, max_length=64)
 
 
 class UserCreated(Envelope, NewUser):
@@ -121,6 +124,7 @@ def response_event(
             message,
             request.user_id,
         ),
+        "requested_by": request.requested_by,
         "dados": request.model_dump(mode="json", exclude=envelope),
     }
 

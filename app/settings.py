@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     web_host: str = Field("127.0.0.1", alias="WEB_HOST")
     web_port: int = Field(8000, alias="API_PORT")
     data_dir: Path = Field(Path("var/worker"), alias="WORKER_DATA_DIR")
+    #: API keys as a JSON list of digest entries (see app/api_keys.py), and/or a
+    #: JSON file of them. Neither set: no key exists and every protected route is 401.
+    api_keys: str | None = Field(None, alias="API_KEYS")
+    api_keys_file: Path | None = Field(None, alias="API_KEYS_FILE")
     #: Signs correlation ids so that ids never issued can be told apart (404).
     correlation_secret: str = Field("dev-only-correlation-secret", alias="CORRELATION_SECRET")
 

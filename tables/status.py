@@ -59,4 +59,5 @@ def status_from_response(response: dict[str, Any]) -> dict[str, Any]:
         "user_id": response.get("user_id"),
         "requested_at": response.get("request_timestamp"),
         "processed_at": response.get("timestamp"),
+        "requested_by": response.get("requested_by"),
     }

@@ -14,14 +14,25 @@ from typing import Any
 from aiohttp import web
 from aiokafka.errors import KafkaError
 
-from app.application import settings
+from app.application import correlation_ids, settings
 from app.events import UserEvent, encode_event
 from app.logs import bind_correlation_id
 from app.topics import user_events
+from web.auth import caller_name
 from web.errors import Unavailable
 from web.responses import json_response
 
 log = logging.getLogger(__name__)
+
+
+def envelope(request: Any, user_id: int) -> dict[str, Any]:
+    """The envelope of a new event: a correlation id issued to the caller."""
+    owner = caller_name(request)
+    return {
+        "correlation_id": correlation_ids.issue(owner),
+        "user_id": user_id,
+        "requested_by": owner,
+    }
 
 
 async def publish_event(event: UserEvent) -> None:

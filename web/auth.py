@@ -99,6 +99,14 @@ def caller_of(request: Any) -> ApiKey | None:
     return request.get(CALLER)
 
 
+def caller_name(request: Any) -> str:
+    """The name of the authenticated caller; 401 if there is none."""
+    caller = caller_of(request)
+    if caller is None:
+        raise Unauthorized()
+    return caller.name
+
+
 def may_see(request: Any, owner: str | None) -> bool:
     """Whether the caller may read an object made by ``owner`` (admins see all)."""
     caller = caller_of(request)

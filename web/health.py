@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from aiohttp import web
+from aiokafka.errors import KafkaError
+from faust.exceptions import NotReady
 from faust.web import Request, View
 
 from app.application import app, database, search, settings
@@ -21,7 +23,11 @@ class BannerView(View):
     async def get(self, request: Request) -> web.Response:
         """Produces ``{status, msg, version}``."""
         return json_response(
-            {"status": "success", "msg": "Plataforma de streaming: API de eventos", "version": VERSION}
+            {
+                "status": "success",
+                "msg": "Plataforma de streaming: API de eventos",
+                "version": VERSION,
+            }
         )
 
 
@@ -65,7 +71,7 @@ async def kafka_connected() -> bool:
         async with asyncio.timeout(1.0):
             await client.fetch_all_metadata()
         return True
-    except Exception:  # any failure to reach the broker means "not connected"
+    except (KafkaError, NotReady, OSError, TimeoutError):
         return False
 
 

@@ -12,6 +12,7 @@ from app.application import app, search
 from app.events import check_uuid
 from app.search import SearchUnavailable
 from app.topics import DEAD_LETTERS, RESPONSE_EVENTS, USER_EVENTS
+from web.auth import may_see
 from web.errors import NotFound, Unavailable
 from web.responses import json_response
 
@@ -29,7 +30,8 @@ class LogTrailView(View):
 
         The request's document, any dead letters about it, then its outcome,
         all masked as indexed. 404 when nothing is logged under that id (yet:
-        indexing lags by about a second); 503 while Elasticsearch is down.
+        indexing lags by about a second) or it is another caller's (admins see
+        all); 503 while Elasticsearch is down.
         """
         if not _is_uuid(correlation_id):
             raise NotFound("Nenhum registro para este correlation_id")
@@ -37,12 +39,21 @@ class LogTrailView(View):
             documents = await search.trail(correlation_id)
         except SearchUnavailable as exc:
             raise Unavailable("Elasticsearch indisponível, tente novamente") from exc
-        if not documents:
+        if not documents or not may_see(request, _owner(documents)):
             raise NotFound("Nenhum registro para este correlation_id")
         documents.sort(key=_flow_position)
         return json_response(
             {"correlation_id": correlation_id, "total": len(documents), "eventos": documents}
         )
+
+
+def _owner(documents: list[dict[str, Any]]) -> str | None:
+    """The API key name that made the request, as its events recorded it."""
+    for document in documents:
+        event = document.get("event")
+        if isinstance(event, dict) and event.get("requested_by"):
+            return str(event["requested_by"])
+    return None
 
 
 def _flow_position(document: dict[str, Any]) -> tuple[datetime, int]:

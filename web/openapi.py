@@ -34,6 +34,7 @@ from typing_extensions import TypedDict
 from app.application import app
 from app.events import Envelope, PaymentMade, SubscriptionUpdated, UserCreated
 from app.models import NewUser, Payment, Preferences, SubscriptionChange
+from web.auth import required_scope
 from web.health import VERSION
 
 OPENAPI_VERSION = "3.1.0"
@@ -115,6 +116,16 @@ ERRORS = {
     422: "Campos inválidos: `campos` lista cada regra violada",
     503: "Dependência indisponível ou em recuperação; tente de novo (Retry-After)",
 }
+#: Answers every authenticated operation may give (see web/auth.py).
+AUTH_ERRORS = {
+    401: "Chave de API ausente ou inválida",
+    403: "A chave não tem o escopo exigido",
+    429: "Limite de requisições da chave excedido (Retry-After)",
+}
+SECURITY_SCHEMES = {
+    "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+    "Bearer": {"type": "http", "scheme": "bearer"},
+}
 
 
 @dataclass(frozen=True)
@@ -139,29 +150,40 @@ def _command(summary: str, body: type[BaseModel], section: str, **kw: Any) -> Op
 
 OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/"): Operation("Banner da API", "Operação", (200, "Banner")),
-    ("GET", "/health"): Operation("Saúde do worker e das dependências", "Operação",
-                                  (200, "Health"), errors=(503,)),
+    ("GET", "/health"): Operation(
+        "Saúde do worker e das dependências", "Operação", (200, "Health"), errors=(503,)
+    ),
     ("POST", "/usuarios"): _command("Criar usuário", NewUser, "AceitoUsuario"),
-    ("GET", "/usuarios/{user_id}"): Operation("Usuário com assinatura, preferências e pagamentos",
-                                              "Consultas", errors=(404, 503)),
+    ("GET", "/usuarios/{user_id}"): Operation(
+        "Usuário com assinatura, preferências e pagamentos", "Consultas", errors=(404, 503)
+    ),
     ("POST", "/usuarios/{user_id}/assinatura"): _command(
-        "Criar ou trocar a assinatura", SubscriptionChange, "AceitoAssinatura"),
+        "Criar ou trocar a assinatura", SubscriptionChange, "AceitoAssinatura"
+    ),
     ("POST", "/usuarios/{user_id}/pagamento"): _command(
-        "Registrar um pagamento", Payment, "AceitoPagamento"),
+        "Registrar um pagamento", Payment, "AceitoPagamento"
+    ),
     ("POST", "/usuarios/{user_id}/config"): _command(
-        "Atualizar preferências (corpo JSON ou parâmetros de consulta)", Preferences,
-        "AceitoConfig", query=Preferences),
-    ("GET", "/status/{correlation_id}"): Operation("Status de uma requisição aceita", "Consultas",
-                                                   (200, "StatusRecord"), errors=(404, 503)),
-    ("GET", "/metrics"): Operation("Métricas Prometheus (Faust e HTTP)", "Operação",
-                                   content_type="text/plain"),
-    ("GET", "/api/metrics/summary"): Operation("Números ao vivo deste worker (dashboard)",
-                                               "Operação"),
+        "Atualizar preferências (corpo JSON ou parâmetros de consulta)",
+        Preferences,
+        "AceitoConfig",
+        query=Preferences,
+    ),
+    ("GET", "/status/{correlation_id}"): Operation(
+        "Status de uma requisição aceita", "Consultas", (200, "StatusRecord"), errors=(404, 503)
+    ),
+    ("GET", "/metrics"): Operation(
+        "Métricas Prometheus (Faust e HTTP)", "Operação", content_type="text/plain"
+    ),
+    ("GET", "/api/metrics/summary"): Operation(
+        "Números ao vivo deste worker (dashboard)", "Operação"
+    ),
     ("GET", SPEC_PATH): Operation("Esta especificação OpenAPI 3.1", "Operação"),
     ("GET", DOCS_PATH): Operation("Swagger UI", "Operação", content_type="text/html"),
     ("GET", f"{DOCS_PATH}/"): Operation("Swagger UI", "Operação", content_type="text/html"),
-    ("GET", "/dashboard/"): Operation("Dashboard de operação", "Operação",
-                                      content_type="text/html"),
+    ("GET", "/dashboard/"): Operation(
+        "Dashboard de operação", "Operação", content_type="text/html"
+    ),
     ("GET", "/dashboard"): Operation("Redireciona para /dashboard/", "Operação", (302, None)),
 }
 
@@ -257,7 +279,10 @@ def build_spec(router: web.UrlDispatcher, views: dict[str, Any]) -> dict[str, An
             ),
         },
         "paths": dict(sorted(paths.items())),
-        "components": {"schemas": dict(sorted(schemas.items()))},
+        "components": {
+            "schemas": dict(sorted(schemas.items())),
+            "securitySchemes": SECURITY_SCHEMES,
+        },
     }
 
 
@@ -292,7 +317,22 @@ def describe(
         doc["parameters"] = parameters
     if op.body is not None:
         doc["requestBody"] = _request_body(op.body, schemas)
+    scope = required_scope(method, path)
+    if scope is not None:
+        _require_key(doc, scope)
     return doc
+
+
+def _require_key(doc: dict[str, Any], scope: str) -> None:
+    """Mark an operation as needing a key with ``scope``, and its 401/403/429 answers."""
+    doc["security"] = [{name: []} for name in SECURITY_SCHEMES]
+    note = f"Exige uma chave de API com o escopo `{scope}`."
+    doc["description"] = f"{doc['description']}\n\n{note}" if "description" in doc else note
+    for code, description in AUTH_ERRORS.items():
+        doc["responses"][str(code)] = {
+            "description": description,
+            "content": {"application/json": {"schema": {"$ref": _REF.format(model="ErrorBody")}}},
+        }
 
 
 def _undocumented(method: str, path: str) -> Operation:
@@ -367,7 +407,8 @@ def _operation_id(method: str, path: str) -> str:
 
 def _web_app() -> web.Application:
     """The aiohttp application under Faust's web server (the aiohttp driver's)."""
-    return app.web.web_app  # type: ignore[attr-defined,no-any-return]
+    return app.web.web_app  # type: ignore[attr-defined]
+
 
 _cache: dict[str, bytes] = {}
 

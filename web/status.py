@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from aiohttp import web
-from faust.web import Request, View
+from faust.exceptions import SameNode
+from faust.web import Request, Response, View
 
 from app.application import app, correlation_ids
 from app.correlation import issued_at
 from tables.status import PENDING, statuses
+from web.auth import caller_name, may_see
 from web.errors import NotFound, Unavailable
 from web.responses import json_response
 
@@ -16,29 +18,44 @@ from web.responses import json_response
 class StatusView(View):
     """Reads the correlation-status table on whichever worker owns the id."""
 
-    @app.table_route(table=statuses, match_info="correlation_id")  # type: ignore[arg-type]
-    async def get(self, request: Request, correlation_id: str) -> web.Response:
+    async def get(self, request: Request, correlation_id: str) -> Response | web.Response:
         """Consumes a correlation id; produces its status record.
 
-        ``pendente`` for an id we issued whose outcome has not landed yet; 404
-        for an id never issued; 503 while this worker's table is recovering
-        (an answer then could be stale).
+        The request is forwarded (headers included, so the owner authenticates
+        it again) to the worker owning the id's table partition, as Faust's
+        ``table_route`` does; 503 while no owner is known yet.
         """
-        if app.rebalancing or app.in_recovery:
-            raise Unavailable("Status em recuperação, tente novamente")
-        record = statuses.get(correlation_id.encode())
-        if record is not None:
-            return json_response(record)
-        if not correlation_ids.is_issued(correlation_id):
-            raise NotFound("correlation_id desconhecido")
-        return json_response(
-            {
-                "correlation_id": correlation_id,
-                "status": PENDING,
-                "message": "Requisição em processamento",
-                "requested_at": issued_at(correlation_id).isoformat().replace("+00:00", "Z"),
-            }
-        )
+        try:
+            return await app.router.route_req(statuses.name, correlation_id, self.web, request)
+        except SameNode:
+            return read_status(request, correlation_id)
+        except TypeError as exc:  # aiokafka has no partition metadata for the changelog yet
+            raise Unavailable("Status ainda não disponível neste worker, tente novamente") from exc
+
+
+def read_status(request: Request, correlation_id: str) -> web.Response:
+    """The status of ``correlation_id`` from this worker's part of the table.
+
+    ``pendente`` for an id we issued to this caller whose outcome has not
+    landed yet; 404 for an id never issued, or another caller's (admins read
+    every final status); 503 while the table is recovering (an answer then
+    could be stale).
+    """
+    if app.rebalancing or app.in_recovery:
+        raise Unavailable("Status em recuperação, tente novamente")
+    record = statuses.get(correlation_id.encode())
+    if record is not None and may_see(request, record.get("requested_by")):
+        return json_response(record)
+    if record is not None or not correlation_ids.is_issued(correlation_id, caller_name(request)):
+        raise NotFound("correlation_id desconhecido")
+    return json_response(
+        {
+            "correlation_id": correlation_id,
+            "status": PENDING,
+            "message": "Requisição em processamento",
+            "requested_at": issued_at(correlation_id).isoformat().replace("+00:00", "Z"),
+        }
+    )
 
 
 @app.task

@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 from faust.web import Request, View
 
-from app.application import app, correlation_ids, database, user_ids
+from app.application import app, database, user_ids
 from app.events import (
     PaymentMade,
     PreferencesUpdated,
@@ -19,13 +19,14 @@ from app.events import (
     UserCreated,
 )
 from app.models import NewUser, Payment, Preferences, SubscriptionChange
-from web.accepting import accepted, publish_event
+from web.accepting import accepted, envelope, publish_event
+from web.auth import may_see
 from web.demo import demo_payment, demo_preferences, demo_subscription, demo_user
 from web.errors import NotFound, Unavailable
 from web.parsing import path_user_id, read_command
 from web.responses import json_response
 
-_SECTION_EXCLUDE = {"correlation_id", "timestamp", "source", "target", "event_type"}
+_SECTION_EXCLUDE = {"correlation_id", "timestamp", "source", "target", "event_type", "requested_by"}
 
 
 def _section(event: Any) -> dict[str, Any]:
@@ -42,8 +43,7 @@ class UsersView(View):
         if not database.is_ready:
             raise Unavailable("Banco de dados indisponível, tente novamente")
         event = UserCreated(
-            correlation_id=correlation_ids.issue(),
-            user_id=await user_ids.next_id(),
+            **envelope(request, await user_ids.next_id()),
             **command.model_dump(),
         )
         await publish_event(event)
@@ -55,11 +55,14 @@ class UserView(View):
     """``GET /usuarios/{id}``: the user with subscription, preferences, latest payments."""
 
     async def get(self, request: Request, user_id: str) -> web.Response:
-        """Consumes a user id; produces the user's current state from PostgreSQL, or 404."""
+        """Consumes a user id; produces the user's current state from PostgreSQL.
+
+        404 if unknown or created by another caller (admins read every user).
+        """
         if not database.is_ready:
             raise Unavailable("Banco de dados indisponível, tente novamente")
         user = await database.fetch_user(path_user_id(user_id))
-        if user is None:
+        if user is None or not may_see(request, user.pop("criado_por")):
             raise NotFound("Usuário não encontrado")
         return json_response(user)
 
@@ -73,8 +76,7 @@ class SubscriptionView(View):
         uid = path_user_id(user_id)
         command = await read_command(request, SubscriptionChange, demo_subscription)
         event = SubscriptionUpdated(
-            correlation_id=correlation_ids.issue(),
-            user_id=uid,
+            **envelope(request, uid),
             **command.model_dump(),
         )
         await publish_event(event)
@@ -92,8 +94,7 @@ class PaymentView(View):
         uid = path_user_id(user_id)
         command = await read_command(request, Payment, demo_payment)
         event = PaymentMade(
-            correlation_id=correlation_ids.issue(),
-            user_id=uid,
+            **envelope(request, uid),
             **command.model_dump(),
         )
         await publish_event(event)
@@ -109,8 +110,7 @@ class PreferencesView(View):
         uid = path_user_id(user_id)
         command = await read_command(request, Preferences, demo_preferences, request.query)
         event = PreferencesUpdated(
-            correlation_id=correlation_ids.issue(),
-            user_id=uid,
+            **envelope(request, uid),
             preferencias=command,
         )
         await publish_event(event)

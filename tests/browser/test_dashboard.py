@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect, sync_playwright
 
-from tests.support.workers import Worker
+from tests.support.workers import ADMIN, TEST_CALLERS, Worker
 
 pytestmark = pytest.mark.integration
 
@@ -91,6 +91,10 @@ def test_dashboard_shows_health_figures_and_runs_a_demo(
         card = page.locator(f'.service[data-component="{component}"]')
         expect(card).to_have_attribute("data-state", "up")
     _expect_tool_links(page)
+    expect(page.locator("#api-key-state")).to_contain_text("chave ausente")
+    page.fill("#api-key", TEST_CALLERS[ADMIN][0])
+    page.dispatch_event("#api-key", "change")
+    expect(page.locator("#api-key-state")).to_have_text("", timeout=5000)
 
     _wait_for_drained_backlog(dashboard_worker)
     before = _figure(page, "fig-success")
@@ -114,9 +118,7 @@ def test_dashboard_shows_health_figures_and_runs_a_demo(
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
 
 
-def test_swagger_ui_renders_the_spec_from_local_assets(
-    tab: Page, dashboard_worker: Worker
-) -> None:
+def test_swagger_ui_renders_the_spec_from_local_assets(tab: Page, dashboard_worker: Worker) -> None:
     page = tab
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))

@@ -11,7 +11,7 @@ from app.events import PaymentMade, encode_event
 from tests.integration.test_user_flow import create_user
 from tests.support.kafka import end_offsets, produce, read_json_since, run
 from tests.support.services import pg_rows
-from tests.support.workers import wait_for_final_status
+from tests.support.workers import ADMIN, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 
@@ -19,7 +19,10 @@ pytestmark = pytest.mark.integration
 def test_same_event_delivered_twice_makes_one_payment(api: httpx.Client) -> None:
     user_id = create_user(api)
     event = PaymentMade(
-        correlation_id=correlation_ids.issue(), user_id=user_id, valor=12.34, forma_pagamento="Pix"
+        correlation_id=correlation_ids.issue(ADMIN),
+        user_id=user_id,
+        valor=12.34,
+        forma_pagamento="Pix",
     )
     record = (str(user_id).encode(), encode_event(event))
     run(produce("user_events", [record, record]))
@@ -43,7 +46,7 @@ POISON = {
     ),
     "missing_fields": orjson.dumps({"event_type": "criar_usuario", "user_id": 5}),
     "unknown_type": orjson.dumps(
-        {"event_type": "apagar_tudo", "correlation_id": correlation_ids.issue(), "user_id": 1}
+        {"event_type": "apagar_tudo", "correlation_id": correlation_ids.issue(ADMIN), "user_id": 1}
     ),
     "one_megabyte": b'{"event_type": "criar_usuario", "nome": "' + b"a" * 1024 * 1024 + b'"}',
 }

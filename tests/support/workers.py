@@ -8,6 +8,7 @@ the partitions like two replicas in production.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -19,7 +20,30 @@ from typing import Any
 
 import httpx
 
+from app.api_keys import key_entry
+
 TEST_APP_ID = "streaming-platform-test"
+
+#: The callers every test worker knows: name -> (key, scopes, requests per second).
+TEST_CALLERS: dict[str, tuple[str, frozenset[str], float]] = {
+    "tests": ("test-key-admin-0f9d2c", frozenset({"read", "write", "admin"}), 100_000.0),
+    "alice": ("test-key-alice-7b1e44", frozenset({"read", "write"}), 100_000.0),
+    "bob": ("test-key-bob-93ac10", frozenset({"read", "write"}), 100_000.0),
+    "reader": ("test-key-reader-5d2f87", frozenset({"read"}), 100_000.0),
+    "slow": ("test-key-slow-c4e0b9", frozenset({"read", "write"}), 2.0),
+}
+ADMIN = "tests"
+
+
+def test_api_keys() -> str:
+    """The ``API_KEYS`` value configuring :data:`TEST_CALLERS` (digests only)."""
+    entries = [
+        key_entry(name, secret, scopes, rate)
+        for name, (secret, scopes, rate) in TEST_CALLERS.items()
+    ]
+    return json.dumps(entries)
+
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_DEADLINE_S = 90.0
 
@@ -39,7 +63,7 @@ class Worker:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir / f"worker-{self.port}.log"
-        self._env = {"APP_ID": TEST_APP_ID, **env}
+        self._env = {"APP_ID": TEST_APP_ID, "API_KEYS": test_api_keys(), **env}
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Worker:
@@ -87,9 +111,10 @@ class Worker:
             self._process.kill()
             self._process.wait()
 
-    def client(self) -> httpx.Client:
-        """An HTTP client bound to this worker's API."""
-        return httpx.Client(base_url=self.url, timeout=10)
+    def client(self, caller: str | None = ADMIN) -> httpx.Client:
+        """An HTTP client bound to this worker's API, presenting ``caller``'s key."""
+        headers = {"X-API-Key": TEST_CALLERS[caller][0]} if caller else {}
+        return httpx.Client(base_url=self.url, timeout=10, headers=headers)
 
 
 def wait_for_final_status(

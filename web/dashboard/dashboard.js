@@ -12,8 +12,32 @@ const history = { p50: [], p99: [], lag: [] };
 
 // ---------- helpers ----------
 
+// The API key the operator typed, kept in this browser only (localStorage).
+const KEY_STORAGE = "streaming-platform-api-key";
+
+function apiHeaders() {
+  const key = localStorage.getItem(KEY_STORAGE);
+  const headers = { Accept: "application/json" };
+  if (key) headers["X-API-Key"] = key;
+  return headers;
+}
+
+function showKeyState(status) {
+  const state = document.getElementById("api-key-state");
+  if (status === 401) state.textContent = "chave ausente ou inválida";
+  else if (status === 403) state.textContent = "a chave precisa do escopo admin";
+  else state.textContent = "";
+}
+
+function setupKeyField() {
+  const field = document.getElementById("api-key");
+  field.value = localStorage.getItem(KEY_STORAGE) || "";
+  field.addEventListener("change", () => localStorage.setItem(KEY_STORAGE, field.value.trim()));
+  document.getElementById("api-key-form").addEventListener("submit", (event) => event.preventDefault());
+}
+
 async function getJson(path) {
-  const answer = await fetch(path, { headers: { Accept: "application/json" }, cache: "no-store" });
+  const answer = await fetch(path, { headers: apiHeaders(), cache: "no-store" });
   return { status: answer.status, body: await answer.json() };
 }
 
@@ -196,8 +220,13 @@ async function refresh() {
   } catch (error) {
     renderUnreachable();
   }
+  if (!localStorage.getItem(KEY_STORAGE)) {
+    showKeyState(401); // the figures need an admin key: don't ask without one
+    return;
+  }
   try {
     const summary = await getJson("/api/metrics/summary");
+    showKeyState(summary.status);
     if (summary.status === 200) renderFigures(summary.body);
   } catch (error) {
     // The API is down: the health panel already says so.
@@ -246,7 +275,7 @@ async function sendDemo() {
   button.disabled = true;
   document.querySelectorAll("#demo-steps li").forEach((li) => { li.className = ""; });
   try {
-    const answer = await fetch("/usuarios", { method: "POST" });
+    const answer = await fetch("/usuarios", { method: "POST", headers: apiHeaders() });
     const body = await answer.json();
     if (answer.status !== 202) {
       showStatus("error", body);
@@ -277,5 +306,6 @@ function linkTools() {
 }
 
 linkTools();
+setupKeyField();
 document.getElementById("demo-send").addEventListener("click", sendDemo);
 poll();

@@ -5,7 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from app.api_keys import ALL_SCOPES, KeyRing, ensure_dev_key, key_entry, load_key_ring, parse_entries
+from app.api_keys import (
+    ALL_SCOPES,
+    KeyRing,
+    ensure_dev_key,
+    key_entry,
+    load_key_ring,
+    parse_entries,
+)
 
 
 def ring(*entries: dict[str, object]) -> KeyRing:

@@ -60,9 +60,16 @@ def test_old_seconds_are_forgotten() -> None:
 
 @pytest.mark.parametrize(
     ("values", "pct", "expected"),
-    [([], 50, None), ([5.0], 99, 5.0), ([1.0, 2.0, 3.0, 4.0], 50, 2.0), ([1.0] * 99 + [9.0], 99, 1.0)],
+    [
+        ([], 50, None),
+        ([5.0], 99, 5.0),
+        ([1.0, 2.0, 3.0, 4.0], 50, 2.0),
+        ([1.0] * 99 + [9.0], 99, 1.0),
+    ],
 )
-def test_percentile_is_nearest_rank(values: list[float], pct: float, expected: float | None) -> None:
+def test_percentile_is_nearest_rank(
+    values: list[float], pct: float, expected: float | None
+) -> None:
     assert metrics.percentile(values, pct) == expected
 
 

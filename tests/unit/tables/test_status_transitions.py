@@ -31,6 +31,7 @@ def test_status_record_keeps_what_clients_read() -> None:
             "user_id": 1,
             "request_timestamp": "t0",
             "timestamp": "t1",
+            "requested_by": "alice",
         }
     )
     assert record == {
@@ -41,4 +42,5 @@ def test_status_record_keeps_what_clients_read() -> None:
         "user_id": 1,
         "requested_at": "t0",
         "processed_at": "t1",
+        "requested_by": "alice",
     }

@@ -61,9 +61,7 @@ def test_request_bodies_are_the_models_schemas(spec: dict[str, Any]) -> None:
     assert new_user["properties"].keys() == NewUser.model_json_schema()["properties"].keys()
     assert schemas["Payment"]["required"] == Payment.model_json_schema()["required"]
     body = spec["paths"]["/usuarios"]["post"]["requestBody"]
-    assert body["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/NewUser"
-    }
+    assert body["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/NewUser"}
 
 
 @pytest.mark.parametrize("path", COMMAND_ROUTES)
@@ -92,3 +90,18 @@ def test_error_body_has_error_and_optional_campos(spec: dict[str, Any]) -> None:
 def test_config_accepts_query_parameters(spec: dict[str, Any]) -> None:
     parameters = spec["paths"]["/usuarios/{user_id}/config"]["post"]["parameters"]
     assert {p["name"] for p in parameters if p["in"] == "query"} == {"idioma", "notificacoes"}
+
+
+def test_protected_operations_declare_their_key_and_public_ones_do_not(
+    spec: dict[str, Any],
+) -> None:
+    operations = {
+        (method.upper(), path): op
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+    }
+    assert "security" not in operations[("GET", "/health")]
+    post = operations[("POST", "/usuarios")]
+    assert {"401", "403", "429"} <= set(post["responses"])
+    assert post["security"] == [{"ApiKey": []}, {"Bearer": []}]
+    assert "`write`" in post["description"]
