@@ -1,0 +1,117 @@
+"""The bench's own topics: create them, pre-load them, watch outcomes land, delete them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Sequence
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from tests.support.services import kafka_bootstrap
+
+#: Records produced before waiting for their acknowledgements.
+PRODUCE_WINDOW = 10_000
+
+
+async def create_topics(partitions: dict[str, int]) -> None:
+    """Create each topic with its partition count (before anything is produced to it)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
+    await admin.start()
+    try:
+        new = [NewTopic(name, count, replication_factor=1) for name, count in partitions.items()]
+        await admin.create_topics(new)
+    finally:
+        await admin.close()
+
+
+async def delete_topics(prefixes: Sequence[str]) -> list[str]:
+    """Delete every topic whose name starts with one of ``prefixes``; return their names."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
+    await admin.start()
+    try:
+        names = [t for t in await admin.list_topics() if t.startswith(tuple(prefixes))]
+        if names:
+            await admin.delete_topics(names)
+        return names
+    finally:
+        await admin.close()
+
+
+async def produce_all(topic: str, records: Sequence[tuple[bytes, bytes]]) -> None:
+    """Write ``(key, value)`` records to ``topic``, batched, and wait for every ack."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=kafka_bootstrap(), linger_ms=20, max_batch_size=1024 * 1024, acks="all"
+    )
+    await producer.start()
+    try:
+        for first in range(0, len(records), PRODUCE_WINDOW):
+            window = records[first : first + PRODUCE_WINDOW]
+            sent = [await producer.send(topic, value=value, key=key) for key, value in window]
+            await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+
+
+class OutcomeWatcher:
+    """Reads a ``response_events`` topic from its end: when each outcome arrived.
+
+    Fetches are answered within :attr:`FETCH_WAIT_MS`, so an outcome is seen
+    a few milliseconds after the worker produced it (no polling of the API).
+    """
+
+    FETCH_WAIT_MS = 5
+
+    def __init__(self, topic: str, partitions: int) -> None:
+        self.topic = topic
+        self.partitions = partitions
+        self.seen = 0
+        #: Arrival (event-loop clock) of each correlation id's first outcome, and its status.
+        self.arrivals: dict[str, tuple[float, str]] = {}
+        #: Latest Kafka record timestamp (the worker's clock, epoch seconds).
+        self.last_produced_at = 0.0
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=kafka_bootstrap(),
+            enable_auto_commit=False,
+            fetch_max_wait_ms=self.FETCH_WAIT_MS,
+        )
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> OutcomeWatcher:
+        """Start reading from the topic's current end."""
+        await self._consumer.start()
+        self._consumer.assign([TopicPartition(self.topic, p) for p in range(self.partitions)])
+        await self._consumer.seek_to_end()
+        self._task = asyncio.create_task(self._read())
+        return self
+
+    async def _read(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=100)
+            now = loop.time()
+            for record in (r for rs in batches.values() for r in rs):
+                self.seen += 1
+                self.last_produced_at = max(self.last_produced_at, record.timestamp / 1000)
+                outcome = orjson.loads(record.value)
+                self.arrivals.setdefault(outcome["correlation_id"], (now, outcome["status"]))
+
+    async def wait_for(self, count: int, timeout_s: float) -> None:
+        """Return once ``count`` outcomes were seen; ``TimeoutError`` after ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        while self.seen < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.seen}/{count} outcomes on {self.topic}")
+            await asyncio.sleep(0.02)
+
+    async def stop(self) -> None:
+        """Stop reading."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        # aiokafka 0.14 without a group id re-raises its housekeeping task's cancellation.
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._consumer.stop()

@@ -1,0 +1,78 @@
+"""Turning observations into figures: percentiles, medians, peak memory, index progress."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+import orjson
+
+from app.search import SYSTEM_LOGS
+from app.settings import get_settings
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The nearest-rank ``q``-th percentile (0 < q <= 100) of ``values``."""
+    if not values:
+        raise ValueError("no values to take a percentile of")
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def median(values: Sequence[float]) -> float:
+    """The median of several runs' figures."""
+    return statistics.median(values)
+
+
+def peak_rss_mb(pid: int) -> float:
+    """A live process's peak resident set size (``VmHWM``), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM for process {pid}")
+
+
+class BenchDocuments:
+    """The bench's documents in ``system_logs``: those of its own topics."""
+
+    def __init__(self, topics: Sequence[str]) -> None:
+        self._query = {"terms": {"topic": list(topics)}}
+        self._client = httpx.AsyncClient(base_url=get_settings().elasticsearch_host, timeout=30)
+
+    async def count(self) -> int:
+        """Documents searchable now (the index is refreshed first, so none is missed)."""
+        await self._client.post(f"/{SYSTEM_LOGS}/_refresh")
+        answer = await self._client.post(f"/{SYSTEM_LOGS}/_count", json={"query": self._query})
+        answer.raise_for_status()
+        return int(answer.json()["count"])
+
+    async def first_logged_at(self) -> float:
+        """When the first of these documents was built by the logging agent (epoch s)."""
+        body = {
+            "size": 0,
+            "query": self._query,
+            "aggs": {"first": {"min": {"field": "logged_at"}}},
+        }
+        answer = await self._client.post(f"/{SYSTEM_LOGS}/_search", json=body)
+        answer.raise_for_status()
+        return float(answer.json()["aggregations"]["first"]["value"]) / 1000
+
+    async def delete(self, ids: Sequence[str], chunk: int = 5000) -> None:
+        """Remove documents by id (this Elasticsearch has no ``_delete_by_query``)."""
+        for start in range(0, len(ids), chunk):
+            lines = [
+                orjson.dumps({"delete": {"_index": SYSTEM_LOGS, "_id": i}})
+                for i in ids[start : start + chunk]
+            ]
+            body = b"\n".join(lines) + b"\n"
+            headers = {"content-type": "application/x-ndjson"}
+            answer = await self._client.post("/_bulk", content=body, headers=headers)
+            answer.raise_for_status()
+
+    async def close(self) -> None:
+        """Close the HTTP client."""
+        await self._client.aclose()

@@ -1,0 +1,61 @@
+"""The bench's reads and writes in PostgreSQL: user ids, when processing began, cleanup.
+
+Synchronous (psycopg2): these run between measurements, never during one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import psycopg2
+
+from app.settings import get_settings
+
+_RESERVE_BLOCKS = """
+SELECT nextval('user_id_blocks'), (SELECT increment_by FROM pg_sequences
+                                    WHERE sequencename = 'user_id_blocks')
+  FROM generate_series(1, %s)"""
+_FIRST_APPLIED = """
+SELECT count(*), min(processed_at) FROM processed_events WHERE correlation_id = ANY(%s::uuid[])"""
+_DELETE_BY_USER = [
+    "DELETE FROM pagamentos WHERE user_id = ANY(%s)",
+    "DELETE FROM assinaturas WHERE user_id = ANY(%s)",
+    "DELETE FROM preferencias WHERE user_id = ANY(%s)",
+    "DELETE FROM usuarios WHERE user_id = ANY(%s)",
+]
+_DELETE_PROCESSED = "DELETE FROM processed_events WHERE correlation_id = ANY(%s::uuid[])"
+_CHUNK = 20_000
+
+
+def _connect() -> psycopg2.extensions.connection:
+    return psycopg2.connect(get_settings().postgres_dsn)
+
+
+def reserve_user_ids(count: int) -> list[int]:
+    """``count`` user ids from the app's own id blocks: no worker will ever hand them out."""
+    with _connect() as conn, conn.cursor() as cur:
+        cur.execute(_RESERVE_BLOCKS, (max(1, -(-count // 1000)),))
+        ids = [i for first, size in cur.fetchall() for i in range(first, first + size)]
+    conn.close()
+    return ids[:count]
+
+
+def first_applied_at(correlation_ids: Sequence[str]) -> tuple[int, datetime | None]:
+    """How many of these events are recorded, and the start of the first transaction."""
+    with _connect() as conn, conn.cursor() as cur:
+        cur.execute(_FIRST_APPLIED, (list(correlation_ids),))
+        row = cur.fetchone()
+    conn.close()
+    return (0, None) if row is None else (int(row[0]), row[1])
+
+
+def delete_rows(user_ids: Iterable[int], correlation_ids: Iterable[str]) -> None:
+    """Remove what the bench wrote: its users (and their rows) and its processed events."""
+    users, events = list(user_ids), list(correlation_ids)
+    with _connect() as conn, conn.cursor() as cur:
+        for start in range(0, max(len(users), len(events)), _CHUNK):
+            for statement in _DELETE_BY_USER:
+                cur.execute(statement, (users[start : start + _CHUNK],))
+            cur.execute(_DELETE_PROCESSED, (events[start : start + _CHUNK],))
+    conn.close()

@@ -1,0 +1,73 @@
+"""Realistic pt_BR API traffic: people sign up, then subscribe, pay and set preferences.
+
+Bodies come from the same Faker-based demo data the API uses for empty POSTs
+(:mod:`web.demo`), serialised once in advance so that generating load costs
+the client almost nothing while it is being measured.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import orjson
+
+from app.models import Command
+from web.demo import demo_payment, demo_preferences, demo_subscription, demo_user
+
+#: How often each command follows the sign-ups, per hundred requests.
+COMMAND_WEIGHTS = {"assinatura": 30, "pagamento": 50, "config": 20}
+#: Pre-serialised bodies kept per command kind (cycled: every event still gets its own id).
+POOL_SIZE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One POST to send: its kind (for reports), path and JSON body."""
+
+    kind: str
+    path: str
+    body: bytes
+
+
+def _bodies(make: Callable[[], Command], count: int) -> list[bytes]:
+    return [orjson.dumps(make().model_dump(mode="json")) for _ in range(count)]
+
+
+class Traffic:
+    """Sign-ups for ``users`` people, then commands for the users already accepted.
+
+    A command is only ever sent for a user id whose sign-up was accepted
+    (:meth:`user_accepted`), so it reaches Kafka after the user's creation,
+    on the same partition, and applies.
+    """
+
+    def __init__(self, users: int, seed: int | None = None) -> None:
+        self._random = random.Random(seed)
+        self._signups = _bodies(demo_user, users)
+        self._commands = {
+            "assinatura": _bodies(demo_subscription, POOL_SIZE),
+            "pagamento": _bodies(demo_payment, POOL_SIZE),
+            "config": _bodies(demo_preferences, POOL_SIZE),
+        }
+        self._sent = 0
+        self.user_ids: list[int] = []
+
+    def user_accepted(self, user_id: int) -> None:
+        """Remember a user whose sign-up answered 202: commands may target it now."""
+        self.user_ids.append(user_id)
+
+    def next_request(self) -> Request:
+        """The next request: the sign-ups first, then commands for accepted users."""
+        if self._signups:
+            return Request("usuarios", "/usuarios", self._signups.pop())
+        if not self.user_ids:  # every sign-up still in flight: one more person
+            return Request("usuarios", "/usuarios", _bodies(demo_user, 1)[0])
+        kind = self._random.choices(list(COMMAND_WEIGHTS), list(COMMAND_WEIGHTS.values()))[0]
+        return self._command(kind, self._random.choice(self.user_ids))
+
+    def _command(self, kind: str, user_id: int) -> Request:
+        self._sent += 1
+        pool = self._commands[kind]
+        return Request(kind, f"/usuarios/{user_id}/{kind}", pool[self._sent % len(pool)])
