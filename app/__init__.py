@@ -17,6 +17,7 @@ __all__ = ["app"]
 
 def __getattr__(name: str) -> Any:
     if name == "app":
+        from app import loadgen  # noqa: F401  (registers ``faust -A app loadgen``)
         from app.application import app
 
         return app

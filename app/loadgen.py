@@ -1,0 +1,45 @@
+"""``faust -A app loadgen``: realistic pt_BR traffic against a running API.
+
+Sign-ups first, then subscriptions, payments and preferences for the people
+whose sign-up was accepted, on a fixed timetable (``--rate`` per second, open
+loop), with a progress bar and a closing summary: sent, accepted, errors by
+status code, latency percentiles measured from each scheduled start.
+
+Importing this module registers the command (``app/__init__.py`` does). The
+engine lives in ``bench/`` and is imported only when the command runs: the
+worker's image does not ship it.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from faust.cli import AppCommand, option
+from mode.utils.imports import import_from_cwd
+
+from app.application import app
+
+
+@app.command(
+    option("--rate", type=float, default=200.0, show_default=True, help="Requests per second."),
+    option("--duration", type=float, default=30.0, show_default=True, help="Seconds of load."),
+    option("--users", type=int, default=50, show_default=True, help="People to sign up."),
+    option("--api-key", envvar="API_KEY", default=None, help="X-API-Key (default: $API_KEY)."),
+    option("--url", default="http://127.0.0.1:8000", show_default=True, help="The API's base URL."),
+)
+async def loadgen(
+    self: AppCommand, rate: float, duration: float, users: int, api_key: str | None, url: str
+) -> None:
+    """Send realistic pt_BR traffic to the API and summarise what came back."""
+    try:  # ``faust`` puts the working directory on sys.path only while it imports the app
+        load = import_from_cwd("bench.load")
+        traffic = import_from_cwd("bench.traffic")
+    except ImportError as exc:  # e.g. inside the worker image, which does not ship bench/
+        raise self.UsageError(f"loadgen needs the repository's bench/ package: {exc}") from exc
+    async with load.ApiClient(url, api_key) as client:
+        result = await load.open_loop(
+            client, traffic.Traffic(users), rate, duration, progress=sys.stderr
+        )
+    rows: list[Any] = load.summary_rows(result)
+    self.say(self.tabulate(rows, headers=["", "value"], title=f"loadgen {url}"))
