@@ -10,7 +10,7 @@ STACKCTL := $(PYTHON) stack/stackctl.py
 STAMP    := $(VENV)/.requirements.stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help venv up down clean status run key test lint browser
+.PHONY: help venv up down clean status run key test lint browser bench
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_.-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -54,3 +54,7 @@ browser: ## Install Debian's chromium for the browser tests (when /usr/bin/chrom
 	@test -x /usr/bin/chromium || command -v apt-get >/dev/null || \
 		{ echo "make browser: /usr/bin/chromium is missing and apt-get is unavailable; install Chromium by hand" >&2; exit 1; }
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+N ?= 100000
+bench: venv up ## Measure one worker on the real services (N= backlog, default 100000); writes bench/results.json
+	$(VENV)/bin/python -m bench.run --n $(N)
