@@ -36,6 +36,9 @@ def create_app(settings: Settings) -> faust.App:
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=1,
         consumer_auto_offset_reset="earliest",
+        broker_session_timeout=settings.kafka_session_timeout_s,
+        broker_heartbeat_interval=settings.kafka_session_timeout_s / 5,
+        consumer_group_instance_id=settings.worker_instance_id,
         # Every write waits for the in-sync replicas: a 202 means durable.
         producer_acks=-1,
         stream_recovery_delay=0.5,

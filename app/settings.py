@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     app_id: str = Field("streaming-platform", alias="APP_ID")
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", alias="KAFKA_BOOTSTRAP_SERVERS")
     topic_partitions: int = Field(8, ge=1, alias="TOPIC_PARTITIONS")
+    #: How long the group waits for a silent worker before moving its partitions:
+    #: the recovery time after a crash (Faust's default, 60 s, is long for us).
+    kafka_session_timeout_s: float = Field(10.0, ge=6, alias="KAFKA_SESSION_TIMEOUT_S")
+    #: Static group membership: a worker restarted with the same id takes its
+    #: partitions back at once, without a rebalance. Unique per worker; optional.
+    worker_instance_id: str | None = Field(None, alias="WORKER_INSTANCE_ID")
 
     postgres_user: str = Field("user", alias="POSTGRES_USER")
     postgres_password: str = Field("password", alias="POSTGRES_PASSWORD")

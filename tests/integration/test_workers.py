@@ -25,7 +25,9 @@ def accept_users(client: httpx.Client, count: int) -> list[str]:
 
 
 def test_statuses_survive_a_crash_and_a_lost_data_dir(tmp_path: Path) -> None:
-    worker = Worker(tmp_path / "restart", APP_ID=RESTART_APP_ID).start()
+    worker = Worker(
+        tmp_path / "restart", APP_ID=RESTART_APP_ID, WORKER_INSTANCE_ID="restart-test-1"
+    ).start()
     try:
         with worker.client() as client:
             ids = accept_users(client, 5)
