@@ -88,6 +88,9 @@ class PreferencesUpdated(Envelope):
     preferencias: Preferences
 
 
+#: The envelope's field names: what an event adds around its command's fields.
+ENVELOPE_FIELDS = frozenset(Envelope.model_fields) | {"event_type"}
+
 UserEvent: TypeAlias = Annotated[
     UserCreated | SubscriptionUpdated | PaymentMade | PreferencesUpdated,
     Field(discriminator="event_type"),
@@ -98,6 +101,11 @@ _user_event_adapter: TypeAdapter[UserEvent] = TypeAdapter(UserEvent)
 def encode_event(event: UserEvent) -> bytes:
     """The event as the contract's flat JSON object, ``event_type`` first."""
     return orjson.dumps({"event_type": event.event_type, **event.model_dump(mode="json")})
+
+
+def command_fields(event: UserEvent) -> dict[str, Any]:
+    """The command's fields of ``event``, as JSON values, without the envelope."""
+    return event.model_dump(mode="json", exclude=set(ENVELOPE_FIELDS))
 
 
 def decode_user_event(raw: bytes) -> UserEvent:
@@ -114,7 +122,6 @@ def response_event(
     payment's own ``status`` cannot clash with the outcome's), and carries
     ``request_timestamp`` so the processing latency can be charted.
     """
-    envelope = set(Envelope.model_fields) | {"event_type"}
     return {
         **_outcome(
             request.correlation_id,
@@ -125,7 +132,7 @@ def response_event(
             request.user_id,
         ),
         "requested_by": request.requested_by,
-        "dados": request.model_dump(mode="json", exclude=envelope),
+        "dados": command_fields(request),
     }
 
 

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     app_id: str = Field("streaming-platform", alias="APP_ID")
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", alias="KAFKA_BOOTSTRAP_SERVERS")
     topic_partitions: int = Field(8, ge=1, alias="TOPIC_PARTITIONS")
+    #: Prepended to every topic name (the contract's names when empty): lets a
+    #: benchmark or fault-injection run use topics of its own.
+    topic_prefix: str = Field("", pattern=r"^[A-Za-z0-9._-]*$", alias="TOPIC_PREFIX")
     #: How long the group waits for a silent worker before moving its partitions:
     #: the recovery time after a crash (Faust's default, 60 s, is long for us).
     kafka_session_timeout_s: float = Field(10.0, ge=6, alias="KAFKA_SESSION_TIMEOUT_S")

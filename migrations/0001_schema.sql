@@ -6,7 +6,10 @@ CREATE TABLE IF NOT EXISTS usuarios (
     nome         TEXT        NOT NULL,
     email        TEXT        NOT NULL UNIQUE,
     cpf          TEXT        NOT NULL UNIQUE,
-    data_criacao TIMESTAMPTZ NOT NULL DEFAULT now()
+    data_criacao TIMESTAMPTZ NOT NULL DEFAULT now(),
+    -- The API key's name (never the key) that created the user: GET /usuarios/{id}
+    -- answers only that caller, or an admin, as for statuses and trails.
+    criado_por   TEXT
 );
 
 CREATE TABLE IF NOT EXISTS assinaturas (

@@ -16,9 +16,9 @@ DECLARE
 BEGIN
     CASE ev->>'event_type'
     WHEN 'criar_usuario' THEN
-        INSERT INTO usuarios (user_id, nome, email, cpf, data_criacao)
+        INSERT INTO usuarios (user_id, nome, email, cpf, data_criacao, criado_por)
         VALUES (uid, ev->>'nome', ev->>'email', ev->>'cpf',
-                (ev->>'data_criacao')::timestamptz);
+                (ev->>'data_criacao')::timestamptz, ev->>'requested_by');
     WHEN 'atualizar_assinatura' THEN
         INSERT INTO assinaturas (user_id, plano, inicio, fim)
         VALUES (uid, ev->>'plano', (ev->>'inicio')::date, (ev->>'fim')::date)

@@ -15,7 +15,7 @@ from aiohttp import web
 from aiokafka.errors import KafkaError
 
 from app.application import correlation_ids, settings
-from app.events import UserEvent, encode_event
+from app.events import UserEvent, command_fields, encode_event
 from app.logs import bind_correlation_id
 from app.topics import user_events
 from web.auth import caller_name
@@ -49,12 +49,19 @@ async def publish_event(event: UserEvent) -> None:
         raise Unavailable("Kafka indisponível, tente novamente") from exc
 
 
-def accepted(event: UserEvent, mensagem: str, section: str, fields: dict[str, Any]) -> web.Response:
-    """The contract's 202 answer for an accepted ``event``."""
+async def accept(
+    event: UserEvent, mensagem: str, section: str, fields: dict[str, Any] | None = None
+) -> web.Response:
+    """Publish ``event``, then give the contract's 202 answer.
+
+    The answer's ``section`` holds ``fields`` (by default the event's command
+    fields with its ``user_id``).
+    """
+    await publish_event(event)
     body = {
         "mensagem": mensagem,
         "correlation_id": event.correlation_id,
         "status_url": f"/status/{event.correlation_id}",
-        section: fields,
+        section: fields or {"user_id": event.user_id, **command_fields(event)},
     }
     return json_response(body, status=202)

@@ -228,7 +228,7 @@ def section_schema(event_schema: dict[str, Any], keep: set[str]) -> dict[str, An
 
 
 def accepted_schema(section: str, section_ref: str) -> dict[str, Any]:
-    """A 202 answer, as built by ``web.accepting.accepted``."""
+    """A 202 answer, as built by ``web.accepting.accept``."""
     return {
         "type": "object",
         "required": ["mensagem", "correlation_id", "status_url", section],

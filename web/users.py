@@ -6,8 +6,6 @@ Each POST consumes a JSON body (or none, for demo data), produces one event on
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 from faust.web import Request, View
 
@@ -19,18 +17,12 @@ from app.events import (
     UserCreated,
 )
 from app.models import NewUser, Payment, Preferences, SubscriptionChange
-from web.accepting import accepted, envelope, publish_event
+from web.accepting import accept, envelope
 from web.auth import may_see
 from web.demo import demo_payment, demo_preferences, demo_subscription, demo_user
 from web.errors import NotFound, Unavailable
 from web.parsing import path_user_id, read_command
 from web.responses import json_response
-
-_SECTION_EXCLUDE = {"correlation_id", "timestamp", "source", "target", "event_type", "requested_by"}
-
-
-def _section(event: Any) -> dict[str, Any]:
-    return event.model_dump(mode="json", exclude=_SECTION_EXCLUDE)
 
 
 @app.page("/usuarios")
@@ -42,12 +34,8 @@ class UsersView(View):
         command = await read_command(request, NewUser, demo_user)
         if not database.is_ready:
             raise Unavailable("Banco de dados indisponível, tente novamente")
-        event = UserCreated(
-            **envelope(request, await user_ids.next_id()),
-            **command.model_dump(),
-        )
-        await publish_event(event)
-        return accepted(event, "Criação de usuário em processamento", "usuario", _section(event))
+        event = UserCreated(**envelope(request, await user_ids.next_id()), **command.model_dump())
+        return await accept(event, "Criação de usuário em processamento", "usuario")
 
 
 @app.page("/usuarios/{user_id}")
@@ -75,14 +63,8 @@ class SubscriptionView(View):
         """Consumes a plan and period; produces ``atualizar_assinatura``; answers 202."""
         uid = path_user_id(user_id)
         command = await read_command(request, SubscriptionChange, demo_subscription)
-        event = SubscriptionUpdated(
-            **envelope(request, uid),
-            **command.model_dump(),
-        )
-        await publish_event(event)
-        return accepted(
-            event, "Atualização de assinatura em processamento", "assinatura", _section(event)
-        )
+        event = SubscriptionUpdated(**envelope(request, uid), **command.model_dump())
+        return await accept(event, "Atualização de assinatura em processamento", "assinatura")
 
 
 @app.page("/usuarios/{user_id}/pagamento")
@@ -93,12 +75,8 @@ class PaymentView(View):
         """Consumes a payment; produces ``pagamento_realizado``; answers 202."""
         uid = path_user_id(user_id)
         command = await read_command(request, Payment, demo_payment)
-        event = PaymentMade(
-            **envelope(request, uid),
-            **command.model_dump(),
-        )
-        await publish_event(event)
-        return accepted(event, "Pagamento em processamento", "pagamento", _section(event))
+        event = PaymentMade(**envelope(request, uid), **command.model_dump())
+        return await accept(event, "Pagamento em processamento", "pagamento")
 
 
 @app.page("/usuarios/{user_id}/config")
@@ -109,10 +87,8 @@ class PreferencesView(View):
         """Consumes preferences; produces ``atualizar_config``; answers 202 with ``config``."""
         uid = path_user_id(user_id)
         command = await read_command(request, Preferences, demo_preferences, request.query)
-        event = PreferencesUpdated(
-            **envelope(request, uid),
-            preferencias=command,
-        )
-        await publish_event(event)
+        event = PreferencesUpdated(**envelope(request, uid), preferencias=command)
         config = {"user_id": event.user_id, **command.model_dump(mode="json")}
-        return accepted(event, "Atualização de configurações em processamento", "config", config)
+        return await accept(
+            event, "Atualização de configurações em processamento", "config", config
+        )

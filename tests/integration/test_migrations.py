@@ -1,0 +1,63 @@
+"""The versioned schema applies to an empty database, once, and supports the agent."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import psycopg2
+import pytest
+
+from app.database import Database
+from app.settings import get_settings
+
+pytestmark = pytest.mark.integration
+
+
+def _admin(sql: str) -> None:
+    conn = psycopg2.connect(get_settings().postgres_dsn)
+    conn.autocommit = True  # CREATE / DROP DATABASE refuse to run in a transaction
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+async def empty_database() -> AsyncIterator[Database]:
+    name = f"migration_check_{uuid.uuid4().hex[:8]}"
+    _admin(f"CREATE DATABASE {name}")
+    dsn = get_settings().postgres_dsn.replace(
+        f"dbname={get_settings().postgres_db}", f"dbname={name}"
+    )
+    database = Database(dsn, pool_size=2)
+    await database.start()
+    try:
+        await database.wait_ready()
+        yield database
+    finally:
+        await database.stop()
+        _admin(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+async def test_schema_builds_from_nothing_and_applies_events_once(empty_database: Database) -> None:
+    await empty_database._migrate()  # a second run (another worker starting) changes nothing
+    event = {
+        "event_type": "criar_usuario",
+        "correlation_id": str(uuid.uuid4()),
+        "user_id": 42,
+        "nome": "Ana",
+        "email": "ana@example.com",
+        "cpf": "529.982.247-25",
+        "data_criacao": "2026-01-01T00:00:00Z",
+        "requested_by": "alice",
+    }
+    first = await empty_database.apply_events([event])
+    again = await empty_database.apply_events([event])
+    assert [(o.outcome, o.replayed) for o in first + again] == [
+        ("applied", False),
+        ("applied", True),
+    ]
+    user = await empty_database.fetch_user(42)
+    assert user is not None and user["criado_por"] == "alice"
