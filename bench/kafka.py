@@ -24,8 +24,23 @@ async def create_topics(partitions: dict[str, int]) -> None:
     try:
         new = [NewTopic(name, count, replication_factor=1) for name, count in partitions.items()]
         await admin.create_topics(new)
+        await _wait_for_leaders(admin, list(partitions))
     finally:
         await admin.close()
+
+
+async def _wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str]) -> None:
+    """Return once every partition of ``names`` has a leader (producing then succeeds)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        described = await admin.describe_topics(names)
+        partitions = [p for topic in described for p in topic["partitions"]]
+        if all(t["error_code"] == 0 for t in described) and all(
+            p["leader"] >= 0 for p in partitions
+        ):
+            return
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"topics {names} have no leaders")
 
 
 async def delete_topics(prefixes: Sequence[str]) -> list[str]:
