@@ -83,6 +83,7 @@ PG_MARKER = "postgres"
 KAFKA_START_TIMEOUT = 90.0
 ES_START_TIMEOUT = 120.0
 PG_START_TIMEOUT = 60.0
+PG_PIDFILE_GRACE = 5.0  # seconds pg_ctl -W may return before postmaster.pid exists
 STOP_TIMEOUT = 60.0
 
 
@@ -1016,11 +1017,16 @@ def pg_healthy(s: Settings, bindir: Path) -> bool:
 
 
 def pg_wait(s: Settings, bindir: Path) -> None:
-    """Wait until the server accepts connections."""
+    """Wait until the server accepts connections.
+
+    `pg_ctl -W` returns before the postmaster has written postmaster.pid: for the
+    first seconds a missing (or half-written) pid file does not mean it died.
+    """
+    began = time.monotonic()
     wait_healthy(
         "postgresql",
         lambda: pg_healthy(s, bindir),
-        lambda: pg_running(s),
+        lambda: pg_running(s) or time.monotonic() - began < PG_PIDFILE_GRACE,
         PG_START_TIMEOUT,
         s.logs / "postgres.log",
     )
