@@ -1,7 +1,7 @@
 """``python -m bench.profile``: where a worker spends its time draining a backlog.
 
 Pre-loads ``--n`` events on fresh topics, starts one worker, and samples it
-with py-spy (``pip install py-spy``; root, or ptrace permission, needed) for
+with py-spy (in requirements-dev.txt; root, or ptrace permission, needed) for
 ``--seconds``. Writes the collapsed stacks to ``var/bench/profile-<tag>.txt``
 (open it in speedscope or flamegraph.pl) and prints the functions with the
 most samples, inclusive (on the stack) and self (on top of it).
