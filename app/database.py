@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 )"""
 _APPLIED_MIGRATIONS = "SELECT version FROM schema_migrations"
 _RECORD_MIGRATION = "INSERT INTO schema_migrations (version) VALUES (%s)"
-_APPLY_EVENTS = "SELECT correlation_id, outcome, replayed FROM apply_events(%s::jsonb)"
+# correlation_id as text: psycopg2's UUID adapter would only be undone by str().
+_APPLY_EVENTS = "SELECT correlation_id::text, outcome, replayed FROM apply_events(%s::jsonb)"
 _NEXT_USER_ID_BLOCK = """
 SELECT nextval('user_id_blocks'), increment_by
   FROM pg_sequences WHERE sequencename = 'user_id_blocks'"""
@@ -154,7 +155,7 @@ class Database(Service):
         async with self.pool.acquire() as conn, conn.cursor() as cur:
             await cur.execute(_APPLY_EVENTS, (orjson.dumps(events).decode(),))
             rows = await cur.fetchall()
-        return [AppliedOutcome(str(cid), outcome, replayed) for cid, outcome, replayed in rows]
+        return [AppliedOutcome(cid, outcome, replayed) for cid, outcome, replayed in rows]
 
     async def reserve_user_ids(self) -> range:
         """A block of user ids no other worker, now or later, will hand out."""
