@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aiohttp
 from aiohttp import web
 from faust.exceptions import SameNode
 from faust.web import Request, Response, View
@@ -23,7 +24,8 @@ class StatusView(View):
 
         The request is forwarded (headers included, so the owner authenticates
         it again) to the worker owning the id's table partition, as Faust's
-        ``table_route`` does; 503 while no owner is known yet.
+        ``table_route`` does; 503 while no owner is known yet, or while the
+        owner does not answer (it died and the group has not noticed yet).
         """
         try:
             return await app.router.route_req(statuses.name, correlation_id, self.web, request)
@@ -31,6 +33,8 @@ class StatusView(View):
             return read_status(request, correlation_id)
         except TypeError as exc:  # aiokafka has no partition metadata for the changelog yet
             raise Unavailable("Status ainda não disponível neste worker, tente novamente") from exc
+        except aiohttp.ClientError as exc:  # the owner died; the group has not noticed yet
+            raise Unavailable("Worker dono deste status indisponível, tente novamente") from exc
 
 
 def read_status(request: Request, correlation_id: str) -> web.Response:
