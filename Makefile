@@ -10,7 +10,7 @@ STACKCTL := $(PYTHON) stack/stackctl.py
 STAMP    := $(VENV)/.requirements.stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help venv up down clean status run key test lint browser bench
+.PHONY: help venv up down clean status run key test lint browser bench chaos
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_.-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -58,3 +58,6 @@ browser: ## Install Debian's chromium for the browser tests (when /usr/bin/chrom
 N ?= 100000
 bench: venv up ## Measure one worker on the real services (N= backlog, default 100000); writes bench/results.json
 	$(VENV)/bin/python -m bench.run --n $(N)
+
+chaos: venv up ## Inject faults under load and audit every 202 (N= requests per scenario, default 2000; SCENARIOS=1,2,...)
+	$(VENV)/bin/python -m chaos.run --n $(if $(filter command line environment,$(origin N)),$(N),2000) $(if $(SCENARIOS),--scenarios $(SCENARIOS))

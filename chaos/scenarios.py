@@ -1,0 +1,790 @@
+"""The chaos scenarios: one small function each, all built the same way.
+
+A scenario runs on topics of its own (``<run>-s<k>-user_events``, ...) with a
+worker of its own (:class:`chaos.faults.ChaosWorker`, the bench's prefixing
+shim), so nothing else on the machine feeds or reads them. It drives realistic
+pt_BR traffic (:mod:`bench.traffic`) through the HTTP API on an open loop
+(:func:`bench.load.open_loop`) while a fault runs beside it, then
+:func:`chaos.audit.audit` judges what the 202s promised.
+
+**Recovery seconds**: from the moment the fault was cleared (service healthy
+again, worker restarted, the dead worker's partitions orphaned) until every
+request accepted up to that moment had its outcome on ``response_events``
+(read straight from Kafka); 0 when nothing was waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Self
+
+import aiohttp
+import httpx
+import orjson
+from aiokafka import AIOKafkaProducer
+
+from app.search import SYSTEM_LOGS
+from app.settings import get_settings
+from bench import kafka, postgres
+from bench.load import NO_ANSWER, ApiClient, open_loop
+from bench.traffic import Request, Traffic
+from chaos import faults
+from chaos.audit import (
+    Accepted,
+    Target,
+    Verdict,
+    audit,
+    fallback_bytes,
+    fetch_statuses,
+    topic_events,
+)
+from chaos.faults import ChaosWorker
+from tests.support.services import kafka_bootstrap
+from tests.support.workers import ADMIN, REPO_ROOT, TEST_CALLERS
+
+WORK_DIR = REPO_ROOT / "var" / "chaos"
+ADMIN_KEY = TEST_CALLERS[ADMIN][0]
+#: Seconds of load before the fault, and after it is cleared.
+LEAD_S = 3.0
+TAIL_S = 4.0
+#: Sign-ups per hundred requests (the rest are commands for accepted users).
+SIGNUP_SHARE = 0.2
+#: Seconds statuses are read through the survivor after the other worker's death.
+PROBE_S = 15.0
+
+
+@dataclass(frozen=True)
+class Options:
+    """How hard and how long."""
+
+    n: int = 2000
+    pg_outage_s: float = 20.0
+    #: ``stop`` (stackctl stop/start) or ``freeze`` (SIGSTOP/SIGCONT the JVM).
+    es_fault: str = "stop"
+    es_outage_s: float = 5.0
+    fuzz_examples: int = 20
+    #: The Kafka producer's own deadline for a POST (the app's ``PRODUCE_TIMEOUT_S``).
+    produce_timeout_s: float = field(default_factory=lambda: get_settings().produce_timeout_s)
+    keep: bool = False
+    audit_timeout_s: float = 180.0
+    tag: str = field(default_factory=lambda: f"chaos{int(time.time())}")
+
+
+@dataclass
+class Row:
+    """One line of the table."""
+
+    scenario: str
+    verdict: Verdict
+    recovery_s: float | None
+    notes: list[str] = field(default_factory=list)
+    #: Extra conditions of the scenario (e.g. the 503s were quick); all must hold.
+    checks: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        """Nothing lost or doubled, every status final, every extra check true."""
+        return self.verdict.clean and all(self.checks.values())
+
+
+# --------------------------------------------------------------------------- load
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One HTTP answer, with when the request really went out and came back."""
+
+    kind: str
+    path: str
+    status: int
+    body: dict[str, Any] | None
+    started: float
+    ended: float
+
+
+class RecordingClient(ApiClient):
+    """:class:`bench.load.ApiClient` that keeps every answer and spreads requests over URLs.
+
+    ``urls`` may change while the load runs (a worker joins, one is killed).
+    """
+
+    def __init__(self, urls: list[str], api_key: str) -> None:
+        super().__init__(urls[0], api_key)
+        self.urls = urls
+        self.answers: list[Answer] = []
+        self._turn = 0
+
+    async def post(self, request: Request) -> tuple[int, dict[str, Any] | None]:
+        """POST to the next URL; record the answer (``NO_ANSWER`` on a transport error)."""
+        self._turn += 1
+        url = self.urls[self._turn % len(self.urls)].rstrip("/")
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        status, body = NO_ANSWER, None
+        try:
+            async with self._session.post(url + request.path, data=request.body) as answer:
+                status, raw = answer.status, await answer.read()
+            with contextlib.suppress(orjson.JSONDecodeError):
+                body = orjson.loads(raw)
+        except (aiohttp.ClientError, TimeoutError):
+            pass
+        self.answers.append(Answer(request.kind, request.path, status, body, started, loop.time()))
+        return status, body
+
+    def accepted(self) -> list[Accepted]:
+        """The requests answered 202, as the audit needs them."""
+        return [_accepted(a) for a in self.answers if a.status == 202 and a.body is not None]
+
+
+def _accepted(answer: Answer) -> Accepted:
+    assert answer.body is not None
+    if answer.kind == "usuarios":
+        user_id = int(answer.body["usuario"]["user_id"])
+    else:
+        user_id = int(answer.path.split("/")[2])
+    return Accepted(answer.body["correlation_id"], answer.kind, user_id)
+
+
+# --------------------------------------------------------------------------- one scenario's stage
+
+
+class Stage:
+    """The topics, workers, outcome watcher and load of one scenario."""
+
+    def __init__(self, options: Options, number: int) -> None:
+        self.options = options
+        self.app_id = f"{options.tag}-s{number}"
+        self.prefix = self.app_id + "-"
+        self.dir = WORK_DIR / self.app_id
+        self.workers: list[ChaosWorker] = []
+        self.client: RecordingClient | None = None
+        self.watcher: kafka.OutcomeWatcher | None = None
+        self.extra_ids: set[str] = set()
+        self._partitions = get_settings().topic_partitions
+
+    def topic(self, base: str) -> str:
+        """``base`` under this scenario's prefix."""
+        return self.prefix + base
+
+    async def __aenter__(self) -> Self:
+        layout = {self.topic(n): self._partitions for n in ("user_events", "response_events")}
+        await kafka.create_topics(layout | {self.topic("dead_letters"): 1})
+        self.watcher = await kafka.OutcomeWatcher(
+            self.topic("response_events"), self._partitions
+        ).start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        for worker in self.workers:
+            await asyncio.to_thread(worker.stop)
+        if self.watcher is not None:
+            await self.watcher.stop()
+
+    def worker(self, name: str) -> ChaosWorker:
+        """A worker of this scenario (not started), with its own data dir and instance id."""
+        worker = ChaosWorker(
+            self.dir / name,
+            self.prefix,
+            APP_ID=self.app_id,
+            WORKER_INSTANCE_ID=f"{self.app_id}-{name}",
+        )
+        worker.log_path = WORK_DIR / f"{self.app_id}-{name}.log"
+        self.workers.append(worker)
+        return worker
+
+    async def start(self, worker: ChaosWorker) -> ChaosWorker:
+        """Start ``worker`` and wait until it serves."""
+        await asyncio.to_thread(worker.start)
+        return worker
+
+    async def load(
+        self, urls: list[str], duration_s: float, fault: Callable[[], Awaitable[float | None]]
+    ) -> float | None:
+        """``options.n`` requests spread over ``duration_s`` while ``fault`` runs.
+
+        ``fault`` returns the loop time at which it was cleared (or None).
+        """
+        traffic = Traffic(max(1, int(self.options.n * SIGNUP_SHARE)))
+        self.client = RecordingClient(urls, ADMIN_KEY)
+        rate = self.options.n / duration_s
+        async with self.client:
+            load = asyncio.create_task(open_loop(self.client, traffic, rate, duration_s))
+            try:
+                cleared = await fault()
+            finally:
+                await load
+        return cleared
+
+    async def audit(self, survivor: ChaosWorker, ghosts: bool = True) -> Verdict:
+        """Judge what the 202s promised, reading statuses through ``survivor``."""
+        assert self.client is not None
+        target = Target(self.prefix, survivor.url, ADMIN_KEY, [w.data_dir for w in self.workers])
+        verdict = await audit(
+            target,
+            self.client.accepted(),
+            timeout_s=self.options.audit_timeout_s,
+            not_requests=frozenset(self.extra_ids),
+        )
+        if not ghosts:
+            verdict.ghosts = verdict.ghosts_applied = 0
+        return verdict
+
+    def recovery_s(self, cleared: float | None) -> float | None:
+        """Seconds from ``cleared`` until every request accepted by then had its outcome."""
+        if cleared is None or self.client is None or self.watcher is None:
+            return None
+        waiting = [
+            a.body["correlation_id"]
+            for a in self.client.answers
+            if a.status == 202 and a.body is not None and a.ended <= cleared
+        ]
+        arrivals = self.watcher.arrivals
+        if any(cid not in arrivals for cid in waiting):
+            return None
+        return max([0.0] + [arrivals[cid][0] - cleared for cid in waiting])
+
+    def answers_between(self, start: float, end: float) -> list[Answer]:
+        """Answers to requests that were in flight at some point in ``[start, end]``."""
+        assert self.client is not None
+        return [a for a in self.client.answers if a.started <= end and a.ended >= start]
+
+    async def clean(self) -> None:
+        """Remove the scenario's topics, rows, documents and data directories."""
+        events = await topic_events(self.topic("user_events"))
+        cids = [e["correlation_id"] for e in events if isinstance(e.get("correlation_id"), str)]
+        users = [
+            e["user_id"]
+            for e in events
+            if e.get("event_type") == "criar_usuario" and isinstance(e.get("user_id"), int)
+        ]
+        await asyncio.to_thread(postgres.delete_rows, users, _uuids(cids))
+        await _delete_documents(self.prefix)
+        await kafka.delete_topics([self.prefix])
+        for worker in self.workers:
+            await asyncio.to_thread(_remove_tree, worker.data_dir)
+
+
+def _uuids(values: list[str]) -> list[str]:
+    found = []
+    for value in values:
+        with contextlib.suppress(ValueError):
+            found.append(str(uuid.UUID(value)))
+    return found
+
+
+def _remove_tree(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+async def _delete_documents(prefix: str) -> None:
+    """Delete every ``system_logs`` document of the topics under ``prefix``."""
+    query = {"prefix": {"topic": prefix}}
+    async with httpx.AsyncClient(base_url=get_settings().elasticsearch_host, timeout=60) as es:
+        while True:
+            await es.post(f"/{SYSTEM_LOGS}/_refresh")
+            found = await es.post(
+                f"/{SYSTEM_LOGS}/_search",
+                json={"query": query, "size": 5000, "_source": False},
+            )
+            found.raise_for_status()
+            ids = [hit["_id"] for hit in found.json()["hits"]["hits"]]
+            if not ids:
+                return
+            lines = [orjson.dumps({"delete": {"_index": SYSTEM_LOGS, "_id": i}}) for i in ids]
+            answer = await es.post(
+                "/_bulk",
+                content=b"\n".join(lines) + b"\n",
+                headers={"content-type": "application/x-ndjson"},
+            )
+            answer.raise_for_status()
+
+
+def _now() -> float:
+    return asyncio.get_running_loop().time()
+
+
+def _outage_load_s(options: Options, fault_s: float) -> float:
+    return LEAD_S + fault_s + TAIL_S
+
+
+async def _run(
+    options: Options,
+    number: int,
+    name: str,
+    body: Callable[[Stage], Awaitable[Row]],
+) -> Row:
+    stage = Stage(options, number)
+    async with stage:
+        row = await body(stage)
+    row.scenario = name
+    if row.passed and not options.keep:
+        await stage.clean()
+    return row
+
+
+# --------------------------------------------------------------------------- 1. worker crash
+
+
+async def worker_crash(options: Options) -> Row:
+    """SIGKILL the only worker mid-load, restart it on the same data dir and instance id."""
+
+    async def body(stage: Stage) -> Row:
+        worker = await stage.start(stage.worker("a"))
+
+        async def fault() -> float:
+            await asyncio.sleep(LEAD_S)
+            worker.kill()
+            await asyncio.sleep(1.0)
+            restart_s = await asyncio.to_thread(worker.restart)
+            notes.append(f"restart {restart_s:.1f}s")
+            return _now()
+
+        notes: list[str] = []
+        cleared = await stage.load([worker.url], _outage_load_s(options, 8.0), fault)
+        verdict = await stage.audit(worker)
+        return Row("", verdict, stage.recovery_s(cleared), notes)
+
+    return await _run(options, 1, "1 worker SIGKILL + restart", body)
+
+
+# --------------------------------------------------------------------------- 2. PostgreSQL down
+
+
+async def postgres_outage(options: Options) -> Row:
+    """Stop PostgreSQL for ``pg_outage_s`` under load, then start it again."""
+
+    async def body(stage: Stage) -> Row:
+        worker = await stage.start(stage.worker("a"))
+
+        async def fault() -> float:
+            await asyncio.sleep(LEAD_S)
+            try:
+                await asyncio.to_thread(faults.stop_service, "postgresql")
+                await asyncio.sleep(options.pg_outage_s)
+            finally:
+                await asyncio.to_thread(faults.start_service, "postgresql")
+            return _now()
+
+        fault_s = options.pg_outage_s + 2.0
+        cleared = await stage.load([worker.url], _outage_load_s(options, fault_s), fault)
+        verdict = await stage.audit(worker)
+        notes = [f"down {options.pg_outage_s:g}s"]
+        return Row("", verdict, stage.recovery_s(cleared), notes)
+
+    return await _run(options, 2, "2 PostgreSQL down", body)
+
+
+# --------------------------------------------------------------------------- 3. Elasticsearch down
+
+
+async def elasticsearch_outage(options: Options) -> Row:
+    """Stop (or freeze) Elasticsearch under load; every document lands once, fallback empties."""
+
+    async def body(stage: Stage) -> Row:
+        worker = await stage.start(stage.worker("a"))
+        fallback_peak = 0
+        drained_at: list[float] = []
+
+        async def watch_fallback() -> None:
+            nonlocal fallback_peak
+            while True:
+                size = fallback_bytes([worker.data_dir])
+                fallback_peak = max(fallback_peak, size)
+                if fallback_peak and not size and not drained_at:
+                    drained_at.append(_now())
+                elif size:
+                    drained_at.clear()
+                await asyncio.sleep(0.2)
+
+        async def fault() -> float:
+            await asyncio.sleep(LEAD_S)
+            if options.es_fault == "freeze":
+                pid = await asyncio.to_thread(faults.elasticsearch_pid)
+                faults.freeze(pid)
+                try:
+                    await asyncio.sleep(options.es_outage_s)
+                finally:
+                    faults.thaw(pid)
+            else:
+                try:
+                    await asyncio.to_thread(faults.stop_service, "elasticsearch")
+                    await asyncio.sleep(options.es_outage_s)
+                finally:
+                    await asyncio.to_thread(faults.start_service, "elasticsearch")
+            return _now()
+
+        watcher = asyncio.create_task(watch_fallback())
+        restart = 16.0 if options.es_fault == "stop" else 0.0
+        fault_s = options.es_outage_s + restart
+        try:
+            cleared = await stage.load([worker.url], _outage_load_s(options, fault_s), fault)
+            verdict = await stage.audit(worker)
+        finally:
+            watcher.cancel()
+        notes = [
+            f"{options.es_fault} {options.es_outage_s:g}s",
+            f"fallback peak {fallback_peak / 1024:.0f} KiB, left {verdict.fallback_bytes} B",
+        ]
+        # Outcomes never wait for Elasticsearch: recovery is the replay of the backlog.
+        recovery = None
+        if cleared is not None and drained_at:
+            recovery = max(0.0, drained_at[0] - cleared)
+        row = Row("", verdict, recovery, notes)
+        row.checks["fallback file used"] = fallback_peak > 0
+        return row
+
+    return await _run(options, 3, "3 Elasticsearch down", body)
+
+
+# --------------------------------------------------------------------------- 4. Kafka restart
+
+
+async def kafka_restart(options: Options) -> Row:
+    """Restart the broker under load: quick 503s during the outage, no accepted request lost."""
+
+    async def body(stage: Stage) -> Row:
+        worker = await stage.start(stage.worker("a"))
+        window: list[float] = []
+
+        async def fault() -> float:
+            await asyncio.sleep(LEAD_S)
+            window.append(_now())
+            try:
+                await asyncio.to_thread(faults.stop_service, "kafka")
+                await asyncio.sleep(2.0)
+            finally:
+                await asyncio.to_thread(faults.start_service, "kafka")
+            window.append(_now())
+            return window[-1]
+
+        cleared = await stage.load([worker.url], _outage_load_s(options, 10.0), fault)
+        verdict = await stage.audit(worker)
+        during = stage.answers_between(window[0], window[1])
+        refused = [a for a in during if a.status != 202]
+        slowest = max((a.ended - a.started for a in refused), default=0.0)
+        codes = sorted({a.status for a in refused})
+        back = (
+            [a.ended - cleared for a in stage.client.answers if a.status == 202]
+            if (stage.client and cleared)
+            else []
+        )
+        first_202 = min((b for b in back if b >= 0), default=None)
+        notes = [
+            f"outage {window[1] - window[0]:.1f}s",
+            f"{len(refused)} non-202 during it (codes {codes}), slowest {slowest:.2f}s",
+        ]
+        if first_202 is not None:
+            notes.append(f"first 202 {first_202:.1f}s after restart")
+        row = Row("", verdict, stage.recovery_s(cleared), notes)
+        limit = options.produce_timeout_s + 1.0
+        row.checks[f"non-202 answers within {limit:g}s"] = slowest <= limit
+        row.checks["non-202 answers are 503"] = set(codes) <= {503}
+        return row
+
+    return await _run(options, 4, "4 Kafka broker restart", body)
+
+
+# --------------------------------------------------------------------------- 5. rebalance
+
+
+async def rebalance(options: Options) -> Row:
+    """A second worker joins under load, then the first is killed; read through the survivor."""
+
+    async def body(stage: Stage) -> Row:
+        first = await stage.start(stage.worker("a"))
+        second = stage.worker("b")
+        urls = [first.url]
+        notes: list[str] = []
+
+        probes: list[tuple[int, float]] = []
+
+        async def fault() -> float:
+            await asyncio.sleep(LEAD_S)
+            began = _now()
+            await stage.start(second)
+            urls.append(second.url)
+            notes.append(f"b joined in {_now() - began:.1f}s")
+            await asyncio.sleep(3.0)
+            urls.remove(first.url)
+            first.kill()
+            killed = _now()
+            probing.set()
+            return killed
+
+        probing = asyncio.Event()
+
+        async def probe() -> None:
+            """Read statuses through the survivor while the group notices the death."""
+            await probing.wait()
+            assert stage.client is not None
+            sample = [a.correlation_id for a in stage.client.accepted()][:40]
+            headers = {"X-API-Key": ADMIN_KEY}
+            async with httpx.AsyncClient(base_url=second.url, headers=headers) as http:
+                deadline = _now() + PROBE_S
+                while _now() < deadline:
+                    for cid in sample:
+                        began = _now()
+                        try:
+                            answer = await http.get(f"/status/{cid}", timeout=30)
+                            code = answer.status_code
+                        except httpx.HTTPError:
+                            code = NO_ANSWER
+                        probes.append((code, _now() - began))
+                    await asyncio.sleep(0.5)
+
+        prober = asyncio.create_task(probe())
+        cleared = await stage.load(urls, _outage_load_s(options, 8.0), fault)
+        await prober
+        verdict = await stage.audit(second)
+        codes = Counter(code for code, _ in probes)
+        slowest = max((t for _, t in probes), default=0.0)
+        notes.append(f"status reads via b after the kill: {dict(codes)}, slowest {slowest:.2f}s")
+        row = Row("", verdict, stage.recovery_s(cleared), notes)
+        row.checks["status reads via the survivor: 200 or 503 only"] = set(codes) <= {200, 503}
+        row.checks["status reads via the survivor answer within 6s"] = slowest <= 6.0
+        return row
+
+    return await _run(options, 5, "5 join + kill (rebalance)", body)
+
+
+# --------------------------------------------------------------------------- 6. poison events
+
+
+def poison_records(topic_max_bytes: int = 1_000_000) -> list[tuple[str, bytes | None, bytes]]:
+    """``(what, key, value)`` of each poison event; those with a correlation id name it."""
+
+    def event(**fields: Any) -> bytes:
+        return orjson.dumps({"correlation_id": str(uuid.uuid4()), **fields})
+
+    huge_name = "x" * topic_max_bytes
+    return [
+        ("not JSON", b"1", b"\xff{not json at all"),
+        ("JSON but not an object", b"1", b"[1, 2, 3]"),
+        (
+            "wrong types",
+            b"7",
+            event(event_type="pagamento_realizado", user_id="sete", valor="dez reais"),
+        ),
+        ("missing fields", b"7", event(event_type="criar_usuario", user_id=7)),
+        ("unknown event_type", b"7", event(event_type="apagar_tudo", user_id=7)),
+        (
+            "1 MB value",
+            b"7",
+            event(event_type="criar_usuario", user_id=7, nome=huge_name)[: topic_max_bytes - 100]
+            + b'"}',
+        ),
+    ]
+
+
+async def _produce_poison(topic: str) -> list[tuple[str, int, int, str | None]]:
+    """Write the poison events; ``(what, partition, offset, correlation id)`` of each."""
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap(), max_request_size=4 * 1024**2)
+    await producer.start()
+    written = []
+    try:
+        for what, key, value in poison_records():
+            meta = await producer.send_and_wait(topic, value=value, key=key)
+            cid = None
+            with contextlib.suppress(orjson.JSONDecodeError, TypeError, AttributeError):
+                cid = orjson.loads(value).get("correlation_id")
+            written.append((what, meta.partition, meta.offset, cid))
+    finally:
+        await producer.stop()
+    return written
+
+
+async def poison_events(options: Options) -> Row:
+    """Poison events straight on ``user_events``: each a dead letter with its reason; then
+    valid requests still succeed."""
+
+    async def body(stage: Stage) -> Row:
+        worker = await stage.start(stage.worker("a"))
+        written = await _produce_poison(stage.topic("user_events"))
+        stage.extra_ids = {cid for *_, cid in written if cid}
+
+        async def no_fault() -> None:
+            return None
+
+        await stage.load([worker.url], max(5.0, options.n / 100), no_fault)
+        verdict = await stage.audit(worker)
+        letters = await _dead_letters_of(stage, written)
+        row = Row("", verdict, None, [f"dead letters {len(letters)}/{len(written)}"])
+        for what, partition, offset, _ in written:
+            letter = letters.get((partition, offset))
+            reason = letter.get("reason") if letter else None
+            row.checks[f"dead letter for {what}"] = bool(reason)
+            if reason:
+                row.notes.append(f"{what}: {reason[:60]}")
+        statuses: dict[str, str] = {}
+        target = Target(stage.prefix, worker.url, ADMIN_KEY, [worker.data_dir])
+        named = [cid for *_, cid in written if cid]
+        await fetch_statuses(target, named, statuses)
+        row.checks["poison with a correlation id reads as error"] = all(
+            statuses.get(cid) == "error" for cid in named
+        )
+        row.checks["dead letters logged in Elasticsearch"] = await _dead_letter_documents(
+            stage, written
+        )
+        return row
+
+    return await _run(options, 6, "6 poison events", body)
+
+
+async def _dead_letters_of(
+    stage: Stage, written: list[tuple[str, int, int, str | None]], timeout_s: float = 60.0
+) -> dict[tuple[int, int], dict[str, Any]]:
+    """The dead letters of the poison events, by (partition, offset) of the refused record."""
+    wanted = {(p, o) for _, p, o, _ in written}
+    deadline = time.monotonic() + timeout_s
+    while True:
+        letters = {
+            (e.get("partition"), e.get("offset")): e
+            for e in await topic_events(stage.topic("dead_letters"))
+            if e.get("topic") == stage.topic("user_events") and e.get("stage") == "processing"
+        }
+        if wanted <= set(letters) or time.monotonic() > deadline:
+            return {k: v for k, v in letters.items() if k in wanted}  # type: ignore[misc]
+        await asyncio.sleep(1.0)
+
+
+async def _dead_letter_documents(
+    stage: Stage, written: list[tuple[str, int, int, str | None]]
+) -> bool:
+    """Each poison event's dead letter is one ``system_logs`` document (deterministic id)."""
+    ids = [
+        f"{stage.topic('dead_letters')}:processing:{stage.topic('user_events')}:{p}:{o}"
+        for _, p, o, _ in written
+    ]
+    async with httpx.AsyncClient(base_url=get_settings().elasticsearch_host, timeout=30) as es:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            answer = await es.post(f"/{SYSTEM_LOGS}/_mget", json={"ids": ids})
+            if answer.status_code == 200 and all(d.get("found") for d in answer.json()["docs"]):
+                return True
+            await asyncio.sleep(1.0)
+    return False
+
+
+# --------------------------------------------------------------------------- 7. fuzzing
+
+
+def run_schemathesis(url: str, max_examples: int, report: Path) -> tuple[int, str]:
+    """Schemathesis 4 against ``url``'s ``/openapi.json``, admin key, 5xx check only."""
+    command = [
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "run",
+        f"{url}/openapi.json",
+        "--header",
+        f"X-API-Key: {ADMIN_KEY}",
+        "--checks",
+        "not_a_server_error",
+        "--max-examples",
+        str(max_examples),
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--generation-database",
+        "none",
+        "--seed",
+        "7",
+        "--workers",
+        "2",
+        "--request-timeout",
+        "15",
+        "--no-color",
+        "--report",
+        "junit",
+        "--report-junit-path",
+        str(report),
+    ]
+    done = subprocess.run(
+        command, cwd=WORK_DIR, capture_output=True, text=True, check=False, timeout=900
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+async def fuzz_api(options: Options) -> Row:
+    """Schemathesis on every operation of ``/openapi.json``: no 5xx, the worker survives, and
+    valid requests afterwards have exactly one effect each."""
+
+    async def body(stage: Stage) -> Row:
+        worker = await stage.start(stage.worker("a"))
+        report = WORK_DIR / f"{stage.app_id}-schemathesis.xml"
+        code, output = await asyncio.to_thread(
+            run_schemathesis, worker.url, options.fuzz_examples, report
+        )
+        (WORK_DIR / f"{stage.app_id}-schemathesis.txt").write_text(output)
+        summary = _schemathesis_summary(output)
+
+        async def no_fault() -> None:
+            return None
+
+        await stage.load([worker.url], max(5.0, options.n / 100), no_fault)
+        verdict = await stage.audit(worker, ghosts=False)
+        row = Row("", verdict, None, [f"schemathesis exit {code}: {summary}"])
+        row.checks["schemathesis found no 5xx"] = code == 0
+        row.checks["worker alive after fuzzing"] = worker.alive
+        return row
+
+    return await _run(options, 7, "7 API fuzzing", body)
+
+
+def _schemathesis_summary(output: str) -> str:
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if re.search(r"\d+ (passed|failed|errors?)|No issues found|test cases", line):
+            return line.strip("= ")
+    return lines[-1] if lines else "no output"
+
+
+SCENARIOS: dict[int, Callable[[Options], Awaitable[Row]]] = {
+    1: worker_crash,
+    2: postgres_outage,
+    3: elasticsearch_outage,
+    4: kafka_restart,
+    5: rebalance,
+    6: poison_events,
+    7: fuzz_api,
+}
+
+
+def describe(row: Row) -> dict[str, Any]:
+    """A row as plain data (for ``--json``)."""
+    v = row.verdict
+    return json.loads(
+        json.dumps(
+            {
+                "scenario": row.scenario,
+                "accepted": v.accepted,
+                "effects": v.effects,
+                "lost": v.lost_count,
+                "doubled": v.doubled_count,
+                "final": v.final,
+                "statuses": dict(v.statuses),
+                "es_documents": v.es_documents,
+                "es_expected": v.es_expected,
+                "ghosts": v.ghosts,
+                "ghosts_applied": v.ghosts_applied,
+                "recovery_s": row.recovery_s,
+                "notes": row.notes,
+                "checks": row.checks,
+                "passed": row.passed,
+                "lost_examples": v.lost[:10],
+                "doubled_examples": v.doubled[:10],
+            }
+        )
+    )
