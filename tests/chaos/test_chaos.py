@@ -1,0 +1,71 @@
+"""``make chaos`` at small size: every fault scenario, audited, as part of ``make test``.
+
+Each test runs one scenario of :mod:`chaos.scenarios` on topics and a consumer
+group of its own, with a real worker process, against the real services (which
+it stops and starts: run them alone, not beside another suite). Small N and a
+5 s PostgreSQL outage keep the whole file within a few minutes; ``make chaos``
+runs the same scenarios at full size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from chaos import scenarios
+from chaos.run import table
+from chaos.scenarios import Options, Row
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+
+SMALL = Options(n=100, pg_outage_s=5.0, es_outage_s=3.0, fuzz_examples=5, audit_timeout_s=90.0)
+
+
+def _check(row: Row) -> None:
+    """Nothing lost, nothing doubled, every status final, every scenario check true."""
+    print(table([row]))  # shown by pytest when the test fails
+    verdict = row.verdict
+    assert verdict.accepted > 0
+    assert verdict.lost_count == 0, verdict.lost[:10]
+    assert verdict.doubled_count == 0, verdict.doubled[:10]
+    assert verdict.all_final, dict(verdict.statuses)
+    assert verdict.fallback_bytes == 0
+    assert all(row.checks.values()), row.checks
+
+
+def test_a_worker_killed_mid_load_and_restarted_loses_and_doubles_nothing() -> None:
+    _check(asyncio.run(scenarios.worker_crash(SMALL)))
+
+
+def test_postgresql_down_under_load_delays_effects_without_losing_them() -> None:
+    _check(asyncio.run(scenarios.postgres_outage(SMALL)))
+
+
+def test_elasticsearch_down_under_load_logs_every_event_once_through_the_fallback_file() -> None:
+    _check(asyncio.run(scenarios.elasticsearch_outage(SMALL)))
+
+
+def test_kafka_restart_answers_quick_503s_and_keeps_every_accepted_request() -> None:
+    _check(asyncio.run(scenarios.kafka_restart(SMALL)))
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason=(
+        "known Faust bug, found by this scenario (docs/chaos.md): after a "
+        "rebalance the survivor sometimes never fetches partitions the dead worker had not "
+        "committed yet (requests stay pendente until a restart), and once an event produced "
+        "while the second worker joined was skipped; make chaos reports it"
+    ),
+)
+def test_statuses_stay_readable_through_the_survivor_of_a_rebalance() -> None:
+    _check(asyncio.run(scenarios.rebalance(SMALL)))
+
+
+def test_poison_events_become_dead_letters_and_the_stream_goes_on() -> None:
+    _check(asyncio.run(scenarios.poison_events(SMALL)))
+
+
+def test_fuzzing_the_api_from_its_openapi_spec_finds_no_5xx_and_no_crash() -> None:
+    _check(asyncio.run(scenarios.fuzz_api(SMALL)))
