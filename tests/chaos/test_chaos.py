@@ -53,10 +53,8 @@ def test_kafka_restart_answers_quick_503s_and_keeps_every_accepted_request() -> 
 @pytest.mark.xfail(
     strict=False,
     reason=(
-        "known Faust bug, found by this scenario (docs/chaos.md): after a "
-        "rebalance the survivor sometimes never fetches partitions the dead worker had not "
-        "committed yet (requests stay pendente until a restart), and once an event produced "
-        "while the second worker joined was skipped; make chaos reports it"
+        "known bug found by this scenario, not fixed yet (docs/chaos.md): around a rebalance "
+        "Faust sometimes skips or stalls accepted events; make chaos reports it as lost"
     ),
 )
 def test_statuses_stay_readable_through_the_survivor_of_a_rebalance() -> None:
