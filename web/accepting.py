@@ -36,7 +36,12 @@ def envelope(request: Any, user_id: int) -> dict[str, Any]:
 
 
 async def publish_event(event: UserEvent) -> None:
-    """Put ``event`` on ``user_events``, keyed by user id; 503 if Kafka is down."""
+    """Put ``event`` on ``user_events``, keyed by user id; 503 if Kafka is down.
+
+    A timed-out event may still sit in the producer's buffer and reach Kafka
+    once it is back, so the 503 names its ``correlation_id``: the client reads
+    ``status_url`` before sending the request again, instead of doubling it.
+    """
     bind_correlation_id(event.correlation_id)
     try:
         async with asyncio.timeout(settings.produce_timeout_s):
@@ -46,7 +51,12 @@ async def publish_event(event: UserEvent) -> None:
             await delivery
     except (KafkaError, TimeoutError) as exc:
         log.warning("could not publish %s: %r", event.correlation_id, exc)
-        raise Unavailable("Kafka indisponível, tente novamente") from exc
+        raise Unavailable(
+            "Kafka indisponível: a requisição pode ainda ser processada; "
+            "consulte status_url antes de reenviar",
+            correlation_id=event.correlation_id,
+            status_url=f"/status/{event.correlation_id}",
+        ) from exc
 
 
 async def accept(

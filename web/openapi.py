@@ -58,10 +58,13 @@ class FieldError(TypedDict):
 
 
 class ErrorBody(TypedDict):
-    """Every error answer: ``error``, plus ``campos`` on a 422."""
+    """Every error answer: ``error``; ``campos`` on a 422; on a POST's 503, the
+    ``correlation_id`` and ``status_url`` of a request that may still be applied."""
 
     error: str
     campos: NotRequired[list[FieldError]]
+    correlation_id: NotRequired[str]
+    status_url: NotRequired[str]
 
 
 class StatusRecord(TypedDict):
