@@ -83,8 +83,11 @@ PG_MARKER = "postgres"
 KAFKA_START_TIMEOUT = 90.0
 ES_START_TIMEOUT = 120.0
 PG_START_TIMEOUT = 60.0
-PG_PIDFILE_GRACE = 5.0  # seconds pg_ctl -W may return before postmaster.pid exists
 STOP_TIMEOUT = 60.0
+#: How long a starting service may look dead before `up` gives up on it: right
+#: after the fork a JVM's command line is still ours, and `pg_ctl -W` returns
+#: before postmaster.pid exists.
+DEATH_GRACE_S = 5.0
 
 
 class StackError(Exception):
@@ -415,12 +418,21 @@ def wait_healthy(
     timeout: float,
     log: Path,
 ) -> None:
-    """Poll `healthy` until it answers; fail early if the process dies."""
+    """Poll `healthy` until it answers; fail early if the process stays dead.
+
+    A process only counts as dead after DEATH_GRACE_S of failed checks (see
+    there); a busy machine can stretch the moments it covers.
+    """
     deadline = time.monotonic() + timeout
+    dead_since: float | None = None
     while time.monotonic() < deadline:
         if healthy():
             return
-        if not alive():
+        if alive():
+            dead_since = None
+        elif dead_since is None:
+            dead_since = time.monotonic()
+        elif time.monotonic() - dead_since > DEATH_GRACE_S:
             raise StackError(f"{name} exited during startup; see {log}")
         time.sleep(0.5)
     raise StackError(f"{name} did not become healthy within {timeout:.0f} s; see {log}")
@@ -1019,14 +1031,13 @@ def pg_healthy(s: Settings, bindir: Path) -> bool:
 def pg_wait(s: Settings, bindir: Path) -> None:
     """Wait until the server accepts connections.
 
-    `pg_ctl -W` returns before the postmaster has written postmaster.pid: for the
-    first seconds a missing (or half-written) pid file does not mean it died.
+    `pg_ctl -W` returns before the postmaster has written postmaster.pid; the
+    grace period of `wait_healthy` covers that moment.
     """
-    began = time.monotonic()
     wait_healthy(
         "postgresql",
         lambda: pg_healthy(s, bindir),
-        lambda: pg_running(s) or time.monotonic() - began < PG_PIDFILE_GRACE,
+        lambda: pg_running(s),
         PG_START_TIMEOUT,
         s.logs / "postgres.log",
     )
