@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiopg
 import orjson
@@ -36,6 +37,20 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
 )
 
+T = TypeVar("T")
+
+
+async def while_unavailable(operation: Callable[[], Awaitable[T]], what: str) -> T:
+    """``operation()``, retried with backoff for as long as PostgreSQL is unavailable."""
+    backoff = Backoff()
+    while True:
+        try:
+            return await operation()
+        except TRANSIENT_ERRORS as exc:
+            log.warning("PostgreSQL unavailable (%r) for %s; retrying", exc, what)
+            await backoff.wait()
+
+
 _CREATE_MIGRATIONS_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
     version    TEXT PRIMARY KEY,
@@ -45,6 +60,14 @@ _APPLIED_MIGRATIONS = "SELECT version FROM schema_migrations"
 _RECORD_MIGRATION = "INSERT INTO schema_migrations (version) VALUES (%s)"
 # correlation_id as text: psycopg2's UUID adapter would only be undone by str().
 _APPLY_EVENTS = "SELECT correlation_id::text, outcome, replayed FROM apply_events(%s::jsonb)"
+_CHECKPOINTS = """
+SELECT partition, next_offset FROM processing_checkpoints
+ WHERE group_id = %s AND topic = %s AND partition = ANY(%s)"""
+_SAVE_CHECKPOINTS = """
+INSERT INTO processing_checkpoints (group_id, topic, partition, next_offset)
+SELECT %s, %s, p, o FROM unnest(%s::int[], %s::bigint[]) AS t (p, o)
+ON CONFLICT (group_id, topic, partition) DO UPDATE
+   SET next_offset = GREATEST(processing_checkpoints.next_offset, EXCLUDED.next_offset)"""
 _NEXT_USER_ID_BLOCK = """
 SELECT nextval('user_id_blocks'), increment_by
   FROM pg_sequences WHERE sequencename = 'user_id_blocks'"""
@@ -156,6 +179,18 @@ class Database(Service):
             await cur.execute(_APPLY_EVENTS, (orjson.dumps(events).decode(),))
             rows = await cur.fetchall()
         return [AppliedOutcome(cid, outcome, replayed) for cid, outcome, replayed in rows]
+
+    async def checkpoints(self, group: str, topic: str, partitions: list[int]) -> dict[int, int]:
+        """The next offset the group's processing agent expects, per partition."""
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute(_CHECKPOINTS, (group, topic, partitions))
+            return dict(await cur.fetchall())
+
+    async def save_checkpoints(self, group: str, topic: str, next_offsets: dict[int, int]) -> None:
+        """Move the group's checkpoints forward (never back) to ``next_offsets``."""
+        partitions, offsets = list(next_offsets), list(next_offsets.values())
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute(_SAVE_CHECKPOINTS, (group, topic, partitions, offsets))
 
     async def reserve_user_ids(self) -> range:
         """A block of user ids no other worker, now or later, will hand out."""
