@@ -43,7 +43,7 @@ run: venv up ## Run the Faust worker and its web API in the foreground (Ctrl-C s
 key: venv ## Print the development API key (created with every scope on first use)
 	@$(VENV)/bin/python -m app.api_keys dev
 
-test: venv up browser ## Run the whole test suite against the running services
+test: venv up browser lint ## Lint, then run the whole test suite against the running services
 	$(VENV)/bin/pytest
 
 lint: venv ## Check style (ruff) and types (mypy)
