@@ -10,6 +10,11 @@ MAC is a guard against typos and guessing, not an authorisation check.)
 
 The MAC also covers the name of the caller the id was issued to, so an id in
 flight reads as ``pendente`` to its owner only; anyone else gets 404.
+
+A request sent with an ``Idempotency-Key`` gets a *derived* id instead: a
+UUIDv8 whose bits come from an HMAC of the caller and the key, signed the same
+way. Sending the request again with the same key yields the same id, so the
+processing ledger applies it once, however many times it is sent.
 """
 
 from __future__ import annotations
@@ -41,13 +46,22 @@ class CorrelationIds:
         unsigned |= _VARIANT << 62 | rand_b << _MAC_BITS
         return str(uuid.UUID(int=unsigned | self._mac(unsigned, owner)))
 
+    def derive(self, owner: str, idempotency_key: str) -> str:
+        """The id of ``owner``'s request sent with ``idempotency_key``: always the same."""
+        seed = hmac.new(self._key, f"{owner}\0{idempotency_key}".encode(), hashlib.sha256)
+        bits = int.from_bytes(seed.digest()[:16])
+        unsigned = bits & ~(0xF << 76) | 0x8 << 76  # version 8: custom, not time-ordered
+        unsigned = unsigned & ~(0b11 << 62) | _VARIANT << 62
+        unsigned = unsigned >> _MAC_BITS << _MAC_BITS
+        return str(uuid.UUID(int=unsigned | self._mac(unsigned, owner)))
+
     def is_issued(self, value: str, owner: str) -> bool:
-        """True when ``value`` is a well-formed id we issued to ``owner``."""
+        """True when ``value`` is a well-formed id we issued to (or derived for) ``owner``."""
         try:
             parsed = uuid.UUID(value)
         except ValueError:
             return False
-        if parsed.version != 7 or str(parsed) != value:
+        if parsed.version not in (7, 8) or str(parsed) != value:
             return False
         unsigned = parsed.int >> _MAC_BITS << _MAC_BITS
         mac = parsed.int & ((1 << _MAC_BITS) - 1)
@@ -59,7 +73,9 @@ class CorrelationIds:
         return int.from_bytes(digest[:4])
 
 
-def issued_at(value: str) -> datetime:
-    """The moment a (valid) UUIDv7 id was issued, from its timestamp bits."""
-    millis = uuid.UUID(value).int >> 80
-    return datetime.fromtimestamp(millis / 1000, tz=UTC)
+def issued_at(value: str) -> datetime | None:
+    """When a (valid) id was issued: UUIDv7 timestamp bits; ``None`` for derived ids."""
+    parsed = uuid.UUID(value)
+    if parsed.version != 7:
+        return None
+    return datetime.fromtimestamp((parsed.int >> 80) / 1000, tz=UTC)

@@ -19,20 +19,38 @@ from app.events import UserEvent, command_fields, encode_event
 from app.logs import bind_correlation_id
 from app.topics import user_events
 from web.auth import caller_name
-from web.errors import Unavailable
+from web.errors import BadHeader, Unavailable
 from web.responses import json_response
 
 log = logging.getLogger(__name__)
 
 
+#: Header naming a request so that sending it again cannot apply it twice.
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+MAX_IDEMPOTENCY_KEY = 128
+
+
 def envelope(request: Any, user_id: int) -> dict[str, Any]:
-    """The envelope of a new event: a correlation id issued to the caller."""
+    """The envelope of a new event, with a correlation id for the caller.
+
+    With an ``Idempotency-Key`` header the id is derived from the caller and
+    the key, so a request sent again (say after a 503) has the same id and is
+    applied once; without one, the id is new.
+    """
     owner = caller_name(request)
     return {
-        "correlation_id": correlation_ids.issue(owner),
+        "correlation_id": _correlation_id(owner, request.headers.get(IDEMPOTENCY_HEADER)),
         "user_id": user_id,
         "requested_by": owner,
     }
+
+
+def _correlation_id(owner: str, idempotency_key: str | None) -> str:
+    if idempotency_key is None:
+        return correlation_ids.issue(owner)
+    if not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
+        raise BadHeader(f"{IDEMPOTENCY_HEADER} deve ter de 1 a {MAX_IDEMPOTENCY_KEY} caracteres")
+    return correlation_ids.derive(owner, idempotency_key)
 
 
 async def publish_event(event: UserEvent) -> None:

@@ -34,6 +34,13 @@ class MalformedBody(ApiError):
     message = "Corpo da requisição não é um objeto JSON válido"
 
 
+class BadHeader(ApiError):
+    """400: a request header the API reads is malformed."""
+
+    status = HTTPStatus.BAD_REQUEST
+    message = "Cabeçalho inválido"
+
+
 class InvalidFields(ApiError):
     """422: the body is JSON but some fields break their rules."""
 

@@ -125,6 +125,17 @@ AUTH_ERRORS = {
     403: "A chave não tem o escopo exigido",
     429: "Limite de requisições da chave excedido (Retry-After)",
 }
+#: Every command takes it (web/accepting.py): the same key, the same request.
+IDEMPOTENCY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Opcional. Reenviar a requisição com a mesma chave devolve o mesmo "
+        "`correlation_id` e ela é aplicada uma só vez (por exemplo, após um 503)."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+}
 SECURITY_SCHEMES = {
     "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
     "Bearer": {"type": "http", "scheme": "bearer"},
@@ -316,6 +327,8 @@ def describe(
     if description:
         doc["description"] = description
     parameters = _path_parameters(path) + _query_parameters(op.query, schemas)
+    if op.body is not None:
+        parameters.append(IDEMPOTENCY_PARAMETER)
     if parameters:
         doc["parameters"] = parameters
     if op.body is not None:

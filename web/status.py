@@ -52,12 +52,13 @@ def read_status(request: Request, correlation_id: str) -> web.Response:
         return json_response(record)
     if record is not None or not correlation_ids.is_issued(correlation_id, caller_name(request)):
         raise NotFound("correlation_id desconhecido")
+    requested_at = issued_at(correlation_id)
     return json_response(
         {
             "correlation_id": correlation_id,
             "status": PENDING,
             "message": "Requisição em processamento",
-            "requested_at": issued_at(correlation_id).isoformat().replace("+00:00", "Z"),
+            "requested_at": requested_at and requested_at.isoformat().replace("+00:00", "Z"),
         }
     )
 

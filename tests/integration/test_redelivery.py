@@ -8,7 +8,7 @@ import pytest
 
 from app.application import correlation_ids
 from app.events import PaymentMade, encode_event
-from tests.integration.test_user_flow import create_user
+from tests.support.flow import create_user, settle
 from tests.support.kafka import end_offsets, produce, read_json_since, run
 from tests.support.services import pg_rows
 from tests.support.workers import ADMIN, wait_for_final_status
@@ -29,7 +29,7 @@ def test_same_event_delivered_twice_makes_one_payment(api: httpx.Client) -> None
     run(produce("user_events", [record]))
 
     assert wait_for_final_status(api, event.correlation_id)["status"] == "success"
-    create_user(api)  # a later event on the stream: the replays are behind us
+    settle(api, user_id)  # the replays are behind us
     rows = pg_rows("SELECT valor::text FROM pagamentos WHERE user_id = %s", [user_id])
     assert rows == [("12.34",)]
 

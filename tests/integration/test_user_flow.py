@@ -5,19 +5,12 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.support.flow import create_user, settle
 from tests.support.services import pg_rows
 from tests.support.workers import wait_for_final_status
 from web.demo import demo_user
 
 pytestmark = pytest.mark.integration
-
-
-def create_user(api: httpx.Client) -> int:
-    """A new user, created through the API and processed successfully."""
-    answer = api.post("/usuarios", json=demo_user().model_dump())
-    assert answer.status_code == 202, answer.text
-    assert wait_for_final_status(api, answer.json()["correlation_id"])["status"] == "success"
-    return int(answer.json()["usuario"]["user_id"])
 
 
 def test_banner_and_health_answer(api: httpx.Client) -> None:
@@ -114,3 +107,23 @@ def test_duplicate_email_and_cpf_end_in_error_status(api: httpx.Client) -> None:
 
 def test_unknown_user_read_is_404(api: httpx.Client) -> None:
     assert api.get("/usuarios/987654321987").status_code == 404
+
+
+def test_a_payment_sent_twice_with_one_idempotency_key_is_applied_once(api: httpx.Client) -> None:
+    user_id = create_user(api)
+    body = {"valor": 25.5, "forma_pagamento": "Cartão"}
+    headers = {"Idempotency-Key": f"pedido-{user_id}"}
+    first = api.post(f"/usuarios/{user_id}/pagamento", json=body, headers=headers)
+    again = api.post(f"/usuarios/{user_id}/pagamento", json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert first.json()["correlation_id"] == again.json()["correlation_id"]
+    assert wait_for_final_status(api, first.json()["correlation_id"])["status"] == "success"
+    settle(api, user_id)
+    rows = pg_rows("SELECT valor::text FROM pagamentos WHERE user_id = %s", [user_id])
+    assert rows == [("25.50",)]
+
+
+def test_an_idempotency_key_over_128_characters_is_refused(api: httpx.Client) -> None:
+    answer = api.post("/usuarios/1/pagamento", headers={"Idempotency-Key": "x" * 129})
+    assert answer.status_code == 400
+    assert "Idempotency-Key" in answer.json()["error"]

@@ -47,3 +47,15 @@ def test_an_id_verifies_only_for_the_caller_it_was_issued_to() -> None:
     value = ids.issue("alice")
     assert ids.is_issued(value, "alice")
     assert not ids.is_issued(value, "bob")
+
+
+def test_derived_ids_repeat_for_one_caller_and_key_and_verify() -> None:
+    ids = CorrelationIds("secret")
+    first = ids.derive("alice", "pedido-42")
+    assert ids.derive("alice", "pedido-42") == first
+    assert uuid.UUID(first).version == 8
+    assert ids.is_issued(first, "alice")
+    assert not ids.is_issued(first, "bob")
+    assert ids.derive("bob", "pedido-42") != first
+    assert ids.derive("alice", "pedido-43") != first
+    assert issued_at(first) is None

@@ -1,0 +1,26 @@
+"""Steps many integration tests share: a user to act on, and waiting for a user's events."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.support.workers import wait_for_final_status
+from web.demo import demo_user
+
+
+def create_user(api: httpx.Client) -> int:
+    """A new user, created through the API and processed successfully."""
+    answer = api.post("/usuarios", json=demo_user().model_dump())
+    assert answer.status_code == 202, answer.text
+    assert wait_for_final_status(api, answer.json()["correlation_id"])["status"] == "success"
+    return int(answer.json()["usuario"]["user_id"])
+
+
+def settle(api: httpx.Client, user_id: int) -> None:
+    """Wait until every event sent so far for ``user_id`` is processed.
+
+    One user's events share a partition and are applied in order, so once a
+    later event of the same user is final, every earlier one is too.
+    """
+    marker = api.post(f"/usuarios/{user_id}/config", json={"idioma": "pt-BR"})
+    assert wait_for_final_status(api, marker.json()["correlation_id"])["status"] == "success"
