@@ -48,7 +48,7 @@ test: venv up browser lint ## Lint, then run the whole test suite against the ru
 
 lint: venv ## Check style (ruff) and types (mypy)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy app agents tables web
+	$(VENV)/bin/mypy app agents tables web bench chaos
 
 browser: ## Install Debian's chromium for the browser tests (when /usr/bin/chromium is missing)
 	@test -x /usr/bin/chromium || command -v apt-get >/dev/null || \

@@ -23,15 +23,14 @@ from typing import Any
 
 import orjson
 
+from app.publishing import Message
+
 #: Seconds of per-second history kept (and charted by the dashboard).
 WINDOW_S = 60
 #: Seconds over which the current rate is averaged.
 RATE_WINDOW_S = 10
 #: Latency samples kept; percentiles are taken over those of the last WINDOW_S.
 MAX_LATENCY_SAMPLES = 5000
-
-#: One produced message, (key, value), as the agents publish them.
-Message = tuple[bytes | None, bytes]
 
 
 @dataclass

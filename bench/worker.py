@@ -16,10 +16,3 @@ class BenchWorker(Worker):
 
     def __init__(self, data_dir: Path, topic_prefix: str, **env: str) -> None:
         super().__init__(data_dir, None, TOPIC_PREFIX=topic_prefix, **env)
-
-    @property
-    def pid(self) -> int:
-        """The worker process's id."""
-        if self._process is None:
-            raise RuntimeError("worker not started")
-        return self._process.pid

@@ -95,8 +95,3 @@ class ChaosWorker(BenchWorker):
         began = time.monotonic()
         self.start()
         return time.monotonic() - began
-
-    @property
-    def alive(self) -> bool:
-        """True while the process runs."""
-        return self._process is not None and self._process.poll() is None

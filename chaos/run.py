@@ -109,7 +109,8 @@ async def run(options: Options, numbers: list[int]) -> list[Row]:
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     rows = []
     for number in numbers:
-        _say(f"scenario {number}: {SCENARIOS[number].__doc__.splitlines()[0]} (n={options.n})")
+        summary = (SCENARIOS[number].__doc__ or "?").strip().splitlines()[0]
+        _say(f"scenario {number}: {summary} (n={options.n})")
         began = time.monotonic()
         row = await SCENARIOS[number](options)
         _say(

@@ -656,7 +656,7 @@ async def _dead_letters_of(
             if e.get("topic") == stage.topic("user_events") and e.get("stage") == "processing"
         }
         if wanted <= set(letters) or time.monotonic() > deadline:
-            return {k: v for k, v in letters.items() if k in wanted}  # type: ignore[misc]
+            return {k: v for k, v in letters.items() if k in wanted}
         await asyncio.sleep(1.0)
 
 

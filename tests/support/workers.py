@@ -111,6 +111,18 @@ class Worker:
             self._process.kill()
             self._process.wait()
 
+    @property
+    def pid(self) -> int:
+        """The worker process's id (for profilers and memory readings)."""
+        if self._process is None:
+            raise RuntimeError("worker not started")
+        return self._process.pid
+
+    @property
+    def alive(self) -> bool:
+        """Whether the worker process is alive."""
+        return self._process is not None and self._process.poll() is None
+
     def client(self, caller: str | None = ADMIN) -> httpx.Client:
         """An HTTP client bound to this worker's API, presenting ``caller``'s key."""
         headers = {"X-API-Key": TEST_CALLERS[caller][0]} if caller else {}
