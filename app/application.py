@@ -21,15 +21,23 @@ from app.user_ids import UserIdAllocator
 
 log = logging.getLogger(__name__)
 
-#: Packages holding the agents, tables and views, imported by the worker.
-STAGE_PACKAGES = ["agents", "tables", "web"]
+#: The modules holding each role's agents, tables and views, imported by the
+#: worker. Health and metrics are served by every role, so each process can be
+#: probed and scraped.
+_PROBES = ["web.health", "web.metrics"]
+ROLE_MODULES: dict[str, list[str]] = {
+    "all": ["agents", "tables", "web"],
+    "api": ["tables.status", "agents.status", "web"],
+    "processing": ["agents.processing", *_PROBES],
+    "logging": ["agents.event_log", *_PROBES],
+}
 
 
 def create_app(settings: Settings) -> faust.App:
     """A Faust app configured from ``settings``."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return faust.App(
-        settings.app_id,
+        settings.group_id,
         broker=settings.kafka_broker_url,
         store="rocksdb://",
         datadir=str(settings.data_dir),
@@ -56,8 +64,8 @@ def create_app(settings: Settings) -> faust.App:
         web_stats_enabled=False,
         web_router_enabled=False,
         logging_config=None,
-        # The stages register themselves on import; the worker imports them.
-        autodiscover=STAGE_PACKAGES,
+        # The stages register themselves on import; the worker imports its role's.
+        autodiscover=ROLE_MODULES[settings.worker_role],
     )
 
 

@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="ignore")
 
     app_id: str = Field("streaming-platform", alias="APP_ID")
+    #: Which stages this process runs: ``all`` (one process does everything), or
+    #: one of ``api`` (HTTP views and the status table), ``processing`` (user
+    #: events -> PostgreSQL) or ``logging`` (every topic -> Elasticsearch), so
+    #: that each stage gets an event loop, and a CPU core, of its own.
+    worker_role: Literal["all", "api", "processing", "logging"] = Field("all", alias="WORKER_ROLE")
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", alias="KAFKA_BOOTSTRAP_SERVERS")
     topic_partitions: int = Field(8, ge=1, alias="TOPIC_PARTITIONS")
     #: Prepended to every topic name (the contract's names when empty): lets a
@@ -70,6 +75,15 @@ class Settings(BaseSettings):
     #: Events the processing agent applies to PostgreSQL in one round trip.
     process_batch_size: int = Field(500, ge=1, alias="PROCESS_BATCH_SIZE")
     process_batch_wait_s: float = Field(0.05, gt=0, alias="PROCESS_BATCH_WAIT_S")
+
+    @property
+    def group_id(self) -> str:
+        """The Kafka consumer group (and Faust app id) of this process's role.
+
+        Each role is a group of its own: Faust assigns every topic of a group to
+        every member, so members running different agents cannot share one.
+        """
+        return self.app_id if self.worker_role == "all" else f"{self.app_id}-{self.worker_role}"
 
     @property
     def postgres_dsn(self) -> str:

@@ -1,6 +1,7 @@
 """``python -m bench.profile``: where a worker spends its time draining a backlog.
 
-Pre-loads ``--n`` events on fresh topics, starts one worker, and samples it
+Pre-loads ``--n`` events on fresh topics, starts one worker (``--role``,
+default ``processing``: the stage that drains the backlog), and samples it
 with py-spy (in requirements-dev.txt; root, or ptrace permission, needed) for
 ``--seconds``. Writes the collapsed stacks to ``var/bench/profile-<tag>.txt``
 (open it in speedscope or flamegraph.pl) and prints the functions with the
@@ -40,13 +41,15 @@ def top_functions(collapsed: Path, limit: int) -> tuple[int, list[tuple[str, int
     return total, hottest
 
 
-async def _profile(n: int, seconds: float, out: Path) -> None:
+async def _profile(n: int, seconds: float, role: str, out: Path) -> None:
     tag = f"profile{int(time.time())}"
     topics = RunTopics(prefix=f"{tag}-")
     await kafka.create_topics(topics.layout())
     backlog = build_backlog(n, postgres.reserve_user_ids(users_needed(n)), tag)
     await kafka.produce_all(topics.name("user_events"), backlog.records)
-    worker = BenchWorker(WORK_DIR / tag, topics.prefix, APP_ID=tag, **_bench_key_env("profile"))
+    worker = BenchWorker(
+        WORK_DIR / tag, topics.prefix, APP_ID=tag, WORKER_ROLE=role, **_bench_key_env("profile")
+    )
     try:
         await asyncio.to_thread(worker.start)
         spy = ["py-spy", "record", "-p", str(worker.pid), "-d", str(int(seconds))]
@@ -65,10 +68,16 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=50_000, help="backlog size (events)")
     parser.add_argument("--seconds", type=float, default=20.0, help="sampling time")
     parser.add_argument("--top", type=int, default=40, help="frames to print")
+    parser.add_argument(
+        "--role",
+        choices=["all", "api", "processing", "logging"],
+        default="processing",
+        help="the worker role to start and sample (WORKER_ROLE)",
+    )
     args = parser.parse_args()
     out = WORK_DIR / f"profile-{int(time.time())}.txt"
     out.parent.mkdir(parents=True, exist_ok=True)
-    asyncio.run(_profile(args.n, args.seconds, out))
+    asyncio.run(_profile(args.n, args.seconds, args.role, out))
     total, hottest = top_functions(out, args.top)
     print(f"{total} samples; collapsed stacks in {out}")
     print(f"{'inclusive':>9} {'self':>6}  frame")

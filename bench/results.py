@@ -47,6 +47,7 @@ FIGURES = (
     Figure("e2e_p99_ms", "ms", 150, higher_is_better=False),
     Figure("es_docs_per_s", "docs/s", 8000),
     Figure("worker_rss_mb", "MiB", 300, higher_is_better=False),
+    Figure("total_rss_mb", "MiB"),
     Figure("naive_process_eps", "events/s"),
     Figure("speedup", "x"),
 )

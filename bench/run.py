@@ -49,6 +49,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 WORK_DIR = REPO_ROOT / "var" / "bench"
 #: The bench key's rate limit: far above anything one client can send.
 BENCH_KEY_RATE = 100_000.0
+#: The worker roles each topology starts, the HTTP API's first.
+ROLES_BY_TOPOLOGY = {"split": ("api", "processing", "logging"), "single": ("all",)}
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,9 @@ class Options:
     api_key: str = ""
     output: Path = REPO_ROOT / "bench" / "results.json"
     keep: bool = False
+    #: ``split``: one process per role (api, processing, logging), as deployed;
+    #: ``single``: one process running every stage (``WORKER_ROLE=all``).
+    topology: str = "split"
 
     @property
     def naive_events(self) -> int:
@@ -200,26 +205,44 @@ async def _prepare(options: Options, topics: RunTopics, tag: str) -> tuple[Backl
     return backlog, naive
 
 
+def _workers(options: Options, topics: RunTopics, tag: str) -> list[BenchWorker]:
+    """The processes of one deployment; the first one serves the HTTP API."""
+    roles = ROLES_BY_TOPOLOGY[options.topology]
+    workers = []
+    for role in roles:
+        worker = BenchWorker(
+            WORK_DIR / tag / role,
+            topics.prefix,
+            APP_ID=tag,
+            WORKER_ROLE=role,
+            **_bench_key_env(options.api_key),
+        )
+        # Kept after the run's data directory is removed.
+        worker.log_path = WORK_DIR / f"{tag}-{role}.log"
+        workers.append(worker)
+    return workers
+
+
 async def _measure_worker(
     options: Options, topics: RunTopics, tag: str, backlog: Backlog, cleanup: Cleanup
 ) -> dict[str, float]:
-    """Start a worker on the pre-loaded backlog; measure it; stop it."""
+    """Start the workers on the pre-loaded backlog; measure them; stop them."""
     watcher = await kafka.OutcomeWatcher(topics.name("response_events"), topics.partitions).start()
     documents = BenchDocuments([topics.name("user_events"), topics.name("response_events")])
-    worker = BenchWorker(
-        WORK_DIR / tag, topics.prefix, APP_ID=tag, **_bench_key_env(options.api_key)
-    )
-    worker.log_path = WORK_DIR / f"{tag}.log"  # kept after the run's data directory is removed
+    workers = _workers(options, topics, tag)
     try:
-        _say(f"worker {tag}: starting on a backlog of {len(backlog.records)} events")
-        await asyncio.to_thread(worker.start)
+        _say(f"{options.topology} worker {tag}: starting on {len(backlog.records)} events")
+        # Started together: no process gets a head start on the backlog.
+        await asyncio.gather(*(asyncio.to_thread(worker.start) for worker in workers))
         figures = {"process_eps": await _process_phase(backlog, watcher)}
         figures["es_docs_per_s"] = await _es_phase(documents, 2 * len(backlog.records))
-        figures |= await _load_phases(options, worker.url, watcher, cleanup)
-        figures["worker_rss_mb"] = peak_rss_mb(worker.pid)
+        figures |= await _load_phases(options, workers[0].url, watcher, cleanup)
+        peaks = [peak_rss_mb(worker.pid) for worker in workers]
+        figures["worker_rss_mb"] = max(peaks)
+        figures["total_rss_mb"] = sum(peaks)
         return figures
     finally:
-        await asyncio.to_thread(worker.stop)
+        await asyncio.gather(*(asyncio.to_thread(worker.stop) for worker in workers))
         await watcher.stop()
         cleanup.document_ids += [
             topics.name(topic) + ":" + cid
@@ -290,6 +313,12 @@ def parse_options(argv: list[str]) -> Options:
     )
     parser.add_argument("--output", type=Path, default=Options.output)
     parser.add_argument("--keep", action="store_true", help="keep topics, rows and documents")
+    parser.add_argument(
+        "--topology",
+        choices=sorted(ROLES_BY_TOPOLOGY),
+        default=os.environ.get("TOPOLOGY", "split"),
+        help="split: a process per role (api, processing, logging); single: one process",
+    )
     args = parser.parse_args(argv)
     return Options(
         n=args.n,
@@ -303,6 +332,7 @@ def parse_options(argv: list[str]) -> Options:
         api_key=args.api_key or "bench_" + secrets.token_urlsafe(24),
         output=args.output,
         keep=args.keep,
+        topology=args.topology,
     )
 
 

@@ -56,6 +56,7 @@ class HealthView(View):
                 "postgres": _state(postgres),
                 "elasticsearch": _state(elasticsearch),
                 "worker": {
+                    "role": settings.worker_role,
                     "status": "rebalancing" if app.rebalancing else "up",
                     "assigned_partitions": len(app.consumer.assignment()),
                 },

@@ -37,6 +37,7 @@ class MetricsSummaryView(View):
         body: dict[str, Any] = {
             "worker": {
                 "app_id": settings.app_id,
+                "role": settings.worker_role,
                 "host": socket.gethostname(),
                 "web": f"{settings.web_host}:{settings.web_port}",
             },

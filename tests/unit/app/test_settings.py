@@ -1,0 +1,36 @@
+"""Settings: the worker role decides the consumer group and the stages loaded."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from app.application import ROLE_MODULES
+from app.settings import Settings
+
+
+def _settings(**env: str) -> Settings:
+    return Settings(**env)  # type: ignore[arg-type]  # aliases, as in the environment
+
+
+def test_the_all_in_one_worker_uses_app_id_as_its_group() -> None:
+    assert _settings(APP_ID="platform").group_id == "platform"
+
+
+@pytest.mark.parametrize("role", ["api", "processing", "logging"])
+def test_each_role_is_a_consumer_group_of_its_own(role: str) -> None:
+    assert _settings(APP_ID="platform", WORKER_ROLE=role).group_id == f"platform-{role}"
+
+
+def test_an_unknown_role_is_refused() -> None:
+    with pytest.raises(ValidationError, match="WORKER_ROLE"):
+        _settings(WORKER_ROLE="everything")
+
+
+def test_every_role_loads_health_and_metrics_and_only_its_own_agents() -> None:
+    for role, modules in ROLE_MODULES.items():
+        assert {"web", "web.health"} & set(modules), role
+        assert ("web" in modules) == (role in {"all", "api"}), role
+    assert ROLE_MODULES["processing"][0] == "agents.processing"
+    assert ROLE_MODULES["logging"][0] == "agents.event_log"
+    assert "tables.status" in ROLE_MODULES["api"]
