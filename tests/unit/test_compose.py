@@ -81,9 +81,23 @@ def test_two_app_replicas_share_the_group_but_not_their_data(services: dict[str,
         assert f"{envs[name]['API_PORT']}" in services[name]["ports"][0].split(":")[-1]
 
 
+def test_every_worker_role_runs_in_a_service_with_its_own_data(
+    services: dict[str, Any],
+) -> None:
+    roles = {
+        name: service["environment"].get("WORKER_ROLE", "all")
+        for name, service in services.items()
+        if service.get("image") == services["app-1"]["image"]
+    }
+    assert set(roles.values()) == {"api", "processing", "logging"}
+    volumes = [services[name]["volumes"][0].split(":")[0] for name in roles]
+    instance_ids = [services[name]["environment"]["WORKER_INSTANCE_ID"] for name in roles]
+    assert len(set(volumes)) == len(set(instance_ids)) == len(roles)
+
+
 def test_app_variables_are_ones_the_settings_read(services: dict[str, Any]) -> None:
     aliases = {field.alias for field in Settings.model_fields.values()}
-    for name in APP_REPLICAS:
+    for name in [*APP_REPLICAS, "processing", "logging"]:
         names = set(services[name]["environment"])
         assert names <= aliases, f"unknown to app/settings.py: {names - aliases}"
         assert CONTRACT_VARIABLES <= names
