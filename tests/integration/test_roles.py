@@ -1,0 +1,90 @@
+"""A split deployment: API, processing and logging workers, each a process of its own."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from elasticsearch import Elasticsearch
+
+from app.search import SYSTEM_LOGS
+from tests.integration.test_event_log import ES_URL, wait_until
+from tests.support.flow import create_user
+from tests.support.services import pg_rows
+from tests.support.workers import Worker, wait_for_final_status
+
+pytestmark = pytest.mark.integration
+
+ROLES = ("api", "processing", "logging")
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Worker]]:
+    """One worker per role, on topics and consumer groups of their own."""
+    run = f"test-roles-{uuid.uuid4().hex[:8]}"
+    base = tmp_path_factory.mktemp("roles")
+    workers = {
+        role: Worker(
+            Path(base) / role,
+            APP_ID=run,
+            TOPIC_PREFIX=f"{run}-",
+            WORKER_ROLE=role,
+            LOG_BATCH_WAIT_S="0.2",
+        )
+        for role in ROLES
+    }
+    try:
+        for worker in workers.values():
+            worker.start()
+        yield workers
+    finally:
+        for worker in workers.values():
+            worker.stop()
+
+
+@pytest.fixture
+def api(deployment: dict[str, Worker]) -> Iterator[httpx.Client]:
+    with deployment["api"].client() as client:
+        yield client
+
+
+def test_each_role_reports_itself_healthy_in_a_group_of_its_own(
+    deployment: dict[str, Worker],
+) -> None:
+    for role, worker in deployment.items():
+        with worker.client() as client:
+            health = client.get("/health")
+        assert health.status_code == 200, health.text
+        assert health.json()["dependencies"]["worker"]["role"] == role
+
+
+def test_only_the_api_role_serves_the_users_endpoints(deployment: dict[str, Worker]) -> None:
+    for role in ("processing", "logging"):
+        with deployment[role].client() as client:
+            assert client.post("/usuarios").status_code == 404
+
+
+def test_a_request_goes_from_http_through_postgres_to_elasticsearch(api: httpx.Client) -> None:
+    user_id = create_user(api)
+    payment = api.post(f"/usuarios/{user_id}/pagamento")
+    assert payment.status_code == 202, payment.text
+    correlation_id = payment.json()["correlation_id"]
+
+    assert wait_for_final_status(api, correlation_id)["status"] == "success"
+    assert pg_rows("SELECT count(*) FROM pagamentos WHERE user_id = %s", (user_id,)) == [(1,)]
+
+    es = Elasticsearch(ES_URL, request_timeout=30)
+    try:
+
+        def logged_both_ways() -> bool:
+            es.indices.refresh(index=SYSTEM_LOGS)
+            found = es.search(index=SYSTEM_LOGS, query={"term": {"correlation_id": correlation_id}})
+            kinds = sorted(hit["_source"]["event_type"] for hit in found["hits"]["hits"])
+            return kinds == ["pagamento_realizado", "response"]
+
+        wait_until(logged_both_ways, timeout=60, what="the payment and its outcome logged")
+    finally:
+        es.close()
