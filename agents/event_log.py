@@ -18,6 +18,11 @@ Failures:
   keeps it. Dead letters themselves are never dead-lettered again.
 * The fallback file cannot be written (disk full) -> retried with backoff,
   without moving on: the batch stays unacknowledged.
+* Faust skips (and commits past) events around a rebalance -> each agent keeps
+  a checkpoint per partition in PostgreSQL (:class:`agents.gaps.Checkpoint`)
+  and first logs the events read back from between it and a batch. While
+  PostgreSQL is down the agents wait with backoff, like processing: the log
+  falls behind rather than miss an event (Kafka keeps them meanwhile).
 """
 
 from __future__ import annotations
@@ -36,7 +41,9 @@ import orjson
 from faust import StreamT
 from faust.types import EventT, TopicT
 
-from app.application import app, search, settings
+from agents.gaps import Checkpoint
+from app.application import app, database, search, settings
+from app.database import CheckpointKey
 from app.dead_letters import dead_letter, send_dead_letters
 from app.events import check_uuid
 from app.masking import mask, mask_text
@@ -436,6 +443,16 @@ async def log_batch(batch: Sequence[EventT]) -> None:
     await event_log.write([document_of(event) for event in batch])
 
 
+async def log_guarded(batch: Sequence[EventT], checkpoint: Checkpoint) -> None:
+    """Log ``batch`` after what the stream skipped before it; then move the checkpoint.
+
+    If anything fails, the checkpoint stays: the next batch finds the gap again.
+    """
+    batch = await checkpoint.with_skipped(batch)
+    await log_batch(batch)
+    await checkpoint.save(batch)
+
+
 async def _log_one_by_one(batch: Sequence[EventT]) -> None:
     """After an unexpected failure: log each event alone; dead-letter the ones that fail."""
     for event in batch:
@@ -451,20 +468,24 @@ async def _log_one_by_one(batch: Sequence[EventT]) -> None:
 
 
 def _logging_agent(topic: TopicT) -> None:
+    key = CheckpointKey(settings.group_id, STAGE, topic.get_topic_name())
+    checkpoint = Checkpoint(database, settings, key)
+
     async def log_events(stream: StreamT[bytes]) -> None:
         """Consumes its topic in batches; produces ``system_logs`` documents.
 
         Every event is indexed, or kept in the fallback file, before its batch
-        is acknowledged; concurrency stays 1 so offsets never pass an
-        unfinished batch.
+        is acknowledged, and events Faust skipped are read back; concurrency
+        stays 1 so offsets never pass an unfinished batch.
         """
+        await database.wait_ready()  # the checkpoints live there
         # ``take_events`` is missing from StreamT's stubs (it is on Stream).
         batches = stream.take_events(  # type: ignore[attr-defined]
             settings.log_batch_size, within=settings.log_batch_wait_s
         )
         async for batch in batches:
             try:
-                await log_batch(batch)
+                await log_guarded(batch, checkpoint)
             except Exception:  # never let the agent die and ack a batch it did not log
                 log.exception("unexpected failure logging a batch; retrying event by event")
                 await _log_one_by_one(batch)

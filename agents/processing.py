@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import cast
 
 import orjson
 import psycopg2
@@ -25,11 +24,11 @@ from faust import StreamT
 from faust.types import EventT
 from pydantic import ValidationError
 
-from agents.gaps import first_offsets, gaps, next_offsets, read_back
+from agents.gaps import Checkpoint
 from agents.outcomes import describe
 from app import logs, metrics
 from app.application import app, database, settings
-from app.database import AppliedOutcome, while_unavailable
+from app.database import AppliedOutcome, CheckpointKey, while_unavailable
 from app.dead_letters import dead_letter, send_dead_letters
 from app.events import UserEvent, decode_user_event, refusal_response, response_event
 from app.publishing import Message, publish_all
@@ -37,6 +36,8 @@ from app.topics import USER_EVENTS, response_events, user_events
 
 log = logging.getLogger(__name__)
 STAGE = "processing"
+#: Events Faust skips around a rebalance are read back from ``user_events``.
+checkpoint = Checkpoint(database, settings, CheckpointKey(settings.group_id, STAGE, USER_EVENTS))
 
 
 @app.agent(user_events)
@@ -65,7 +66,7 @@ async def handle_batch(batch: Sequence[EventT]) -> None:
     Events the stream skipped since this group's checkpoint are read back and
     handled first; the checkpoint moves past the batch once it is answered.
     """
-    batch = await _with_skipped_events(batch)
+    batch = await checkpoint.with_skipped(batch)
     logs.bind_event_correlation_id([event.value for event in batch])
     valid: list[tuple[EventT, UserEvent]] = []
     letters: list[Message] = []
@@ -79,7 +80,7 @@ async def handle_batch(batch: Sequence[EventT]) -> None:
     responses.extend(await _apply(valid, letters))
     await send_dead_letters(letters)
     await publish_all(response_events, responses)
-    await _save_checkpoints(batch)
+    await checkpoint.save(batch)
     metrics.record_batch(responses, dead_letters=len(letters))
 
 
@@ -104,39 +105,6 @@ async def _apply_with_retry(events: list[UserEvent]) -> list[AppliedOutcome]:
     return await while_unavailable(
         lambda: database.apply_events(payloads), f"{len(payloads)} events"
     )
-
-
-async def _with_skipped_events(batch: Sequence[EventT]) -> Sequence[EventT]:
-    """``batch``, preceded by any events the stream skipped since the checkpoint."""
-    first = first_offsets(_offsets(batch))
-    saved = await while_unavailable(
-        lambda: database.checkpoints(settings.app_id, USER_EVENTS, list(first)), "checkpoints"
-    )
-    missing = gaps(first, saved)
-    if not missing:
-        return batch
-    found: list[EventT] = []
-    for partition, wanted in missing.items():
-        log.warning(
-            "%s:%d offsets %s never reached the agent; reading them back",
-            USER_EVENTS,
-            partition,
-            wanted,
-        )
-        records = await read_back(settings, USER_EVENTS, partition, wanted)
-        found += [cast(EventT, record) for record in records]  # a Record quacks like an event
-    return sorted([*found, *batch], key=lambda e: (e.message.partition, e.message.offset))
-
-
-async def _save_checkpoints(batch: Sequence[EventT]) -> None:
-    after = next_offsets(_offsets(batch))
-    await while_unavailable(
-        lambda: database.save_checkpoints(settings.app_id, USER_EVENTS, after), "checkpoints"
-    )
-
-
-def _offsets(batch: Sequence[EventT]) -> list[tuple[int, int]]:
-    return [(event.message.partition, event.message.offset) for event in batch]
 
 
 async def _handle_one_by_one(batch: Sequence[EventT]) -> None:

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import aiopg
 import orjson
@@ -61,13 +61,13 @@ _RECORD_MIGRATION = "INSERT INTO schema_migrations (version) VALUES (%s)"
 # correlation_id as text: psycopg2's UUID adapter would only be undone by str().
 _APPLY_EVENTS = "SELECT correlation_id::text, outcome, replayed FROM apply_events(%s::jsonb)"
 _CHECKPOINTS = """
-SELECT partition, next_offset FROM processing_checkpoints
- WHERE group_id = %s AND topic = %s AND partition = ANY(%s)"""
+SELECT partition, next_offset FROM agent_checkpoints
+ WHERE group_id = %s AND agent = %s AND topic = %s AND partition = ANY(%s)"""
 _SAVE_CHECKPOINTS = """
-INSERT INTO processing_checkpoints (group_id, topic, partition, next_offset)
-SELECT %s, %s, p, o FROM unnest(%s::int[], %s::bigint[]) AS t (p, o)
-ON CONFLICT (group_id, topic, partition) DO UPDATE
-   SET next_offset = GREATEST(processing_checkpoints.next_offset, EXCLUDED.next_offset)"""
+INSERT INTO agent_checkpoints (group_id, agent, topic, partition, next_offset)
+SELECT %s, %s, %s, p, o FROM unnest(%s::int[], %s::bigint[]) AS t (p, o)
+ON CONFLICT (group_id, agent, topic, partition) DO UPDATE
+   SET next_offset = GREATEST(agent_checkpoints.next_offset, EXCLUDED.next_offset)"""
 _NEXT_USER_ID_BLOCK = """
 SELECT nextval('user_id_blocks'), increment_by
   FROM pg_sequences WHERE sequencename = 'user_id_blocks'"""
@@ -85,6 +85,14 @@ SELECT json_build_object(
                   FROM pagamentos WHERE user_id = u.user_id
                  ORDER BY data_pagamento DESC LIMIT %s) x), '[]'::json))
   FROM usuarios u WHERE u.user_id = %s"""
+
+
+class CheckpointKey(NamedTuple):
+    """Whose checkpoint: one agent of one consumer group, on one topic."""
+
+    group_id: str
+    agent: str
+    topic: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,17 +188,17 @@ class Database(Service):
             rows = await cur.fetchall()
         return [AppliedOutcome(cid, outcome, replayed) for cid, outcome, replayed in rows]
 
-    async def checkpoints(self, group: str, topic: str, partitions: list[int]) -> dict[int, int]:
-        """The next offset the group's processing agent expects, per partition."""
+    async def checkpoints(self, key: CheckpointKey, partitions: list[int]) -> dict[int, int]:
+        """The next offset ``key``'s agent expects, per partition (saved ones only)."""
         async with self.pool.acquire() as conn, conn.cursor() as cur:
-            await cur.execute(_CHECKPOINTS, (group, topic, partitions))
+            await cur.execute(_CHECKPOINTS, (*key, partitions))
             return dict(await cur.fetchall())
 
-    async def save_checkpoints(self, group: str, topic: str, next_offsets: dict[int, int]) -> None:
-        """Move the group's checkpoints forward (never back) to ``next_offsets``."""
+    async def save_checkpoints(self, key: CheckpointKey, next_offsets: dict[int, int]) -> None:
+        """Move ``key``'s checkpoints forward (never back) to ``next_offsets``."""
         partitions, offsets = list(next_offsets), list(next_offsets.values())
         async with self.pool.acquire() as conn, conn.cursor() as cur:
-            await cur.execute(_SAVE_CHECKPOINTS, (group, topic, partitions, offsets))
+            await cur.execute(_SAVE_CHECKPOINTS, (*key, partitions, offsets))
 
     async def reserve_user_ids(self) -> range:
         """A block of user ids no other worker, now or later, will hand out."""

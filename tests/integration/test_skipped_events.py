@@ -1,27 +1,35 @@
-"""Events Kafka's committed offset passed without processing are read back and applied.
+"""Events Kafka's committed offset passed without being seen are read back: applied, logged.
 
 Faust can ack and commit past events its agents never saw around a rebalance
-(make chaos, scenario 5). This test makes that happen deterministically: it
-commits the group's offset past three events while the worker is stopped, and
-checks that the processing checkpoint brings them back.
+(make chaos, scenario 5). These tests make that happen deterministically: they
+commit the group's offsets past events while the worker is stopped, and check
+that the agents' checkpoints bring them back, to PostgreSQL and to
+Elasticsearch. Each test has topics (``TOPIC_PREFIX``) and a consumer group
+(``APP_ID``) of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import OffsetAndMetadata
+from elasticsearch import Elasticsearch
 
 from app.correlation import CorrelationIds
-from app.events import PreferencesUpdated, encode_event
+from app.events import PreferencesUpdated, encode_event, response_event
 from app.models import Preferences
+from app.search import SYSTEM_LOGS
 from app.settings import get_settings
 from tests.support.kafka import end_offsets, produce, run
 from tests.support.services import kafka_bootstrap, pg_rows
@@ -30,6 +38,8 @@ from tests.support.workers import ADMIN, Worker
 pytestmark = pytest.mark.integration
 
 USER_ID = 987_654_321  # unknown user: each event ends as an error outcome, still recorded
+ES_URL = os.environ.get("ELASTICSEARCH_HOST", "http://127.0.0.1:9200")
+TOPICS = ("user_events", "response_events", "dead_letters")
 
 
 def events(count: int) -> list[tuple[bytes, bytes]]:
@@ -58,9 +68,9 @@ def wait_recorded(records: list[tuple[bytes, bytes]], timeout: float = 60) -> in
     return count
 
 
-async def commit_past(group: str, topic: str) -> None:
-    """Commit ``group``'s offsets at the end of ``topic``, as a skip would have."""
-    ends = await end_offsets(topic)
+async def commit_past(group: str, *topics: str) -> None:
+    """Commit ``group``'s offsets at the end of ``topics``, as a skip would have."""
+    ends = {tp: offset for topic in topics for tp, offset in (await end_offsets(topic)).items()}
     consumer = AIOKafkaConsumer(
         bootstrap_servers=kafka_bootstrap(), group_id=group, enable_auto_commit=False
     )
@@ -93,5 +103,125 @@ def test_events_committed_past_but_never_processed_are_applied(tmp_path: Path) -
         run(produce(topic, after))
         assert wait_recorded(after) == 1
         assert wait_recorded(skipped) == 3
+    finally:
+        worker.stop()
+
+
+@pytest.fixture(scope="module")
+def es() -> Iterator[Elasticsearch]:
+    client = Elasticsearch(ES_URL, request_timeout=30)
+    yield client
+    client.close()
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 60) -> bool:
+    deadline = time.monotonic() + timeout
+    while not (done := check()) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    return done
+
+
+def logged(es: Elasticsearch, correlation_ids: list[str]) -> set[tuple[str, str]]:
+    """``(topic, correlation id)`` of the ``system_logs`` documents naming these ids."""
+    es.indices.refresh(index=SYSTEM_LOGS)
+    found = es.search(
+        index=SYSTEM_LOGS, query={"terms": {"correlation_id": correlation_ids}}, size=1000
+    )
+    return {(h["_source"]["topic"], h["_source"]["correlation_id"]) for h in found["hits"]["hits"]}
+
+
+def log_checkpoints_at_end(group: str, topics: list[str]) -> bool:
+    """Whether the logging agents have checkpointed every record of ``topics``."""
+    rows = pg_rows(
+        "SELECT topic, partition, next_offset FROM agent_checkpoints"
+        " WHERE group_id = %s AND agent = 'event_log'",
+        [group],
+    )
+    saved = {(topic, partition): offset for topic, partition, offset in rows}
+    for topic in topics:
+        ends = {(tp.topic, tp.partition): end for tp, end in run(end_offsets(topic)).items() if end}
+        if not ends or any(saved.get(tp) != end for tp, end in ends.items()):
+            return False
+    return True
+
+
+async def wait_for_topics(topics: list[str], timeout: float = 30) -> None:
+    """Return once the worker has created ``topics`` (with its partition count).
+
+    A worker answers ``/health`` before it has declared its topics, and writing
+    to a missing topic would create it with the broker's default partitions.
+    Listing every topic, unlike asking for some by name, creates none.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
+    await admin.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while not set(topics) <= set(await admin.list_topics()):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the worker did not create {topics}")
+            await asyncio.sleep(0.2)
+    finally:
+        await admin.close()
+
+
+def correlation_id(value: bytes) -> str:
+    return str(orjson.loads(value)["correlation_id"])
+
+
+def response_record() -> tuple[bytes, bytes]:
+    """An outcome on ``response_events``, as processing writes it."""
+    (_, value), *_ = events(1)
+    request = PreferencesUpdated.model_validate_json(value)
+    outcome = response_event(request, "error", "Usuário não encontrado")
+    return request.correlation_id.encode(), orjson.dumps(outcome)
+
+
+def dead_letter_record(topic: str) -> tuple[bytes, bytes]:
+    """A dead letter refusing a request that names its correlation id."""
+    (_, payload), *_ = events(1)
+    letter = {
+        "event_type": "dead_letter",
+        "stage": "processing",
+        "reason": "refused by the test",
+        "topic": topic,
+        "partition": 0,
+        "offset": 1_000_000,
+        "payload": payload.decode(),
+    }
+    return correlation_id(payload).encode(), orjson.dumps(letter)
+
+
+def test_events_committed_past_on_every_topic_are_still_logged(
+    tmp_path: Path, es: Elasticsearch
+) -> None:
+    prefix = f"skiplog{uuid.uuid4().hex[:8]}-"
+    group = f"skiplog-test-{uuid.uuid4().hex[:8]}"
+    topics = [f"{prefix}{name}" for name in TOPICS]
+    user_events, response_events, dead_letters = topics
+    worker = Worker(tmp_path / "w", APP_ID=group, TOPIC_PREFIX=prefix, TOPIC_PARTITIONS="1").start()
+    try:
+        run(wait_for_topics(topics))
+        # Every topic gets records (a poison event makes a dead letter), and every
+        # logging agent a checkpoint after them.
+        run(produce(user_events, [*events(2), (None, b"not json")]))
+        assert wait_until(lambda: log_checkpoints_at_end(group, topics))
+        worker.stop(signal.SIGTERM)
+
+        requests = events(3)
+        outcome, letter = response_record(), dead_letter_record(user_events)
+        run(produce(user_events, requests))
+        run(produce(response_events, [outcome]))
+        run(produce(dead_letters, [letter]))
+        run(commit_past(group, *topics))  # Kafka now says all of them were logged
+
+        worker.start()
+        run(produce(user_events, [*events(1), (None, b"not json")]))  # beyond each checkpoint
+        wanted = {(user_events, correlation_id(value)) for _, value in requests}
+        wanted |= {
+            (response_events, correlation_id(outcome[1])),
+            (dead_letters, letter[0].decode()),
+        }
+        ids = [cid for _, cid in wanted]
+        assert wait_until(lambda: wanted <= logged(es, ids)), logged(es, ids)
     finally:
         worker.stop()

@@ -1,8 +1,20 @@
-"""Finding the offsets a stream skipped, from the processing checkpoint."""
+"""Finding the offsets a stream skipped, from an agent's checkpoint, and reading them back."""
 
-from agents.gaps import first_offsets, gaps, next_offsets
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from agents.gaps import Checkpoint, first_offsets, gaps, next_offsets
+
+if TYPE_CHECKING:
+    from tests.unit.agents.conftest import FakeKafka, MemoryStore
 
 BATCH = [(0, 14), (1, 3), (0, 15), (1, 4)]
+
+
+def positions(batch: Sequence[Any]) -> list[tuple[int, int]]:
+    return [(event.message.partition, event.message.offset) for event in batch]
 
 
 def test_first_and_next_offsets_are_taken_per_partition() -> None:
@@ -16,3 +28,70 @@ def test_a_batch_starting_beyond_its_checkpoint_has_a_gap() -> None:
 
 def test_redelivered_or_unknown_partitions_have_no_gap() -> None:
     assert gaps({0: 10, 1: 3}, {0: 13}) == {}
+
+
+async def test_skipped_events_come_back_before_their_batch_in_offset_order(
+    checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka
+) -> None:
+    store.saved = {0: 10, 1: 4}
+    batch = [kafka.record(1, 4), kafka.record(0, 12), kafka.record(0, 13)]
+
+    complete = await checkpoint.with_skipped(batch)
+
+    assert positions(complete) == [(0, 10), (0, 11), (0, 12), (0, 13), (1, 4)]
+    assert kafka.reads == [(0, range(10, 12))]
+
+
+async def test_a_batch_at_its_checkpoint_is_kept_as_it_is(
+    checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka
+) -> None:
+    store.saved = {0: 12}
+    batch = [kafka.record(0, 12), kafka.record(5, 0)]  # partition 5 has no checkpoint yet
+
+    assert await checkpoint.with_skipped(batch) is batch
+    assert kafka.reads == []
+
+
+async def test_saving_moves_each_partition_past_its_last_event_and_never_back(
+    checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka
+) -> None:
+    store.saved = {1: 50}
+    await checkpoint.save([kafka.record(0, 7), kafka.record(0, 9), kafka.record(1, 3)])
+    assert store.saved == {0: 10, 1: 50}
+
+
+async def test_a_gap_read_back_only_in_part_keeps_its_checkpoint_for_the_next_batch(
+    checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka
+) -> None:
+    store.saved = {0: 10, 1: 2}
+    kafka.stall_at = 11
+    batch = await checkpoint.with_skipped([kafka.record(0, 13), kafka.record(1, 5)])
+    await checkpoint.save(batch)
+    assert store.saved == {0: 10, 1: 6}
+
+    kafka.stall_at = None
+    again = await checkpoint.with_skipped([kafka.record(0, 14)])
+    assert positions(again) == [(0, offset) for offset in range(10, 15)]
+
+
+async def test_a_gap_kafka_cannot_read_back_keeps_its_checkpoint(
+    checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka
+) -> None:
+    store.saved = {0: 10}
+    kafka.down = True
+    batch = await checkpoint.with_skipped([kafka.record(0, 13)])
+    await checkpoint.save(batch)
+    assert positions(batch) == [(0, 13)]
+    assert store.saved == {0: 10}
+
+
+async def test_while_postgresql_is_down_the_checkpoint_waits_instead_of_running_ahead(
+    checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka
+) -> None:
+    store.saved = {0: 10}
+    store.outages = 2
+    batch = await checkpoint.with_skipped([kafka.record(0, 11)])
+    assert positions(batch) == [(0, 10), (0, 11)]
+    store.outages = 2
+    await checkpoint.save(batch)
+    assert store.saved == {0: 12}

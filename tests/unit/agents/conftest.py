@@ -1,0 +1,76 @@
+"""In-memory stand-ins for where an agent's checkpoint lives (PostgreSQL) and reads (Kafka)."""
+
+from __future__ import annotations
+
+import pytest
+from aiokafka.errors import KafkaConnectionError
+
+from agents.gaps import Checkpoint, ReadBack, Record
+from app.database import CheckpointKey
+from app.settings import Settings, get_settings
+
+TOPIC = "user_events"
+
+
+class MemoryStore:
+    """Checkpoints in a dict; unavailable (like a stopped PostgreSQL) for ``outages`` calls."""
+
+    def __init__(self) -> None:
+        self.saved: dict[int, int] = {}
+        self.outages = 0
+
+    async def checkpoints(self, key: CheckpointKey, partitions: list[int]) -> dict[int, int]:
+        self._maybe_fail()
+        return {p: offset for p, offset in self.saved.items() if p in partitions}
+
+    async def save_checkpoints(self, key: CheckpointKey, next_offsets: dict[int, int]) -> None:
+        self._maybe_fail()
+        for partition, offset in next_offsets.items():
+            self.saved[partition] = max(offset, self.saved.get(partition, offset))
+
+    def _maybe_fail(self) -> None:
+        if self.outages:
+            self.outages -= 1
+            raise OSError("connection refused")
+
+
+class FakeKafka:
+    """A topic whose every offset holds a record; a read-back can be cut short or fail."""
+
+    def __init__(self) -> None:
+        self.reads: list[tuple[int, range]] = []
+        #: A read-back gives up (idle timeout) before this offset.
+        self.stall_at: int | None = None
+        self.down = False
+
+    def record(self, partition: int, offset: int) -> Record:
+        """The record at ``partition``/``offset``."""
+        value = f"{partition}:{offset}".encode()
+        return Record(TOPIC, partition, offset, None, value, 1_700_000_000.0)
+
+    async def read_back(
+        self, settings: Settings, topic: str, partition: int, wanted: range
+    ) -> ReadBack:
+        self.reads.append((partition, wanted))
+        if self.down:
+            raise KafkaConnectionError("broker unreachable")
+        stop = wanted.stop if self.stall_at is None else min(wanted.stop, self.stall_at)
+        records = [self.record(partition, offset) for offset in range(wanted.start, stop)]
+        return ReadBack(records, complete=stop == wanted.stop)
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def kafka(monkeypatch: pytest.MonkeyPatch) -> FakeKafka:
+    fake = FakeKafka()
+    monkeypatch.setattr("agents.gaps.read_back", fake.read_back)
+    return fake
+
+
+@pytest.fixture
+def checkpoint(store: MemoryStore, kafka: FakeKafka) -> Checkpoint:
+    return Checkpoint(store, get_settings(), CheckpointKey("group", "agent", TOPIC))
