@@ -41,7 +41,7 @@ import orjson
 from faust import StreamT
 from faust.types import EventT, TopicT
 
-from agents.gaps import Checkpoint
+from agents.gaps import Checkpoint, assigned_partitions
 from app.application import app, database, search, settings
 from app.database import CheckpointKey
 from app.dead_letters import dead_letter, send_dead_letters
@@ -484,15 +484,29 @@ def _logging_agent(topic: TopicT) -> None:
             settings.log_batch_size, within=settings.log_batch_wait_s
         )
         async for batch in batches:
-            try:
-                await log_guarded(batch, checkpoint)
-            except Exception:  # never let the agent die and ack a batch it did not log
-                log.exception("unexpected failure logging a batch; retrying event by event")
-                await _log_one_by_one(batch)
+            async with checkpoint.lock:
+                await log_safely(batch)
+
+    async def log_safely(batch: Sequence[EventT]) -> None:
+        try:
+            await log_guarded(batch, checkpoint)
+        except Exception:  # never let the agent die and ack a batch it did not log
+            log.exception("unexpected failure logging a batch; retrying event by event")
+            await _log_one_by_one(batch)
+
+    async def recover_stalled() -> None:
+        """Feeds the agent events its stream stopped delivering (see ``Checkpoint.stalled``)."""
+        partitions = assigned_partitions(app, topic.get_topic_name())
+        await checkpoint.recover_stalled(partitions, log_safely, settings.log_batch_size)
 
     # Named for its topic, so the three agents tell themselves apart in logs and metrics.
-    log_events.__name__ = log_events.__qualname__ = f"log_{topic.get_topic_name()}"
-    app.agent(topic, name=f"{__name__}.{log_events.__name__}")(log_events)
+    name = f"log_{topic.get_topic_name()}"
+    log_events.__name__ = log_events.__qualname__ = name
+    app.agent(topic, name=f"{__name__}.{name}")(log_events)
+    recover_stalled.__name__ = recover_stalled.__qualname__ = f"recover_stalled_{name}"
+    app.timer(interval=settings.stall_after_s / 3, name=f"{__name__}.{recover_stalled.__name__}")(
+        recover_stalled
+    )
 
 
 for _topic in (user_events, response_events, dead_letters):

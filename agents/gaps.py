@@ -16,15 +16,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol, cast
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
-from faust.types import EventT
+from faust.types import AppT, EventT
 
-from app.database import CheckpointKey, while_unavailable
+from app.database import TRANSIENT_ERRORS, CheckpointKey, while_unavailable
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,10 @@ class ReadBack:
     complete: bool
 
 
+#: What an agent does with one batch (the same function its stream loop calls).
+BatchHandler = Callable[[Sequence[EventT]], Awaitable[None]]
+
+
 class CheckpointStore(Protocol):
     """Where checkpoints are kept (:class:`app.database.Database`)."""
 
@@ -94,13 +100,29 @@ def next_offsets(offsets: list[tuple[int, int]]) -> dict[int, int]:
     return after
 
 
-def gaps(first: dict[int, int], checkpoints: dict[int, int]) -> dict[int, range]:
-    """Per partition, the offsets between the checkpoint and the batch's first one."""
-    return {
-        partition: range(checkpoints[partition], offset)
-        for partition, offset in first.items()
-        if partition in checkpoints and offset > checkpoints[partition]
-    }
+def gaps(offsets: list[tuple[int, int]], checkpoints: dict[int, int]) -> dict[int, list[range]]:
+    """Per partition, the offsets missing from a batch's ``(partition, offset)`` pairs.
+
+    Missing: between the checkpoint and the batch's first offset, and any hole
+    between the batch's own offsets (our topics are not compacted and their
+    producers are not transactional, so a partition's offsets are contiguous).
+    Offsets below the checkpoint are a redelivery, not a gap; a partition
+    without a checkpoint is checked from its first offset in the batch.
+    """
+    seen: dict[int, set[int]] = defaultdict(set)
+    for partition, offset in offsets:
+        seen[partition].add(offset)
+    missing: dict[int, list[range]] = {}
+    for partition, found in seen.items():
+        expected = checkpoints.get(partition, min(found))
+        holes = []
+        for offset in sorted(found):
+            if offset > expected:
+                holes.append(range(expected, offset))
+            expected = max(expected, offset + 1)
+        if holes:
+            missing[partition] = holes
+    return missing
 
 
 class Checkpoint:
@@ -117,6 +139,11 @@ class Checkpoint:
         self.store = store
         self.settings = settings
         self.key = key
+        #: Held by the agent around each batch and by :meth:`recover_stalled`,
+        #: so the two never handle events of the same agent at once.
+        self.lock = asyncio.Lock()
+        #: When a batch last moved each partition (``time.monotonic()``).
+        self._moved: dict[int, float] = {}
         #: Partitions whose gap was not read back whole: :meth:`save` leaves their
         #: checkpoint where it is, so the next batch finds the gap and tries again.
         self._held: frozenset[int] = frozenset()
@@ -125,17 +152,22 @@ class Checkpoint:
     async def with_skipped(self, batch: Sequence[EventT]) -> Sequence[EventT]:
         """``batch``, with the events skipped since the checkpoint, in offset order."""
         self._held = frozenset()
-        first = first_offsets(offsets_of(batch))
+        offsets = offsets_of(batch)
+        partitions = list(first_offsets(offsets))
         saved = await while_unavailable(
-            lambda: self.store.checkpoints(self.key, list(first)), self._what
+            lambda: self.store.checkpoints(self.key, partitions), self._what
         )
-        missing = gaps(first, saved)
+        missing = gaps(offsets, saved)
         if not missing:
             return batch
-        found = [await self._read_back(partition, wanted) for partition, wanted in missing.items()]
-        self._held = frozenset(p for p, back in zip(missing, found) if not back.complete)
+        found = [
+            (partition, await self._read_back(partition, wanted))
+            for partition, ranges in missing.items()
+            for wanted in ranges
+        ]
+        self._held = frozenset(partition for partition, back in found if not back.complete)
         # A read-back record has everything of an event that the agents use.
-        records = [cast(EventT, record) for back in found for record in back.records]
+        records = [cast(EventT, record) for _, back in found for record in back.records]
         return sorted([*records, *batch], key=lambda e: (e.message.partition, e.message.offset))
 
     async def save(self, batch: Sequence[EventT]) -> None:
@@ -144,6 +176,62 @@ class Checkpoint:
         keep = {p: offset for p, offset in after.items() if p not in self._held}
         if keep:
             await while_unavailable(lambda: self.store.save_checkpoints(self.key, keep), self._what)
+        now = time.monotonic()
+        self._moved.update((partition, now) for partition in keep)
+
+    async def stalled(self, partitions: Collection[int]) -> dict[int, range]:
+        """Partitions whose stream stopped: events beyond the checkpoint, no batch for a while.
+
+        Seen after a rebalance: the group commits past a partition's last
+        events (or never fetches them) and, with no later event to reveal the
+        gap, they would wait for the next restart. A partition only counts once
+        :attr:`Settings.stall_after_s` passed without a batch moving it, so a
+        stream that is merely busy is left alone. Partitions without a
+        checkpoint yet are not judged.
+        """
+        if not partitions:
+            return {}
+        saved = await self.store.checkpoints(self.key, sorted(partitions))
+        ends = await end_offsets(self.settings, self.key.topic, sorted(saved))
+        now = time.monotonic()
+        found = {}
+        for partition, checkpoint in saved.items():
+            quiet_since = self._moved.setdefault(partition, now)
+            behind = ends.get(partition, checkpoint) > checkpoint
+            if behind and now - quiet_since >= self.settings.stall_after_s:
+                found[partition] = range(checkpoint, ends[partition])
+        return found
+
+    async def recover_stalled(
+        self, partitions: Collection[int], handle: BatchHandler, batch_size: int
+    ) -> int:
+        """Read back stalled partitions' events and ``handle`` them; how many were handled.
+
+        At most ten batches per partition per call: a long stall is worked off
+        over several calls rather than held in memory at once.
+        """
+        handled = 0
+        try:
+            stalled = await self.stalled(partitions)
+        except (KafkaError, OSError, *TRANSIENT_ERRORS) as exc:  # the next call tries again
+            log.warning("cannot check %s for stalls (%r)", self._what, exc)
+            return 0
+        for partition, wanted in stalled.items():
+            log.warning(
+                "%s:%d has events %s that never reached %s; reading them back",
+                self.key.topic,
+                partition,
+                wanted,
+                self.key.agent,
+            )
+            head = range(wanted.start, min(wanted.stop, wanted.start + 10 * batch_size))
+            back = await self._read_back(partition, head)
+            records = [cast(EventT, record) for record in back.records]
+            for start in range(0, len(records), batch_size):
+                async with self.lock:
+                    await handle(records[start : start + batch_size])
+                handled += len(records[start : start + batch_size])
+        return handled
 
     async def _read_back(self, partition: int, wanted: range) -> ReadBack:
         """The records of ``wanted``; an incomplete read-back when Kafka fails us."""
@@ -154,6 +242,37 @@ class Checkpoint:
         except KafkaError as exc:
             log.error("cannot read back %s (%r); the next batch tries again", where, exc)
             return ReadBack([], complete=False)
+
+
+def assigned_partitions(faust_app: AppT, topic: str) -> set[int]:
+    """The partitions of ``topic`` this worker actively owns (none while rebalancing)."""
+    if faust_app.rebalancing:
+        return set()
+    return {tp.partition for tp in faust_app.assignor.assigned_actives() if tp.topic == topic}
+
+
+_offsets_reader: AIOKafkaConsumer | None = None
+
+
+async def end_offsets(settings: Settings, topic: str, partitions: list[int]) -> dict[int, int]:
+    """The log-end offset of each of ``partitions`` (one consumer kept for the process)."""
+    global _offsets_reader
+    if not partitions:
+        return {}
+    if _offsets_reader is None:
+        reader = AIOKafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False
+        )
+        await reader.start()
+        _offsets_reader = reader
+    try:
+        ends = await _offsets_reader.end_offsets([TopicPartition(topic, p) for p in partitions])
+    except KafkaError:
+        reader, _offsets_reader = _offsets_reader, None
+        with contextlib.suppress(asyncio.CancelledError, KafkaError):
+            await reader.stop()
+        raise
+    return {tp.partition: offset for tp, offset in ends.items()}
 
 
 async def read_back(settings: Settings, topic: str, partition: int, wanted: range) -> ReadBack:

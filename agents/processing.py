@@ -24,7 +24,7 @@ from faust import StreamT
 from faust.types import EventT
 from pydantic import ValidationError
 
-from agents.gaps import Checkpoint
+from agents.gaps import Checkpoint, assigned_partitions
 from agents.outcomes import describe
 from app import logs, metrics
 from app.application import app, database, settings
@@ -53,11 +53,23 @@ async def process_user_events(stream: StreamT[bytes]) -> None:
         settings.process_batch_size, within=settings.process_batch_wait_s
     )
     async for batch in batches:
-        try:
-            await handle_batch(batch)
-        except Exception:  # never let the agent die and ack a batch it did not finish
-            log.exception("unexpected failure on a batch; retrying it event by event")
-            await _handle_one_by_one(batch)
+        async with checkpoint.lock:
+            await _handle_safely(batch)
+
+
+@app.timer(interval=settings.stall_after_s / 3)
+async def recover_stalled_partitions() -> None:
+    """Feeds the agent events its stream stopped delivering (see ``Checkpoint.stalled``)."""
+    partitions = assigned_partitions(app, USER_EVENTS)
+    await checkpoint.recover_stalled(partitions, _handle_safely, settings.process_batch_size)
+
+
+async def _handle_safely(batch: Sequence[EventT]) -> None:
+    try:
+        await handle_batch(batch)
+    except Exception:  # never let the agent die and ack a batch it did not finish
+        log.exception("unexpected failure on a batch; retrying it event by event")
+        await _handle_one_by_one(batch)
 
 
 async def handle_batch(batch: Sequence[EventT]) -> None:

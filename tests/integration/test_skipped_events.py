@@ -107,6 +107,30 @@ def test_events_committed_past_but_never_processed_are_applied(tmp_path: Path) -
         worker.stop()
 
 
+def test_events_committed_past_with_nothing_after_them_are_applied_once_stalled(
+    tmp_path: Path,
+) -> None:
+    """No later event reveals the gap: the stall audit must find it on its own."""
+    prefix = f"stall{uuid.uuid4().hex[:8]}-"
+    group = f"stall-test-{uuid.uuid4().hex[:8]}"
+    topic = f"{prefix}user_events"
+    worker = Worker(tmp_path / "w", APP_ID=group, TOPIC_PREFIX=prefix, STALL_AFTER_S="1").start()
+    try:
+        before = events(3)
+        run(produce(topic, before))
+        assert wait_recorded(before) == 3
+        worker.stop(signal.SIGTERM)
+
+        stranded = events(3)
+        run(produce(topic, stranded))
+        run(commit_past(group, topic))
+
+        worker.start()
+        assert wait_recorded(stranded) == 3
+    finally:
+        worker.stop()
+
+
 @pytest.fixture(scope="module")
 def es() -> Iterator[Elasticsearch]:
     client = Elasticsearch(ES_URL, request_timeout=30)

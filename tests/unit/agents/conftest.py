@@ -42,6 +42,8 @@ class FakeKafka:
         #: A read-back gives up (idle timeout) before this offset.
         self.stall_at: int | None = None
         self.down = False
+        #: Each partition's log-end offset.
+        self.ends: dict[int, int] = {}
 
     def record(self, partition: int, offset: int) -> Record:
         """The record at ``partition``/``offset``."""
@@ -58,6 +60,11 @@ class FakeKafka:
         records = [self.record(partition, offset) for offset in range(wanted.start, stop)]
         return ReadBack(records, complete=stop == wanted.stop)
 
+    async def end_offsets(
+        self, settings: Settings, topic: str, partitions: list[int]
+    ) -> dict[int, int]:
+        return {p: self.ends[p] for p in partitions if p in self.ends}
+
 
 @pytest.fixture
 def store() -> MemoryStore:
@@ -68,6 +75,7 @@ def store() -> MemoryStore:
 def kafka(monkeypatch: pytest.MonkeyPatch) -> FakeKafka:
     fake = FakeKafka()
     monkeypatch.setattr("agents.gaps.read_back", fake.read_back)
+    monkeypatch.setattr("agents.gaps.end_offsets", fake.end_offsets)
     return fake
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from agents.gaps import Checkpoint, first_offsets, gaps, next_offsets
+from app.database import CheckpointKey
+from app.settings import Settings
 
 if TYPE_CHECKING:
     from tests.unit.agents.conftest import FakeKafka, MemoryStore
@@ -23,11 +26,20 @@ def test_first_and_next_offsets_are_taken_per_partition() -> None:
 
 
 def test_a_batch_starting_beyond_its_checkpoint_has_a_gap() -> None:
-    assert gaps({0: 14, 1: 3}, {0: 13, 1: 3}) == {0: range(13, 14)}
+    assert gaps(BATCH, {0: 13, 1: 3}) == {0: [range(13, 14)]}
 
 
 def test_redelivered_or_unknown_partitions_have_no_gap() -> None:
-    assert gaps({0: 10, 1: 3}, {0: 13}) == {}
+    assert gaps([(0, 10), (0, 11), (1, 3)], {0: 13}) == {}
+
+
+def test_holes_between_a_batch_own_offsets_are_gaps_too() -> None:
+    batch = [(0, 10), (0, 13), (0, 14), (0, 17), (1, 5), (1, 7)]
+    assert gaps(batch, {0: 10}) == {0: [range(11, 13), range(15, 17)], 1: [range(6, 7)]}
+
+
+def test_a_redelivery_that_reaches_past_the_checkpoint_has_a_gap_only_after_it() -> None:
+    assert gaps([(0, 8), (0, 9), (0, 12)], {0: 10}) == {0: [range(10, 12)]}
 
 
 async def test_skipped_events_come_back_before_their_batch_in_offset_order(
@@ -95,3 +107,61 @@ async def test_while_postgresql_is_down_the_checkpoint_waits_instead_of_running_
     store.outages = 2
     await checkpoint.save(batch)
     assert store.saved == {0: 12}
+
+
+async def test_a_hole_inside_a_batch_is_read_back_into_its_place(
+    checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka
+) -> None:
+    store.saved = {0: 10}
+    batch = [kafka.record(0, 10), kafka.record(0, 13)]
+
+    complete = await checkpoint.with_skipped(batch)
+
+    assert positions(complete) == [(0, offset) for offset in range(10, 14)]
+    assert kafka.reads == [(0, range(11, 13))]
+
+
+def _impatient(store: MemoryStore, stall_after_s: float) -> Checkpoint:
+    settings = Settings(STALL_AFTER_S=str(stall_after_s))  # type: ignore[call-arg]
+    return Checkpoint(store, settings, CheckpointKey("group", "agent", "user_events"))
+
+
+async def test_a_partition_behind_its_end_that_no_batch_moves_is_stalled(
+    store: MemoryStore, kafka: FakeKafka
+) -> None:
+    store.saved = {0: 10, 1: 5}
+    kafka.ends = {0: 13, 1: 5, 2: 9}  # 1 is caught up; 2 has no checkpoint yet
+
+    checkpoint = _impatient(store, 0.01)
+    assert await checkpoint.stalled({0, 1, 2}) == {}  # first seen: the clock starts
+    await asyncio.sleep(0.02)
+    assert await checkpoint.stalled({0, 1, 2}) == {0: range(10, 13)}
+
+
+async def test_a_partition_a_batch_just_moved_is_not_stalled(
+    store: MemoryStore, kafka: FakeKafka
+) -> None:
+    checkpoint = _impatient(store, 60)
+    await checkpoint.save([kafka.record(0, 9)])
+    kafka.ends = {0: 13}
+
+    assert await checkpoint.stalled({0}) == {}
+
+
+async def test_stalled_events_are_read_back_and_handed_to_the_agent_in_batches(
+    store: MemoryStore, kafka: FakeKafka
+) -> None:
+    store.saved = {0: 10}
+    kafka.ends = {0: 13}
+    batches: list[list[tuple[int, int]]] = []
+
+    async def handle(batch: Sequence[Any]) -> None:
+        batches.append(positions(batch))
+
+    checkpoint = _impatient(store, 0.01)
+    assert await checkpoint.recover_stalled({0}, handle, batch_size=2) == 0
+    await asyncio.sleep(0.02)
+    handled = await checkpoint.recover_stalled({0}, handle, batch_size=2)
+
+    assert handled == 3
+    assert batches == [[(0, 10), (0, 11)], [(0, 12)]]
