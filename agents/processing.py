@@ -93,7 +93,7 @@ async def handle_batch(batch: Sequence[EventT]) -> None:
     await send_dead_letters(letters)
     await publish_all(response_events, responses)
     await checkpoint.save(batch)
-    metrics.record_batch(responses, dead_letters=len(letters))
+    metrics.record_dead_letters(len(letters))
 
 
 async def _apply(valid: list[tuple[EventT, UserEvent]], letters: list[Message]) -> list[Message]:

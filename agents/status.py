@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from faust import StreamT
 
+from app import metrics
 from app.application import app
 from app.topics import response_events
 from tables.status import may_record, status_from_response, statuses
@@ -31,6 +32,7 @@ async def record_outcomes(stream: StreamT[bytes]) -> None:
         record = status_from_response(response)
         if may_record(statuses.get(key), record):
             statuses[key] = record
+            metrics.record_outcomes([response])
 
 
 def _parse(value: bytes) -> dict[str, Any] | None:

@@ -1,10 +1,11 @@
 """This worker's live figures: outcomes, dead letters, processing latency, HTTP answers.
 
-The processing agent reports each published batch (:func:`record_batch`) and
-the dead letters it sends (:func:`record_dead_letters`); the HTTP middleware
-reports every answer (:func:`record_http`). ``GET /api/metrics/summary`` reads
-:func:`summary`. The figures are this process's own, kept in memory for
-:data:`WINDOW_S` seconds: with two replicas each serves what it processed.
+The status agent reports each outcome it records (:func:`record_outcomes`),
+the processing agent the dead letters it sends (:func:`record_dead_letters`),
+the HTTP middleware every answer (:func:`record_http`). ``GET
+/api/metrics/summary`` reads :func:`summary`. The figures are this process's
+own, kept in memory for :data:`WINDOW_S` seconds: with two replicas each serves
+the statuses of its own partitions.
 Prometheus (``/metrics``) keeps the long-term counters.
 
 Latency is end to end: from the moment the API accepted the request (the
@@ -16,14 +17,10 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-
-import orjson
-
-from app.publishing import Message
 
 #: Seconds of per-second history kept (and charted by the dashboard).
 WINDOW_S = 60
@@ -77,19 +74,23 @@ class Figures:
 FIGURES = Figures()
 
 
-def record_batch(responses: Sequence[Message], dead_letters: int = 0) -> None:
-    """Count a published batch of outcomes (``response_events`` values) and its dead letters."""
+def record_outcomes(responses: Sequence[Mapping[str, Any]]) -> None:
+    """Count outcomes (``response_events`` values, parsed) and their latency since the request.
+
+    Counted where statuses are recorded (the status agent), so the latency is
+    the one a client polling ``/status`` sees, and the API process, which
+    serves the dashboard, has the figures whatever the worker roles.
+    """
     now = time.time()
-    outcomes = [_outcome(value) for _, value in responses]
-    statuses = [status for status, _ in outcomes]
+    statuses = [response.get("status") for response in responses]
     FIGURES.add(
         now,
-        events=len(outcomes),
+        events=len(responses),
         success=statuses.count("success"),
         error=statuses.count("error"),
-        dead_letters=dead_letters,
     )
-    for _, requested_at in outcomes:
+    for response in responses:
+        requested_at = _epoch(response.get("request_timestamp"))
         if requested_at is not None:
             FIGURES.latencies.append((now, max(0.0, (now - requested_at) * 1000)))
 
@@ -153,12 +154,11 @@ def _rate(now: float, name: str) -> float:
     return sum(getattr(FIGURES.seconds.get(s, Second()), name) for s in window) / RATE_WINDOW_S
 
 
-def _outcome(value: bytes) -> tuple[str | None, float | None]:
-    """(status, request time as epoch seconds) of a ``response_events`` value."""
+def _epoch(value: object) -> float | None:
+    """An ISO 8601 time as epoch seconds; None if it is not one."""
+    if not isinstance(value, str):
+        return None
     try:
-        parsed = orjson.loads(value)
-        requested = parsed.get("request_timestamp")
-        at = datetime.fromisoformat(requested).timestamp() if requested else None
-        return parsed.get("status"), at
-    except (orjson.JSONDecodeError, AttributeError, TypeError, ValueError):
-        return None, None
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        return None

@@ -6,7 +6,6 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import orjson
 import pytest
 
 from app import metrics
@@ -19,14 +18,14 @@ def fresh() -> Iterator[None]:
     metrics.reset()
 
 
-def outcome(status: str, requested_ago_s: float) -> tuple[bytes, bytes]:
+def outcome(status: str, requested_ago_s: float) -> dict[str, str]:
     requested = datetime.fromtimestamp(time.time() - requested_ago_s, UTC)
-    value = {"status": status, "request_timestamp": requested.isoformat().replace("+00:00", "Z")}
-    return b"key", orjson.dumps(value)
+    return {"status": status, "request_timestamp": requested.isoformat().replace("+00:00", "Z")}
 
 
-def test_a_batch_counts_outcomes_dead_letters_and_latency() -> None:
-    metrics.record_batch([outcome("success", 0.05), outcome("error", 0.2)], dead_letters=1)
+def test_outcomes_and_dead_letters_are_counted_with_latency() -> None:
+    metrics.record_outcomes([outcome("success", 0.05), outcome("error", 0.2)])
+    metrics.record_dead_letters(1)
     summary = metrics.summary()
     assert summary["totals"]["events"] == 2
     assert (summary["totals"]["success"], summary["totals"]["error"]) == (1, 1)
@@ -36,8 +35,8 @@ def test_a_batch_counts_outcomes_dead_letters_and_latency() -> None:
     assert summary["latency_ms"]["p99"] >= 190
 
 
-def test_unreadable_outcomes_still_count_as_events() -> None:
-    metrics.record_batch([(b"k", b"not json")])
+def test_an_outcome_without_a_readable_request_time_counts_without_latency() -> None:
+    metrics.record_outcomes([{"status": "success", "request_timestamp": "yesterday"}])
     assert metrics.summary()["totals"]["events"] == 1
     assert metrics.summary()["latency_ms"]["p50"] is None
 
