@@ -38,6 +38,10 @@ statuses = app.Table(
     key_type=bytes,
     partitions=settings.topic_partitions,
     options=dict(_ROCKSDB_OPTIONS),
+    # Standby copies apply each changelog entry at once (Faust's default buffers
+    # 1000): a survivor answers a dead owner's final statuses from its copy, so
+    # the copy must not trail by up to a thousand statuses.
+    standby_buffer_size=1,
     help="correlation id -> outcome of its request",
 )
 

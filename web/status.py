@@ -9,7 +9,7 @@ from faust.web import Request, Response, View
 
 from app.application import app, correlation_ids
 from app.correlation import issued_at
-from tables.status import PENDING, statuses
+from tables.status import FINAL_STATUSES, PENDING, statuses
 from web.auth import caller_name, may_see
 from web.errors import NotFound, Unavailable
 from web.responses import json_response
@@ -24,17 +24,38 @@ class StatusView(View):
 
         The request is forwarded (headers included, so the owner authenticates
         it again) to the worker owning the id's table partition, as Faust's
-        ``table_route`` does; 503 while no owner is known yet, or while the
-        owner does not answer (it died and the group has not noticed yet).
+        ``table_route`` does. While no owner is known yet, or while the owner
+        does not answer (it died and the group has not noticed yet), a final
+        status this worker holds in its standby copy is answered from there;
+        anything else is a 503.
         """
         try:
             return await app.router.route_req(statuses.name, correlation_id, self.web, request)
         except SameNode:
             return read_status(request, correlation_id)
-        except TypeError as exc:  # aiokafka has no partition metadata for the changelog yet
-            raise Unavailable("Status ainda não disponível neste worker, tente novamente") from exc
-        except aiohttp.ClientError as exc:  # the owner died; the group has not noticed yet
-            raise Unavailable("Worker dono deste status indisponível, tente novamente") from exc
+        except TypeError:  # aiokafka has no partition metadata for the changelog yet
+            unavailable = Unavailable("Status ainda não disponível neste worker, tente novamente")
+            return read_final_status(request, correlation_id, unavailable)
+        except aiohttp.ClientError:  # the owner died; the group has not noticed yet
+            unavailable = Unavailable("Worker dono deste status indisponível, tente novamente")
+            return read_final_status(request, correlation_id, unavailable)
+
+
+def read_final_status(
+    request: Request, correlation_id: str, unavailable: Unavailable
+) -> web.Response:
+    """A final status from this worker's copy of the table, else ``unavailable``.
+
+    Safe without the owner: a final status never changes, so any copy that
+    holds one (a standby replica, or partitions this worker owned before) is
+    right. Only "pending" or "unknown" need the owner's up-to-date answer.
+    """
+    record = statuses.get(correlation_id.encode())
+    if record is None or record.get("status") not in FINAL_STATUSES:
+        raise unavailable  # chained to the routing failure being handled, if any
+    if not may_see(request, record.get("requested_by")):
+        raise NotFound("correlation_id desconhecido")
+    return json_response(record)
 
 
 def read_status(request: Request, correlation_id: str) -> web.Response:
@@ -46,7 +67,8 @@ def read_status(request: Request, correlation_id: str) -> web.Response:
     could be stale).
     """
     if app.rebalancing or app.in_recovery:
-        raise Unavailable("Status em recuperação, tente novamente")
+        unavailable = Unavailable("Status em recuperação, tente novamente")
+        return read_final_status(request, correlation_id, unavailable)
     record = statuses.get(correlation_id.encode())
     if record is not None and may_see(request, record.get("requested_by")):
         return json_response(record)

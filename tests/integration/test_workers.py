@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import signal
+import time
 from pathlib import Path
 
 import httpx
@@ -15,6 +16,8 @@ pytestmark = pytest.mark.integration
 
 #: Its own consumer group, so restarting it never disturbs the shared worker.
 RESTART_APP_ID = "streaming-platform-test-restart"
+#: Time for a worker's standby copy of the other's table partitions to catch up.
+STANDBY_CATCH_UP_S = 3.0
 
 
 def accept_users(client: httpx.Client, count: int) -> list[str]:
@@ -54,4 +57,26 @@ def test_any_status_is_readable_through_either_of_two_workers(
                 assert through_first == through_second
                 assert through_first["status"] == "success"
     finally:
+        second.stop()
+
+
+def test_final_statuses_stay_readable_through_the_survivor_while_the_group_notices_a_death(
+    tmp_path: Path,
+) -> None:
+    """The dead owner's statuses come from the survivor's standby copy, not a 503."""
+    app_id = f"streaming-platform-test-standby-{time.time_ns()}"
+    first = Worker(tmp_path / "first", APP_ID=app_id, WORKER_INSTANCE_ID=f"{app_id}-1").start()
+    second = Worker(tmp_path / "second", APP_ID=app_id, WORKER_INSTANCE_ID=f"{app_id}-2").start()
+    try:
+        with first.client() as first_api, second.client() as second_api:
+            ids = accept_users(first_api, 10) + accept_users(second_api, 10)
+            before = {cid: wait_for_final_status(second_api, cid, timeout=60) for cid in ids}
+            time.sleep(STANDBY_CATCH_UP_S)  # the standby copies follow the changelog
+            first.stop(signal.SIGKILL)
+            # Well inside the 10 s session timeout: the group still names the dead owner.
+            answers = {cid: second_api.get(f"/status/{cid}") for cid in ids}
+        assert {cid: a.status_code for cid, a in answers.items()} == {cid: 200 for cid in ids}
+        assert {cid: a.json() for cid, a in answers.items()} == before
+    finally:
+        first.stop()
         second.stop()
