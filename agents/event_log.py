@@ -10,14 +10,14 @@ Personal data is masked (:mod:`app.masking`) before a document is built.
 Failures:
 
 * Elasticsearch unreachable, hung, 429 or 5xx -> the batch is appended to the
-  local fallback file (fsync'd before the batch is acknowledged) and consumption
+  local fallback file (fsync'd before the checkpoint moves past it) and consumption
   goes on; :func:`replay_fallback_file` brings the backlog in once
   Elasticsearch answers again, then deletes it. Replays are idempotent (ids).
 * A document Elasticsearch refuses (mapping conflict) -> a dead letter with
   the reason, and a minimal document (the event as unindexed text) so the log
   keeps it. Dead letters themselves are never dead-lettered again.
 * The fallback file cannot be written (disk full) -> retried with backoff,
-  without moving on: the batch stays unacknowledged.
+  without moving on: the checkpoint stays before the batch.
 * Faust skips (and commits past) events around a rebalance -> each agent keeps
   a checkpoint per partition in PostgreSQL (:class:`agents.gaps.Checkpoint`)
   and first logs the events read back from between it and a batch. While
@@ -474,18 +474,17 @@ def _logging_agent(topic: TopicT) -> None:
     async def log_events(stream: StreamT[bytes]) -> None:
         """Consumes its topic in batches; produces ``system_logs`` documents.
 
-        Every event is indexed, or kept in the fallback file, before its batch
-        is acknowledged, and events Faust skipped are read back; concurrency
-        stays 1 so offsets never pass an unfinished batch.
+        Every event is indexed, or kept in the fallback file, before the
+        agent's checkpoint moves past it; batches are logged one at a time
+        while the stream gathers the next, and events Faust skipped (or acked
+        before a crash let them be logged) are read back from the checkpoint.
         """
         await database.wait_ready()  # the checkpoints live there
         # ``take_events`` is missing from StreamT's stubs (it is on Stream).
         batches = stream.take_events(  # type: ignore[attr-defined]
             settings.log_batch_size, within=settings.log_batch_wait_s
         )
-        async for batch in batches:
-            async with checkpoint.lock:
-                await log_safely(batch)
+        await checkpoint.run(batches, log_safely)
 
     async def log_safely(batch: Sequence[EventT]) -> None:
         try:

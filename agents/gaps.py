@@ -18,7 +18,7 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol, cast
 
@@ -76,6 +76,10 @@ class CheckpointStore(Protocol):
 
     async def save_checkpoints(self, key: CheckpointKey, next_offsets: dict[int, int]) -> None:
         """Move the checkpoints forward (never back) to ``next_offsets``."""
+        ...
+
+    async def seed_checkpoints(self, key: CheckpointKey, next_offsets: dict[int, int]) -> None:
+        """Set the checkpoints of partitions that have none to ``next_offsets``."""
         ...
 
 
@@ -144,10 +148,53 @@ class Checkpoint:
         self.lock = asyncio.Lock()
         #: When a batch last moved each partition (``time.monotonic()``).
         self._moved: dict[int, float] = {}
+        #: Partitions known to have a checkpoint (rows are never deleted).
+        self._seeded: set[int] = set()
         #: Partitions whose gap was not read back whole: :meth:`save` leaves their
         #: checkpoint where it is, so the next batch finds the gap and tries again.
         self._held: frozenset[int] = frozenset()
         self._what = f"the {key.agent} checkpoints of {key.topic}"
+
+    async def run(self, batches: AsyncIterable[Sequence[EventT]], handle: BatchHandler) -> None:
+        """``handle`` each of ``batches`` in turn, while the stream gathers the next one.
+
+        Faust acks a batch when the agent asks for the next one, and gathers
+        that next one only then; the gathering costs this process's CPU, the
+        handling mostly waits on PostgreSQL and Kafka. Handing each batch to a
+        task lets the two overlap; batches are still handled one at a time and
+        in order. Kafka's committed offset may then pass a batch still being
+        handled, so this checkpoint is what a restart trusts: every partition
+        of a batch has one (:meth:`seed`) before the batch is acked, and a
+        restarted agent reads back whatever lies between it and its first batch.
+        """
+        pending: asyncio.Task[None] | None = None
+        try:
+            async for batch in batches:
+                events = list(batch)  # Faust clears its list once the batch is acked
+                await self.seed(events)
+                if pending is not None:
+                    await pending
+                pending = asyncio.create_task(self._handle_locked(handle, events))
+        finally:
+            if pending is not None:
+                # Stopping: let the batch finish rather than cut a transaction short.
+                await asyncio.shield(pending)
+
+    async def _handle_locked(self, handle: BatchHandler, batch: Sequence[EventT]) -> None:
+        async with self.lock:
+            await handle(batch)
+
+    async def seed(self, batch: Sequence[EventT]) -> None:
+        """Give each partition of ``batch`` without a checkpoint one at its first offset here."""
+        first = first_offsets(offsets_of(batch))
+        new = {
+            partition: offset
+            for partition, offset in first.items()
+            if partition not in self._seeded
+        }
+        if new:
+            await while_unavailable(lambda: self.store.seed_checkpoints(self.key, new), self._what)
+            self._seeded.update(new)
 
     async def with_skipped(self, batch: Sequence[EventT]) -> Sequence[EventT]:
         """``batch``, with the events skipped since the checkpoint, in offset order."""

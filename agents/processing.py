@@ -3,9 +3,10 @@
 Each batch is decoded and validated, applied to PostgreSQL in one round trip
 (``apply_events``: in order, each event at most once, recorded in
 ``processed_events`` in the same transaction), and answered with one outcome
-per event on ``response_events``. Only then does the stream move on, so a crash
-at any point means redelivery, and redelivery means the recorded outcome is
-sent again, never a second effect.
+per event on ``response_events``. Only then does the agent's checkpoint (in
+PostgreSQL) move past the batch, so a crash at any point means the batch is
+read again, and reading it again means the recorded outcome is sent again,
+never a second effect.
 
 Failures: PostgreSQL or Kafka unavailable -> wait with backoff and retry the
 same batch (nothing skipped); an event that is not valid JSON, has wrong
@@ -45,16 +46,15 @@ async def process_user_events(stream: StreamT[bytes]) -> None:
     """Consumes ``user_events`` in batches; produces ``response_events``.
 
     Guarantees one effect in PostgreSQL and at least one (identical) outcome
-    per event; concurrency stays 1 so offsets are committed only past
-    finished batches.
+    per event. Batches are handled one at a time, in order, while the stream
+    gathers the next; the agent's checkpoint, not Kafka's committed offset,
+    says how far it got (see ``Checkpoint.run``).
     """
     await database.wait_ready()
     batches = stream.take_events(  # type: ignore[attr-defined]  # missing from StreamT
         settings.process_batch_size, within=settings.process_batch_wait_s
     )
-    async for batch in batches:
-        async with checkpoint.lock:
-            await _handle_safely(batch)
+    await checkpoint.run(batches, _handle_safely)
 
 
 @app.timer(interval=settings.stall_after_s / 3)
@@ -67,7 +67,7 @@ async def recover_stalled_partitions() -> None:
 async def _handle_safely(batch: Sequence[EventT]) -> None:
     try:
         await handle_batch(batch)
-    except Exception:  # never let the agent die and ack a batch it did not finish
+    except Exception:  # never let the agent die, or move its checkpoint past unfinished work
         log.exception("unexpected failure on a batch; retrying it event by event")
         await _handle_one_by_one(batch)
 

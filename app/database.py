@@ -68,6 +68,10 @@ INSERT INTO agent_checkpoints (group_id, agent, topic, partition, next_offset)
 SELECT %s, %s, %s, p, o FROM unnest(%s::int[], %s::bigint[]) AS t (p, o)
 ON CONFLICT (group_id, agent, topic, partition) DO UPDATE
    SET next_offset = GREATEST(agent_checkpoints.next_offset, EXCLUDED.next_offset)"""
+_SEED_CHECKPOINTS = """
+INSERT INTO agent_checkpoints (group_id, agent, topic, partition, next_offset)
+SELECT %s, %s, %s, p, o FROM unnest(%s::int[], %s::bigint[]) AS t (p, o)
+ON CONFLICT (group_id, agent, topic, partition) DO NOTHING"""
 _NEXT_USER_ID_BLOCK = """
 SELECT nextval('user_id_blocks'), increment_by
   FROM pg_sequences WHERE sequencename = 'user_id_blocks'"""
@@ -199,6 +203,12 @@ class Database(Service):
         partitions, offsets = list(next_offsets), list(next_offsets.values())
         async with self.pool.acquire() as conn, conn.cursor() as cur:
             await cur.execute(_SAVE_CHECKPOINTS, (*key, partitions, offsets))
+
+    async def seed_checkpoints(self, key: CheckpointKey, next_offsets: dict[int, int]) -> None:
+        """Give ``key``'s partitions without a checkpoint one at ``next_offsets``."""
+        partitions, offsets = list(next_offsets), list(next_offsets.values())
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute(_SEED_CHECKPOINTS, (*key, partitions, offsets))
 
     async def reserve_user_ids(self) -> range:
         """A block of user ids no other worker, now or later, will hand out."""

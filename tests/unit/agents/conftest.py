@@ -28,6 +28,11 @@ class MemoryStore:
         for partition, offset in next_offsets.items():
             self.saved[partition] = max(offset, self.saved.get(partition, offset))
 
+    async def seed_checkpoints(self, key: CheckpointKey, next_offsets: dict[int, int]) -> None:
+        self._maybe_fail()
+        for partition, offset in next_offsets.items():
+            self.saved.setdefault(partition, offset)
+
     def _maybe_fail(self) -> None:
         if self.outages:
             self.outages -= 1

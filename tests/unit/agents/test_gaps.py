@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from agents.gaps import Checkpoint, first_offsets, gaps, next_offsets
@@ -165,3 +165,36 @@ async def test_stalled_events_are_read_back_and_handed_to_the_agent_in_batches(
 
     assert handled == 3
     assert batches == [[(0, 10), (0, 11)], [(0, 12)]]
+
+
+async def test_a_partition_without_a_checkpoint_gets_one_at_its_first_offset(
+    checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka
+) -> None:
+    store.saved = {1: 40}
+    await checkpoint.seed([kafka.record(0, 7), kafka.record(0, 8), kafka.record(1, 50)])
+    assert store.saved == {0: 7, 1: 40}
+
+
+async def test_batches_are_handled_one_at_a_time_in_order_each_seeded_first(
+    checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka
+) -> None:
+    log: list[str] = []
+
+    async def batches() -> AsyncIterator[list[Any]]:
+        for number in range(3):
+            log.append(f"gathered {number}")
+            yield [kafka.record(number, 0)]
+
+    async def handle(batch: Sequence[Any]) -> None:
+        partition = batch[0].message.partition
+        assert partition in store.saved, "handled before its partition had a checkpoint"
+        log.append(f"start {partition}")
+        await asyncio.sleep(0.01)
+        log.append(f"end {partition}")
+
+    await checkpoint.run(batches(), handle)
+
+    handling = [entry for entry in log if not entry.startswith("gathered")]
+    assert handling == ["start 0", "end 0", "start 1", "end 1", "start 2", "end 2"]
+    # The next batch is gathered while the previous one is being handled.
+    assert log.index("gathered 1") < log.index("end 0")
