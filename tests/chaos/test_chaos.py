@@ -50,14 +50,6 @@ def test_kafka_restart_answers_quick_503s_and_keeps_every_accepted_request() -> 
     _check(asyncio.run(scenarios.kafka_restart(SMALL)))
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "known bug found by this scenario (docs/chaos.md): skipped events are now read back "
-        "from the processing checkpoint, but a survivor was once seen never fetching the "
-        "partitions of the dead worker; make chaos reports that as lost"
-    ),
-)
 def test_statuses_stay_readable_through_the_survivor_of_a_rebalance() -> None:
     _check(asyncio.run(scenarios.rebalance(SMALL)))
 
