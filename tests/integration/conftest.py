@@ -7,8 +7,18 @@ from pathlib import Path
 
 import httpx
 import pytest
+from elasticsearch import Elasticsearch
 
+from tests.support.services import ES_URL
 from tests.support.workers import Worker
+
+
+@pytest.fixture(scope="session")
+def es() -> Iterator[Elasticsearch]:
+    """A client of the running Elasticsearch."""
+    client = Elasticsearch(ES_URL, request_timeout=30)
+    yield client
+    client.close()
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,6 @@ from tests.support.workers import Worker, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 
-ES_URL = os.environ.get("ELASTICSEARCH_HOST", "http://127.0.0.1:9200")
 STACK_HOME = Path(os.environ.get("STACK_HOME", "/var/lib/streaming-stack"))
 ES_PIDFILE = STACK_HOME / "elasticsearch" / "run" / "elasticsearch.pid"
 REQUESTS = 12
@@ -45,13 +44,6 @@ def log_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
     ).start()
     yield worker
     worker.stop()
-
-
-@pytest.fixture(scope="module")
-def es() -> Iterator[Elasticsearch]:
-    client = Elasticsearch(ES_URL, request_timeout=30)
-    yield client
-    client.close()
 
 
 @pytest.fixture

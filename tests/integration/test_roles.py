@@ -11,7 +11,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from app.search import SYSTEM_LOGS
-from tests.integration.test_event_log import ES_URL, wait_until
+from tests.integration.test_event_log import wait_until
 from tests.support.flow import create_user
 from tests.support.services import pg_rows
 from tests.support.workers import Worker, wait_for_final_status
@@ -67,7 +67,9 @@ def test_only_the_api_role_serves_the_users_endpoints(deployment: dict[str, Work
             assert client.post("/usuarios").status_code == 404
 
 
-def test_a_request_goes_from_http_through_postgres_to_elasticsearch(api: httpx.Client) -> None:
+def test_a_request_goes_from_http_through_postgres_to_elasticsearch(
+    api: httpx.Client, es: Elasticsearch
+) -> None:
     user_id = create_user(api)
     payment = api.post(f"/usuarios/{user_id}/pagamento")
     assert payment.status_code == 202, payment.text
@@ -76,15 +78,10 @@ def test_a_request_goes_from_http_through_postgres_to_elasticsearch(api: httpx.C
     assert wait_for_final_status(api, correlation_id)["status"] == "success"
     assert pg_rows("SELECT count(*) FROM pagamentos WHERE user_id = %s", (user_id,)) == [(1,)]
 
-    es = Elasticsearch(ES_URL, request_timeout=30)
-    try:
+    def logged_both_ways() -> bool:
+        es.indices.refresh(index=SYSTEM_LOGS)
+        found = es.search(index=SYSTEM_LOGS, query={"term": {"correlation_id": correlation_id}})
+        kinds = sorted(hit["_source"]["event_type"] for hit in found["hits"]["hits"])
+        return kinds == ["pagamento_realizado", "response"]
 
-        def logged_both_ways() -> bool:
-            es.indices.refresh(index=SYSTEM_LOGS)
-            found = es.search(index=SYSTEM_LOGS, query={"term": {"correlation_id": correlation_id}})
-            kinds = sorted(hit["_source"]["event_type"] for hit in found["hits"]["hits"])
-            return kinds == ["pagamento_realizado", "response"]
-
-        wait_until(logged_both_ways, timeout=60, what="the payment and its outcome logged")
-    finally:
-        es.close()
+    wait_until(logged_both_ways, timeout=60, what="the payment and its outcome logged")

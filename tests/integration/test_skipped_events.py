@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -38,7 +37,6 @@ from tests.support.workers import ADMIN, Worker
 pytestmark = pytest.mark.integration
 
 USER_ID = 987_654_321  # unknown user: each event ends as an error outcome, still recorded
-ES_URL = os.environ.get("ELASTICSEARCH_HOST", "http://127.0.0.1:9200")
 TOPICS = ("user_events", "response_events", "dead_letters")
 
 
@@ -129,13 +127,6 @@ def test_events_committed_past_with_nothing_after_them_are_applied_once_stalled(
         assert wait_recorded(stranded) == 3
     finally:
         worker.stop()
-
-
-@pytest.fixture(scope="module")
-def es() -> Iterator[Elasticsearch]:
-    client = Elasticsearch(ES_URL, request_timeout=30)
-    yield client
-    client.close()
 
 
 def wait_until(check: Callable[[], bool], timeout: float = 60) -> bool:

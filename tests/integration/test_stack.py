@@ -20,7 +20,6 @@ from elasticsearch import Elasticsearch
 pytestmark = pytest.mark.integration
 
 BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-ES_URL = os.environ.get("ELASTICSEARCH_HOST", "http://127.0.0.1:9200")
 PG_DSN = {
     "host": os.environ.get("POSTGRES_HOST", "127.0.0.1"),
     "port": int(os.environ.get("POSTGRES_PORT", "5432")),
@@ -137,14 +136,6 @@ def test_postgres_lets_the_application_user_create_write_and_read_a_table() -> N
 def test_postgres_rejects_a_wrong_password() -> None:
     with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
         psycopg2.connect(**{**PG_DSN, "password": "not-the-password"})
-
-
-@pytest.fixture
-def es() -> Iterator[Elasticsearch]:
-    """A client of the running Elasticsearch."""
-    client = Elasticsearch(ES_URL, request_timeout=30)
-    yield client
-    client.close()
 
 
 @pytest.fixture

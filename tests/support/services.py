@@ -10,6 +10,9 @@ import psycopg2
 
 from app.settings import get_settings
 
+#: The Elasticsearch the tests read, as the worker sees it.
+ES_URL = os.environ.get("ELASTICSEARCH_HOST", get_settings().elasticsearch_host)
+
 
 def pg_rows(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
     """Run one query against the real PostgreSQL and return its rows."""
