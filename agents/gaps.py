@@ -132,10 +132,11 @@ def gaps(offsets: list[tuple[int, int]], checkpoints: dict[int, int]) -> dict[in
 class Checkpoint:
     """How far one agent has got on one topic, per partition; brings back what it skipped.
 
-    For each batch call :meth:`with_skipped`, handle what it returns, then
-    :meth:`save` it. One instance per agent, whose concurrency stays 1: a gap
-    that could not be read back whole is remembered from one call to the next.
-    While PostgreSQL is unavailable both calls wait with backoff, so an agent
+    One instance per agent. The agent's stream loop is :meth:`run`; its batch
+    handler calls :meth:`with_skipped`, handles what that returns, then calls
+    :meth:`save` (a gap that could not be read back whole keeps its checkpoint
+    until the next batch). A timer calls :meth:`recover_stalled`.
+    While PostgreSQL is unavailable every call waits with backoff, so an agent
     never runs ahead of its checkpoint.
     """
 
@@ -264,13 +265,6 @@ class Checkpoint:
             log.warning("cannot check %s for stalls (%r)", self._what, exc)
             return 0
         for partition, wanted in stalled.items():
-            log.warning(
-                "%s:%d has events %s that never reached %s; reading them back",
-                self.key.topic,
-                partition,
-                wanted,
-                self.key.agent,
-            )
             head = range(wanted.start, min(wanted.stop, wanted.start + 10 * batch_size))
             back = await self._read_back(partition, head)
             records = [cast(EventT, record) for record in back.records]
