@@ -453,9 +453,13 @@ async def log_guarded(batch: Sequence[EventT], checkpoint: Checkpoint) -> None:
     await checkpoint.save(batch)
 
 
-async def _log_one_by_one(batch: Sequence[EventT]) -> None:
-    """After an unexpected failure: log each event alone; dead-letter the ones that fail."""
-    for event in batch:
+async def _log_one_by_one(batch: Sequence[EventT], checkpoint: Checkpoint) -> None:
+    """After an unexpected failure: log each event alone (skipped ones included), in order.
+
+    An event that still fails is dead-lettered; the checkpoint moves past every
+    event either way, or later batches would read the failing one back forever.
+    """
+    for event in await checkpoint.with_skipped(batch):
         try:
             await log_batch([event])
         except Exception as exc:
@@ -465,6 +469,7 @@ async def _log_one_by_one(batch: Sequence[EventT]) -> None:
             )
             if message.topic != DEAD_LETTERS:  # a letter about a letter could loop forever
                 await send_dead_letters([dead_letter(event, f"logging failed: {exc!r}", STAGE)])
+        await checkpoint.save([event])
 
 
 def _logging_agent(topic: TopicT) -> None:
@@ -489,9 +494,9 @@ def _logging_agent(topic: TopicT) -> None:
     async def log_safely(batch: Sequence[EventT]) -> None:
         try:
             await log_guarded(batch, checkpoint)
-        except Exception:  # never let the agent die and ack a batch it did not log
+        except Exception:  # never let the agent die, or move its checkpoint past unlogged events
             log.exception("unexpected failure logging a batch; retrying event by event")
-            await _log_one_by_one(batch)
+            await _log_one_by_one(batch, checkpoint)
 
     async def recover_stalled() -> None:
         """Feeds the agent events its stream stopped delivering (see ``Checkpoint.stalled``)."""

@@ -120,13 +120,19 @@ async def _apply_with_retry(events: list[UserEvent]) -> list[AppliedOutcome]:
 
 
 async def _handle_one_by_one(batch: Sequence[EventT]) -> None:
-    for event in batch:
+    """After an unexpected failure: each event alone, skipped ones included, in order.
+
+    An event that still fails is dead-lettered and the checkpoint moves past
+    it: otherwise every later batch would read it back and fail again.
+    """
+    for event in await checkpoint.with_skipped(batch):
         try:
             await handle_batch([event])
         except Exception as exc:
             log.exception("event at offset %s cannot be processed", event.message.offset)
             await send_dead_letters([dead_letter(event, f"processing failed: {exc!r}", STAGE)])
             metrics.record_dead_letters(1)
+            await checkpoint.save([event])
 
 
 def _response(event: UserEvent, status: str, message: str) -> Message:

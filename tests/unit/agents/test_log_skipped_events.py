@@ -68,3 +68,28 @@ async def test_a_batch_that_cannot_be_logged_leaves_the_checkpoint_where_it_was(
     with pytest.raises(RuntimeError):
         await log_guarded([kafka.record(0, 8)], checkpoint)
     assert store.saved == {0: 5}
+
+
+async def test_an_event_that_never_logs_is_dead_lettered_once_and_passed(
+    checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written: list[int] = []
+    letters: list[Any] = []
+
+    async def log_batch(batch: Sequence[EventT]) -> None:
+        if any(e.message.offset == 6 for e in batch):
+            raise RuntimeError("this one always fails")
+        written.extend(e.message.offset for e in batch)
+
+    async def send_dead_letters(batch: Sequence[Any]) -> None:
+        letters.extend(batch)
+
+    monkeypatch.setattr(event_log, "log_batch", log_batch)
+    monkeypatch.setattr(event_log, "send_dead_letters", send_dead_letters)
+    store.saved = {0: 5}
+
+    await event_log._log_one_by_one([kafka.record(0, 7)], checkpoint)  # 5 and 6 were skipped
+
+    assert written == [5, 7]
+    assert len(letters) == 1
+    assert store.saved == {0: 8}  # the next batch will not read 6 back again
