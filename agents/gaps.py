@@ -234,20 +234,21 @@ class Checkpoint:
         events (or never fetches them) and, with no later event to reveal the
         gap, they would wait for the next restart. A partition only counts once
         :attr:`Settings.stall_after_s` passed without a batch moving it, so a
-        stream that is merely busy is left alone. Partitions without a
-        checkpoint yet are not judged.
+        stream that is merely busy is left alone. A partition no batch has
+        ever reached (no checkpoint) is judged from the start of its log, where
+        a new group starts reading.
         """
         if not partitions:
             return {}
         saved = await self.store.checkpoints(self.key, sorted(partitions))
-        ends = await end_offsets(self.settings, self.key.topic, sorted(saved))
+        bounds = await log_bounds(self.settings, self.key.topic, sorted(partitions))
         now = time.monotonic()
         found = {}
-        for partition, checkpoint in saved.items():
+        for partition, log in bounds.items():
+            checkpoint = max(saved.get(partition, log.start), log.start)
             quiet_since = self._moved.setdefault(partition, now)
-            behind = ends.get(partition, checkpoint) > checkpoint
-            if behind and now - quiet_since >= self.settings.stall_after_s:
-                found[partition] = range(checkpoint, ends[partition])
+            if log.stop > checkpoint and now - quiet_since >= self.settings.stall_after_s:
+                found[partition] = range(checkpoint, log.stop)
         return found
 
     async def recover_stalled(
@@ -295,8 +296,8 @@ def assigned_partitions(faust_app: AppT, topic: str) -> set[int]:
 _offsets_reader: AIOKafkaConsumer | None = None
 
 
-async def end_offsets(settings: Settings, topic: str, partitions: list[int]) -> dict[int, int]:
-    """The log-end offset of each of ``partitions`` (one consumer kept for the process)."""
+async def log_bounds(settings: Settings, topic: str, partitions: list[int]) -> dict[int, range]:
+    """The offsets each of ``partitions`` holds now, first to last (one consumer per process)."""
     global _offsets_reader
     if not partitions:
         return {}
@@ -306,14 +307,16 @@ async def end_offsets(settings: Settings, topic: str, partitions: list[int]) -> 
         )
         await reader.start()
         _offsets_reader = reader
+    tps = [TopicPartition(topic, p) for p in partitions]
     try:
-        ends = await _offsets_reader.end_offsets([TopicPartition(topic, p) for p in partitions])
+        starts = await _offsets_reader.beginning_offsets(tps)
+        ends = await _offsets_reader.end_offsets(tps)
     except KafkaError:
         reader, _offsets_reader = _offsets_reader, None
         with contextlib.suppress(asyncio.CancelledError, KafkaError):
             await reader.stop()
         raise
-    return {tp.partition: offset for tp, offset in ends.items()}
+    return {tp.partition: range(starts[tp], ends[tp]) for tp in tps}
 
 
 async def read_back(settings: Settings, topic: str, partition: int, wanted: range) -> ReadBack:

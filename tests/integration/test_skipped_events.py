@@ -105,6 +105,37 @@ def test_events_committed_past_but_never_processed_are_applied(tmp_path: Path) -
         worker.stop()
 
 
+def has_partitions(worker: Worker) -> bool:
+    """Whether ``worker`` has joined its group and been given partitions."""
+    with worker.client() as client:
+        state = client.get("/health").json()["dependencies"]["worker"]
+    return state["status"] == "up" and state["assigned_partitions"] > 0
+
+
+def test_events_a_new_group_committed_past_before_its_first_batch_are_applied(
+    tmp_path: Path,
+) -> None:
+    """No checkpoint exists yet: the stall audit reads from the start of the log."""
+    prefix = f"fresh{uuid.uuid4().hex[:8]}-"
+    group = f"fresh-test-{uuid.uuid4().hex[:8]}"
+    topic = f"{prefix}user_events"
+    worker = Worker(tmp_path / "w", APP_ID=group, TOPIC_PREFIX=prefix, STALL_AFTER_S="1").start()
+    try:
+        run(wait_for_topics([topic]))
+        # Stopped mid-join, the group would still be rebalancing when we commit.
+        assert wait_until(lambda: has_partitions(worker))
+        worker.stop(signal.SIGTERM)
+
+        stranded = events(3)
+        run(produce(topic, stranded))
+        run(commit_past(group, topic))  # the group never saw them, Kafka says it did
+
+        worker.start()
+        assert wait_recorded(stranded) == 3
+    finally:
+        worker.stop()
+
+
 def test_events_committed_past_with_nothing_after_them_are_applied_once_stalled(
     tmp_path: Path,
 ) -> None:

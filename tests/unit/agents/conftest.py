@@ -47,7 +47,7 @@ class FakeKafka:
         #: A read-back gives up (idle timeout) before this offset.
         self.stall_at: int | None = None
         self.down = False
-        #: Each partition's log-end offset.
+        #: Each partition's log-end offset (its log starts at 0).
         self.ends: dict[int, int] = {}
 
     def record(self, partition: int, offset: int) -> Record:
@@ -65,10 +65,10 @@ class FakeKafka:
         records = [self.record(partition, offset) for offset in range(wanted.start, stop)]
         return ReadBack(records, complete=stop == wanted.stop)
 
-    async def end_offsets(
+    async def log_bounds(
         self, settings: Settings, topic: str, partitions: list[int]
-    ) -> dict[int, int]:
-        return {p: self.ends[p] for p in partitions if p in self.ends}
+    ) -> dict[int, range]:
+        return {p: range(self.ends.get(p, 0)) for p in partitions}
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def store() -> MemoryStore:
 def kafka(monkeypatch: pytest.MonkeyPatch) -> FakeKafka:
     fake = FakeKafka()
     monkeypatch.setattr("agents.gaps.read_back", fake.read_back)
-    monkeypatch.setattr("agents.gaps.end_offsets", fake.end_offsets)
+    monkeypatch.setattr("agents.gaps.log_bounds", fake.log_bounds)
     return fake
 
 

@@ -130,12 +130,23 @@ async def test_a_partition_behind_its_end_that_no_batch_moves_is_stalled(
     store: MemoryStore, kafka: FakeKafka
 ) -> None:
     store.saved = {0: 10, 1: 5}
-    kafka.ends = {0: 13, 1: 5, 2: 9}  # 1 is caught up; 2 has no checkpoint yet
+    kafka.ends = {0: 13, 1: 5, 3: 0}  # 1 is caught up; 3 is empty
 
     checkpoint = _impatient(store, 0.01)
-    assert await checkpoint.stalled({0, 1, 2}) == {}  # first seen: the clock starts
+    assert await checkpoint.stalled({0, 1, 3}) == {}  # first seen: the clock starts
     await asyncio.sleep(0.02)
-    assert await checkpoint.stalled({0, 1, 2}) == {0: range(10, 13)}
+    assert await checkpoint.stalled({0, 1, 3}) == {0: range(10, 13)}
+
+
+async def test_a_partition_no_batch_ever_reached_is_judged_from_the_start_of_its_log(
+    store: MemoryStore, kafka: FakeKafka
+) -> None:
+    kafka.ends = {2: 9}  # no checkpoint: the stream never delivered any of it
+
+    checkpoint = _impatient(store, 0.01)
+    await checkpoint.stalled({2})
+    await asyncio.sleep(0.02)
+    assert await checkpoint.stalled({2}) == {2: range(9)}
 
 
 async def test_a_partition_a_batch_just_moved_is_not_stalled(
