@@ -112,25 +112,34 @@ def has_partitions(worker: Worker) -> bool:
     return state["status"] == "up" and state["assigned_partitions"] > 0
 
 
+def stalling_worker(tmp_path: Path, name: str) -> tuple[Worker, str, str]:
+    """A worker (not started) that judges stalls after 1 s; its group and topic."""
+    prefix, group = f"{name}{uuid.uuid4().hex[:8]}-", f"{name}-test-{uuid.uuid4().hex[:8]}"
+    worker = Worker(tmp_path / "w", APP_ID=group, TOPIC_PREFIX=prefix, STALL_AFTER_S="1")
+    return worker, group, f"{prefix}user_events"
+
+
+def strand_events(worker: Worker, group: str, topic: str) -> list[tuple[bytes, bytes]]:
+    """Stop ``worker``, produce events and commit its group past them, restart it."""
+    worker.stop(signal.SIGTERM)
+    stranded = events(3)
+    run(produce(topic, stranded))
+    run(commit_past(group, topic))  # the group never saw them, Kafka says it did
+    worker.start()
+    return stranded
+
+
 def test_events_a_new_group_committed_past_before_its_first_batch_are_applied(
     tmp_path: Path,
 ) -> None:
     """No checkpoint exists yet: the stall audit reads from the start of the log."""
-    prefix = f"fresh{uuid.uuid4().hex[:8]}-"
-    group = f"fresh-test-{uuid.uuid4().hex[:8]}"
-    topic = f"{prefix}user_events"
-    worker = Worker(tmp_path / "w", APP_ID=group, TOPIC_PREFIX=prefix, STALL_AFTER_S="1").start()
+    worker, group, topic = stalling_worker(tmp_path, "fresh")
     try:
+        worker.start()
         run(wait_for_topics([topic]))
         # Stopped mid-join, the group would still be rebalancing when we commit.
         assert wait_until(lambda: has_partitions(worker))
-        worker.stop(signal.SIGTERM)
-
-        stranded = events(3)
-        run(produce(topic, stranded))
-        run(commit_past(group, topic))  # the group never saw them, Kafka says it did
-
-        worker.start()
+        stranded = strand_events(worker, group, topic)
         assert wait_recorded(stranded) == 3
     finally:
         worker.stop()
@@ -140,21 +149,13 @@ def test_events_committed_past_with_nothing_after_them_are_applied_once_stalled(
     tmp_path: Path,
 ) -> None:
     """No later event reveals the gap: the stall audit must find it on its own."""
-    prefix = f"stall{uuid.uuid4().hex[:8]}-"
-    group = f"stall-test-{uuid.uuid4().hex[:8]}"
-    topic = f"{prefix}user_events"
-    worker = Worker(tmp_path / "w", APP_ID=group, TOPIC_PREFIX=prefix, STALL_AFTER_S="1").start()
+    worker, group, topic = stalling_worker(tmp_path, "stall")
     try:
+        worker.start()
         before = events(3)
         run(produce(topic, before))
         assert wait_recorded(before) == 3
-        worker.stop(signal.SIGTERM)
-
-        stranded = events(3)
-        run(produce(topic, stranded))
-        run(commit_past(group, topic))
-
-        worker.start()
+        stranded = strand_events(worker, group, topic)
         assert wait_recorded(stranded) == 3
     finally:
         worker.stop()
