@@ -2,7 +2,8 @@
 
 The 202 is sent only after Kafka acknowledged the event (acks=all), so an
 accepted request cannot be lost; if Kafka does not acknowledge within
-``PRODUCE_TIMEOUT_S`` the client gets a quick 503 instead of a hang.
+``PRODUCE_TIMEOUT_S`` the client gets a 503 instead of a hang, and while that
+lasts the other requests get theirs at once (:mod:`web.circuit`).
 """
 
 from __future__ import annotations
@@ -19,11 +20,15 @@ from app.events import UserEvent, command_fields, encode_event
 from app.logs import bind_correlation_id
 from app.topics import user_events
 from web.auth import caller_name
+from web.circuit import CircuitBreaker
 from web.errors import BadHeader, Unavailable
 from web.responses import json_response
 
 log = logging.getLogger(__name__)
 
+
+#: Open after a write to Kafka failed: requests are refused at once, one tries.
+kafka_writes = CircuitBreaker(cooldown_s=1.0)
 
 #: Header naming a request so that sending it again cannot apply it twice.
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -57,10 +62,14 @@ async def publish_event(event: UserEvent) -> None:
     """Put ``event`` on ``user_events``, keyed by user id; 503 if Kafka is down.
 
     A timed-out event may still sit in the producer's buffer and reach Kafka
-    once it is back, so the 503 names its ``correlation_id``: the client reads
+    once it is back, so that 503 names its ``correlation_id``: the client reads
     ``status_url`` before sending the request again, instead of doubling it.
+    While the breaker is open the event is not produced at all, and the 503
+    says so.
     """
     bind_correlation_id(event.correlation_id)
+    if not kafka_writes.allow():
+        raise Unavailable("Kafka indisponível: requisição não aceita, envie novamente em instantes")
     try:
         async with asyncio.timeout(settings.produce_timeout_s):
             delivery = await user_events.send(
@@ -68,6 +77,7 @@ async def publish_event(event: UserEvent) -> None:
             )
             await delivery
     except (KafkaError, TimeoutError) as exc:
+        kafka_writes.failed()
         log.warning("could not publish %s: %r", event.correlation_id, exc)
         raise Unavailable(
             "Kafka indisponível: a requisição pode ainda ser processada; "
@@ -75,6 +85,10 @@ async def publish_event(event: UserEvent) -> None:
             correlation_id=event.correlation_id,
             status_url=f"/status/{event.correlation_id}",
         ) from exc
+    except BaseException:
+        kafka_writes.abandoned()  # cancelled: says nothing about Kafka
+        raise
+    kafka_writes.succeeded()
 
 
 async def accept(
