@@ -41,7 +41,7 @@ import orjson
 from faust import StreamT
 from faust.types import EventT, TopicT
 
-from agents.gaps import Checkpoint, assigned_partitions
+from agents.gaps import Checkpoint, assigned_partitions, close_offsets_reader
 from app.application import app, database, search, settings
 from app.database import CheckpointKey
 from app.dead_letters import dead_letter, send_dead_letters
@@ -515,6 +515,7 @@ def _logging_agent(topic: TopicT) -> None:
 
 for _topic in (user_events, response_events, dead_letters):
     _logging_agent(_topic)
+app.on_before_shutdown.connect(close_offsets_reader)
 
 
 @app.timer(interval=2.0)

@@ -20,7 +20,7 @@ import time
 from collections import defaultdict
 from collections.abc import AsyncIterable, Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
@@ -294,29 +294,49 @@ def assigned_partitions(faust_app: AppT, topic: str) -> set[int]:
 
 
 _offsets_reader: AIOKafkaConsumer | None = None
+#: Every guarded agent's timer asks at once at start-up: one consumer for all.
+_offsets_reader_lock = asyncio.Lock()
 
 
 async def log_bounds(settings: Settings, topic: str, partitions: list[int]) -> dict[int, range]:
     """The offsets each of ``partitions`` holds now, first to last (one consumer per process)."""
-    global _offsets_reader
     if not partitions:
         return {}
-    if _offsets_reader is None:
-        reader = AIOKafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False
-        )
-        await reader.start()
-        _offsets_reader = reader
+    reader = await _shared_reader(settings)
     tps = [TopicPartition(topic, p) for p in partitions]
     try:
-        starts = await _offsets_reader.beginning_offsets(tps)
-        ends = await _offsets_reader.end_offsets(tps)
+        starts = await reader.beginning_offsets(tps)
+        ends = await reader.end_offsets(tps)
     except KafkaError:
-        reader, _offsets_reader = _offsets_reader, None
-        with contextlib.suppress(asyncio.CancelledError, KafkaError):
-            await reader.stop()
+        await close_offsets_reader()  # a fresh consumer next time
         raise
     return {tp.partition: range(starts[tp], ends[tp]) for tp in tps}
+
+
+async def _shared_reader(settings: Settings) -> AIOKafkaConsumer:
+    global _offsets_reader
+    async with _offsets_reader_lock:
+        if _offsets_reader is None:
+            reader = AIOKafkaConsumer(
+                bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False
+            )
+            try:
+                await reader.start()
+            except KafkaError:
+                with contextlib.suppress(asyncio.CancelledError, KafkaError):
+                    await reader.stop()
+                raise
+            _offsets_reader = reader
+        return _offsets_reader
+
+
+async def close_offsets_reader(*_: Any, **__: Any) -> None:
+    """Stop the consumer :func:`log_bounds` keeps (connect to the app's shutdown signal)."""
+    global _offsets_reader
+    reader, _offsets_reader = _offsets_reader, None
+    if reader is not None:
+        with contextlib.suppress(asyncio.CancelledError, KafkaError):
+            await reader.stop()
 
 
 async def read_back(settings: Settings, topic: str, partition: int, wanted: range) -> ReadBack:

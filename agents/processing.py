@@ -25,7 +25,7 @@ from faust import StreamT
 from faust.types import EventT
 from pydantic import ValidationError
 
-from agents.gaps import Checkpoint, assigned_partitions
+from agents.gaps import Checkpoint, assigned_partitions, close_offsets_reader
 from agents.outcomes import describe
 from app import logs, metrics
 from app.application import app, database, settings
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 STAGE = "processing"
 #: Events Faust skips around a rebalance are read back from ``user_events``.
 checkpoint = Checkpoint(database, settings, CheckpointKey(settings.group_id, STAGE, USER_EVENTS))
+app.on_before_shutdown.connect(close_offsets_reader)
 
 
 @app.agent(user_events)
