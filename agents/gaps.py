@@ -63,7 +63,8 @@ class ReadBack:
     complete: bool
 
 
-#: What an agent does with one batch (the same function its stream loop calls).
+#: What an agent does with one batch (the same function its stream loop calls);
+#: it handles its own failures and never raises.
 BatchHandler = Callable[[Sequence[EventT]], Awaitable[None]]
 
 
@@ -259,19 +260,22 @@ class Checkpoint:
         At most ten batches per partition per call: a long stall is worked off
         over several calls rather than held in memory at once.
         """
-        handled = 0
         try:
             stalled = await self.stalled(partitions)
         except (KafkaError, OSError, *TRANSIENT_ERRORS) as exc:  # the next call tries again
             log.warning("cannot check %s for stalls (%r)", self._what, exc)
             return 0
+        except Exception:  # called by a timer, which must survive to try again
+            log.exception("checking %s for stalls failed", self._what)
+            return 0
+        handled = 0
         for partition, wanted in stalled.items():
             head = range(wanted.start, min(wanted.stop, wanted.start + 10 * batch_size))
             back = await self._read_back(partition, head)
             records = [cast(EventT, record) for record in back.records]
             for start in range(0, len(records), batch_size):
                 async with self.lock:
-                    await handle(records[start : start + batch_size])
+                    await handle(records[start : start + batch_size])  # never raises
                 handled += len(records[start : start + batch_size])
         return handled
 
@@ -281,7 +285,7 @@ class Checkpoint:
         log.warning("%s never reached %s; reading them back", where, self.key.agent)
         try:
             return await read_back(self.settings, self.key.topic, partition, wanted)
-        except KafkaError as exc:
+        except (KafkaError, OSError) as exc:
             log.error("cannot read back %s (%r); the next batch tries again", where, exc)
             return ReadBack([], complete=False)
 
