@@ -150,6 +150,8 @@ class Checkpoint:
         self.lock = asyncio.Lock()
         #: When a batch last moved each partition (``time.monotonic()``).
         self._moved: dict[int, float] = {}
+        #: When the agent last finished any batch (at first: when it was created).
+        self._created_at = self._last_batch_at = time.monotonic()
         #: Partitions known to have a checkpoint (rows are never deleted).
         self._seeded: set[int] = set()
         #: Partitions whose gap was not read back whole: :meth:`save` leaves their
@@ -225,7 +227,7 @@ class Checkpoint:
         keep = {p: offset for p, offset in after.items() if p not in self._held}
         if keep:
             await while_unavailable(lambda: self.store.save_checkpoints(self.key, keep), self._what)
-        now = time.monotonic()
+        now = self._last_batch_at = time.monotonic()
         self._moved.update((partition, now) for partition in keep)
 
     async def stalled(self, partitions: Collection[int]) -> dict[int, range]:
@@ -233,13 +235,15 @@ class Checkpoint:
 
         Seen after a rebalance: the group commits past a partition's last
         events (or never fetches them) and, with no later event to reveal the
-        gap, they would wait for the next restart. A partition only counts once
-        :attr:`Settings.stall_after_s` passed without a batch moving it, so a
-        stream that is merely busy is left alone. A partition no batch has
-        ever reached (no checkpoint) is judged from the start of its log, where
-        a new group starts reading.
+        gap, they would wait for the next restart. Partitions are judged only
+        once the agent has finished no batch at all for
+        :attr:`Settings.stall_after_s`, and count only if no batch moved them
+        for as long: a stream that is merely busy (a new group working through
+        a long history, say) is left alone rather than read twice over. A
+        partition no batch has ever reached (no checkpoint) is judged from the
+        start of its log, where a new group starts reading.
         """
-        if not partitions:
+        if not partitions or time.monotonic() - self._last_batch_at < self.settings.stall_after_s:
             return {}
         saved = await self.store.checkpoints(self.key, sorted(partitions))
         bounds = await log_bounds(self.settings, self.key.topic, sorted(partitions))
@@ -247,7 +251,7 @@ class Checkpoint:
         found = {}
         for partition, log in bounds.items():
             checkpoint = max(saved.get(partition, log.start), log.start)
-            quiet_since = self._moved.setdefault(partition, now)
+            quiet_since = self._moved.get(partition, self._created_at)
             if log.stop > checkpoint and now - quiet_since >= self.settings.stall_after_s:
                 found[partition] = range(checkpoint, log.stop)
         return found

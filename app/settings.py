@@ -75,8 +75,8 @@ class Settings(BaseSettings):
     #: Events the processing agent applies to PostgreSQL in one round trip.
     process_batch_size: int = Field(500, ge=1, alias="PROCESS_BATCH_SIZE")
     process_batch_wait_s: float = Field(0.05, gt=0, alias="PROCESS_BATCH_WAIT_S")
-    #: A partition with events beyond an agent's checkpoint that no batch has
-    #: moved for this long is read back from Kafka (a stream stalled by a
+    #: Once an agent has finished no batch for this long, a partition with events
+    #: beyond its checkpoint is read back from Kafka (a stream stalled by a
     #: rebalance would otherwise wait for the next restart).
     stall_after_s: float = Field(15.0, gt=0, alias="STALL_AFTER_S")
 

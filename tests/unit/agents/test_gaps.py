@@ -133,7 +133,7 @@ async def test_a_partition_behind_its_end_that_no_batch_moves_is_stalled(
     kafka.ends = {0: 13, 1: 5, 3: 0}  # 1 is caught up; 3 is empty
 
     checkpoint = _impatient(store, 0.01)
-    assert await checkpoint.stalled({0, 1, 3}) == {}  # first seen: the clock starts
+    assert await checkpoint.stalled({0, 1, 3}) == {}  # the agent has not been idle long
     await asyncio.sleep(0.02)
     assert await checkpoint.stalled({0, 1, 3}) == {0: range(10, 13)}
 
@@ -144,9 +144,22 @@ async def test_a_partition_no_batch_ever_reached_is_judged_from_the_start_of_its
     kafka.ends = {2: 9}  # no checkpoint: the stream never delivered any of it
 
     checkpoint = _impatient(store, 0.01)
-    await checkpoint.stalled({2})
     await asyncio.sleep(0.02)
     assert await checkpoint.stalled({2}) == {2: range(9)}
+
+
+async def test_no_partition_is_judged_while_the_agent_is_busy(
+    store: MemoryStore, kafka: FakeKafka
+) -> None:
+    store.saved = {0: 10}
+    kafka.ends = {0: 13, 1: 5}
+    checkpoint = _impatient(store, 0.05)
+    await checkpoint.stalled({0})
+    await asyncio.sleep(0.03)
+    await checkpoint.save([kafka.record(1, 4)])  # partition 1 keeps the agent busy
+    await asyncio.sleep(0.03)
+
+    assert await checkpoint.stalled({0}) == {}
 
 
 async def test_a_partition_a_batch_just_moved_is_not_stalled(
