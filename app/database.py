@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
 import aiopg
@@ -72,6 +73,9 @@ _SEED_CHECKPOINTS = """
 INSERT INTO agent_checkpoints (group_id, agent, topic, partition, next_offset)
 SELECT %s, %s, %s, p, o FROM unnest(%s::int[], %s::bigint[]) AS t (p, o)
 ON CONFLICT (group_id, agent, topic, partition) DO NOTHING"""
+_RECORDED_OUTCOME = """
+SELECT event_type, user_id, outcome, processed_at FROM processed_events
+ WHERE correlation_id = %s::uuid"""
 _NEXT_USER_ID_BLOCK = """
 SELECT nextval('user_id_blocks'), increment_by
   FROM pg_sequences WHERE sequencename = 'user_id_blocks'"""
@@ -89,6 +93,15 @@ SELECT json_build_object(
                   FROM pagamentos WHERE user_id = u.user_id
                  ORDER BY data_pagamento DESC LIMIT %s) x), '[]'::json))
   FROM usuarios u WHERE u.user_id = %s"""
+
+
+class RecordedOutcome(NamedTuple):
+    """A ``processed_events`` row: the outcome of one event, kept with its effect."""
+
+    event_type: str
+    user_id: int
+    outcome: str
+    processed_at: datetime
 
 
 class CheckpointKey(NamedTuple):
@@ -216,6 +229,13 @@ class Database(Service):
             await cur.execute(_NEXT_USER_ID_BLOCK)
             first, size = await cur.fetchone()
         return range(first, first + size)
+
+    async def recorded_outcome(self, correlation_id: str) -> RecordedOutcome | None:
+        """What the ledger recorded for ``correlation_id``'s event, if it was applied."""
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute(_RECORDED_OUTCOME, (correlation_id,))
+            row = await cur.fetchone()
+        return None if row is None else RecordedOutcome(*row)
 
     async def fetch_user(self, user_id: int, payments: int = 10) -> dict[str, Any] | None:
         """The user with subscription, preferences and latest payments, or None."""

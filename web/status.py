@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import aiohttp
 from aiohttp import web
 from faust.exceptions import SameNode
 from faust.web import Request, Response, View
 
-from app.application import app, correlation_ids
+from agents.outcomes import describe_outcome
+from app.application import app, correlation_ids, database
 from app.correlation import issued_at
+from app.database import TRANSIENT_ERRORS
 from tables.status import FINAL_STATUSES, PENDING, statuses
 from web.auth import caller_name, may_see
 from web.errors import NotFound, Unavailable
@@ -26,63 +31,100 @@ class StatusView(View):
         it again) to the worker owning the id's table partition, as Faust's
         ``table_route`` does. While no owner is known yet, or while the owner
         does not answer (it died and the group has not noticed yet), a final
-        status this worker holds in its standby copy is answered from there;
-        anything else is a 503.
+        status this worker holds in its standby copy, or the outcome the
+        ledger recorded for the caller's own request, is answered; anything
+        else is a 503.
         """
         try:
             return await app.router.route_req(statuses.name, correlation_id, self.web, request)
         except SameNode:
-            return read_status(request, correlation_id)
+            return await read_status(request, correlation_id)
         except TypeError:  # aiokafka has no partition metadata for the changelog yet
             unavailable = Unavailable("Status ainda não disponível neste worker, tente novamente")
-            return read_final_status(request, correlation_id, unavailable)
+            return await read_final_status(request, correlation_id, unavailable)
         except aiohttp.ClientError:  # the owner died; the group has not noticed yet
             unavailable = Unavailable("Worker dono deste status indisponível, tente novamente")
-            return read_final_status(request, correlation_id, unavailable)
+            return await read_final_status(request, correlation_id, unavailable)
 
 
-def read_final_status(
+async def read_final_status(
     request: Request, correlation_id: str, unavailable: Unavailable
 ) -> web.Response:
-    """A final status from this worker's copy of the table, else ``unavailable``.
+    """A final status from this worker's copy of the table or the ledger, else ``unavailable``.
 
     Safe without the owner: a final status never changes, so any copy that
     holds one (a standby replica, or partitions this worker owned before) is
-    right. Only "pending" or "unknown" need the owner's up-to-date answer.
+    right, and so is the outcome the ledger recorded with the event's effect.
+    Only "pending" or "unknown" need the owner's up-to-date answer.
     """
     record = statuses.get(correlation_id.encode())
-    if record is None or record.get("status") not in FINAL_STATUSES:
-        raise unavailable  # chained to the routing failure being handled, if any
-    if not may_see(request, record.get("requested_by")):
-        raise NotFound("correlation_id desconhecido")
-    return json_response(record)
+    if record is not None and record.get("status") in FINAL_STATUSES:
+        if not may_see(request, record.get("requested_by")):
+            raise NotFound("correlation_id desconhecido")
+        return json_response(record)
+    caller = caller_name(request)
+    if correlation_ids.is_issued(correlation_id, caller):
+        recorded = await ledger_status(correlation_id, caller)
+        if recorded is not None:
+            return json_response(recorded)
+    raise unavailable  # chained to the routing failure being handled, if any
 
 
-def read_status(request: Request, correlation_id: str) -> web.Response:
+async def read_status(request: Request, correlation_id: str) -> web.Response:
     """The status of ``correlation_id`` from this worker's part of the table.
 
-    ``pendente`` for an id we issued to this caller whose outcome has not
-    landed yet; 404 for an id never issued, or another caller's (admins read
-    every final status); 503 while the table is recovering (an answer then
-    could be stale).
+    For an id we issued to this caller that the table does not hold, the
+    outcome the ledger recorded (the status agent may not have recorded it
+    yet, or Faust skipped its outcome around a rebalance), else ``pendente``;
+    404 for an id never issued, or another caller's (admins read every final
+    status); 503 while the table is recovering (an answer then could be stale).
     """
     if app.rebalancing or app.in_recovery:
         unavailable = Unavailable("Status em recuperação, tente novamente")
-        return read_final_status(request, correlation_id, unavailable)
+        return await read_final_status(request, correlation_id, unavailable)
     record = statuses.get(correlation_id.encode())
     if record is not None and may_see(request, record.get("requested_by")):
         return json_response(record)
-    if record is not None or not correlation_ids.is_issued(correlation_id, caller_name(request)):
+    caller = caller_name(request)
+    if record is not None or not correlation_ids.is_issued(correlation_id, caller):
         raise NotFound("correlation_id desconhecido")
+    recorded = await ledger_status(correlation_id, caller)
+    if recorded is not None:
+        return json_response(recorded)
     requested_at = issued_at(correlation_id)
     return json_response(
         {
             "correlation_id": correlation_id,
             "status": PENDING,
             "message": "Requisição em processamento",
-            "requested_at": requested_at and requested_at.isoformat().replace("+00:00", "Z"),
+            "requested_at": _iso(requested_at),
         }
     )
+
+
+async def ledger_status(correlation_id: str, caller: str) -> dict[str, Any] | None:
+    """The status record implied by the ledger's row for the event, if it was applied."""
+    try:
+        row = await database.recorded_outcome(correlation_id)
+    except TRANSIENT_ERRORS:
+        return None  # PostgreSQL down: the caller falls back to the table's answer
+    if row is None:
+        return None
+    status, message = describe_outcome(row.event_type, row.user_id, row.outcome)
+    return {
+        "correlation_id": correlation_id,
+        "status": status,
+        "message": message,
+        "original_event_type": row.event_type,
+        "user_id": row.user_id,
+        "requested_at": _iso(issued_at(correlation_id)),
+        "processed_at": _iso(row.processed_at),
+        "requested_by": caller,
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
 
 
 @app.task

@@ -1,0 +1,61 @@
+"""GET /status falls back to the ledger when the status table has not recorded an outcome."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from app.correlation import CorrelationIds
+from app.settings import get_settings
+from tests.support.services import pg_rows
+from tests.support.workers import ADMIN
+
+pytestmark = pytest.mark.integration
+
+
+def issued_to_the_tests() -> str:
+    return CorrelationIds(get_settings().correlation_secret).issue(ADMIN)
+
+
+def status_once_routable(api: httpx.Client, correlation_id: str) -> httpx.Response:
+    """``GET /status``, retried while the worker does not know the id's owner yet (503)."""
+    deadline = time.monotonic() + 30
+    while (answer := api.get(f"/status/{correlation_id}")).status_code == 503:
+        assert time.monotonic() < deadline, answer.text
+        time.sleep(0.2)
+    return answer
+
+
+def test_an_applied_event_whose_outcome_the_table_missed_reads_as_its_ledger_outcome(
+    api: httpx.Client,
+) -> None:
+    correlation_id = issued_to_the_tests()
+    pg_rows(
+        "INSERT INTO processed_events (correlation_id, event_type, user_id, outcome)"
+        " VALUES (%s, 'pagamento_realizado', 42, 'applied')",
+        [correlation_id],
+    )
+
+    answer = status_once_routable(api, correlation_id)
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json() | {"requested_at": None, "processed_at": None} == {
+        "correlation_id": correlation_id,
+        "status": "success",
+        "message": "Pagamento registrado com sucesso",
+        "original_event_type": "pagamento_realizado",
+        "user_id": 42,
+        "requested_at": None,
+        "processed_at": None,
+        "requested_by": ADMIN,
+    }
+
+
+def test_an_issued_id_neither_the_table_nor_the_ledger_knows_is_pending(
+    api: httpx.Client,
+) -> None:
+    answer = status_once_routable(api, issued_to_the_tests())
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "pendente"
