@@ -75,7 +75,7 @@ SELECT %s, %s, %s, p, o FROM unnest(%s::int[], %s::bigint[]) AS t (p, o)
 ON CONFLICT (group_id, agent, topic, partition) DO NOTHING"""
 _RECORDED_OUTCOME = """
 SELECT event_type, user_id, outcome, processed_at FROM processed_events
- WHERE correlation_id = %s::uuid"""
+ WHERE correlation_id = %s::uuid AND processed_at < now() - make_interval(secs => %s)"""
 _NEXT_USER_ID_BLOCK = """
 SELECT nextval('user_id_blocks'), increment_by
   FROM pg_sequences WHERE sequencename = 'user_id_blocks'"""
@@ -230,10 +230,12 @@ class Database(Service):
             first, size = await cur.fetchone()
         return range(first, first + size)
 
-    async def recorded_outcome(self, correlation_id: str) -> RecordedOutcome | None:
-        """What the ledger recorded for ``correlation_id``'s event, if it was applied."""
+    async def recorded_outcome(
+        self, correlation_id: str, older_than_s: float
+    ) -> RecordedOutcome | None:
+        """What the ledger recorded for ``correlation_id``'s event at least ``older_than_s`` ago."""
         async with self.pool.acquire() as conn, conn.cursor() as cur:
-            await cur.execute(_RECORDED_OUTCOME, (correlation_id,))
+            await cur.execute(_RECORDED_OUTCOME, (correlation_id, older_than_s))
             row = await cur.fetchone()
         return None if row is None else RecordedOutcome(*row)
 

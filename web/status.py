@@ -19,6 +19,9 @@ from web.auth import caller_name, may_see
 from web.errors import NotFound, Unavailable
 from web.responses import json_response
 
+#: How long after an event was applied the ledger may answer for its status.
+LEDGER_GRACE_S = 10.0
+
 
 @app.page("/status/{correlation_id}")
 class StatusView(View):
@@ -31,9 +34,8 @@ class StatusView(View):
         it again) to the worker owning the id's table partition, as Faust's
         ``table_route`` does. While no owner is known yet, or while the owner
         does not answer (it died and the group has not noticed yet), a final
-        status this worker holds in its standby copy, or the outcome the
-        ledger recorded for the caller's own request, is answered; anything
-        else is a 503.
+        status this worker holds in its standby copy is answered from there;
+        anything else is a 503.
         """
         try:
             return await app.router.route_req(statuses.name, correlation_id, self.web, request)
@@ -41,33 +43,27 @@ class StatusView(View):
             return await read_status(request, correlation_id)
         except TypeError:  # aiokafka has no partition metadata for the changelog yet
             unavailable = Unavailable("Status ainda não disponível neste worker, tente novamente")
-            return await read_final_status(request, correlation_id, unavailable)
+            return read_final_status(request, correlation_id, unavailable)
         except aiohttp.ClientError:  # the owner died; the group has not noticed yet
             unavailable = Unavailable("Worker dono deste status indisponível, tente novamente")
-            return await read_final_status(request, correlation_id, unavailable)
+            return read_final_status(request, correlation_id, unavailable)
 
 
-async def read_final_status(
+def read_final_status(
     request: Request, correlation_id: str, unavailable: Unavailable
 ) -> web.Response:
-    """A final status from this worker's copy of the table or the ledger, else ``unavailable``.
+    """A final status from this worker's copy of the table, else ``unavailable``.
 
     Safe without the owner: a final status never changes, so any copy that
     holds one (a standby replica, or partitions this worker owned before) is
-    right, and so is the outcome the ledger recorded with the event's effect.
-    Only "pending" or "unknown" need the owner's up-to-date answer.
+    right. Only "pending" or "unknown" need the owner's up-to-date answer.
     """
     record = statuses.get(correlation_id.encode())
-    if record is not None and record.get("status") in FINAL_STATUSES:
-        if not may_see(request, record.get("requested_by")):
-            raise NotFound("correlation_id desconhecido")
-        return json_response(record)
-    caller = caller_name(request)
-    if correlation_ids.is_issued(correlation_id, caller):
-        recorded = await ledger_status(correlation_id, caller)
-        if recorded is not None:
-            return json_response(recorded)
-    raise unavailable  # chained to the routing failure being handled, if any
+    if record is None or record.get("status") not in FINAL_STATUSES:
+        raise unavailable  # chained to the routing failure being handled, if any
+    if not may_see(request, record.get("requested_by")):
+        raise NotFound("correlation_id desconhecido")
+    return json_response(record)
 
 
 async def read_status(request: Request, correlation_id: str) -> web.Response:
@@ -81,7 +77,7 @@ async def read_status(request: Request, correlation_id: str) -> web.Response:
     """
     if app.rebalancing or app.in_recovery:
         unavailable = Unavailable("Status em recuperação, tente novamente")
-        return await read_final_status(request, correlation_id, unavailable)
+        return read_final_status(request, correlation_id, unavailable)
     record = statuses.get(correlation_id.encode())
     if record is not None and may_see(request, record.get("requested_by")):
         return json_response(record)
@@ -103,9 +99,15 @@ async def read_status(request: Request, correlation_id: str) -> web.Response:
 
 
 async def ledger_status(correlation_id: str, caller: str) -> dict[str, Any] | None:
-    """The status record implied by the ledger's row for the event, if it was applied."""
+    """The status record implied by the ledger's row for the event, if it was applied.
+
+    Only for rows older than :data:`LEDGER_GRACE_S`: until then the status
+    agent is expected to record the outcome itself, and every reader gets the
+    table's record (with the outcome's own timestamps); the ledger answers for
+    outcomes the table missed, not for ones on their way.
+    """
     try:
-        row = await database.recorded_outcome(correlation_id)
+        row = await database.recorded_outcome(correlation_id, LEDGER_GRACE_S)
     except TRANSIENT_ERRORS:
         return None  # PostgreSQL down: the caller falls back to the table's answer
     if row is None:

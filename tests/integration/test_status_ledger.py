@@ -33,8 +33,8 @@ def test_an_applied_event_whose_outcome_the_table_missed_reads_as_its_ledger_out
 ) -> None:
     correlation_id = issued_to_the_tests()
     pg_rows(
-        "INSERT INTO processed_events (correlation_id, event_type, user_id, outcome)"
-        " VALUES (%s, 'pagamento_realizado', 42, 'applied')",
+        "INSERT INTO processed_events (correlation_id, event_type, user_id, outcome, processed_at)"
+        " VALUES (%s, 'pagamento_realizado', 42, 'applied', now() - interval '1 minute')",
         [correlation_id],
     )
 

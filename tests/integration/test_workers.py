@@ -65,8 +65,10 @@ def test_final_statuses_stay_readable_through_the_survivor_while_the_group_notic
 ) -> None:
     """The dead owner's statuses come from the survivor's standby copy, not a 503."""
     app_id = f"streaming-platform-test-standby-{time.time_ns()}"
-    first = Worker(tmp_path / "first", APP_ID=app_id, WORKER_INSTANCE_ID=f"{app_id}-1").start()
-    second = Worker(tmp_path / "second", APP_ID=app_id, WORKER_INSTANCE_ID=f"{app_id}-2").start()
+    # Topics of its own: a new group on the shared ones would first replay their history.
+    env = {"APP_ID": app_id, "TOPIC_PREFIX": f"{app_id}-"}
+    first = Worker(tmp_path / "first", WORKER_INSTANCE_ID=f"{app_id}-1", **env).start()
+    second = Worker(tmp_path / "second", WORKER_INSTANCE_ID=f"{app_id}-2", **env).start()
     try:
         with first.client() as first_api, second.client() as second_api:
             ids = accept_users(first_api, 10) + accept_users(second_api, 10)
