@@ -70,8 +70,8 @@ async def read_status(request: Request, correlation_id: str) -> web.Response:
     """The status of ``correlation_id`` from this worker's part of the table.
 
     For an id we issued to this caller that the table does not hold, the
-    outcome the ledger recorded (the status agent may not have recorded it
-    yet, or Faust skipped its outcome around a rebalance), else ``pendente``;
+    outcome the ledger recorded over :data:`LEDGER_GRACE_S` ago (Faust can
+    skip an outcome before the status agent around a rebalance), else ``pendente``;
     404 for an id never issued, or another caller's (admins read every final
     status); 503 while the table is recovering (an answer then could be stale).
     """
