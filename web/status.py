@@ -14,6 +14,7 @@ from agents.outcomes import describe_outcome
 from app.application import app, correlation_ids, database
 from app.correlation import issued_at
 from app.database import TRANSIENT_ERRORS
+from app.models import utc_now
 from tables.status import FINAL_STATUSES, PENDING, statuses
 from web.auth import caller_name, may_see
 from web.errors import NotFound, Unavailable
@@ -106,6 +107,9 @@ async def ledger_status(correlation_id: str, caller: str) -> dict[str, Any] | No
     table's record (with the outcome's own timestamps); the ledger answers for
     outcomes the table missed, not for ones on their way.
     """
+    issued = issued_at(correlation_id)
+    if issued is not None and (utc_now() - issued).total_seconds() < LEDGER_GRACE_S:
+        return None  # applied after it was issued, so not yet old enough: no query
     try:
         row = await database.recorded_outcome(correlation_id, LEDGER_GRACE_S)
     except TRANSIENT_ERRORS:

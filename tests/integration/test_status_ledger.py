@@ -31,7 +31,10 @@ def status_once_routable(api: httpx.Client, correlation_id: str) -> httpx.Respon
 def test_an_applied_event_whose_outcome_the_table_missed_reads_as_its_ledger_outcome(
     api: httpx.Client,
 ) -> None:
-    correlation_id = issued_to_the_tests()
+    # Derived from an Idempotency-Key: no issue time in the id, so its age comes
+    # from the ledger row alone (a fresh UUIDv7 is known too young to ask).
+    ids = CorrelationIds(get_settings().correlation_secret)
+    correlation_id = ids.derive(ADMIN, f"ledger-test-{time.time_ns()}")
     pg_rows(
         "INSERT INTO processed_events (correlation_id, event_type, user_id, outcome, processed_at)"
         " VALUES (%s, 'pagamento_realizado', 42, 'applied', now() - interval '1 minute')",
