@@ -1,8 +1,7 @@
 """Every topic into system_logs on the real services: once each, masked, through an outage.
 
-The worker here has its own consumer group (``APP_ID``), so it logs every
-topic from the beginning, other tests' events included; assertions only look
-at this test's correlation ids.
+The worker here has topics and a consumer group of its own, so every
+document it logs comes from these tests.
 """
 
 from __future__ import annotations
@@ -25,23 +24,23 @@ from elasticsearch import Elasticsearch
 
 from app.search import SYSTEM_LOGS
 from tests.support.services import kafka_bootstrap
-from tests.support.workers import Worker, wait_for_final_status
+from tests.support.workers import Worker, own_names, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 
 STACK_HOME = Path(os.environ.get("STACK_HOME", "/var/lib/streaming-stack"))
 ES_PIDFILE = STACK_HOME / "elasticsearch" / "run" / "elasticsearch.pid"
 REQUESTS = 12
+NAMES = own_names("eventlog")
+USER_EVENTS, RESPONSE_EVENTS, DEAD_LETTERS = (
+    NAMES["TOPIC_PREFIX"] + base for base in ("user_events", "response_events", "dead_letters")
+)
 
 
 @pytest.fixture(scope="module")
 def log_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    """A worker with a consumer group of its own, indexing in small, quick batches."""
-    worker = Worker(
-        tmp_path_factory.mktemp("event-log"),
-        APP_ID=f"test-eventlog-{uuid.uuid4().hex[:8]}",
-        LOG_BATCH_WAIT_S="0.2",
-    ).start()
+    """A worker with topics and a consumer group of its own, indexing in small, quick batches."""
+    worker = Worker(tmp_path_factory.mktemp("event-log"), LOG_BATCH_WAIT_S="0.2", **NAMES).start()
     yield worker
     worker.stop()
 
@@ -84,7 +83,7 @@ def one_request_and_one_response_each(es: Elasticsearch, correlation_ids: list[s
     per_topic = Counter(
         (d["correlation_id"], d["topic"]) for d in documents_of(es, correlation_ids)
     )
-    expected = {(cid, t): 1 for cid in correlation_ids for t in ("user_events", "response_events")}
+    expected = {(cid, t): 1 for cid in correlation_ids for t in (USER_EVENTS, RESPONSE_EVENTS)}
     return dict(per_topic) == expected
 
 
@@ -105,9 +104,9 @@ def test_every_request_and_response_is_logged_once_masked(
     wait_until(lambda: one_request_and_one_response_each(es, ids), 30, "logged once each")
     docs = documents_of(es, ids)
     assert {d["_id"] for d in docs} == {
-        f"{t}:{c}" for c in ids for t in ("user_events", "response_events")
+        f"{t}:{c}" for c in ids for t in (USER_EVENTS, RESPONSE_EVENTS)
     }
-    responses = [d for d in docs if d["topic"] == "response_events"]
+    responses = [d for d in docs if d["topic"] == RESPONSE_EVENTS]
     assert all(d["status"] in ("success", "error") and d["latency_ms"] >= 0 for d in responses)
 
     es.indices.refresh(index=SYSTEM_LOGS)
@@ -129,8 +128,8 @@ def test_log_trail_is_request_then_response(api: httpx.Client, es: Elasticsearch
     assert trail.status_code == 200
     events = trail.json()["eventos"]
     assert [(e["topic"], e["event_type"]) for e in events] == [
-        ("user_events", "criar_usuario"),
-        ("response_events", "response"),
+        (USER_EVENTS, "criar_usuario"),
+        (RESPONSE_EVENTS, "response"),
     ]
     assert api.get(f"/logs/{uuid.uuid4()}").status_code == 404
     assert api.get("/logs/not-an-id").status_code == 404
@@ -142,31 +141,31 @@ def test_a_document_elasticsearch_refuses_becomes_a_dead_letter_once(
     cid = str(uuid.uuid4())
     poison = {"event_type": "atualizar_assinatura", "correlation_id": cid, "user_id": 1}
     poison["plano"] = {"not": "a keyword"}  # the mapping holds event.plano as a keyword
-    asyncio.run(produce("user_events", orjson.dumps(poison)))
+    asyncio.run(produce(USER_EVENTS, orjson.dumps(poison)))
 
     seen: list[tuple[str, str | None]] = []
 
     def logged() -> bool:
         seen[:] = sorted((d["topic"], d.get("stage")) for d in documents_of(es, [cid]))
         return seen == [
-            ("dead_letters", "event_log"),
-            ("dead_letters", "processing"),
-            ("response_events", None),
-            ("user_events", None),
+            (DEAD_LETTERS, "event_log"),
+            (DEAD_LETTERS, "processing"),
+            (RESPONSE_EVENTS, None),
+            (USER_EVENTS, None),
         ]
 
     try:
         wait_until(logged, 30, "dead-lettered")
     except TimeoutError as exc:
         raise AssertionError(f"documents seen: {seen}") from exc
-    request = next(d for d in documents_of(es, [cid]) if d["topic"] == "user_events")
+    request = next(d for d in documents_of(es, [cid]) if d["topic"] == USER_EVENTS)
     assert set(request["event"]) == {"unindexed"}  # kept, as text only
     trail = api.get(f"/logs/{cid}").json()["eventos"]
-    assert trail[0]["topic"] == "user_events"  # then letters and outcome, as they happened
+    assert trail[0]["topic"] == USER_EVENTS  # then letters and outcome, as they happened
     assert sorted(e["topic"] for e in trail[1:]) == [
-        "dead_letters",
-        "dead_letters",
-        "response_events",
+        DEAD_LETTERS,
+        DEAD_LETTERS,
+        RESPONSE_EVENTS,
     ]
     assert [e["timestamp"] for e in trail] == sorted(e["timestamp"] for e in trail)
 

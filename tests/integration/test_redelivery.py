@@ -11,12 +11,12 @@ from app.events import PaymentMade, encode_event
 from tests.support.flow import create_user, settle
 from tests.support.kafka import end_offsets, produce, read_json_since, run
 from tests.support.services import pg_rows
-from tests.support.workers import ADMIN, wait_for_final_status
+from tests.support.workers import ADMIN, Worker, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 
 
-def test_same_event_delivered_twice_makes_one_payment(api: httpx.Client) -> None:
+def test_same_event_delivered_twice_makes_one_payment(api: httpx.Client, worker: Worker) -> None:
     user_id = create_user(api)
     event = PaymentMade(
         correlation_id=correlation_ids.issue(ADMIN),
@@ -25,8 +25,8 @@ def test_same_event_delivered_twice_makes_one_payment(api: httpx.Client) -> None
         forma_pagamento="Pix",
     )
     record = (str(user_id).encode(), encode_event(event))
-    run(produce("user_events", [record, record]))
-    run(produce("user_events", [record]))
+    run(produce(worker.topic("user_events"), [record, record]))
+    run(produce(worker.topic("user_events"), [record]))
 
     assert wait_for_final_status(api, event.correlation_id)["status"] == "success"
     settle(api, user_id)  # the replays are behind us
@@ -52,23 +52,30 @@ POISON = {
 }
 
 
-def test_poison_events_are_dead_lettered_with_reason_and_stream_goes_on(api: httpx.Client) -> None:
-    start = run(end_offsets("dead_letters"))
-    user_start = run(end_offsets("user_events"))
-    run(produce("user_events", [(b"poison", value) for value in POISON.values()]))
+def test_poison_events_are_dead_lettered_with_reason_and_stream_goes_on(
+    api: httpx.Client, worker: Worker
+) -> None:
+    user_events = worker.topic("user_events")
+    start = run(end_offsets(worker.topic("dead_letters")))
+    user_start = run(end_offsets(user_events))
+    run(produce(user_events, [(b"poison", value) for value in POISON.values()]))
 
     def all_poison_seen(letters: list[dict[str, object]]) -> bool:
         return len(_ours(letters, user_start)) >= len(POISON)
 
     letters = _ours(run(read_json_since(start, all_poison_seen)), user_start)
     assert len(letters) == len(POISON)
-    assert all(letter["reason"] and letter["topic"] == "user_events" for letter in letters)
+    assert all(letter["reason"] and letter["topic"] == user_events for letter in letters)
     assert max(int(str(letter["payload_bytes"])) for letter in letters) > 1024 * 1024
     assert create_user(api)  # the stream was not stopped
 
 
-def test_unknown_event_type_with_issued_id_ends_in_error_status(api: httpx.Client) -> None:
-    unknown_id = orjson.loads(POISON["unknown_type"])["correlation_id"]
+def test_unknown_event_type_with_issued_id_ends_in_error_status(
+    api: httpx.Client, worker: Worker
+) -> None:
+    unknown_id = correlation_ids.issue(ADMIN)
+    event = {"event_type": "apagar_tudo", "correlation_id": unknown_id, "user_id": 1}
+    run(produce(worker.topic("user_events"), [(b"1", orjson.dumps(event))]))
     status = wait_for_final_status(api, unknown_id)
     assert status["status"] == "error"
     assert "inválido" in status["message"]
@@ -82,6 +89,6 @@ def _ours(
     return [
         letter
         for letter in letters
-        if letter.get("topic") == "user_events"
+        if str(letter.get("topic")).endswith("user_events")
         and int(str(letter["offset"])) >= first.get(int(str(letter["partition"])), 0)
     ]

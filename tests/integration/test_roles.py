@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from app.search import SYSTEM_LOGS
 from tests.integration.test_event_log import wait_until
 from tests.support.flow import create_user
 from tests.support.services import pg_rows
-from tests.support.workers import Worker, wait_for_final_status
+from tests.support.workers import Worker, own_names, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 
@@ -24,15 +23,10 @@ ROLES = ("api", "processing", "logging")
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Worker]]:
     """One worker per role, on topics and consumer groups of their own."""
-    run = f"test-roles-{uuid.uuid4().hex[:8]}"
     base = tmp_path_factory.mktemp("roles")
     workers = {
         role: Worker(
-            Path(base) / role,
-            APP_ID=run,
-            TOPIC_PREFIX=f"{run}-",
-            WORKER_ROLE=role,
-            LOG_BATCH_WAIT_S="0.2",
+            Path(base) / role, WORKER_ROLE=role, LOG_BATCH_WAIT_S="0.2", **own_names("roles")
         )
         for role in ROLES
     }

@@ -32,7 +32,7 @@ from app.search import SYSTEM_LOGS
 from app.settings import get_settings
 from tests.support.kafka import end_offsets, produce, run
 from tests.support.services import kafka_bootstrap, pg_rows
-from tests.support.workers import ADMIN, Worker
+from tests.support.workers import ADMIN, Worker, own_names
 
 pytestmark = pytest.mark.integration
 
@@ -82,10 +82,9 @@ async def commit_past(group: str, *topics: str) -> None:
 
 
 def test_events_committed_past_but_never_processed_are_applied(tmp_path: Path) -> None:
-    prefix = f"skip{uuid.uuid4().hex[:8]}-"
-    group = f"skip-test-{uuid.uuid4().hex[:8]}"
-    topic = f"{prefix}user_events"
-    worker = Worker(tmp_path / "w", APP_ID=group, TOPIC_PREFIX=prefix).start()
+    names = own_names(f"skip{uuid.uuid4().hex[:8]}")
+    group, topic = names["APP_ID"], names["TOPIC_PREFIX"] + "user_events"
+    worker = Worker(tmp_path / "w", **names).start()
     try:
         before = events(3)
         run(produce(topic, before))
@@ -114,9 +113,9 @@ def has_partitions(worker: Worker) -> bool:
 
 def stalling_worker(tmp_path: Path, name: str) -> tuple[Worker, str, str]:
     """A worker (not started) that judges stalls after 1 s; its group and topic."""
-    prefix, group = f"{name}{uuid.uuid4().hex[:8]}-", f"{name}-test-{uuid.uuid4().hex[:8]}"
-    worker = Worker(tmp_path / "w", APP_ID=group, TOPIC_PREFIX=prefix, STALL_AFTER_S="1")
-    return worker, group, f"{prefix}user_events"
+    names = own_names(f"{name}{uuid.uuid4().hex[:8]}")
+    worker = Worker(tmp_path / "w", STALL_AFTER_S="1", **names)
+    return worker, names["APP_ID"], worker.topic("user_events")
 
 
 def strand_events(worker: Worker, group: str, topic: str) -> list[tuple[bytes, bytes]]:
@@ -241,11 +240,11 @@ def dead_letter_record(topic: str) -> tuple[bytes, bytes]:
 def test_events_committed_past_on_every_topic_are_still_logged(
     tmp_path: Path, es: Elasticsearch
 ) -> None:
-    prefix = f"skiplog{uuid.uuid4().hex[:8]}-"
-    group = f"skiplog-test-{uuid.uuid4().hex[:8]}"
+    names = own_names(f"skiplog{uuid.uuid4().hex[:8]}")
+    prefix, group = names["TOPIC_PREFIX"], names["APP_ID"]
     topics = [f"{prefix}{name}" for name in TOPICS]
     user_events, response_events, dead_letters = topics
-    worker = Worker(tmp_path / "w", APP_ID=group, TOPIC_PREFIX=prefix, TOPIC_PARTITIONS="1").start()
+    worker = Worker(tmp_path / "w", TOPIC_PARTITIONS="1", **names).start()
     try:
         run(wait_for_topics(topics))
         # Every topic gets records (a poison event makes a dead letter), and every

@@ -10,12 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.workers import Worker, wait_for_final_status
+from tests.support.workers import Worker, own_names, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 
-#: Its own consumer group, so restarting it never disturbs the shared worker.
-RESTART_APP_ID = "streaming-platform-test-restart"
 #: Time for a worker's standby copy of the other's table partitions to catch up.
 STANDBY_CATCH_UP_S = 3.0
 
@@ -28,8 +26,9 @@ def accept_users(client: httpx.Client, count: int) -> list[str]:
 
 
 def test_statuses_survive_a_crash_and_a_lost_data_dir(tmp_path: Path) -> None:
+    # Its own topics and group, so restarting it never disturbs the shared worker.
     worker = Worker(
-        tmp_path / "restart", APP_ID=RESTART_APP_ID, WORKER_INSTANCE_ID="restart-test-1"
+        tmp_path / "restart", WORKER_INSTANCE_ID="restart-test-1", **own_names("restart")
     ).start()
     try:
         with worker.client() as client:
@@ -64,11 +63,10 @@ def test_final_statuses_stay_readable_through_the_survivor_while_the_group_notic
     tmp_path: Path,
 ) -> None:
     """The dead owner's statuses come from the survivor's standby copy, not a 503."""
-    app_id = f"streaming-platform-test-standby-{time.time_ns()}"
-    # Topics of its own: a new group on the shared ones would first replay their history.
-    env = {"APP_ID": app_id, "TOPIC_PREFIX": f"{app_id}-"}
-    first = Worker(tmp_path / "first", WORKER_INSTANCE_ID=f"{app_id}-1", **env).start()
-    second = Worker(tmp_path / "second", WORKER_INSTANCE_ID=f"{app_id}-2", **env).start()
+    env = own_names("standby")
+    instance = env["APP_ID"]
+    first = Worker(tmp_path / "first", WORKER_INSTANCE_ID=f"{instance}-1", **env).start()
+    second = Worker(tmp_path / "second", WORKER_INSTANCE_ID=f"{instance}-2", **env).start()
     try:
         with first.client() as first_api, second.client() as second_api:
             ids = accept_users(first_api, 10) + accept_users(second_api, 10)

@@ -1,9 +1,10 @@
 """Real Faust workers as subprocesses, and an HTTP client for their API.
 
 Each worker runs ``faust -A app worker`` exactly as ``make run`` does, with its
-own web port and data directory. Test workers share one consumer group
-(``TEST_APP_ID``), so offsets persist between test runs and two workers split
-the partitions like two replicas in production.
+own web port and data directory. Every worker's topics and consumer group
+belong to this test run alone (:func:`own_names`): a run never reads, or waits
+for, what earlier runs left on the broker. Workers started with the same names
+share a group and split its partitions like two replicas in production.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,17 @@ import httpx
 
 from app.api_keys import key_entry
 
-TEST_APP_ID = "streaming-platform-test"
+#: Names this test run apart from every other run against the same broker.
+RUN_ID = uuid.uuid4().hex[:8]
+#: Prefix of every topic and group of this run (:func:`delete_run_topics` removes them).
+RUN_PREFIX = f"t{RUN_ID}-"
+
+
+def own_names(name: str) -> dict[str, str]:
+    """Worker environment for topics and a consumer group called ``name`` in this run only."""
+    group = f"{RUN_PREFIX}{name}"
+    return {"APP_ID": group, "TOPIC_PREFIX": f"{group}-"}
+
 
 #: The callers every test worker knows: name -> (key, scopes, requests per second).
 TEST_CALLERS: dict[str, tuple[str, frozenset[str], float]] = {
@@ -58,13 +70,20 @@ def free_port() -> int:
 class Worker:
     """One worker process: start, wait until it serves, stop or kill it."""
 
+    #: Whether any worker was started in this run (its topics then need deleting).
+    started_any = False
+
     def __init__(self, data_dir: Path, port: int | None = None, **env: str) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir / f"worker-{self.port}.log"
-        self._env = {"APP_ID": TEST_APP_ID, "API_KEYS": test_api_keys(), **env}
+        self._env = {**own_names("shared"), "API_KEYS": test_api_keys(), **env}
         self._process: subprocess.Popen[bytes] | None = None
+
+    def topic(self, base: str) -> str:
+        """The name this worker gives the contract's topic ``base``."""
+        return self._env.get("TOPIC_PREFIX", "") + base
 
     def start(self) -> Worker:
         """Start the process and return once ``/health`` answers 200."""
@@ -77,6 +96,7 @@ class Worker:
         }
         command = [sys.executable, "-m", "faust", "-A", "app", "worker", "-l", "info"]
         command += ["--web-port", str(self.port), "--web-host", "127.0.0.1"]
+        Worker.started_any = True
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
                 command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
