@@ -6,28 +6,22 @@ views import what they need from here; this module imports none of them.
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
 import faust
 
-from app import logs
-from app.api_keys import load_key_ring
+from app import logging_setup
 from app.correlation import CorrelationIds
 from app.database import Database
 from app.search import SearchIndex
 from app.settings import Settings, get_settings
 from app.user_ids import UserIdAllocator
 
-log = logging.getLogger(__name__)
-
 #: The modules holding each role's agents, tables and views, imported by the
 #: worker. Health and metrics are served by every role, so each process can be
 #: probed and scraped.
-_PROBES = ["web.health", "web.metrics"]
+_PROBES = ["web.health", "web.monitoring"]
 ROLE_MODULES: dict[str, list[str]] = {
     "all": ["agents", "tables", "web"],
-    "api": ["tables.status", "agents.status", "web"],
+    "api": ["tables.correlation_status", "agents.status_recorder", "web"],
     "processing": ["agents.processing", *_PROBES],
     "logging": ["agents.event_log", *_PROBES],
 }
@@ -57,7 +51,8 @@ def create_app(settings: Settings) -> faust.App:
         stream_recovery_delay=0.5,
         web_host=settings.web_host,
         web_port=settings.web_port,
-        web_application_options=_web_options(settings),
+        # The web layer adds its middlewares itself (web/__init__.py).
+        web_application_options={"client_max_size": settings.max_body_bytes},
         # Faust's debug views would publish raw table contents and internals.
         web_tables_enabled=False,
         web_graph_enabled=False,
@@ -69,24 +64,9 @@ def create_app(settings: Settings) -> faust.App:
     )
 
 
-def _web_options(settings: Settings) -> dict[str, Any]:
-    # Imported here because the web package builds on this module.
-    from web.auth import authentication
-    from web.http_metrics import observe_http
-    from web.middleware import json_errors
-    from web.rate_limit import RateLimiter
-
-    key_ring = load_key_ring(settings.api_keys, settings.api_keys_file)
-    if not len(key_ring):
-        log.warning("no API key configured: every protected route will answer 401")
-    # Outermost first: metrics see every answer, errors become JSON, then auth.
-    middlewares = [observe_http, json_errors, authentication(key_ring, RateLimiter())]
-    return {"client_max_size": settings.max_body_bytes, "middlewares": middlewares}
-
-
 settings = get_settings()
 app = create_app(settings)
-logs.install(app, settings.log_format)
+logging_setup.install(app, settings.log_format)
 database = Database(settings.postgres_dsn, settings.postgres_pool_size)
 app.add_dependency(database)
 search = SearchIndex(settings.elasticsearch_host, settings.elasticsearch_timeout_s)

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 import aiopg
 import orjson
 import psycopg2
 from mode import Service
 
-from app.retry import Backoff
+from app.retry import retrying
 
 log = logging.getLogger(__name__)
 
@@ -37,20 +35,6 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,
     OSError,
 )
-
-T = TypeVar("T")
-
-
-async def while_unavailable(operation: Callable[[], Awaitable[T]], what: str) -> T:
-    """``operation()``, retried with backoff for as long as PostgreSQL is unavailable."""
-    backoff = Backoff()
-    while True:
-        try:
-            return await operation()
-        except TRANSIENT_ERRORS as exc:
-            log.warning("PostgreSQL unavailable (%r) for %s; retrying", exc, what)
-            await backoff.wait()
-
 
 _CREATE_MIGRATIONS_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -73,9 +57,6 @@ _SEED_CHECKPOINTS = """
 INSERT INTO agent_checkpoints (group_id, agent, topic, partition, next_offset)
 SELECT %s, %s, %s, p, o FROM unnest(%s::int[], %s::bigint[]) AS t (p, o)
 ON CONFLICT (group_id, agent, topic, partition) DO NOTHING"""
-_RECORDED_OUTCOME = """
-SELECT event_type, user_id, outcome, processed_at FROM processed_events
- WHERE correlation_id = %s::uuid AND processed_at < now() - make_interval(secs => %s)"""
 _NEXT_USER_ID_BLOCK = """
 SELECT nextval('user_id_blocks'), increment_by
   FROM pg_sequences WHERE sequencename = 'user_id_blocks'"""
@@ -93,15 +74,6 @@ SELECT json_build_object(
                   FROM pagamentos WHERE user_id = u.user_id
                  ORDER BY data_pagamento DESC LIMIT %s) x), '[]'::json))
   FROM usuarios u WHERE u.user_id = %s"""
-
-
-class RecordedOutcome(NamedTuple):
-    """A ``processed_events`` row: the outcome of one event, kept with its effect."""
-
-    event_type: str
-    user_id: int
-    outcome: str
-    processed_at: datetime
 
 
 class CheckpointKey(NamedTuple):
@@ -133,18 +105,13 @@ class Database(Service):
 
     @Service.task
     async def _connect_and_migrate(self) -> None:
-        backoff = Backoff()
-        while not self.should_stop:
-            try:
-                await self._open_pool()
-                await self._migrate()
-            except TRANSIENT_ERRORS as exc:
-                log.warning("PostgreSQL not reachable yet (%s); retrying", exc)
-                await backoff.wait()
-            else:
-                self._ready.set()
-                log.info("PostgreSQL ready")
-                return
+        await retrying(self._open_and_migrate, on=TRANSIENT_ERRORS, what="connecting to PostgreSQL")
+        self._ready.set()
+        log.info("PostgreSQL ready")
+
+    async def _open_and_migrate(self) -> None:
+        await self._open_pool()
+        await self._migrate()
 
     async def _open_pool(self) -> None:
         if self._pool is None:
@@ -229,15 +196,6 @@ class Database(Service):
             await cur.execute(_NEXT_USER_ID_BLOCK)
             first, size = await cur.fetchone()
         return range(first, first + size)
-
-    async def recorded_outcome(
-        self, correlation_id: str, older_than_s: float
-    ) -> RecordedOutcome | None:
-        """What the ledger recorded for ``correlation_id``'s event at least ``older_than_s`` ago."""
-        async with self.pool.acquire() as conn, conn.cursor() as cur:
-            await cur.execute(_RECORDED_OUTCOME, (correlation_id, older_than_s))
-            row = await cur.fetchone()
-        return None if row is None else RecordedOutcome(*row)
 
     async def fetch_user(self, user_id: int, payments: int = 10) -> dict[str, Any] | None:
         """The user with subscription, preferences and latest payments, or None."""

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 from faust.types import EventT
 
-from app.models import utc_now
+from app.clock import iso_now
 from app.publishing import Message, publish_all
 from app.topics import dead_letters
 
@@ -26,7 +26,7 @@ def dead_letter(event: EventT, reason: str, stage: str) -> Message:
     payload = message.value if isinstance(message.value, bytes) else b""
     value: dict[str, Any] = {
         "event_type": "dead_letter",
-        "timestamp": utc_now().isoformat().replace("+00:00", "Z"),
+        "timestamp": iso_now(),
         "stage": stage,
         "reason": reason,
         "topic": message.topic,

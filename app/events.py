@@ -9,19 +9,18 @@ the command's fields. The models below reuse the command models of
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal, TypeAlias
 
 import orjson
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
 
+from app.clock import iso_now, iso_utc, utc_now
 from app.models import (
     NewUser,
     Payment,
     Preferences,
     SubscriptionChange,
     UtcDateTime,
-    utc_now,
 )
 
 #: Largest user id: integers JavaScript clients hold exactly.
@@ -126,7 +125,7 @@ def response_event(
         **_outcome(
             request.correlation_id,
             request.event_type,
-            _iso(request.timestamp),
+            iso_utc(request.timestamp),
             status,
             message,
             request.user_id,
@@ -171,7 +170,7 @@ def _outcome(
         "event_type": "response",
         "correlation_id": correlation_id,
         "original_event_type": original_event_type,
-        "timestamp": _iso(utc_now()),
+        "timestamp": iso_now(),
         "request_timestamp": request_timestamp,
         "source": RESPONSE_SOURCE,
         "target": RESPONSE_TARGET,
@@ -179,7 +178,3 @@ def _outcome(
         "message": message,
         "user_id": user_id,
     }
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")

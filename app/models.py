@@ -9,7 +9,7 @@ Field names are the public contract's (Portuguese).
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 from validate_docbr import CPF as CpfChecker
+
+from app.clock import as_utc, today, utc_now
 
 Plan = Literal["Básico", "Padrão", "Premium"]
 PaymentMethod = Literal["Cartão", "Pix", "Boleto"]
@@ -67,21 +69,6 @@ def check_language_tag(value: str) -> str:
     if not _LANGUAGE_TAG.match(value):
         raise ValueError("idioma deve ser uma tag de idioma, como pt-BR ou en-US")
     return value
-
-
-def as_utc(value: datetime) -> datetime:
-    """Naive datetimes are taken as UTC; aware ones are converted to UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def utc_now() -> datetime:
-    """The current instant, timezone-aware in UTC."""
-    return datetime.now(UTC)
-
-
-def today() -> date:
-    """Today's date in UTC, the default start of a subscription."""
-    return utc_now().date()
 
 
 Cpf = Annotated[str, Field(max_length=14), AfterValidator(normalize_cpf)]

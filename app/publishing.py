@@ -14,7 +14,6 @@ and aiokafka's accumulator cost more CPU than the processing itself.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -23,9 +22,8 @@ from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 from faust.types import TopicT
 
-from app.retry import Backoff
-
-log = logging.getLogger(__name__)
+from app.application import app
+from app.retry import retrying
 
 #: One message to produce: (key, value).
 Message = tuple[bytes | None, bytes]
@@ -37,14 +35,11 @@ async def publish_all(topic: TopicT, messages: Sequence[Message]) -> None:
     """Produce ``messages`` to ``topic`` and return once Kafka acknowledged all."""
     if not messages:
         return
-    backoff = Backoff()
-    while True:
-        try:
-            await _send_and_confirm(topic, messages)
-            return
-        except (KafkaError, TimeoutError) as exc:
-            log.warning("producing to %s failed (%r); retrying", topic.get_topic_name(), exc)
-            await backoff.wait()
+    await retrying(
+        lambda: _send_and_confirm(topic, messages),
+        on=(KafkaError, TimeoutError),
+        what=f"producing to {topic.get_topic_name()}",
+    )
 
 
 def by_partition(messages: Sequence[Message], partitions: list[int]) -> dict[int, list[Message]]:
@@ -55,8 +50,17 @@ def by_partition(messages: Sequence[Message], partitions: list[int]) -> dict[int
     return grouped
 
 
+def kafka_producer() -> AIOKafkaProducer:
+    """The aiokafka producer every message of this process leaves through (Faust's own).
+
+    Faust keeps it private; this is the one place that reaches in, so that
+    batches, health probes and metadata lookups share its connections.
+    """
+    return app.producer._ensure_producer()  # type: ignore[attr-defined]
+
+
 async def _send_and_confirm(topic: TopicT, messages: Sequence[Message]) -> None:
-    producer: AIOKafkaProducer = topic.app.producer._ensure_producer()  # type: ignore[attr-defined]
+    producer = kafka_producer()
     name = topic.get_topic_name()
     partitions = sorted(await producer.partitions_for(name))
     deliveries = []

@@ -1,32 +1,66 @@
-"""Exponential backoff for retrying transient failures without moving on."""
+"""Retrying a failing operation until it succeeds, with exponential backoff and jitter.
+
+The one retry loop of the system (on tenacity): an agent waits out an outage of
+PostgreSQL, Kafka or the disk instead of moving on past its input; the services
+connect in the background the same way. Only the errors named as transient are
+retried; any other error is raised at once, for the caller to decide.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import random
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    wait_exponential_jitter,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+#: Error types worth waiting out.
+Transient = tuple[type[BaseException], ...]
+
+#: The first wait; each next one doubles, up to the ceiling.
+FIRST_WAIT_S = 0.1
+#: Random extra wait, so that several workers do not hammer a recovering service in step.
+JITTER_S = 0.1
 
 
-class Backoff:
-    """Waits 0.1 s, 0.2 s, 0.4 s ... up to ``ceiling`` seconds, with jitter.
+async def retrying(
+    operation: Callable[[], Awaitable[T]],
+    *,
+    on: Transient,
+    what: str,
+    ceiling_s: float = 5.0,
+) -> T:
+    """``operation()``, called again after each transient error until it succeeds.
 
-    Jitter keeps several workers from hammering a recovering service in step.
+    ``what`` names the work in the warning logged before each wait.
     """
+    retry = AsyncRetrying(
+        retry=retry_if_exception_type(on),
+        wait=wait_exponential_jitter(multiplier=FIRST_WAIT_S, max=ceiling_s, jitter=JITTER_S),
+        before_sleep=_warn(what),
+        reraise=True,
+    )
 
-    def __init__(self, first: float = 0.1, ceiling: float = 5.0) -> None:
-        self._first = first
-        self._ceiling = ceiling
-        self.attempts = 0
+    # A coroutine function, so tenacity awaits each attempt (a lambda returning
+    # a coroutine would look synchronous to it).
+    async def attempt() -> T:
+        return await operation()
 
-    def next_delay(self) -> float:
-        """The delay before the next attempt; grows with each call."""
-        delay = min(self._ceiling, self._first * 2**self.attempts)
-        self.attempts += 1
-        return delay * random.uniform(0.8, 1.2)
+    return await retry(attempt)
 
-    async def wait(self) -> None:
-        """Sleep for the next delay."""
-        await asyncio.sleep(self.next_delay())
 
-    def reset(self) -> None:
-        """Start again from the first delay after a success."""
-        self.attempts = 0
+def _warn(what: str) -> Callable[[RetryCallState], None]:
+    def warn(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        log.warning("%s failed (%r); retrying in %.1f s", what, error, wait)
+
+    return warn

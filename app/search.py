@@ -27,7 +27,7 @@ from elasticsearch import ApiError, AsyncElasticsearch
 from elasticsearch.serializer import OrjsonSerializer
 from mode import Service
 
-from app.retry import Backoff
+from app.retry import retrying
 
 log = logging.getLogger(__name__)
 # The client logs every request at INFO: one line per bulk, too chatty for a log stream.
@@ -129,17 +129,13 @@ class SearchIndex(Service):
 
     @Service.task
     async def _prepare_index(self) -> None:
-        backoff = Backoff()
-        while not self.should_stop:
-            try:
-                await self._install_mappings()
-            except (TransportError, ApiError) as exc:
-                log.warning("Elasticsearch not ready yet (%s); retrying", _describe(exc))
-                await backoff.wait()
-            else:
-                self._ready.set()
-                log.info("Elasticsearch ready: index %s prepared", SYSTEM_LOGS)
-                return
+        await retrying(
+            self._install_mappings,
+            on=(TransportError, ApiError),
+            what=f"preparing the Elasticsearch index {SYSTEM_LOGS}",
+        )
+        self._ready.set()
+        log.info("Elasticsearch ready: index %s prepared", SYSTEM_LOGS)
 
     async def _install_mappings(self) -> None:
         await self._client.indices.put_index_template(

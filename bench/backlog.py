@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from app.demo import demo_payment, demo_preferences, demo_subscription, demo_user
 from app.events import (
     PaymentMade,
     PreferencesUpdated,
@@ -20,7 +21,6 @@ from app.events import (
     UserEvent,
     encode_event,
 )
-from web.demo import demo_payment, demo_preferences, demo_subscription, demo_user
 
 EVENTS_PER_USER = 4
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,17 +9,17 @@ from pathlib import Path
 import httpx
 import orjson
 
+from app.percentiles import nearest_rank
 from app.search import SYSTEM_LOGS
 from app.settings import get_settings
 
 
 def percentile(values: Sequence[float], q: float) -> float:
-    """The nearest-rank ``q``-th percentile (0 < q <= 100) of ``values``."""
-    if not values:
+    """The nearest-rank ``q``-th percentile of ``values``, which must not be empty."""
+    found = nearest_rank(values, q)
+    if found is None:
         raise ValueError("no values to take a percentile of")
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[rank - 1]
+    return found
 
 
 def median(values: Sequence[float]) -> float:

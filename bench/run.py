@@ -36,13 +36,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from app.api_keys import ALL_SCOPES, key_entry
+from app.loadgen.engine import ApiClient, LoadResult, closed_loop, open_loop
+from app.loadgen.traffic import Traffic
 from app.settings import get_settings
 from bench import kafka, postgres, results
 from bench.backlog import Backlog, build_backlog, users_needed
-from bench.load import ApiClient, LoadResult, closed_loop, open_loop
 from bench.measure import BenchDocuments, peak_rss_mb, percentile
 from bench.naive import run_naive
-from bench.traffic import Traffic
 from bench.worker import BenchWorker
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -39,7 +39,7 @@ from app.settings import get_settings
 from tests.support.kafka import end_offsets
 from tests.support.services import kafka_bootstrap
 
-#: The request kinds of :mod:`bench.traffic` and the event each one becomes.
+#: The request kinds of :mod:`app.loadgen.traffic` and the event each one becomes.
 EVENT_TYPES = {
     "usuarios": "criar_usuario",
     "assinatura": "atualizar_assinatura",

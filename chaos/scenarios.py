@@ -3,8 +3,8 @@
 A scenario runs on topics of its own (``<run>-s<k>-user_events``, ...) with a
 worker of its own (:class:`chaos.faults.ChaosWorker`, the bench's prefixing
 shim), so nothing else on the machine feeds or reads them. It drives realistic
-pt_BR traffic (:mod:`bench.traffic`) through the HTTP API on an open loop
-(:func:`bench.load.open_loop`) while a fault runs beside it, then
+pt_BR traffic (:mod:`app.loadgen.traffic`) through the HTTP API on an open loop
+(:func:`app.loadgen.engine.open_loop`) while a fault runs beside it, then
 :func:`chaos.audit.audit` judges what the 202s promised.
 
 **Recovery seconds**: from the moment the fault was cleared (service healthy
@@ -34,11 +34,11 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaProducer
 
+from app.loadgen.engine import NO_ANSWER, ApiClient, open_loop
+from app.loadgen.traffic import Request, Traffic
 from app.search import SYSTEM_LOGS
 from app.settings import get_settings
 from bench import kafka, postgres
-from bench.load import NO_ANSWER, ApiClient, open_loop
-from bench.traffic import Request, Traffic
 from chaos import faults
 from chaos.audit import (
     Accepted,
@@ -114,7 +114,7 @@ class Answer:
 
 
 class RecordingClient(ApiClient):
-    """:class:`bench.load.ApiClient` that keeps every answer and spreads requests over URLs.
+    """:class:`app.loadgen.engine.ApiClient` that keeps every answer and spreads requests over URLs.
 
     ``urls`` may change while the load runs (a worker joins, one is killed).
     """

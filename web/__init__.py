@@ -1,1 +1,31 @@
-"""HTTP edge: request parsing, views, middleware. Importing it registers the views."""
+"""HTTP edge: request parsing, views, middleware. Importing it registers the views.
+
+Every role's worker imports this package (its health and metrics views live
+here), so the middlewares that every answer goes through are installed here,
+on the app's aiohttp application, before the server starts.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from app.api_keys import load_key_ring
+from app.application import app, settings
+from web.auth import authentication
+from web.http_metrics import observe_http
+from web.middleware import json_errors
+from web.rate_limit import RateLimiter
+
+log = logging.getLogger(__name__)
+
+
+def install_middlewares() -> None:
+    """Outermost first: metrics see every answer, errors become JSON, then auth."""
+    key_ring = load_key_ring(settings.api_keys, settings.api_keys_file)
+    if not len(key_ring):
+        log.warning("no API key configured: every protected route will answer 401")
+    middlewares = [observe_http, json_errors, authentication(key_ring, RateLimiter())]
+    app.web.web_app.middlewares.extend(middlewares)  # type: ignore[attr-defined]
+
+
+install_middlewares()

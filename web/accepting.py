@@ -17,7 +17,7 @@ from aiokafka.errors import KafkaError
 
 from app.application import correlation_ids, settings
 from app.events import UserEvent, command_fields, encode_event
-from app.logs import bind_correlation_id
+from app.logging_setup import bind_correlation_id
 from app.topics import user_events
 from web.auth import caller_name
 from web.circuit import CircuitBreaker

@@ -10,7 +10,8 @@ from faust.exceptions import NotReady
 from faust.web import Request, View
 
 from app.application import app, database, search, settings
-from app.models import utc_now
+from app.clock import iso_now
+from app.publishing import kafka_producer
 from web.responses import json_response
 
 VERSION = "1.0.0"
@@ -49,7 +50,7 @@ class HealthView(View):
         body = {
             "service": settings.app_id,
             "status": "healthy" if healthy and elasticsearch else "degraded",
-            "timestamp": utc_now().isoformat().replace("+00:00", "Z"),
+            "timestamp": iso_now(),
             "kafka_connected": kafka,
             "dependencies": {
                 "kafka": _state(kafka),
@@ -68,7 +69,7 @@ class HealthView(View):
 async def kafka_connected() -> bool:
     """True when the broker answers a metadata request within a second."""
     try:
-        client = app.producer._ensure_producer().client  # type: ignore[attr-defined]
+        client = kafka_producer().client
         async with asyncio.timeout(1.0):
             await client.fetch_all_metadata()
         return True

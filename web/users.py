@@ -10,6 +10,7 @@ from aiohttp import web
 from faust.web import Request, View
 
 from app.application import app, database, user_ids
+from app.demo import demo_payment, demo_preferences, demo_subscription, demo_user
 from app.events import (
     PaymentMade,
     PreferencesUpdated,
@@ -19,7 +20,6 @@ from app.events import (
 from app.models import NewUser, Payment, Preferences, SubscriptionChange
 from web.accepting import accept, envelope
 from web.auth import may_see
-from web.demo import demo_payment, demo_preferences, demo_subscription, demo_user
 from web.errors import NotFound, Unavailable
 from web.parsing import path_user_id, read_command
 from web.responses import json_response

@@ -32,7 +32,7 @@ from app.search import SYSTEM_LOGS
 from app.settings import get_settings
 from tests.support.kafka import end_offsets, produce, run
 from tests.support.services import kafka_bootstrap, pg_rows
-from tests.support.workers import ADMIN, Worker, own_names
+from tests.support.workers import ADMIN, Worker, own_names, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 
@@ -269,5 +269,28 @@ def test_events_committed_past_on_every_topic_are_still_logged(
         }
         ids = [cid for _, cid in wanted]
         assert wait_until(lambda: wanted <= logged(es, ids)), logged(es, ids)
+    finally:
+        worker.stop()
+
+
+def test_outcomes_committed_past_still_become_final_statuses(tmp_path: Path) -> None:
+    """The status agent is guarded too: an outcome Faust skipped is read back into the table."""
+    worker, group, _ = stalling_worker(tmp_path, "status")
+    try:
+        worker.start()
+        with worker.client() as api:
+            accepted = api.post("/usuarios")
+            assert accepted.status_code == 202
+            wait_for_final_status(api, accepted.json()["correlation_id"])  # a checkpoint exists
+        worker.stop(signal.SIGTERM)
+        outcome = response_record()
+        response_events = worker.topic("response_events")
+        run(produce(response_events, [outcome]))
+        run(commit_past(group, response_events))  # the group never saw it, Kafka says it did
+        worker.start()
+        with worker.client() as api:
+            status = wait_for_final_status(api, outcome[0].decode(), timeout=60)
+        assert status["status"] == "error"
+        assert status["message"] == "Usuário não encontrado"
     finally:
         worker.stop()

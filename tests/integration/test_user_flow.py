@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
+from app.correlation import CorrelationIds
+from app.demo import demo_user
+from app.settings import get_settings
 from tests.support.flow import create_user, settle
 from tests.support.services import pg_rows
-from tests.support.workers import wait_for_final_status
-from web.demo import demo_user
+from tests.support.workers import ADMIN, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 
@@ -127,3 +131,16 @@ def test_an_idempotency_key_over_128_characters_is_refused(api: httpx.Client) ->
     answer = api.post("/usuarios/1/pagamento", headers={"Idempotency-Key": "x" * 129})
     assert answer.status_code == 400
     assert "Idempotency-Key" in answer.json()["error"]
+
+
+def test_an_issued_id_whose_request_is_still_in_flight_reads_as_pending(
+    api: httpx.Client,
+) -> None:
+    correlation_id = CorrelationIds(get_settings().correlation_secret).issue(ADMIN)
+    deadline = time.monotonic() + 30
+    while (answer := api.get(f"/status/{correlation_id}")).status_code == 503:
+        assert time.monotonic() < deadline, answer.text  # the worker is still joining
+        time.sleep(0.2)
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "pendente"
+    assert answer.json()["requested_by"] == ADMIN

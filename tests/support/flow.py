@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
+from app.demo import demo_user
 from tests.support.workers import wait_for_final_status
-from web.demo import demo_user
 
 
 def create_user(api: httpx.Client) -> int:

@@ -33,4 +33,4 @@ def test_every_role_loads_health_and_metrics_and_only_its_own_agents() -> None:
         assert ("web" in modules) == (role in {"all", "api"}), role
     assert ROLE_MODULES["processing"][0] == "agents.processing"
     assert ROLE_MODULES["logging"][0] == "agents.event_log"
-    assert "tables.status" in ROLE_MODULES["api"]
+    assert "tables.correlation_status" in ROLE_MODULES["api"]

@@ -3,7 +3,7 @@
 ``/metrics`` is Faust's Prometheus sensor (consumer, producer, table and
 rebalance metrics, prefixed ``faust_``) plus the HTTP metrics of
 :mod:`web.http_metrics`, all in the default registry. The summary is this
-worker's live figures (:mod:`app.metrics`) and its consumer lag.
+worker's live figures (:mod:`app.live_figures`) and its consumer lag.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.types import TP, AppT
 from faust.web import Request, View
 
-from app import metrics
+from app import live_figures
 from app.application import app, settings
 from web.responses import json_response
 
@@ -41,7 +41,7 @@ class MetricsSummaryView(View):
                 "host": socket.gethostname(),
                 "web": f"{settings.web_host}:{settings.web_port}",
             },
-            **metrics.summary(),
+            **live_figures.summary(),
             "consumer_lag": {"total": sum(lag.values()), "by_topic": lag},
         }
         return json_response(body)

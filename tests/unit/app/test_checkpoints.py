@@ -1,4 +1,4 @@
-"""Finding the offsets a stream skipped, from an agent's checkpoint, and reading them back."""
+"""app.checkpoints: the offsets a stream skipped, found from the checkpoint and read back."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from agents.gaps import Checkpoint, first_offsets, gaps, next_offsets
-from app.database import CheckpointKey
-from app.settings import Settings
+from app.checkpoints import Checkpoint, first_offsets, gaps, next_offsets
+from tests.unit.app.conftest import checkpoint_of
 
 if TYPE_CHECKING:
-    from tests.unit.agents.conftest import FakeKafka, MemoryStore
+    from tests.unit.app.conftest import FakeKafka, MemoryStore
 
 BATCH = [(0, 14), (1, 3), (0, 15), (1, 4)]
 
@@ -121,9 +120,8 @@ async def test_a_hole_inside_a_batch_is_read_back_into_its_place(
     assert kafka.reads == [(0, range(11, 13))]
 
 
-def _impatient(store: MemoryStore, stall_after_s: float) -> Checkpoint:
-    settings = Settings(STALL_AFTER_S=str(stall_after_s))  # type: ignore[call-arg]
-    return Checkpoint(store, settings, CheckpointKey("group", "agent", "user_events"))
+def _impatient(store: MemoryStore, kafka: FakeKafka, stall_after_s: float) -> Checkpoint:
+    return checkpoint_of(store, kafka, stall_after_s)
 
 
 async def test_a_partition_behind_its_end_that_no_batch_moves_is_stalled(
@@ -132,7 +130,7 @@ async def test_a_partition_behind_its_end_that_no_batch_moves_is_stalled(
     store.saved = {0: 10, 1: 5}
     kafka.ends = {0: 13, 1: 5, 3: 0}  # 1 is caught up; 3 is empty
 
-    checkpoint = _impatient(store, 0.01)
+    checkpoint = _impatient(store, kafka, 0.01)
     assert await checkpoint.stalled({0, 1, 3}) == {}  # the agent has not been idle long
     await asyncio.sleep(0.02)
     assert await checkpoint.stalled({0, 1, 3}) == {0: range(10, 13)}
@@ -143,7 +141,7 @@ async def test_a_partition_no_batch_ever_reached_is_judged_from_the_start_of_its
 ) -> None:
     kafka.ends = {2: 9}  # no checkpoint: the stream never delivered any of it
 
-    checkpoint = _impatient(store, 0.01)
+    checkpoint = _impatient(store, kafka, 0.01)
     await asyncio.sleep(0.02)
     assert await checkpoint.stalled({2}) == {2: range(9)}
 
@@ -153,7 +151,7 @@ async def test_no_partition_is_judged_while_the_agent_is_busy(
 ) -> None:
     store.saved = {0: 10}
     kafka.ends = {0: 13, 1: 5}
-    checkpoint = _impatient(store, 0.05)
+    checkpoint = _impatient(store, kafka, 0.05)
     await checkpoint.stalled({0})
     await asyncio.sleep(0.03)
     await checkpoint.save([kafka.record(1, 4)])  # partition 1 keeps the agent busy
@@ -165,7 +163,7 @@ async def test_no_partition_is_judged_while_the_agent_is_busy(
 async def test_a_partition_a_batch_just_moved_is_not_stalled(
     store: MemoryStore, kafka: FakeKafka
 ) -> None:
-    checkpoint = _impatient(store, 60)
+    checkpoint = _impatient(store, kafka, 60)
     await checkpoint.save([kafka.record(0, 9)])
     kafka.ends = {0: 13}
 
@@ -182,7 +180,7 @@ async def test_stalled_events_are_read_back_and_handed_to_the_agent_in_batches(
     async def handle(batch: Sequence[Any]) -> None:
         batches.append(positions(batch))
 
-    checkpoint = _impatient(store, 0.01)
+    checkpoint = _impatient(store, kafka, 0.01)
     assert await checkpoint.recover_stalled({0}, handle, batch_size=2) == 0
     await asyncio.sleep(0.02)
     handled = await checkpoint.recover_stalled({0}, handle, batch_size=2)

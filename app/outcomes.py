@@ -25,11 +25,7 @@ _ERROR_MESSAGES = {
 
 def describe(event: UserEvent, outcome: str) -> tuple[Status, str]:
     """The status and Portuguese message for ``outcome`` of ``event``."""
-    return describe_outcome(event.event_type, event.user_id, outcome)
-
-
-def describe_outcome(event_type: str, user_id: int, outcome: str) -> tuple[Status, str]:
-    """The status and Portuguese message for ``outcome`` of an event of ``event_type``."""
+    event_type, user_id = event.event_type, event.user_id
     if outcome == "applied":
         return "success", _SUCCESS_MESSAGES.get(event_type, "Evento processado com sucesso")
     template = _ERROR_MESSAGES.get(outcome, _ERROR_MESSAGES["invalid"])

@@ -16,8 +16,8 @@ from typing import Any, Self, TextIO
 import aiohttp
 import orjson
 
-from bench.measure import percentile
-from bench.traffic import Request, Traffic
+from app.loadgen.traffic import Request, Traffic
+from app.percentiles import nearest_rank
 
 #: Status recorded for a request that got no HTTP answer (refused, reset, timed out).
 NO_ANSWER = 0
@@ -194,6 +194,6 @@ def summary_rows(result: LoadResult) -> list[list[str]]:
     rows += [[f"status {code or 'no answer'}", str(n)] for code, n in result.errors.items()]
     if result.latencies_ms:
         for q in (50, 90, 99):
-            rows.append([f"p{q} latency", f"{percentile(result.latencies_ms, q):,.1f} ms"])
+            rows.append([f"p{q} latency", f"{nearest_rank(result.latencies_ms, q) or 0:,.1f} ms"])
         rows.append(["max latency", f"{max(result.latencies_ms):,.1f} ms"])
     return rows

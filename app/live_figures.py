@@ -14,13 +14,14 @@ outcome's ``request_timestamp``) to the moment its outcome was published.
 
 from __future__ import annotations
 
-import math
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from app.percentiles import nearest_rank
 
 #: Seconds of per-second history kept (and charted by the dashboard).
 WINDOW_S = 60
@@ -135,11 +136,8 @@ def series(now: float) -> list[dict[str, Any]]:
 
 def percentile(values: Iterable[float], pct: float) -> float | None:
     """Nearest-rank percentile of ``values`` in ms (one decimal), None when empty."""
-    ordered = sorted(values)
-    if not ordered:
-        return None
-    rank = max(1, math.ceil(pct / 100 * len(ordered)))
-    return round(ordered[rank - 1], 1)
+    found = nearest_rank(values, pct)
+    return None if found is None else round(found, 1)
 
 
 def reset() -> None:

@@ -1,4 +1,4 @@
-"""app.metrics: outcome counts, rates, latency percentiles and the per-second series."""
+"""app.live_figures: outcome counts, rates, latency percentiles and the per-second series."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app import metrics
+from app import live_figures
 
 
 @pytest.fixture(autouse=True)
 def fresh() -> Iterator[None]:
-    metrics.reset()
+    live_figures.reset()
     yield
-    metrics.reset()
+    live_figures.reset()
 
 
 def outcome(status: str, requested_ago_s: float) -> dict[str, str]:
@@ -24,9 +24,9 @@ def outcome(status: str, requested_ago_s: float) -> dict[str, str]:
 
 
 def test_outcomes_and_dead_letters_are_counted_with_latency() -> None:
-    metrics.record_outcomes([outcome("success", 0.05), outcome("error", 0.2)])
-    metrics.record_dead_letters(1)
-    summary = metrics.summary()
+    live_figures.record_outcomes([outcome("success", 0.05), outcome("error", 0.2)])
+    live_figures.record_dead_letters(1)
+    summary = live_figures.summary()
     assert summary["totals"]["events"] == 2
     assert (summary["totals"]["success"], summary["totals"]["error"]) == (1, 1)
     assert summary["totals"]["dead_letters"] == 1
@@ -36,25 +36,25 @@ def test_outcomes_and_dead_letters_are_counted_with_latency() -> None:
 
 
 def test_an_outcome_without_a_readable_request_time_counts_without_latency() -> None:
-    metrics.record_outcomes([{"status": "success", "request_timestamp": "yesterday"}])
-    assert metrics.summary()["totals"]["events"] == 1
-    assert metrics.summary()["latency_ms"]["p50"] is None
+    live_figures.record_outcomes([{"status": "success", "request_timestamp": "yesterday"}])
+    assert live_figures.summary()["totals"]["events"] == 1
+    assert live_figures.summary()["latency_ms"]["p50"] is None
 
 
 def test_series_covers_the_window_and_rate_uses_finished_seconds() -> None:
     now = time.time()
-    metrics.FIGURES.add(now - 2, events=20, success=20)
-    summary = metrics.summary(now)
-    assert len(summary["series"]) == metrics.WINDOW_S
+    live_figures.FIGURES.add(now - 2, events=20, success=20)
+    summary = live_figures.summary(now)
+    assert len(summary["series"]) == live_figures.WINDOW_S
     assert sum(point["events"] for point in summary["series"]) == 20
-    assert summary["events_per_s"] == 20 / metrics.RATE_WINDOW_S
+    assert summary["events_per_s"] == 20 / live_figures.RATE_WINDOW_S
 
 
 def test_old_seconds_are_forgotten() -> None:
     now = time.time()
-    metrics.FIGURES.add(now - metrics.WINDOW_S - 5, events=3)
-    metrics.FIGURES.add(now, events=1)
-    assert sum(point["events"] for point in metrics.summary(now)["series"]) == 1
+    live_figures.FIGURES.add(now - live_figures.WINDOW_S - 5, events=3)
+    live_figures.FIGURES.add(now, events=1)
+    assert sum(point["events"] for point in live_figures.summary(now)["series"]) == 1
 
 
 @pytest.mark.parametrize(
@@ -69,11 +69,11 @@ def test_old_seconds_are_forgotten() -> None:
 def test_percentile_is_nearest_rank(
     values: list[float], pct: float, expected: float | None
 ) -> None:
-    assert metrics.percentile(values, pct) == expected
+    assert live_figures.percentile(values, pct) == expected
 
 
 def test_http_5xx_are_errors() -> None:
-    metrics.record_http(202)
-    metrics.record_http(503)
-    totals = metrics.summary()["totals"]
+    live_figures.record_http(202)
+    live_figures.record_http(503)
+    totals = live_figures.summary()["totals"]
     assert (totals["http"], totals["http_errors"]) == (2, 1)

@@ -5,9 +5,10 @@ whose sign-up was accepted, on a fixed timetable (``--rate`` per second, open
 loop), with a progress bar and a closing summary: sent, accepted, errors by
 status code, latency percentiles measured from each scheduled start.
 
-Importing this module registers the command (``app/__init__.py`` does). The
-engine lives in ``bench/`` and is imported only when the command runs: the
-worker's image does not ship it.
+Importing this package registers the command (``app/__init__.py`` does); the
+engine (:mod:`app.loadgen.engine`) and the traffic it sends
+(:mod:`app.loadgen.traffic`) live beside it. ``make bench`` and ``make chaos``
+drive the same engine.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import sys
 from typing import Any
 
 from faust.cli import AppCommand, option
-from mode.utils.imports import import_from_cwd
 
 from app.application import app
+from app.loadgen.engine import ApiClient, open_loop, summary_rows
+from app.loadgen.traffic import Traffic
 
 
 @app.command(
@@ -32,14 +34,7 @@ async def loadgen(
     self: AppCommand, rate: float, duration: float, users: int, api_key: str | None, url: str
 ) -> None:
     """Send realistic pt_BR traffic to the API and summarise what came back."""
-    try:  # ``faust`` puts the working directory on sys.path only while it imports the app
-        load = import_from_cwd("bench.load")
-        traffic = import_from_cwd("bench.traffic")
-    except ImportError as exc:  # e.g. inside the worker image, which does not ship bench/
-        raise self.UsageError(f"loadgen needs the repository's bench/ package: {exc}") from exc
-    async with load.ApiClient(url, api_key) as client:
-        result = await load.open_loop(
-            client, traffic.Traffic(users), rate, duration, progress=sys.stderr
-        )
-    rows: list[Any] = load.summary_rows(result)
+    async with ApiClient(url, api_key) as client:
+        result = await open_loop(client, Traffic(users), rate, duration, progress=sys.stderr)
+    rows: list[Any] = summary_rows(result)
     self.say(self.tabulate(rows, headers=["", "value"], title=f"loadgen {url}"))

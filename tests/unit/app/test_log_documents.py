@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import pytest
+from faust.types import EventT
 
-from agents.event_log import FallbackFile, build_document, unindexed_copy
+from app.fallback_file import FallbackFile
+from app.kafka_reads import Record
+from app.log_documents import build_document, document_of, unindexed_copy
 from app.search import MAPPINGS, Document
 
 CID = "01a222cc-d2dd-7673-9115-162d98e7896f"
@@ -210,3 +213,16 @@ def test_a_dead_letter_written_twice_for_one_record_keeps_one_id() -> None:
     assert first.id == again.id == "dead_letters:processing:user_events:2:77"
     other_stage = document("dead_letters", {**letter, "stage": "event_log"})
     assert other_stage.id != first.id
+
+
+def test_a_record_read_back_is_logged_like_the_event_it_was() -> None:
+    value = orjson.dumps({"event_type": "criar_usuario", "correlation_id": CID, "user_id": 7})
+    record = Record("user_events", 2, 40, b"7", value, 1_700_000_000.5)
+
+    document = document_of(cast(EventT, record))
+
+    consumed = build_document("user_events", 2, 40, value, 1_700_000_000.5, datetime.now(UTC))
+    assert document.id == consumed.id == f"user_events:{CID}"
+    without_log_time = {**document.source, "logged_at": None}
+    assert without_log_time == {**consumed.source, "logged_at": None}
+    assert document.source["timestamp"] == "2023-11-14T22:13:20.500000Z"  # the record's time

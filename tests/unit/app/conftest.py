@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from aiokafka.errors import KafkaConnectionError
 
-from agents.gaps import Checkpoint, ReadBack, Record
+from app.checkpoints import Checkpoint
 from app.database import CheckpointKey
-from app.settings import Settings, get_settings
+from app.kafka_reads import ReadBack, Record
 
 TOPIC = "user_events"
 
@@ -55,9 +55,7 @@ class FakeKafka:
         value = f"{partition}:{offset}".encode()
         return Record(TOPIC, partition, offset, None, value, 1_700_000_000.0)
 
-    async def read_back(
-        self, settings: Settings, topic: str, partition: int, wanted: range
-    ) -> ReadBack:
+    async def read_back(self, topic: str, partition: int, wanted: range) -> ReadBack:
         self.reads.append((partition, wanted))
         if self.down:
             raise KafkaConnectionError("broker unreachable")
@@ -65,9 +63,7 @@ class FakeKafka:
         records = [self.record(partition, offset) for offset in range(wanted.start, stop)]
         return ReadBack(records, complete=stop == wanted.stop)
 
-    async def log_bounds(
-        self, settings: Settings, topic: str, partitions: list[int]
-    ) -> dict[int, range]:
+    async def log_bounds(self, topic: str, partitions: list[int]) -> dict[int, range]:
         return {p: range(self.ends.get(p, 0)) for p in partitions}
 
 
@@ -77,13 +73,15 @@ def store() -> MemoryStore:
 
 
 @pytest.fixture
-def kafka(monkeypatch: pytest.MonkeyPatch) -> FakeKafka:
-    fake = FakeKafka()
-    monkeypatch.setattr("agents.gaps.read_back", fake.read_back)
-    monkeypatch.setattr("agents.gaps.log_bounds", fake.log_bounds)
-    return fake
+def kafka() -> FakeKafka:
+    return FakeKafka()
+
+
+def checkpoint_of(store: MemoryStore, kafka: FakeKafka, stall_after_s: float = 15.0) -> Checkpoint:
+    """A checkpoint kept in ``store``, reading back from ``kafka``."""
+    return Checkpoint(store, kafka, CheckpointKey("group", "agent", TOPIC), stall_after_s)
 
 
 @pytest.fixture
 def checkpoint(store: MemoryStore, kafka: FakeKafka) -> Checkpoint:
-    return Checkpoint(store, get_settings(), CheckpointKey("group", "agent", TOPIC))
+    return checkpoint_of(store, kafka)

@@ -1,7 +1,7 @@
 """Realistic pt_BR API traffic: people sign up, then subscribe, pay and set preferences.
 
 Bodies come from the same Faker-based demo data the API uses for empty POSTs
-(:mod:`web.demo`), serialised once in advance so that generating load costs
+(:mod:`app.demo`), serialised once in advance so that generating load costs
 the client almost nothing while it is being measured.
 """
 
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import orjson
 
+from app.demo import demo_payment, demo_preferences, demo_subscription, demo_user
 from app.models import Command
-from web.demo import demo_payment, demo_preferences, demo_subscription, demo_user
 
 #: How often each command follows the sign-ups, per hundred requests.
 COMMAND_WEIGHTS = {"assinatura": 30, "pagamento": 50, "config": 20}

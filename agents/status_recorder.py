@@ -1,0 +1,60 @@
+"""Agent: ``response_events`` -> the correlation-status table.
+
+Guarded (:mod:`app.guarded`): an outcome Faust skipped around a rebalance is
+read back, so every request's status reaches the table; the table's changelog
+is flushed before the agent's checkpoint moves past an outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from faust.types import EventT
+from pydantic import ValidationError
+
+from app import live_figures
+from app.guarded import acting_on, guarded_agent
+from app.status_record import StatusRecord
+from app.topics import response_events
+from tables.correlation_status import statuses, stored_status
+
+log = logging.getLogger(__name__)
+
+
+async def record_statuses(batch: Sequence[EventT]) -> None:
+    """Consumes outcomes; records each as the final status of its correlation id.
+
+    Produces nothing but the table's changelog. An outcome for an id that
+    already has its final status changes nothing (a replay). A malformed
+    outcome is logged and skipped (the logging agent keeps it in
+    Elasticsearch); it never stops the stream.
+    """
+    recorded = []
+    for event in batch:
+        key, outcome = event.message.key, _outcome(event.message.value)
+        if outcome is None or not isinstance(key, bytes):
+            log.warning("skipping malformed response event (key=%r)", key)
+            continue
+        response, record = outcome
+        with acting_on(event):  # reads and writes go to the event's own partition
+            if record.may_replace(stored_status(key.decode())):
+                statuses[key] = record.as_json()
+                recorded.append(response)
+    live_figures.record_outcomes(recorded)
+
+
+guarded_agent(response_events, record_statuses, stage="status", writes_tables=True)
+
+
+def _outcome(value: object) -> tuple[dict[str, Any], StatusRecord] | None:
+    """The parsed outcome and the status it gives, or None when it is malformed."""
+    if not isinstance(value, bytes):
+        return None
+    try:
+        response = orjson.loads(value)
+        return response, StatusRecord.from_response(response)
+    except (orjson.JSONDecodeError, TypeError, KeyError, ValidationError):
+        return None

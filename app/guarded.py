@@ -1,0 +1,208 @@
+"""Guarded batch agents: every event of a topic handled, in order, nothing skipped, nothing lost.
+
+Faust alone acks an event whose handler raised, and can skip (and commit
+past) events around a rebalance. A guarded agent wraps a plain batch handler
+in everything that makes "every event, one effect" hold, so an agent module
+holds only what it does with a batch:
+
+* **a checkpoint** per partition in PostgreSQL (:mod:`app.checkpoints`), moved
+  only once a batch is handled and what it produced is durable;
+* **read-back** from Kafka of offsets the stream skipped, handled first, in order;
+* **a stall audit**: a timer reads back partitions whose stream stopped;
+* **retry with backoff** while PostgreSQL, Kafka or the disk is unavailable,
+  without moving on;
+* **one by one**: a batch failing for any other reason is handled again event by
+  event, and an event that still fails alone becomes a dead letter (when the
+  agent's rule says so), so the stream goes on.
+
+Declaring one is a handler plus one call::
+
+    async def count_views(batch: Sequence[EventT]) -> None:
+        \"\"\"Idempotent: after a crash, a batch is handled again.\"\"\"
+        for event in batch:
+            with acting_on(event):  # table writes land in the event's partition
+                views[event.key] = views[event.key] + 1  # (not idempotent: use a max or a set)
+
+    guarded_agent(title_views, count_views, stage="view_counts", writes_tables=True)
+
+A handler raises to say the batch is not done: a transient error (see
+:data:`TRANSIENT`) is retried, anything else sends the batch one by one. What
+it publishes must be acknowledged before it returns (:func:`app.publishing.publish_all`);
+table writes are flushed by the guard before the checkpoint moves.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+
+from aiokafka.errors import KafkaError
+from faust import StreamT
+from faust.streams import _current_event
+from faust.types import EventT, TopicT
+
+from app import live_figures
+from app.application import app, database, settings
+from app.checkpoints import Checkpoint, describe
+from app.database import TRANSIENT_ERRORS, CheckpointKey
+from app.dead_letters import dead_letter, send_dead_letters
+from app.kafka_reads import LogReader
+from app.retry import retrying
+
+log = logging.getLogger(__name__)
+
+#: What a guarded handler does with one batch (see the module's docstring).
+BatchHandler = Callable[[Sequence[EventT]], Awaitable[None]]
+#: Failures waited out: PostgreSQL or Kafka unavailable, a disk full or unwritable.
+TRANSIENT = (*TRANSIENT_ERRORS, KafkaError, TimeoutError, OSError)
+
+#: One reader for every guarded agent of this process.
+log_reader = LogReader(settings.kafka_bootstrap_servers)
+
+
+@app.on_before_shutdown.connect
+async def _close_log_reader(*_: object, **__: object) -> None:
+    await log_reader.close()
+
+
+class GuardedAgent:
+    """One guarded agent: its handler, its checkpoint, its stream loop and its stall audit."""
+
+    def __init__(
+        self,
+        handle: BatchHandler,
+        checkpoint: Checkpoint,
+        batch_size: int,
+        dead_letter_failures: bool = True,
+        writes_tables: bool = False,
+    ) -> None:
+        self.handle = handle
+        self.checkpoint = checkpoint
+        self.stage = checkpoint.key.agent
+        self.topic_name = checkpoint.key.topic
+        self.batch_size = batch_size
+        self.dead_letter_failures = dead_letter_failures
+        self.writes_tables = writes_tables
+
+    async def consume(self, batches: object) -> None:
+        """The agent's body: batches from the stream, each handled under guard."""
+        await database.wait_ready()  # the checkpoints live there
+        await self.checkpoint.run(batches, self.handle_batch)  # type: ignore[arg-type]
+
+    async def handle_batch(self, batch: Sequence[EventT]) -> None:
+        """``batch`` after what the stream skipped before it; then the checkpoint moves.
+
+        Never raises: what cannot be handled becomes a dead letter.
+        """
+        events = await self.checkpoint.with_skipped(batch)
+        try:
+            await self._handle_durably(events)
+        except Exception:  # not transient: find the one event that fails
+            log.exception("%s failed on a batch; handling it event by event", self.stage)
+            await self._handle_one_by_one(events)
+            return
+        await self.checkpoint.save(events)
+
+    async def recover_stalled(self) -> None:
+        """Feed the handler events its stream stopped delivering (``Checkpoint.stalled``)."""
+        partitions = assigned_partitions(self.topic_name)
+        await self.checkpoint.recover_stalled(partitions, self.handle_batch, self.batch_size)
+
+    async def _handle_durably(self, events: Sequence[EventT]) -> None:
+        await retrying(
+            lambda: self._handle_and_flush(events),
+            on=TRANSIENT,
+            what=f"{self.stage} on {len(events)} events of {self.topic_name}",
+        )
+
+    async def _handle_and_flush(self, events: Sequence[EventT]) -> None:
+        await self.handle(events)
+        if self.writes_tables:
+            # Table changelogs leave through Faust's buffered producer: they must
+            # be in Kafka before the checkpoint says the events are done.
+            await app.producer.flush()
+
+    async def _handle_one_by_one(self, events: Sequence[EventT]) -> None:
+        """Each event alone, in order; one that still fails is dead-lettered and passed.
+
+        The checkpoint moves past every event either way: otherwise each later
+        batch would read the failing event back and fail on it again.
+        """
+        for event in events:
+            try:
+                await self._handle_durably([event])
+            except Exception as exc:
+                log.exception("%s cannot handle %s", self.stage, describe(event))
+                await self._refuse(event, exc)
+            await self.checkpoint.save([event])
+
+    async def _refuse(self, event: EventT, exc: Exception) -> None:
+        if not self.dead_letter_failures:
+            return
+        reason = f"{self.stage} failed: {exc!r}"
+        await send_dead_letters([dead_letter(event, reason, self.stage)])
+        live_figures.record_dead_letters(1)
+
+
+def guarded_agent(
+    topic: TopicT,
+    handle: BatchHandler,
+    *,
+    stage: str,
+    batch_size: int | None = None,
+    batch_wait_s: float | None = None,
+    dead_letter_failures: bool = True,
+    writes_tables: bool = False,
+    name: str | None = None,
+) -> GuardedAgent:
+    """Declare a guarded agent on ``topic`` that runs ``handle`` on each batch.
+
+    ``stage`` names its checkpoint and its dead letters; batches hold up to
+    ``batch_size`` events gathered for at most ``batch_wait_s`` (default: the
+    processing settings). ``dead_letter_failures=False`` for agents whose
+    failures must not produce dead letters (the dead letters' own log).
+    ``writes_tables`` makes the guard flush table changelogs before the
+    checkpoint moves. ``name`` (default: the handler's) names the agent.
+    """
+    size = batch_size or settings.process_batch_size
+    wait = batch_wait_s or settings.process_batch_wait_s
+    key = CheckpointKey(settings.group_id, stage, topic.get_topic_name())
+    checkpoint = Checkpoint(database, log_reader, key, settings.stall_after_s)
+    guard = GuardedAgent(handle, checkpoint, size, dead_letter_failures, writes_tables)
+    agent_name = name or handle.__name__
+
+    async def consume(stream: StreamT[bytes]) -> None:
+        # ``take_events`` is missing from StreamT's stubs (it is on Stream).
+        await guard.consume(stream.take_events(size, within=wait))  # type: ignore[attr-defined]
+
+    consume.__name__ = consume.__qualname__ = agent_name
+    consume.__doc__ = handle.__doc__
+    app.agent(topic, name=f"{handle.__module__}.{agent_name}")(consume)
+    app.timer(interval=settings.stall_after_s / 3, name=f"{handle.__module__}.stalls_{agent_name}")(
+        guard.recover_stalled
+    )
+    return guard
+
+
+def assigned_partitions(topic: str) -> set[int]:
+    """The partitions of ``topic`` this worker actively owns (none while rebalancing)."""
+    if app.rebalancing:
+        return set()
+    return {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == topic}
+
+
+@contextmanager
+def acting_on(event: EventT) -> Iterator[None]:
+    """Make ``event`` Faust's current event, so table writes go to its partition.
+
+    Faust finds the partition of a table write (and of its changelog entry)
+    through the event being processed, which a batch handler does not have:
+    inside ``take()`` there is none, and a read-back record never had one.
+    """
+    token = _current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        _current_event.reset(token)

@@ -1,0 +1,111 @@
+"""app.guarded: what the guard does around a batch handler, with fake Kafka and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import psycopg2
+import pytest
+from faust.streams import current_event
+from faust.types import EventT
+
+from app import guarded
+from app.checkpoints import Checkpoint
+from app.guarded import GuardedAgent, acting_on
+
+if TYPE_CHECKING:
+    from tests.unit.app.conftest import FakeKafka, MemoryStore
+
+
+class Handler:
+    """A batch handler recording what it saw; fails on ``poison`` offsets, or transiently."""
+
+    def __init__(self, poison: frozenset[int] = frozenset(), outages: int = 0) -> None:
+        self.poison = poison
+        self.outages = outages
+        self.handled: list[int] = []
+
+    async def __call__(self, batch: Sequence[EventT]) -> None:
+        if self.outages:
+            self.outages -= 1
+            raise psycopg2.OperationalError("server closed the connection")
+        offsets = [event.message.offset for event in batch]
+        if self.poison & set(offsets):
+            raise ValueError("cannot handle this event, ever")
+        self.handled.extend(offsets)
+
+
+@pytest.fixture
+def letters(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The dead letters the guard sends."""
+    sent: list[Any] = []
+
+    async def send_dead_letters(batch: Sequence[Any]) -> None:
+        sent.extend(batch)
+
+    monkeypatch.setattr(guarded, "send_dead_letters", send_dead_letters)
+    return sent
+
+
+async def test_skipped_events_are_handled_before_their_batch_then_checkpointed(
+    checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka, letters: list[Any]
+) -> None:
+    store.saved = {0: 5}
+    handler = Handler()
+
+    await GuardedAgent(handler, checkpoint, batch_size=10).handle_batch(
+        [kafka.record(0, 8), kafka.record(0, 9)]
+    )
+
+    assert handler.handled == [5, 6, 7, 8, 9]
+    assert store.saved == {0: 10}
+
+
+async def test_a_transient_failure_is_retried_without_moving_on(
+    checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka, letters: list[Any]
+) -> None:
+    store.saved = {0: 3}
+    handler = Handler(outages=2)
+
+    await GuardedAgent(handler, checkpoint, batch_size=10).handle_batch([kafka.record(0, 3)])
+
+    assert handler.handled == [3]
+    assert store.saved == {0: 4}
+    assert letters == []
+
+
+async def test_an_event_that_fails_alone_is_dead_lettered_once_and_passed(
+    checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka, letters: list[Any]
+) -> None:
+    store.saved = {0: 5}
+    handler = Handler(poison=frozenset({6}))
+
+    await GuardedAgent(handler, checkpoint, batch_size=10).handle_batch([kafka.record(0, 7)])
+
+    assert handler.handled == [5, 7]  # 5 and 6 were skipped; 6 never handles
+    assert len(letters) == 1
+    assert store.saved == {0: 8}  # the next batch will not read 6 back again
+
+
+async def test_an_agent_without_dead_letters_still_moves_past_a_failing_event(
+    checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka, letters: list[Any]
+) -> None:
+    store.saved = {0: 1}
+    handler = Handler(poison=frozenset({1}))
+    guard = GuardedAgent(handler, checkpoint, batch_size=10, dead_letter_failures=False)
+
+    await guard.handle_batch([kafka.record(0, 1), kafka.record(0, 2)])
+
+    assert handler.handled == [2]
+    assert letters == []
+    assert store.saved == {0: 3}
+
+
+def test_acting_on_an_event_makes_it_faust_current_event_for_the_block(
+    kafka: FakeKafka,
+) -> None:
+    record = kafka.record(3, 9)
+    with acting_on(record):  # type: ignore[arg-type]  # a read-back record is event-shaped
+        assert current_event() is record
+    assert current_event() is None

@@ -1,0 +1,61 @@
+"""The status record and its transitions: absent -> final, and final never changes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from app.status_record import StatusRecord
+
+
+def record(status: str) -> StatusRecord:
+    return StatusRecord(correlation_id="c", status=status)  # type: ignore[arg-type]
+
+
+def test_first_outcome_may_be_stored() -> None:
+    assert record("success").may_replace(None)
+    assert record("error").may_replace(None)
+
+
+def test_final_status_is_never_replaced() -> None:
+    assert not record("error").may_replace(record("success"))
+    assert not record("success").may_replace(record("error"))
+    assert not record("success").may_replace(record("success"))
+
+
+def test_a_pending_record_is_never_stored() -> None:
+    assert not record("pendente").may_replace(None)
+
+
+def test_an_outcome_gives_the_fields_clients_read() -> None:
+    status = StatusRecord.from_response(
+        {
+            "correlation_id": "c",
+            "status": "success",
+            "message": "ok",
+            "original_event_type": "criar_usuario",
+            "user_id": 1,
+            "request_timestamp": "t0",
+            "timestamp": "t1",
+            "requested_by": "alice",
+            "dados": {"nome": "not kept"},
+        }
+    )
+    assert status.as_json() == {
+        "correlation_id": "c",
+        "status": "success",
+        "message": "ok",
+        "original_event_type": "criar_usuario",
+        "user_id": 1,
+        "requested_at": "t0",
+        "processed_at": "t1",
+        "requested_by": "alice",
+    }
+
+
+def test_a_pending_record_has_every_field_and_the_issue_time() -> None:
+    issued = datetime(2026, 1, 2, 3, 4, 5, 600_000, tzinfo=UTC)
+    pending = StatusRecord.pending("c", issued, "alice").as_json()
+    assert pending["status"] == "pendente"
+    assert pending["requested_at"] == "2026-01-02T03:04:05.600000Z"
+    assert pending["processed_at"] is None
+    assert set(pending) == set(StatusRecord.model_fields)
