@@ -346,8 +346,12 @@ class Database(Service):
             return [dict(row[0]) for row in await cur.fetchall()]
 
     async def ping(self) -> bool:
-        """True when PostgreSQL answers a trivial query within a second."""
-        if self._pool is None:
+        """True once migrated and seeded, when PostgreSQL answers a trivial query within a second.
+
+        Before that, requests needing the database would get 503s: a worker is
+        not ready yet (``GET /health`` answers 503), though PostgreSQL may be up.
+        """
+        if self._pool is None or not self.is_ready:
             return False
         try:
             async with asyncio.timeout(1.0), self._pool.acquire() as conn, conn.cursor() as cur:
