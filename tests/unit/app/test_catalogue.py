@@ -15,13 +15,11 @@ from app.catalogue import (
     GENRES,
     LATEST_YEAR,
     Dice,
-    Genre,
-    Place,
-    Recipe,
     Title,
     demo_catalogue,
     unused_naming,
 )
+from app.catalogue_vocabulary import Genre, Place, Recipe
 from app.models import AgeRating, TitleKind
 
 #: sha256 of repr(demo_catalogue()). If this changes, ids already seeded into
