@@ -18,6 +18,8 @@ import orjson
 import psycopg2
 from mode import Service
 
+from app.catalogue import DEMO_IDS, Title, demo_catalogue
+from app.models import CatalogueQuery
 from app.retry import retrying
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,58 @@ SELECT json_build_object(
                   FROM pagamentos WHERE user_id = u.user_id
                  ORDER BY data_pagamento DESC LIMIT %s) x), '[]'::json))
   FROM usuarios u WHERE u.user_id = %s"""
+_CATALOGUE_SIZE = "SELECT count(*) FROM conteudos"
+# Fresh statistics, so the first pages are planned for 9,000 rows, not for none.
+_ANALYZE_CATALOGUE = "ANALYZE conteudos"
+_INSERT_TITLES = """
+INSERT INTO conteudos (conteudo_id, titulo, tipo, categoria, generos, descricao,
+                       duracao_minutos, ano_lancamento, classificacao, avaliacao,
+                       disponivel, temporadas)
+VALUES {rows}
+ON CONFLICT (conteudo_id) DO NOTHING"""
+_TITLE_ROW = "(%s, %s, %s, %s, %s::text[], %s, %s, %s, %s, %s, %s, %s)"
+_TITLE_FIELDS = """json_build_object(
+    'conteudo_id', conteudo_id, 'titulo', titulo, 'tipo', tipo, 'categoria', categoria,
+    'generos', generos, 'descricao', descricao, 'duracao_minutos', duracao_minutos,
+    'ano_lancamento', ano_lancamento, 'classificacao', classificacao,
+    'avaliacao', avaliacao, 'disponivel', disponivel, 'temporadas', temporadas,
+    'visualizacoes', visualizacoes)"""
+_TITLE = f"SELECT {_TITLE_FIELDS} FROM conteudos WHERE conteudo_id = %s"
+# psycopg2 inlines the values, so the planner sees e.g. 'filme' IS NULL as false
+# and uses the (tipo, conteudo_id) index; an absent filter folds to true.
+_TITLES_PAGE = f"""
+SELECT {_TITLE_FIELDS} FROM conteudos
+ WHERE conteudo_id > %(after)s
+   AND (%(tipo)s::text IS NULL OR tipo = %(tipo)s)
+   AND (%(categoria)s::text IS NULL OR categoria = %(categoria)s)
+   AND (%(pattern)s::text IS NULL OR titulo ILIKE %(pattern)s)
+ ORDER BY conteudo_id
+ LIMIT %(count)s"""
+#: Titles inserted per statement while seeding the demo catalogue.
+_SEED_CHUNK = 1000
+
+
+def contains_pattern(text: str) -> str:
+    """An ``ILIKE`` pattern matching ``text`` anywhere, its wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _title_row(title: Title) -> tuple[Any, ...]:
+    return (
+        title.conteudo_id,
+        title.titulo,
+        title.tipo,
+        title.categoria,
+        list(title.generos),  # a list becomes an ARRAY; a tuple would become a row
+        title.descricao,
+        title.duracao_minutos,
+        title.ano_lancamento,
+        title.classificacao,
+        title.avaliacao,
+        title.disponivel,
+        title.temporadas,
+    )
 
 
 class CheckpointKey(NamedTuple):
@@ -94,7 +148,11 @@ class AppliedOutcome:
 
 
 class Database(Service):
-    """Owns the aiopg pool; runs migrations once connected; answers every query."""
+    """Owns the aiopg pool; runs migrations once connected; answers every query.
+
+    After migrating it seeds the demo catalogue into ``conteudos`` (see
+    :meth:`_seed_demo_catalogue`).
+    """
 
     def __init__(self, dsn: str, pool_size: int, **kwargs: Any) -> None:
         self._dsn = dsn
@@ -155,6 +213,7 @@ class Database(Service):
                 for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
                     if path.stem not in applied:
                         await self._apply_migration(cur, path)
+                await self._seed_demo_catalogue(cur)
             finally:
                 await cur.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK_KEY,))
 
@@ -164,6 +223,26 @@ class Database(Service):
         async with cur.begin():
             await cur.execute(path.read_text())
             await cur.execute(_RECORD_MIGRATION, (path.stem,))
+
+    @staticmethod
+    async def _seed_demo_catalogue(cur: aiopg.Cursor) -> None:
+        """Insert the demo titles missing from ``conteudos`` (never overwriting one).
+
+        Runs under the migration lock, so one worker seeds while the others
+        wait and then find the table full; a seed cut short is completed by the
+        next start, as existing ids are skipped.
+        """
+        await cur.execute(_CATALOGUE_SIZE)
+        (size,) = await cur.fetchone()
+        if size >= len(DEMO_IDS):
+            return
+        titles = demo_catalogue()
+        log.info("seeding the demo catalogue: %d titles", len(titles))
+        for start in range(0, len(titles), _SEED_CHUNK):
+            chunk = titles[start : start + _SEED_CHUNK]
+            rows = ",".join(cur.mogrify(_TITLE_ROW, _title_row(t)).decode() for t in chunk)
+            await cur.execute(_INSERT_TITLES.format(rows=rows))
+        await cur.execute(_ANALYZE_CATALOGUE)
 
     async def apply_events(self, events: list[dict[str, Any]]) -> list[AppliedOutcome]:
         """Apply validated events in order, atomically, each at most once ever."""
@@ -204,9 +283,33 @@ class Database(Service):
             row = await cur.fetchone()
         return None if row is None else dict(row[0])
 
+    async def fetch_title(self, conteudo_id: int) -> dict[str, Any] | None:
+        """The catalogue's title ``conteudo_id`` with every field, or None."""
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute(_TITLE, (conteudo_id,))
+            row = await cur.fetchone()
+        return None if row is None else dict(row[0])
+
+    async def list_titles(self, query: CatalogueQuery, count: int) -> list[dict[str, Any]]:
+        """Up to ``count`` titles matching ``query``'s filters after its cursor, by id."""
+        params = {
+            "after": query.after_id,
+            "tipo": query.tipo,
+            "categoria": query.categoria,
+            "pattern": None if query.q is None else contains_pattern(query.q),
+            "count": count,
+        }
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute(_TITLES_PAGE, params)
+            return [dict(row[0]) for row in await cur.fetchall()]
+
     async def ping(self) -> bool:
-        """True when PostgreSQL answers a trivial query within a second."""
-        if self._pool is None:
+        """True once migrated and seeded, when PostgreSQL answers a trivial query within a second.
+
+        Before that, requests needing the database would get 503s: a worker is
+        not ready yet (``GET /health`` answers 503), though PostgreSQL may be up.
+        """
+        if self._pool is None or not self.is_ready:
             return False
         try:
             async with asyncio.timeout(1.0), self._pool.acquire() as conn, conn.cursor() as cur:

@@ -9,16 +9,19 @@ Field names are the public contract's (Portuguese).
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
+    StringConstraints,
     model_validator,
 )
 from validate_docbr import CPF as CpfChecker
@@ -130,3 +133,85 @@ class Preferences(Command):
 
     idioma: LanguageTag = "pt-BR"
     notificacoes: bool = True
+
+
+# ---------- the catalogue (``conteudos``) ----------
+
+TitleKind = Literal["filme", "série", "documentário"]
+AgeRating = Literal["Livre", "10", "12", "14", "16", "18"]
+#: ``conteudo_id`` is a PostgreSQL INTEGER.
+MAX_TITLE_ID = 2**31 - 1
+MAX_PAGE_SIZE = 100
+
+
+def _without_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+# Typed by hand in URLs and forms: "Filme", "SERIE" and "documentario" are meant too.
+_KIND_SPELLINGS = {
+    spelling: kind for kind in get_args(TitleKind) for spelling in (kind, _without_accents(kind))
+}
+
+
+def canonical_kind(value: object) -> object:
+    """A ``tipo`` in any case, with or without accents, as the contract spells it."""
+    if isinstance(value, str):
+        return _KIND_SPELLINGS.get(value.strip().lower(), value)
+    return value
+
+
+def check_cursor(value: str) -> str:
+    """A page cursor: the decimal ``conteudo_id`` the previous page ended with."""
+    if int(value) > MAX_TITLE_ID:
+        raise ValueError("cursor fora do intervalo; use o proximo_cursor da página anterior")
+    return value
+
+
+def check_printable(value: str) -> str:
+    """Text without control characters or lone surrogates (PostgreSQL refuses both)."""
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
+        raise ValueError("não pode conter caracteres de controle ou inválidos")
+    return value
+
+
+SearchText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(check_printable),
+]
+GenreName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=60),
+    AfterValidator(check_printable),
+]
+Cursor = Annotated[str, Field(pattern=r"^[0-9]{1,10}$"), AfterValidator(check_cursor)]
+
+
+class CatalogueQuery(Command):
+    """``GET /conteudos``: filters and the position of one page; blank parameters are absent.
+
+    ``tipo`` is matched whatever its case or accents; ``categoria`` exactly;
+    ``q`` is a case-insensitive substring of ``titulo``. ``cursor`` is the
+    ``proximo_cursor`` of the previous page.
+    """
+
+    tipo: Annotated[TitleKind | None, BeforeValidator(canonical_kind)] = None
+    categoria: GenreName | None = None
+    q: SearchText | None = None
+    limit: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
+    cursor: Cursor | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_absent(cls, data: object) -> object:
+        # An HTML form or a client building URLs sends "q=" for "no filter".
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
+        return data
+
+    @property
+    def after_id(self) -> int:
+        """The ``conteudo_id`` the page starts after (0: from the first title)."""
+        return int(self.cursor) if self.cursor is not None else 0

@@ -33,7 +33,16 @@ from typing_extensions import TypedDict
 
 from app.application import app
 from app.events import Envelope, PaymentMade, SubscriptionUpdated, UserCreated
-from app.models import NewUser, Payment, Preferences, SubscriptionChange
+from app.models import (
+    MAX_TITLE_ID,
+    AgeRating,
+    CatalogueQuery,
+    NewUser,
+    Payment,
+    Preferences,
+    SubscriptionChange,
+    TitleKind,
+)
 from web.auth import required_scope
 from web.health import VERSION
 
@@ -59,12 +68,14 @@ class FieldError(TypedDict):
 
 class ErrorBody(TypedDict):
     """Every error answer: ``error``; ``campos`` on a 422; on a POST's 503, the
-    ``correlation_id`` and ``status_url`` of a request that may still be applied."""
+    ``correlation_id`` and ``status_url`` of a request that may still be applied;
+    ``cache: "miss"`` when ``GET /cache/conteudo/{id}`` holds nothing."""
 
     error: str
     campos: NotRequired[list[FieldError]]
     correlation_id: NotRequired[str]
     status_url: NotRequired[str]
+    cache: NotRequired[Literal["miss"]]
 
 
 class StatusRecord(TypedDict):
@@ -97,15 +108,67 @@ class Health(TypedDict):
     dependencies: dict[str, dict[str, Any]]
 
 
+class Conteudo(TypedDict):
+    """``GET /conteudos/{conteudo_id}``: a title of the catalogue (``conteudos``)."""
+
+    conteudo_id: int
+    titulo: str
+    tipo: TitleKind
+    categoria: str
+    generos: list[str]
+    descricao: str
+    duracao_minutos: int
+    ano_lancamento: int
+    classificacao: AgeRating
+    avaliacao: float
+    disponivel: bool
+    temporadas: int | None
+    visualizacoes: int
+
+
+class PaginaConteudos(TypedDict):
+    """``GET /conteudos``: one page; ``proximo_cursor`` is null on the last one."""
+
+    itens: list[Conteudo]
+    proximo_cursor: str | None
+
+
+class ConteudoEmCache(TypedDict):
+    """``/cache/conteudo/{conteudo_id}``: a title's cached details (``cache`` on a GET)."""
+
+    conteudo_id: int
+    titulo: str
+    tipo: TitleKind
+    categoria: str
+    descricao: str
+    duracao_minutos: int
+    ano_lancamento: int
+    classificacao: AgeRating
+    avaliacao: float
+    visualizacoes: int
+    disponivel: bool
+    em_cache_ate: str
+    cache: NotRequired[Literal["hit"]]
+
+
 ANSWER_TYPES: dict[str, Any] = {
     "ErrorBody": ErrorBody,
     "StatusRecord": StatusRecord,
     "Banner": Banner,
     "Health": Health,
+    "Conteudo": Conteudo,
+    "PaginaConteudos": PaginaConteudos,
+    "ConteudoEmCache": ConteudoEmCache,
 }
 
 #: Command models (request bodies, validation mode) and event models (202 sections).
 COMMANDS: tuple[type[BaseModel], ...] = (NewUser, SubscriptionChange, Payment, Preferences)
+#: Query-string models of reads (validation mode): their fields become query parameters.
+QUERIES: tuple[type[BaseModel], ...] = (CatalogueQuery,)
+#: Path parameters that are not envelope fields.
+PATH_SCHEMAS: dict[str, dict[str, Any]] = {
+    "conteudo_id": {"type": "integer", "minimum": 1, "maximum": MAX_TITLE_ID},
+}
 SECTIONS: dict[str, type[BaseModel]] = {
     "UsuarioAceito": UserCreated,
     "AssinaturaAceita": SubscriptionUpdated,
@@ -186,6 +249,28 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/status/{correlation_id}"): Operation(
         "Status de uma requisição aceita", "Consultas", (200, "StatusRecord"), errors=(404, 503)
     ),
+    ("GET", "/conteudos"): Operation(
+        "Catálogo: títulos filtrados, paginados por cursor",
+        "Catálogo",
+        (200, "PaginaConteudos"),
+        query=CatalogueQuery,
+        errors=(422, 503),
+    ),
+    ("GET", "/conteudos/{conteudo_id}"): Operation(
+        "Um título do catálogo", "Catálogo", (200, "Conteudo"), errors=(404, 503)
+    ),
+    ("POST", "/cache/conteudo/{conteudo_id}"): Operation(
+        "Carregar um título no cache deste worker por 1 hora",
+        "Catálogo",
+        (200, "ConteudoEmCache"),
+        errors=(404, 503),
+    ),
+    ("GET", "/cache/conteudo/{conteudo_id}"): Operation(
+        "Um título do cache deste worker (`cache: hit`), ou 404 `cache: miss`",
+        "Catálogo",
+        (200, "ConteudoEmCache"),
+        errors=(404,),
+    ),
     ("GET", "/metrics"): Operation(
         "Métricas Prometheus (Faust e HTTP)", "Operação", content_type="text/plain"
     ),
@@ -215,7 +300,7 @@ ACCEPTED = {
 
 def build_components() -> dict[str, Any]:
     """Schemas of the commands, the 202 answers and every other answer body."""
-    inputs = [(model, "validation") for model in COMMANDS]
+    inputs = [(model, "validation") for model in (*COMMANDS, *QUERIES)]
     outputs = [(model, "serialization") for model in SECTIONS.values()]
     _, top = models_json_schema([*inputs, *outputs], ref_template=_REF)  # type: ignore[list-item]
     schemas: dict[str, Any] = dict(top.get("$defs", {}))
@@ -385,10 +470,10 @@ def _request_body(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, 
 
 def _path_parameters(path: str) -> list[dict[str, Any]]:
     """Path parameters; those named like an envelope field (``user_id``,
-    ``correlation_id``) take that field's schema."""
-    envelope = Envelope.model_json_schema()["properties"]
+    ``correlation_id``) take that field's schema, others :data:`PATH_SCHEMAS`'."""
+    schemas = Envelope.model_json_schema()["properties"] | PATH_SCHEMAS
     return [
-        {"name": name, "in": "path", "required": True, "schema": envelope.get(name, _TEXT)}
+        {"name": name, "in": "path", "required": True, "schema": schemas.get(name, _TEXT)}
         for name in _PATH_PARAM.findall(path)
     ]
 

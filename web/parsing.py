@@ -48,11 +48,18 @@ def validate(model: type[C], fields: dict[str, Any]) -> C:
         raise InvalidFields(exc) from exc
 
 
+def path_id(raw: str, maximum: int, not_found: NotFound) -> int:
+    """A positive id from the path; ``not_found`` when it cannot name anything."""
+    # The length check first: int() refuses strings of over 4,300 digits.
+    digits = raw.isascii() and raw.isdigit() and len(raw) <= len(str(maximum))
+    if not digits or not 1 <= int(raw) <= maximum:
+        raise not_found
+    return int(raw)
+
+
 def path_user_id(raw: str) -> int:
     """A user id from the path; 404 when it cannot name a user."""
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_USER_ID:
-        raise NotFound("Usuário não encontrado")
-    return int(raw)
+    return path_id(raw, MAX_USER_ID, NotFound("Usuário não encontrado"))
 
 
 def _json_object(body: bytes) -> dict[str, Any]:

@@ -18,6 +18,11 @@ from web.auth import presented_key, required_scope
         ("GET", "/status/abc", "read"),
         ("GET", "/usuarios/1", "read"),
         ("GET", "/logs/abc", "read"),
+        ("GET", "/conteudos", "read"),
+        ("GET", "/conteudos/1000", "read"),
+        ("GET", "/cache/conteudo/1000", "read"),
+        # Loading the cache changes no data, but it is a POST: write, like every POST.
+        ("POST", "/cache/conteudo/1000", "write"),
         ("GET", "/metrics", "admin"),
         ("GET", "/api/metrics/summary", "admin"),
     ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -9,8 +10,10 @@ from aiohttp import web
 from openapi_spec_validator import validate
 
 from app.application import app
+from app.catalogue import Title
 from app.models import NewUser, Payment
 from web import openapi
+from web.title_cache import CACHED_FIELDS
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 COMMAND_ROUTES = [
@@ -105,3 +108,33 @@ def test_protected_operations_declare_their_key_and_public_ones_do_not(
     assert {"401", "403", "429"} <= set(post["responses"])
     assert post["security"] == [{"ApiKey": []}, {"Bearer": []}]
     assert "`write`" in post["description"]
+
+
+def test_the_catalogue_documents_its_filters_answers_and_integer_ids(spec: dict[str, Any]) -> None:
+    listing = spec["paths"]["/conteudos"]["get"]
+    assert {p["name"] for p in listing["parameters"]} == {
+        "tipo",
+        "categoria",
+        "q",
+        "limit",
+        "cursor",
+    }
+    assert listing["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/PaginaConteudos"
+    }
+    assert "422" in listing["responses"]
+    title = spec["paths"]["/conteudos/{conteudo_id}"]["get"]
+    assert title["parameters"][0]["schema"]["type"] == "integer"
+    assert "404" in title["responses"]
+    cache = spec["paths"]["/cache/conteudo/{conteudo_id}"]
+    assert "`write`" in cache["post"]["description"] and "`read`" in cache["get"]["description"]
+    schemas = spec["components"]["schemas"]
+    assert "visualizacoes" in schemas["Conteudo"]["properties"]
+    assert "em_cache_ate" in schemas["ConteudoEmCache"]["required"]
+
+
+def test_the_catalogue_answers_documented_are_the_ones_served() -> None:
+    title_fields = [field.name for field in dataclasses.fields(Title)]
+    assert list(openapi.Conteudo.__annotations__) == [*title_fields, "visualizacoes"]
+    cached = openapi.ConteudoEmCache.__annotations__
+    assert list(cached) == [*CACHED_FIELDS, "em_cache_ate", "cache"]

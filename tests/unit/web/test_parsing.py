@@ -49,7 +49,7 @@ async def test_invalid_fields_are_listed_one_by_one() -> None:
     assert {f["campo"] for f in err.value.body["campos"]} == {"idioma", "notificacoes"}
 
 
-@pytest.mark.parametrize("raw", ["abc", "0", "-1", str(2**53), "1e3"])
+@pytest.mark.parametrize("raw", ["abc", "0", "-1", str(2**53), "1e3", "٣", "9" * 5000])
 def test_path_ids_that_cannot_name_a_user_are_not_found(raw: str) -> None:
     with pytest.raises(NotFound):
         path_user_id(raw)
