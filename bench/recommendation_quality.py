@@ -12,9 +12,11 @@ On a synthetic population (:mod:`bench.viewing_population`):
 3. each method recommends TOP_N titles per user, and a user is a hit when at
    least one held-out title is among them.
 
-Methods: ``recommend`` as shipped, global trending minus finished titles
-(the baseline), and variants that explain the choices (keeping started
-titles; co-viewing alone; trending in the user's taste alone). The
+Methods: ``recommend`` as shipped; global trending minus finished titles
+(the baseline); the all-time most viewed titles the user has not seen (a
+stronger popularity baseline); and variants that explain the choices
+(keeping started titles; co-viewing alone; trending in the user's taste
+alone). The
 population's parameters and seed are printed with the table; ``--json``
 also writes the figures.
 """
@@ -54,6 +56,8 @@ PRUNE_EVERY = timedelta(hours=1)
 BASELINE = "trending only"
 #: Length of the all-time most viewed list: enough for 10 unseen titles for any user.
 MOST_VIEWED = 200
+#: The head of the popularity curve, to see whether a method only shows blockbusters.
+POPULAR_TOP = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +98,8 @@ class MethodResult:
     started_per_list: float
     #: Among users who resumed a started title, share whose list shows one of those.
     resumed_hit: float
+    #: Share of the recommended slots that go to the POPULAR_TOP most viewed titles.
+    popular_share: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,23 +254,36 @@ def measure(
     method: str, recommender: Recommender, splits: Mapping[int, UserSplit], trained: Trained
 ) -> MethodResult:
     """One method's figures over the users in ``splits``."""
-    users_hit = titles_hit = started = resumers = resumed_hit = 0
+    head = frozenset(trained.most_viewed[:POPULAR_TOP])
+    total: Counter[str] = Counter()
     for user, split in sorted(splits.items()):
         history = trained.histories.get(user, [])
-        shown = set(recommender(history, trained))
-        found = len(shown & split.held_out)
-        users_hit += found > 0
-        titles_hit += found
-        started += len(shown & {v.conteudo_id for v in history if not v.concluido})
-        resumers += bool(split.resumed)
-        resumed_hit += bool(shown & split.resumed)
+        total.update(_tally(set(recommender(history, trained)), split, history, head))
     users = max(len(splits), 1)
     return MethodResult(
         method,
-        users_hit=users_hit / users,
-        titles_hit=titles_hit / max(HELD_OUT * len(splits), 1),
-        started_per_list=started / users,
-        resumed_hit=resumed_hit / max(resumers, 1),
+        users_hit=total["users_hit"] / users,
+        titles_hit=total["titles_hit"] / max(HELD_OUT * len(splits), 1),
+        started_per_list=total["started"] / users,
+        resumed_hit=total["resumed_hit"] / max(total["resumers"], 1),
+        popular_share=total["popular"] / max(total["slots"], 1),
+    )
+
+
+def _tally(
+    shown: set[int], split: UserSplit, history: list[ViewedTitle], head: frozenset[int]
+) -> Counter[str]:
+    """One user's counts towards the figures of :class:`MethodResult`."""
+    found = len(shown & split.held_out)
+    unfinished = {v.conteudo_id for v in history if not v.concluido}
+    return Counter(
+        users_hit=found > 0,
+        titles_hit=found,
+        started=len(shown & unfinished),
+        resumers=bool(split.resumed),
+        resumed_hit=bool(shown & split.resumed),
+        slots=len(shown),
+        popular=len(shown & head),
     )
 
 
@@ -279,7 +298,7 @@ def evaluate(params: PopulationParams, methods: Sequence[str] = tuple(METHODS)) 
     return QualityReport(params, len(splits), held_out, results, time.perf_counter() - began)
 
 
-COLUMNS = ("users hit@10", "titles hit", "started/list", "resumed hit")
+COLUMNS = ("users hit@10", "titles hit", "started/list", "resumed hit", "top-50 share")
 
 
 def _row(method: str, cells: Sequence[str]) -> str:
@@ -303,7 +322,8 @@ def render(report: QualityReport) -> str:
     ]
     for r in report.results:
         cells = (f"{r.users_hit:.3f}", f"{r.titles_hit:.3f}", f"{r.started_per_list:.2f}")
-        lines.append(_row(r.method, (*cells, f"{r.resumed_hit:.3f}")))
+        shares = (f"{r.resumed_hit:.3f}", f"{r.popular_share:.3f}")
+        lines.append(_row(r.method, (*cells, *shares)))
     lines += ["", f"ours / {BASELINE}: {ratio:.2f}x; run time {report.seconds:.1f} s"]
     return "\n".join(lines)
 
