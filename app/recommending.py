@@ -178,12 +178,12 @@ class CoViewIndex:
         self.recent_limit = recent_limit
         self.neighbour_limit = neighbour_limit
         self._counts: dict[int, dict[int, int]] = defaultdict(dict)
-        self._viewers: dict[int, int] = defaultdict(int)
+        self._viewers: dict[int, int] = {}
 
     def record_first_view(self, recent_titles: Sequence[int], new_title: int) -> None:
         """A user watched ``new_title`` for the first time; ``recent_titles`` are their
         titles, latest first. Call it exactly once per (user, title)."""
-        self._viewers[new_title] += 1
+        self._viewers[new_title] = self._viewers.get(new_title, 0) + 1
         for title in _first_distinct(recent_titles, new_title, self.recent_limit):
             self._increment(title, new_title)
             self._increment(new_title, title)
