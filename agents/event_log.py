@@ -1,6 +1,6 @@
 """Agents: every topic -> Elasticsearch ``system_logs``, masked, each event exactly once.
 
-One guarded agent per topic, all alike: a batch of events becomes
+One guarded agent per logged topic (:data:`app.topics.LOGGED_TOPICS`), all alike: a batch of events becomes
 ``system_logs`` documents (:mod:`app.log_documents`: deterministic ids, personal
 data masked) written to the log sink (:mod:`app.log_sink`: ``_bulk`` requests,
 or the fallback file while Elasticsearch is down). The guard (:mod:`app.guarded`)
@@ -23,7 +23,7 @@ from app.guarded import guarded_agent
 from app.log_documents import document_of
 from app.log_sink import STAGE, LogSink
 from app.search import SearchUnavailable
-from app.topics import dead_letters, response_events, user_events
+from app.topics import LOGGED_TOPICS, dead_letters
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,9 @@ async def log_events(batch: Sequence[EventT]) -> None:
     await sink.write([document_of(event) for event in batch])
 
 
-for _topic in (user_events, response_events):
+for _topic in LOGGED_TOPICS:
+    if _topic is dead_letters:
+        continue  # declared below: its failures must not become dead letters
     guarded_agent(
         _topic,
         log_events,

@@ -8,11 +8,21 @@ it later with its own default. ``user_events`` is keyed by user id (one user's
 events stay in order on one partition); ``response_events`` by correlation id,
 the key of the status table.
 
+The viewing side has topics of its own: ``viewing_events`` (every heartbeat of
+a player, the platform's largest stream, keyed by user id), ``session_events``
+(sessions opened, kept alive and ended, keyed by user id),
+``recommendation_requests`` (a user's recommendations to recompute, keyed by
+user id), ``title_activity`` (who watched which title when, keyed by title id:
+trending is counted per title) and ``trending_tops`` (each partition owner's
+current top lists, compacted, read by every worker).
+
 ``TOPIC_PREFIX`` (empty by default, so the contract's names) lets a benchmark
 or a fault-injection run work on topics of its own beside a live system.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from faust.types import TopicT
 
@@ -21,9 +31,14 @@ from app.application import app, settings
 USER_EVENTS = f"{settings.topic_prefix}user_events"
 RESPONSE_EVENTS = f"{settings.topic_prefix}response_events"
 DEAD_LETTERS = f"{settings.topic_prefix}dead_letters"
+VIEWING_EVENTS = f"{settings.topic_prefix}viewing_events"
+SESSION_EVENTS = f"{settings.topic_prefix}session_events"
+RECOMMENDATION_REQUESTS = f"{settings.topic_prefix}recommendation_requests"
+TITLE_ACTIVITY = f"{settings.topic_prefix}title_activity"
+TRENDING_TOPS = f"{settings.topic_prefix}trending_tops"
 
 
-def _raw_topic(name: str, partitions: int) -> TopicT:
+def _raw_topic(name: str, partitions: int, **config: Any) -> TopicT:
     """A topic of raw byte keys and values, created by this app if missing."""
     return app.topic(
         name,
@@ -33,6 +48,7 @@ def _raw_topic(name: str, partitions: int) -> TopicT:
         value_serializer="raw",
         internal=True,
         partitions=partitions,
+        **config,
     )
 
 
@@ -40,8 +56,25 @@ user_events = _raw_topic(USER_EVENTS, settings.topic_partitions)
 response_events = _raw_topic(RESPONSE_EVENTS, settings.topic_partitions)
 #: Events that can never be processed, with the reason; kept for inspection.
 dead_letters = _raw_topic(DEAD_LETTERS, 1)
+viewing_events = _raw_topic(VIEWING_EVENTS, settings.topic_partitions)
+session_events = _raw_topic(SESSION_EVENTS, settings.topic_partitions)
+recommendation_requests = _raw_topic(RECOMMENDATION_REQUESTS, settings.topic_partitions)
+title_activity = _raw_topic(TITLE_ACTIVITY, settings.topic_partitions)
+#: Only the latest list of each key matters: compaction keeps the topic small.
+trending_tops = _raw_topic(TRENDING_TOPS, 1, compacting=True)
 
-ALL_TOPICS = (user_events, response_events, dead_letters)
+ALL_TOPICS = (
+    user_events,
+    response_events,
+    dead_letters,
+    viewing_events,
+    session_events,
+    recommendation_requests,
+    title_activity,
+    trending_tops,
+)
+#: The topics whose every event is logged to Elasticsearch.
+LOGGED_TOPICS = (user_events, response_events, dead_letters, viewing_events, session_events)
 
 
 @app.task
