@@ -44,10 +44,11 @@ CorrelationId = Annotated[str, Field(max_length=36), AfterValidator(check_uuid)]
 
 
 class Envelope(BaseModel):
-    """Fields every request event carries, whatever its type."""
+    """Fields every request event carries, whatever its type (each type fixes ``event_type``)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
+    event_type: str
     correlation_id: CorrelationId
     timestamp: UtcDateTime = Field(default_factory=utc_now)
     source: str = EVENT_SOURCE
@@ -88,7 +89,7 @@ class PreferencesUpdated(Envelope):
 
 
 #: The envelope's field names: what an event adds around its command's fields.
-ENVELOPE_FIELDS = frozenset(Envelope.model_fields) | {"event_type"}
+ENVELOPE_FIELDS = frozenset(Envelope.model_fields)
 
 UserEvent: TypeAlias = Annotated[
     UserCreated | SubscriptionUpdated | PaymentMade | PreferencesUpdated,
@@ -97,12 +98,12 @@ UserEvent: TypeAlias = Annotated[
 _user_event_adapter: TypeAdapter[UserEvent] = TypeAdapter(UserEvent)
 
 
-def encode_event(event: UserEvent) -> bytes:
+def encode_event(event: Envelope) -> bytes:
     """The event as the contract's flat JSON object, ``event_type`` first."""
     return orjson.dumps({"event_type": event.event_type, **event.model_dump(mode="json")})
 
 
-def command_fields(event: UserEvent) -> dict[str, Any]:
+def command_fields(event: Envelope) -> dict[str, Any]:
     """The command's fields of ``event``, as JSON values, without the envelope."""
     return event.model_dump(mode="json", exclude=set(ENVELOPE_FIELDS))
 
@@ -113,7 +114,7 @@ def decode_user_event(raw: bytes) -> UserEvent:
 
 
 def response_event(
-    request: UserEvent, status: Literal["success", "error"], message: str
+    request: Envelope, status: Literal["success", "error"], message: str
 ) -> dict[str, Any]:
     """The outcome of ``request`` as a ``response_events`` value.
 

@@ -14,9 +14,10 @@ from typing import Any
 
 from aiohttp import web
 from aiokafka.errors import KafkaError
+from faust.types import TopicT
 
 from app.application import correlation_ids, settings
-from app.events import UserEvent, command_fields, encode_event
+from app.events import Envelope, command_fields, encode_event
 from app.logging_setup import bind_correlation_id
 from app.topics import user_events
 from web.auth import caller_name
@@ -58,8 +59,8 @@ def _correlation_id(owner: str, idempotency_key: str | None) -> str:
     return correlation_ids.derive(owner, idempotency_key)
 
 
-async def publish_event(event: UserEvent) -> None:
-    """Put ``event`` on ``user_events``, keyed by user id; 503 if Kafka is down.
+async def publish_event(event: Envelope, topic: TopicT = user_events) -> None:
+    """Put ``event`` on ``topic``, keyed by user id; 503 if Kafka is down.
 
     A timed-out event may still sit in the producer's buffer and reach Kafka
     once it is back, so that 503 names its ``correlation_id``: the client reads
@@ -72,7 +73,7 @@ async def publish_event(event: UserEvent) -> None:
         raise Unavailable("Kafka indisponível: requisição não aceita, envie novamente em instantes")
     try:
         async with asyncio.timeout(settings.produce_timeout_s):
-            delivery = await user_events.send(
+            delivery = await topic.send(
                 key=str(event.user_id).encode(), value=encode_event(event)
             )
             await delivery
@@ -92,14 +93,18 @@ async def publish_event(event: UserEvent) -> None:
 
 
 async def accept(
-    event: UserEvent, mensagem: str, section: str, fields: dict[str, Any] | None = None
+    event: Envelope,
+    mensagem: str,
+    section: str,
+    fields: dict[str, Any] | None = None,
+    topic: TopicT = user_events,
 ) -> web.Response:
-    """Publish ``event``, then give the contract's 202 answer.
+    """Publish ``event`` on ``topic``, then give the contract's 202 answer.
 
     The answer's ``section`` holds ``fields`` (by default the event's command
     fields with its ``user_id``).
     """
-    await publish_event(event)
+    await publish_event(event, topic)
     body = {
         "mensagem": mensagem,
         "correlation_id": event.correlation_id,
