@@ -24,7 +24,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet --no-deps --editable .
 	touch $(STAMP)
 
-up: ## Start Kafka, PostgreSQL, Elasticsearch (provisions them on first use; KAFKA_BROKERS=3: three Kafka nodes)
+up: ## Start Kafka, PostgreSQL, Elasticsearch, Adminer (provisions them on first use; KAFKA_BROKERS=3: three Kafka nodes)
 	$(STACKCTL) up
 
 down: ## Stop the services

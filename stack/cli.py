@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from stack.adminer_server import AdminerServer
 from stack.elasticsearch_node import ElasticsearchNode
 from stack.kafka_broker import KafkaCluster, node_files
 from stack.messages import PROG, StackError
@@ -25,12 +26,13 @@ SERVICE_NAMES = (
     *(f"kafka-{i}" for i in range(1, max(SUPPORTED_BROKERS) + 1)),
     "postgresql",
     "elasticsearch",
+    "adminer",
 )
 
 
 def build_services(s: Settings) -> list[Service]:
     """Every service, in the order of `up`'s report."""
-    return [KafkaCluster(s), PostgresServer(s), ElasticsearchNode(s)]
+    return [KafkaCluster(s), PostgresServer(s), ElasticsearchNode(s), AdminerServer(s)]
 
 
 def find_service(services: Sequence[Service], name: str) -> Service:
@@ -152,6 +154,8 @@ def wiped_paths(s: Settings) -> list[Path]:
         s.es / "tmp",
         s.es / "config",
         s.pg / "data",
+        s.adminer / "sessions",
+        s.adminer / "tmp",
         s.logs,
     ]
 
@@ -178,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Command-line interface."""
     parser = argparse.ArgumentParser(
         prog=f"python3 -m {PROG}",
-        description="Local Kafka + PostgreSQL + Elasticsearch, no Docker.",
+        description="Local Kafka + PostgreSQL + Elasticsearch + Adminer, no Docker.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("up", help="provision if needed, start, wait until every service answers")

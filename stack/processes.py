@@ -243,8 +243,19 @@ def spawn(
     log: Path,
     cwd: Path,
     env: dict[str, str] | None = None,
+    user: str | None = None,
 ) -> int:
-    """Start a long-running process in its own session, output appended to `log`."""
+    """Start a long-running process in its own session, output appended to `log`.
+
+    With `user`, the process itself switches to that user (no runuser in
+    between), so the pid returned is the service's own: for programs that
+    write no pid file.
+    """
+    uid = gid = None
+    groups: list[int] | None = None
+    if user is not None:
+        entry = pwd.getpwnam(user)
+        uid, gid, groups = entry.pw_uid, entry.pw_gid, []
     with log.open("ab") as out:
         proc = subprocess.Popen(
             cmd,
@@ -254,6 +265,9 @@ def spawn(
             cwd=cwd,
             env={**os.environ, **(env or {})},
             start_new_session=True,
+            user=uid,
+            group=gid,
+            extra_groups=groups,
         )
     return proc.pid
 

@@ -36,6 +36,7 @@ class Settings:
     pg_password: str
     pg_db: str
     es_port: int
+    adminer_port: int
 
     @property
     def kafka_port(self) -> int:
@@ -76,6 +77,11 @@ class Settings:
     def pg(self) -> Path:
         """PostgreSQL's root: data directory and socket directory."""
         return self.home / "postgres"
+
+    @property
+    def adminer(self) -> Path:
+        """Adminer's root: document root, sessions, pid file."""
+        return self.home / "adminer"
 
 
 def env_port(name: str, value: str) -> int:
@@ -146,7 +152,7 @@ def kafka_port_names(brokers: tuple[int, ...], controllers: tuple[int, ...]) -> 
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Read STACK_HOME, KAFKA_BROKERS and the contract's environment variables."""
+    """Read STACK_HOME, KAFKA_BROKERS, ADMINER_PORT and the contract's environment variables."""
     env = os.environ if env is None else env
     count = broker_count(env.get("KAFKA_BROKERS", "1"))
     controller_var = "KAFKA_CONTROLLER_PORT"
@@ -165,12 +171,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         pg_password=env.get("POSTGRES_PASSWORD", "password"),
         pg_db=env.get("POSTGRES_DB", "streaming_db"),
         es_port=es_port_from(env.get("ELASTICSEARCH_HOST", "http://127.0.0.1:9200")),
+        adminer_port=env_port("ADMINER_PORT", env.get("ADMINER_PORT", "8081")),
     )
     check_distinct(
         {
             **kafka_port_names(settings.kafka_ports, settings.kafka_controller_ports),
             "postgresql": settings.pg_port,
             "elasticsearch": settings.es_port,
+            "adminer": settings.adminer_port,
         }
     )
     return settings
