@@ -91,6 +91,13 @@ def parse_version(text: str) -> str:
     return match.group(1) if match else "?"
 
 
+def installed_version() -> str:
+    """The installed Adminer's version, "?" when it is not installed."""
+    if not ADMINER_VERSION_FILE.exists():
+        return "?"
+    return parse_version(ADMINER_VERSION_FILE.read_text())
+
+
 def php_has_pgsql(php: str) -> bool:
     """True when the PHP interpreter can talk to PostgreSQL."""
     done = subprocess.run([php, "-r", PGSQL_CHECK], check=False, capture_output=True)
@@ -208,12 +215,7 @@ class AdminerServer(Service):
     def describe(self) -> str:
         """Where Adminer listens and what it opens."""
         s = self.settings
-        version = (
-            parse_version(ADMINER_VERSION_FILE.read_text())
-            if ADMINER_VERSION_FILE.exists()
-            else "?"
-        )
         return (
             f"{self.url()} (PostgreSQL 127.0.0.1:{s.pg_port}, user {s.pg_user}, "
-            f"database {s.pg_db}), Adminer {version}, log {self.log}"
+            f"database {s.pg_db}), Adminer {installed_version()}, log {self.log}"
         )

@@ -89,14 +89,15 @@ def cmd_up(s: Settings) -> None:
         print("\n".join(service.lines("up")), flush=True)
 
 
+def stopped_line(name: str, was_running: bool) -> str:
+    """The report of a stop."""
+    return service_line(name, "stopped", "" if was_running else "(was not running)")
+
+
 def stop_all(s: Settings) -> None:
     """Stop every service, reporting each."""
     for service in build_services(s):
-        stopped = service.stop()
-        print(
-            service_line(service.name, "stopped", "" if stopped else "(was not running)"),
-            flush=True,
-        )
+        print(stopped_line(service.name, service.stop()), flush=True)
 
 
 def cmd_down(s: Settings) -> None:
@@ -126,7 +127,7 @@ def cmd_stop(s: Settings, name: str) -> None:
     service = find_service(build_services(s), name)
     with stack_lock(s):
         stopped = service.stop()
-    print(service_line(name, "stopped", "" if stopped else "(was not running)"))
+    print(stopped_line(name, stopped))
 
 
 def cmd_pid(s: Settings, name: str) -> None:
