@@ -47,7 +47,9 @@ def test_a_spawned_process_is_recorded_then_stopped(tmp_path: Path) -> None:
     pidfile = PidFile(tmp_path / "sleeper.pid", "stack-test-sleeper")
     pid = spawn(SLEEPER, tmp_path / "sleeper.log", cwd=tmp_path)
     pidfile.record(pid)
-    assert pidfile.alive() and pidfile.live_pid() == pid
+    # Until the child has exec'd, its command line is still ours, without the marker.
+    wait_healthy("sleeper", pidfile.alive, lambda: True, timeout=10, log=tmp_path / "sleeper.log")
+    assert pidfile.live_pid() == pid
 
     assert stop_processes("sleeper", [(pidfile, None)]) is True
 
