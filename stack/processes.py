@@ -216,8 +216,8 @@ def terminate(target: Target) -> list[tuple[int, int]]:
 def stop_processes(name: str, targets: Sequence[Target]) -> bool:
     """SIGTERM every target at once, wait, then SIGKILL the process groups left after a deadline.
 
-    All are signalled before any is waited for: a Kafka node stopped after its
-    peers are gone would wait for a controller quorum that no longer exists.
+    All are signalled before any is waited for: a Kafka node's controlled
+    shutdown asks the controller quorum, which is gone once its peers have stopped.
     Returns True when something was running.
     """
     watched = [entry for target in targets for entry in terminate(target)]
