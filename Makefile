@@ -1,12 +1,12 @@
 # Developer commands. `make` (or `make help`) lists them.
-# The services run natively (no Docker) under STACK_HOME, see stack/stackctl.py.
+# The services run natively (no Docker) under STACK_HOME: `python3 -m stack`, see stack/__init__.py.
 
 PYTHON   ?= python3
 VENV     := .venv
 API_PORT ?= 8000
 LOG_LEVEL ?= info
 DEV_KEYS := var/api-keys.json
-STACKCTL := $(PYTHON) stack/stackctl.py
+STACKCTL := $(PYTHON) -m stack
 STAMP    := $(VENV)/.requirements.stamp
 
 .DEFAULT_GOAL := help
@@ -24,7 +24,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet --no-deps --editable .
 	touch $(STAMP)
 
-up: ## Start Kafka, PostgreSQL, Elasticsearch (provisions them on first use)
+up: ## Start Kafka, PostgreSQL, Elasticsearch, Adminer (provisions them on first use; KAFKA_BROKERS=3: three Kafka nodes)
 	$(STACKCTL) up
 
 down: ## Stop the services
@@ -33,7 +33,7 @@ down: ## Stop the services
 clean: ## Stop the services and wipe their data and logs (keeps downloads)
 	$(STACKCTL) clean
 
-status: ## Show each service's state
+status: ## Show each service's state (and the Kafka bootstrap list)
 	$(STACKCTL) status
 
 run: venv up ## Run the Faust worker and its web API in the foreground (Ctrl-C stops)
@@ -48,7 +48,7 @@ test: venv up browser lint ## Lint, then run the whole test suite against the ru
 
 lint: venv ## Check style (ruff) and types (mypy)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy app agents tables web bench chaos
+	$(VENV)/bin/mypy app agents tables web bench chaos stack
 
 browser: ## Install Debian's chromium for the browser tests (when /usr/bin/chromium is missing)
 	@test -x /usr/bin/chromium || command -v apt-get >/dev/null || \

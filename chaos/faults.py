@@ -1,4 +1,4 @@
-"""The faults: services stopped and started through ``stack/stackctl.py``, workers killed.
+"""The faults: services stopped and started with the stack tool (``python -m stack``), workers killed.
 
 Every fault is undone by its ``restore`` half even when the scenario fails, so a
 chaos run never leaves a service down.
@@ -6,26 +6,24 @@ chaos run never leaves a service down.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
-from types import ModuleType
 
 from bench.worker import BenchWorker
+from stack.elasticsearch_node import ElasticsearchNode
+from stack.settings import load_settings
 from tests.support.workers import REPO_ROOT
 
-STACKCTL = REPO_ROOT / "stack" / "stackctl.py"
 SERVICES = ("kafka", "postgresql", "elasticsearch")
 
 
-def _stackctl(*args: str) -> None:
-    # stackctl runs on the system interpreter's standard library (as `make up` does).
+def _stack(*args: str) -> None:
+    # The stack tool needs only the standard library (as `make up` runs it), and root.
     done = subprocess.run(
-        [sys.executable, str(STACKCTL), *args],
+        [sys.executable, "-m", "stack", *args],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -33,40 +31,30 @@ def _stackctl(*args: str) -> None:
         timeout=300,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"stackctl {' '.join(args)} failed: {done.stderr.strip()}")
+        raise RuntimeError(f"python -m stack {' '.join(args)} failed: {done.stderr.strip()}")
 
 
 def stop_service(name: str) -> None:
-    """Stop one service (``stackctl stop``): Kafka and Elasticsearch shut down cleanly."""
+    """Stop one service (``python -m stack stop``): Kafka and Elasticsearch shut down cleanly."""
     if name not in SERVICES:
         raise ValueError(f"unknown service {name}")
-    _stackctl("stop", name)
+    _stack("stop", name)
 
 
 def start_service(name: str) -> None:
-    """Start one service and return once it is healthy (``stackctl start`` waits)."""
+    """Start one service and return once it is healthy (``python -m stack start`` waits)."""
     if name not in SERVICES:
         raise ValueError(f"unknown service {name}")
-    _stackctl("start", name)
-
-
-def _stackctl_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("stackctl", STACKCTL)
-    if spec is None or spec.loader is None:
-        raise RuntimeError(f"cannot load {STACKCTL}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    _stack("start", name)
 
 
 def elasticsearch_pid() -> int:
     """The Elasticsearch server JVM's pid (from the pid file it writes itself)."""
-    stackctl = _stackctl_module()
-    pidfile: Path = stackctl.es_pidfile(stackctl.load_settings())
-    pid = stackctl.read_pid(pidfile)
-    if not stackctl.pid_alive(pid, stackctl.ES_MARKER):
-        raise RuntimeError(f"Elasticsearch is not running (pid file {pidfile})")
-    return int(pid)
+    node = ElasticsearchNode(load_settings())
+    pid = node.pid()
+    if pid is None:
+        raise RuntimeError(f"Elasticsearch is not running (pid file {node.server_pidfile.path})")
+    return pid
 
 
 def freeze(pid: int) -> None:

@@ -70,7 +70,7 @@ class Options:
 
     n: int = 2000
     pg_outage_s: float = 20.0
-    #: ``stop`` (stackctl stop/start) or ``freeze`` (SIGSTOP/SIGCONT the JVM).
+    #: ``stop`` (``python -m stack stop/start``) or ``freeze`` (SIGSTOP/SIGCONT the JVM).
     es_fault: str = "stop"
     es_outage_s: float = 5.0
     fuzz_examples: int = 20

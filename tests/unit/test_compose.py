@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from app.settings import Settings
+from stack.elasticsearch_node import ES_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_REPLICAS = {"app-1": 8000, "app-2": 8001}
@@ -143,10 +144,7 @@ def test_kafka_matches_the_native_stack(services: dict[str, Any]) -> None:
 
 
 def test_elasticsearch_and_kibana_match_the_native_stack(services: dict[str, Any]) -> None:
-    stackctl = (ROOT / "stack" / "stackctl.py").read_text()
-    found = re.search(r'^ES_VERSION = "([^"]+)"', stackctl, re.MULTILINE)
-    assert found is not None
-    assert image_tag(services["elasticsearch"]) == found.group(1)
+    assert image_tag(services["elasticsearch"]) == ES_VERSION
     assert image_tag(services["kibana"]) == image_tag(services["elasticsearch"])
 
 
