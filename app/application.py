@@ -22,7 +22,7 @@ _PROBES = ["web.health", "web.monitoring"]
 ROLE_MODULES: dict[str, list[str]] = {
     "all": ["agents", "tables", "web"],
     "api": ["tables.correlation_status", "agents.status_recorder", "web"],
-    "processing": ["agents.processing", *_PROBES],
+    "processing": ["agents.processing", "agents.viewing", *_PROBES],
     "logging": ["agents.event_log", *_PROBES],
 }
 

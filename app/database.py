@@ -19,7 +19,7 @@ import psycopg2
 from mode import Service
 
 from app.catalogue import DEMO_IDS, Title, demo_catalogue
-from app.models import CatalogueQuery
+from app.models import CatalogueQuery, HistoryQuery
 from app.retry import retrying
 
 log = logging.getLogger(__name__)
@@ -103,6 +103,29 @@ SELECT {_TITLE_FIELDS} FROM conteudos
    AND (%(pattern)s::text IS NULL OR titulo ILIKE %(pattern)s)
  ORDER BY conteudo_id
  LIMIT %(count)s"""
+_APPLY_VIEWINGS = "SELECT apply_viewings(%s::jsonb)"
+_PRUNE_CO_VIEWINGS = "SELECT prune_co_viewings(%s)"
+_USER_OWNER = "SELECT criado_por FROM usuarios WHERE user_id = %s"
+_VIEWING_FIELDS = """json_build_object(
+    'conteudo_id', v.conteudo_id, 'titulo', t.titulo, 'tipo', t.tipo,
+    'categoria', t.categoria, 'duracao_minutos', t.duracao_minutos,
+    'posicao', v.posicao, 'tempo_assistido', v.tempo_assistido, 'concluido', v.concluido,
+    'iniciado_em', v.iniciado_em, 'ultimo_acesso', v.ultimo_acesso)"""
+# Newest first; the cursor is the (ultimo_acesso, conteudo_id) the last page ended at.
+_HISTORY_PAGE = f"""
+SELECT {_VIEWING_FIELDS} FROM visualizacoes v JOIN conteudos t USING (conteudo_id)
+ WHERE v.user_id = %(user_id)s
+   AND (%(tipo)s::text IS NULL OR t.tipo = %(tipo)s)
+   AND (%(concluido)s::boolean IS NULL OR v.concluido = %(concluido)s)
+   AND (%(after_at)s::timestamptz IS NULL
+        OR (v.ultimo_acesso, v.conteudo_id) < (%(after_at)s, %(after_id)s))
+ ORDER BY v.ultimo_acesso DESC, v.conteudo_id DESC
+ LIMIT %(count)s"""
+_CONTINUE_WATCHING = f"""
+SELECT {_VIEWING_FIELDS} FROM visualizacoes v JOIN conteudos t USING (conteudo_id)
+ WHERE v.user_id = %s AND NOT v.concluido AND v.posicao > 0
+ ORDER BY v.ultimo_acesso DESC, v.conteudo_id DESC
+ LIMIT %s"""
 #: Titles inserted per statement while seeding the demo catalogue.
 _SEED_CHUNK = 1000
 
@@ -128,6 +151,15 @@ def _title_row(title: Title) -> tuple[Any, ...]:
         title.disponivel,
         title.temporadas,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedViewings:
+    """What ``apply_viewings`` did with a batch: one outcome per event, the states it moved."""
+
+    outcomes: list[AppliedOutcome]
+    #: One per (user, title) the batch moved (see migrations/0006_viewings.sql).
+    changes: list[dict[str, Any]]
 
 
 class CheckpointKey(NamedTuple):
@@ -250,6 +282,53 @@ class Database(Service):
             await cur.execute(_APPLY_EVENTS, (orjson.dumps(events).decode(),))
             rows = await cur.fetchall()
         return [AppliedOutcome(cid, outcome, replayed) for cid, outcome, replayed in rows]
+
+    async def apply_viewings(self, events: list[dict[str, Any]]) -> AppliedViewings:
+        """Apply heartbeats, each at most once ever: the latest state per (user, title)."""
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute(_APPLY_VIEWINGS, (orjson.dumps(events).decode(),))
+            (result,) = await cur.fetchone()
+        outcomes = [
+            AppliedOutcome(cid, outcome, replayed) for cid, outcome, replayed in result["outcomes"]
+        ]
+        return AppliedViewings(outcomes, result["changes"])
+
+    async def prune_co_viewings(self, keep: int) -> int:
+        """Keep each title's ``keep`` strongest co-viewing neighbours; how many pairs went."""
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute(_PRUNE_CO_VIEWINGS, (keep,))
+            (dropped,) = await cur.fetchone()
+        return int(dropped)
+
+    async def user_owner(self, user_id: int) -> tuple[bool, str | None]:
+        """Whether the user exists, and the API key name that created it."""
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute(_USER_OWNER, (user_id,))
+            row = await cur.fetchone()
+        return (False, None) if row is None else (True, row[0])
+
+    async def viewing_history(
+        self, user_id: int, query: HistoryQuery, count: int
+    ) -> list[dict[str, Any]]:
+        """Up to ``count`` of the user's viewings matching ``query``, newest first."""
+        after_at, after_id = query.after or (None, None)
+        params = {
+            "user_id": user_id,
+            "tipo": query.tipo,
+            "concluido": query.concluido,
+            "after_at": after_at,
+            "after_id": after_id,
+            "count": count,
+        }
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute(_HISTORY_PAGE, params)
+            return [row[0] for row in await cur.fetchall()]
+
+    async def continue_watching(self, user_id: int, count: int) -> list[dict[str, Any]]:
+        """Titles the user started and has not finished, most recently watched first."""
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute(_CONTINUE_WATCHING, (user_id, count))
+            return [row[0] for row in await cur.fetchall()]
 
     async def checkpoints(self, key: CheckpointKey, partitions: list[int]) -> dict[int, int]:
         """The next offset ``key``'s agent expects, per partition (saved ones only)."""

@@ -51,3 +51,13 @@ def demo_payment() -> Payment:
 def demo_preferences() -> Preferences:
     """A random language and notification choice."""
     return Preferences(idioma=random.choice(_LANGUAGES), notificacoes=random.random() < 0.7)
+
+
+def demo_viewing_fields() -> dict[str, object]:
+    """A heartbeat of a demo catalogue title (ids 1000-9999), somewhere into it."""
+    position = round(random.uniform(1, 100), 2)
+    return {
+        "conteudo_id": random.randint(1000, 9999),
+        "posicao": position,
+        "tempo_assistido": int(position * random.randint(20, 60)),
+    }

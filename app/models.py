@@ -8,6 +8,7 @@ Field names are the public contract's (Portuguese).
 
 from __future__ import annotations
 
+import base64
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
@@ -22,12 +23,16 @@ from pydantic import (
     Field,
     PlainSerializer,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 from validate_docbr import CPF as CpfChecker
 
 from app.clock import as_utc, today, utc_now
 
+#: Largest user id: integers JavaScript clients hold exactly.
+MAX_USER_ID = 2**53 - 1
+UserId = Annotated[int, Field(ge=1, le=MAX_USER_ID)]
 Plan = Literal["Básico", "Padrão", "Premium"]
 PaymentMethod = Literal["Cartão", "Pix", "Boleto"]
 PaymentStatus = Literal["aprovado", "pendente", "recusado"]
@@ -189,7 +194,19 @@ GenreName = Annotated[
 Cursor = Annotated[str, Field(pattern=r"^[0-9]{1,10}$"), AfterValidator(check_cursor)]
 
 
-class CatalogueQuery(Command):
+class Query(Command):
+    """Base of query-string models: a blank parameter is an absent one."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_absent(cls, data: object) -> object:
+        # An HTML form or a client building URLs sends "q=" for "no filter".
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
+        return data
+
+
+class CatalogueQuery(Query):
     """``GET /conteudos``: filters and the position of one page; blank parameters are absent.
 
     ``tipo`` is matched whatever its case or accents; ``categoria`` exactly;
@@ -203,15 +220,83 @@ class CatalogueQuery(Command):
     limit: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
     cursor: Cursor | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _blank_is_absent(cls, data: object) -> object:
-        # An HTML form or a client building URLs sends "q=" for "no filter".
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
-        return data
-
     @property
     def after_id(self) -> int:
         """The ``conteudo_id`` the page starts after (0: from the first title)."""
         return int(self.cursor) if self.cursor is not None else 0
+
+
+# ---------- the viewing side ----------
+
+#: A heartbeat at or past this position (percent) means the title was watched to the end.
+COMPLETION_POSITION = 90
+#: Longest one viewing can run, in seconds watched (a week of a series binge).
+MAX_WATCHED_S = 7 * 24 * 3600
+TitleId = Annotated[int, Field(ge=1, le=MAX_TITLE_ID)]
+Position = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+
+
+def position_as_number(value: Decimal) -> float:
+    """A position in a JSON answer: a number, as clients send it."""
+    return float(value)
+
+
+class Viewing(Command):
+    """``POST /historico-visualizacao``: one heartbeat of a player (body or query).
+
+    ``posicao`` is how far in (0-100 %), ``tempo_assistido`` the seconds watched
+    so far in this viewing; ``titulo`` and ``tipo`` may be sent, as the
+    original's clients did, but the catalogue is what the state refers to.
+    """
+
+    user_id: UserId
+    conteudo_id: TitleId
+    titulo: SearchText | None = Field(None, max_length=200)
+    tipo: Annotated[TitleKind | None, BeforeValidator(canonical_kind)] = None
+    tempo_assistido: int = Field(ge=0, le=MAX_WATCHED_S)
+    posicao: Annotated[Position, PlainSerializer(position_as_number, when_used="json")]
+
+    @property
+    def concluido(self) -> bool:
+        """Whether this heartbeat says the title was watched to the end."""
+        return self.posicao >= COMPLETION_POSITION
+
+
+def history_cursor(moment: datetime, conteudo_id: int) -> str:
+    """The opaque cursor of a history page ending at the viewing (``moment``, ``conteudo_id``)."""
+    text = f"{as_utc(moment).isoformat()}|{conteudo_id}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def read_history_cursor(value: str) -> tuple[datetime, int]:
+    """The (``ultimo_acesso``, ``conteudo_id``) a history cursor stands for."""
+    try:
+        text = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+        moment, title = text.split("|")
+        return as_utc(datetime.fromisoformat(moment)), int(title)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("cursor inválido; use o proximo_cursor da página anterior") from exc
+
+
+class HistoryQuery(Query):
+    """``GET /historico-visualizacao/{user_id}``: filters and one page, newest first.
+
+    ``cursor`` is the ``proximo_cursor`` of the previous page.
+    """
+
+    tipo: Annotated[TitleKind | None, BeforeValidator(canonical_kind)] = None
+    concluido: bool | None = None
+    limit: int = Field(10, ge=1, le=MAX_PAGE_SIZE)
+    cursor: Annotated[str, Field(max_length=100)] | None = None
+
+    @field_validator("cursor")
+    @classmethod
+    def _readable_cursor(cls, value: str | None) -> str | None:
+        if value is not None:
+            read_history_cursor(value)
+        return value
+
+    @property
+    def after(self) -> tuple[datetime, int] | None:
+        """The viewing the page starts after (None: from the newest)."""
+        return None if self.cursor is None else read_history_cursor(self.cursor)

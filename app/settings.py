@@ -12,8 +12,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.trending_windows import Window, parse_windows
 
 
 class Settings(BaseSettings):
@@ -79,6 +81,22 @@ class Settings(BaseSettings):
     #: beyond its checkpoint is read back from Kafka (a stream stalled by a
     #: rebalance would otherwise wait for the next restart).
     stall_after_s: float = Field(15.0, gt=0, alias="STALL_AFTER_S")
+
+    #: Trending's hopping windows, size/hop (see app/trending_windows.py).
+    trending_windows_spec: str = Field("1h/5m,24h/1h", alias="TRENDING_WINDOWS")
+    #: Titles each trending list holds, per window and per tipo or categoria.
+    trending_top: int = Field(50, ge=1, le=500, alias="TRENDING_TOP")
+
+    @field_validator("trending_windows_spec")
+    @classmethod
+    def _windows_parse(cls, value: str) -> str:
+        parse_windows(value)
+        return value
+
+    @property
+    def trending_windows(self) -> tuple[Window, ...]:
+        """The trending windows, parsed."""
+        return parse_windows(self.trending_windows_spec)
 
     @property
     def group_id(self) -> str:

@@ -37,12 +37,15 @@ from app.models import (
     MAX_TITLE_ID,
     AgeRating,
     CatalogueQuery,
+    HistoryQuery,
     NewUser,
     Payment,
     Preferences,
     SubscriptionChange,
     TitleKind,
+    Viewing,
 )
+from app.status_record import StatusRecord
 from web.auth import required_scope
 from web.health import VERSION
 
@@ -76,18 +79,6 @@ class ErrorBody(TypedDict):
     correlation_id: NotRequired[str]
     status_url: NotRequired[str]
     cache: NotRequired[Literal["miss"]]
-
-
-class StatusRecord(TypedDict):
-    """``GET /status/{correlation_id}``: pending, or the final outcome."""
-
-    correlation_id: str
-    status: Literal["pendente", "success", "error"]
-    message: str | None
-    requested_at: str | None
-    original_event_type: NotRequired[str | None]
-    user_id: NotRequired[int | None]
-    processed_at: NotRequired[str | None]
 
 
 class Banner(TypedDict):
@@ -126,6 +117,54 @@ class Conteudo(TypedDict):
     visualizacoes: int
 
 
+class VisualizacaoAceita(TypedDict):
+    """The ``visualizacao`` of a 202: the heartbeat as accepted."""
+
+    user_id: int
+    conteudo_id: int
+    titulo: str | None
+    tipo: TitleKind | None
+    tempo_assistido: int
+    posicao: float
+    concluido: bool
+
+
+class Visualizacao(TypedDict):
+    """The latest state of one title a user watched."""
+
+    conteudo_id: int
+    titulo: str
+    tipo: TitleKind
+    categoria: str
+    duracao_minutos: int
+    posicao: float
+    tempo_assistido: int
+    concluido: bool
+    iniciado_em: str
+    ultimo_acesso: str
+
+
+class Historico(TypedDict):
+    """``GET /historico-visualizacao/{user_id}``: one page, newest first."""
+
+    user_id: int
+    itens: list[Visualizacao]
+    proximo_cursor: str | None
+
+
+class ParaContinuar(Visualizacao):
+    """A title started and not finished, with where to resume it."""
+
+    retomar_em_segundos: int
+
+
+class ContinuarAssistindo(TypedDict):
+    """``GET /usuarios/{user_id}/continuar-assistindo``: newest first."""
+
+    user_id: int
+    itens: list[ParaContinuar]
+
+
 class PaginaConteudos(TypedDict):
     """``GET /conteudos``: one page; ``proximo_cursor`` is null on the last one."""
 
@@ -159,12 +198,21 @@ ANSWER_TYPES: dict[str, Any] = {
     "Conteudo": Conteudo,
     "PaginaConteudos": PaginaConteudos,
     "ConteudoEmCache": ConteudoEmCache,
+    "VisualizacaoAceita": VisualizacaoAceita,
+    "Historico": Historico,
+    "ContinuarAssistindo": ContinuarAssistindo,
 }
 
 #: Command models (request bodies, validation mode) and event models (202 sections).
-COMMANDS: tuple[type[BaseModel], ...] = (NewUser, SubscriptionChange, Payment, Preferences)
+COMMANDS: tuple[type[BaseModel], ...] = (
+    NewUser,
+    SubscriptionChange,
+    Payment,
+    Preferences,
+    Viewing,
+)
 #: Query-string models of reads (validation mode): their fields become query parameters.
-QUERIES: tuple[type[BaseModel], ...] = (CatalogueQuery,)
+QUERIES: tuple[type[BaseModel], ...] = (CatalogueQuery, HistoryQuery)
 #: Path parameters that are not envelope fields.
 PATH_SCHEMAS: dict[str, dict[str, Any]] = {
     "conteudo_id": {"type": "integer", "minimum": 1, "maximum": MAX_TITLE_ID},
@@ -271,6 +319,26 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         (200, "ConteudoEmCache"),
         errors=(404,),
     ),
+    ("POST", "/historico-visualizacao"): _command(
+        "Registrar uma visualização (um heartbeat do player; corpo JSON ou parâmetros de "
+        "consulta; campos ausentes, exceto user_id, viram dados de demonstração)",
+        Viewing,
+        "AceitoVisualizacao",
+        query=Viewing,
+    ),
+    ("GET", "/historico-visualizacao/{user_id}"): Operation(
+        "Histórico: o último estado de cada título, mais recente primeiro, paginado por cursor",
+        "Visualização",
+        (200, "Historico"),
+        query=HistoryQuery,
+        errors=(404, 422, 503),
+    ),
+    ("GET", "/usuarios/{user_id}/continuar-assistindo"): Operation(
+        "Continuar assistindo: títulos começados e não terminados, com onde retomar",
+        "Visualização",
+        (200, "ContinuarAssistindo"),
+        errors=(404, 503),
+    ),
     ("GET", "/metrics"): Operation(
         "Métricas Prometheus (Faust e HTTP)", "Operação", content_type="text/plain"
     ),
@@ -292,6 +360,7 @@ ACCEPTED = {
     "AceitoAssinatura": ("assinatura", "AssinaturaAceita"),
     "AceitoPagamento": ("pagamento", "PagamentoAceito"),
     "AceitoConfig": ("config", "ConfigAceita"),
+    "AceitoVisualizacao": ("visualizacao", "VisualizacaoAceita"),
 }
 
 

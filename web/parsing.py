@@ -12,8 +12,7 @@ from typing import Any, Protocol, TypeVar
 import orjson
 from pydantic import ValidationError
 
-from app.events import MAX_USER_ID
-from app.models import Command
+from app.models import MAX_USER_ID, Command
 from web.errors import InvalidFields, MalformedBody, NotFound
 
 C = TypeVar("C", bound=Command)
@@ -38,6 +37,22 @@ async def read_command(
     if fallback:
         return validate(model, dict(fallback))
     return demo()
+
+
+async def read_with_demo(
+    request: BodySource,
+    model: type[C],
+    demo_fields: Callable[[], dict[str, Any]],
+    query: Mapping[str, Any],
+) -> C:
+    """The command from the body (or else the query), each missing field from ``demo_fields()``.
+
+    The original's viewing paths filled in demo data field by field, so a
+    client may send only what it knows; a field it sends is validated as is.
+    """
+    body = await request.read()
+    given = _json_object(body) if body.strip() else dict(query)
+    return validate(model, {**demo_fields(), **given})
 
 
 def validate(model: type[C], fields: dict[str, Any]) -> C:

@@ -6,7 +6,16 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from app.models import NewUser, Payment, Preferences, SubscriptionChange, today
+from app.models import (
+    HistoryQuery,
+    NewUser,
+    Payment,
+    Preferences,
+    SubscriptionChange,
+    Viewing,
+    history_cursor,
+    today,
+)
 
 VALID_CPF = "529.982.247-25"
 
@@ -88,3 +97,20 @@ def test_preferences_refuse_what_is_not_a_language_tag(idioma: str) -> None:
 
 def test_preferences_parse_query_string_booleans() -> None:
     assert Preferences.model_validate({"notificacoes": "false"}).notificacoes is False
+
+
+def test_a_heartbeat_at_or_past_90_percent_is_a_finished_viewing() -> None:
+    viewing = Viewing(user_id=1, conteudo_id=1000, tempo_assistido=10, posicao=Decimal(90))
+    assert viewing.concluido
+    assert not viewing.model_copy(update={"posicao": Decimal("89.99")}).concluido
+
+
+def test_a_history_cursor_reads_back_as_the_viewing_it_was_made_from() -> None:
+    moment = datetime(2026, 5, 4, 3, 2, 1, 123456, tzinfo=UTC)
+    query = HistoryQuery(cursor=history_cursor(moment, 4321))
+    assert query.after == (moment, 4321)
+
+
+def test_a_made_up_history_cursor_is_refused() -> None:
+    with pytest.raises(ValidationError):
+        HistoryQuery(cursor="not-a-cursor")

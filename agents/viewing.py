@@ -1,0 +1,110 @@
+"""Agent: ``viewing_events`` -> PostgreSQL viewing state -> outcomes, trending, recommendations.
+
+Each batch of heartbeats is decoded, applied in one statement
+(``apply_viewings``: each heartbeat at most once ever, collapsed into the
+latest state of each (user, title), a late heartbeat never rewinding it,
+co-viewing counted on first viewings) and answered with one outcome per
+heartbeat. From the states the batch moved it derives, for the stages after it:
+
+* ``title_activity`` (keyed by title): a viewer's new last-seen time, when it
+  moved to another trending hop (or the pair was only replayed, so that what a
+  crash interrupted is sent again; trending takes the latest time, so a repeat
+  counts nothing twice);
+* ``recommendation_requests`` (keyed by user): when a user started or finished
+  a title, their recommendations are recomputed.
+
+Guarded (:mod:`app.guarded`): the checkpoint moves only once all of it is in
+Kafka; PostgreSQL or Kafka down -> the batch waits and is retried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+from faust.types import EventT
+
+from app import live_figures, logging_setup
+from app.application import app, database, settings
+from app.dead_letters import send_dead_letters
+from app.decoding import decode_batch, outcome_message
+from app.guarded import guarded_agent
+from app.outcomes import describe
+from app.publishing import Message, publish_all
+from app.topics import recommendation_requests, response_events, title_activity, viewing_events
+from app.trending_windows import finest_hop_s
+from app.viewing_events import ViewingRecorded, decode_viewing
+
+STAGE = "viewing"
+#: Neighbours each title keeps in co-viewing (the strongest); more say little.
+CO_VIEWING_NEIGHBOURS = 50
+_HOP_S = finest_hop_s(settings.trending_windows)
+
+
+async def record_viewings(batch: Sequence[EventT]) -> None:
+    """Consumes heartbeats; produces viewing state, outcomes, title activity and dead letters.
+
+    Returns once everything it produced is in Kafka.
+    """
+    logging_setup.bind_event_correlation_id([event.value for event in batch])
+    decoded = decode_batch(batch, decode_viewing, STAGE)
+    events = [viewing for _, viewing in decoded.valid]
+    responses, changes = decoded.responses, []
+    if events:
+        applied = await database.apply_viewings([e.model_dump(mode="json") for e in events])
+        responses += [_outcome(e, o.outcome) for e, o in zip(events, applied.outcomes)]
+        changes = applied.changes
+    await publish_all(response_events, responses)
+    await publish_all(title_activity, [_activity(c) for c in changes if _moves_trending(c)])
+    await publish_all(recommendation_requests, [_refresh(c) for c in changes if _moves_taste(c)])
+    await send_dead_letters(decoded.letters)
+    live_figures.record_dead_letters(len(decoded.letters))
+
+
+guarded_agent(viewing_events, record_viewings, stage=STAGE)
+
+
+@app.timer(interval=60.0, on_leader=True)
+async def prune_co_viewing() -> None:
+    """Keeps each title's strongest co-viewing neighbours only (a bound on the table)."""
+    if database.is_ready:
+        await database.prune_co_viewings(CO_VIEWING_NEIGHBOURS)
+
+
+def _outcome(event: ViewingRecorded, outcome: str) -> Message:
+    return outcome_message(event, *describe(event, outcome))
+
+
+def _moves_trending(change: dict[str, Any]) -> bool:
+    """Whether trending must hear of this change: a new viewer, a new hop, or a replay."""
+    if change["reenvio"] or change["anterior"] is None:
+        return True
+    return _hop(change["anterior"]) != _hop(change["ultimo_acesso"])
+
+
+def _moves_taste(change: dict[str, Any]) -> bool:
+    """Whether the user's recommendations change: a title started or finished (or a replay)."""
+    return bool(
+        change["reenvio"] or change["primeira"] or change["concluido"] != change["concluido_antes"]
+    )
+
+
+def _activity(change: dict[str, Any]) -> Message:
+    value = {
+        "conteudo_id": change["conteudo_id"],
+        "user_id": change["user_id"],
+        "tipo": change["tipo"],
+        "categoria": change["categoria"],
+        "visto_em": change["ultimo_acesso"],
+    }
+    return str(change["conteudo_id"]).encode(), orjson.dumps(value)
+
+
+def _refresh(change: dict[str, Any]) -> Message:
+    return str(change["user_id"]).encode(), orjson.dumps({"user_id": change["user_id"]})
+
+
+def _hop(moment: str) -> int:
+    return int(datetime.fromisoformat(moment).timestamp()) // _HOP_S
