@@ -95,6 +95,7 @@ def _activity(change: dict[str, Any]) -> Message:
     value = {
         "conteudo_id": change["conteudo_id"],
         "user_id": change["user_id"],
+        "titulo": change["titulo"],
         "tipo": change["tipo"],
         "categoria": change["categoria"],
         "visto_em": change["ultimo_acesso"],

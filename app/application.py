@@ -21,7 +21,7 @@ from app.user_ids import UserIdAllocator
 _PROBES = ["web.health", "web.monitoring"]
 ROLE_MODULES: dict[str, list[str]] = {
     "all": ["agents", "tables", "web"],
-    "api": ["tables.correlation_status", "agents.status_recorder", "web"],
+    "api": ["tables", "agents.status_recorder", "agents.trending", "web"],
     "processing": ["agents.processing", "agents.viewing", *_PROBES],
     "logging": ["agents.event_log", *_PROBES],
 }

@@ -178,6 +178,7 @@ def guarded_agent(
         await guard.consume(stream.take_events(size, within=wait))  # type: ignore[attr-defined]
 
     consume.__name__ = consume.__qualname__ = agent_name
+    consume.__module__ = handle.__module__  # Faust names the agent after it in logs
     consume.__doc__ = handle.__doc__
     app.agent(topic, name=f"{handle.__module__}.{agent_name}")(consume)
     app.timer(interval=settings.stall_after_s / 3, name=f"{handle.__module__}.stalls_{agent_name}")(

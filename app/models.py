@@ -300,3 +300,12 @@ class HistoryQuery(Query):
     def after(self) -> tuple[datetime, int] | None:
         """The viewing the page starts after (None: from the newest)."""
         return None if self.cursor is None else read_history_cursor(self.cursor)
+
+
+class TrendingQuery(Query):
+    """``GET /em-alta``: which window, which breakdown, how many titles."""
+
+    janela: str = Field("1h", max_length=10, description="Uma janela de TRENDING_WINDOWS")
+    tipo: Annotated[TitleKind | None, BeforeValidator(canonical_kind)] = None
+    categoria: GenreName | None = None
+    limit: int = Field(10, ge=1, le=MAX_PAGE_SIZE)

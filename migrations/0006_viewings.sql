@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS co_visualizacoes (
 -- apply_viewings(batch): applies a JSON array of validated heartbeats, each at
 -- most once ever (processed_events), in the caller's transaction. Returns
 --   {"outcomes": [[correlation_id, outcome, replayed], ...]}  in batch order, and
---   {"changes": [{user_id, conteudo_id, tipo, categoria, ultimo_acesso, anterior,
+--   {"changes": [{user_id, conteudo_id, titulo, tipo, categoria, ultimo_acesso, anterior,
 --                 primeira, concluido, concluido_antes, reenvio}, ...]}
 -- one per (user, title) whose state this batch moved (anterior: the previous
 -- ultimo_acesso, null for a first viewing), plus the current state of pairs
@@ -134,7 +134,7 @@ BEGIN
     )
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'user_id', c.user_id, 'conteudo_id', c.conteudo_id,
-               'tipo', t.tipo, 'categoria', t.categoria,
+               'titulo', t.titulo, 'tipo', t.tipo, 'categoria', t.categoria,
                'ultimo_acesso', c.ultimo_acesso, 'anterior', c.anterior,
                'primeira', c.primeira, 'concluido', c.concluido,
                'concluido_antes', c.concluido_antes, 'reenvio', c.reenvio)), '[]'::jsonb)

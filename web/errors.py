@@ -47,8 +47,13 @@ class InvalidFields(ApiError):
     status = HTTPStatus.UNPROCESSABLE_ENTITY
     message = "Dados inválidos"
 
-    def __init__(self, exc: ValidationError) -> None:
-        super().__init__(campos=field_errors(exc))
+    def __init__(self, exc: ValidationError | list[dict[str, str]]) -> None:
+        super().__init__(campos=field_errors(exc) if isinstance(exc, ValidationError) else exc)
+
+    @classmethod
+    def of_field(cls, campo: str, erro: str) -> InvalidFields:
+        """A 422 about one field, for a rule no model can know (e.g. a configured list)."""
+        return cls([{"campo": campo, "erro": erro, "tipo": "value_error"}])
 
 
 class NotFound(ApiError):

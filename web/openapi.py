@@ -43,6 +43,7 @@ from app.models import (
     Preferences,
     SubscriptionChange,
     TitleKind,
+    TrendingQuery,
     Viewing,
 )
 from app.status_record import StatusRecord
@@ -165,6 +166,27 @@ class ContinuarAssistindo(TypedDict):
     itens: list[ParaContinuar]
 
 
+class TituloEmAlta(TypedDict):
+    """A title of a trending list."""
+
+    posicao: int
+    conteudo_id: int
+    titulo: str
+    tipo: TitleKind
+    categoria: str
+    espectadores: int
+
+
+class EmAlta(TypedDict):
+    """``GET /em-alta``: the titles with most distinct viewers in the window."""
+
+    janela: str
+    de: str
+    ate: str
+    atualizado_em: str | None
+    itens: list[TituloEmAlta]
+
+
 class PaginaConteudos(TypedDict):
     """``GET /conteudos``: one page; ``proximo_cursor`` is null on the last one."""
 
@@ -201,6 +223,7 @@ ANSWER_TYPES: dict[str, Any] = {
     "VisualizacaoAceita": VisualizacaoAceita,
     "Historico": Historico,
     "ContinuarAssistindo": ContinuarAssistindo,
+    "EmAlta": EmAlta,
 }
 
 #: Command models (request bodies, validation mode) and event models (202 sections).
@@ -212,7 +235,7 @@ COMMANDS: tuple[type[BaseModel], ...] = (
     Viewing,
 )
 #: Query-string models of reads (validation mode): their fields become query parameters.
-QUERIES: tuple[type[BaseModel], ...] = (CatalogueQuery, HistoryQuery)
+QUERIES: tuple[type[BaseModel], ...] = (CatalogueQuery, HistoryQuery, TrendingQuery)
 #: Path parameters that are not envelope fields.
 PATH_SCHEMAS: dict[str, dict[str, Any]] = {
     "conteudo_id": {"type": "integer", "minimum": 1, "maximum": MAX_TITLE_ID},
@@ -338,6 +361,13 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Visualização",
         (200, "ContinuarAssistindo"),
         errors=(404, 503),
+    ),
+    ("GET", "/em-alta"): Operation(
+        "Em alta agora: títulos com mais espectadores distintos na janela (1h, 24h)",
+        "Visualização",
+        (200, "EmAlta"),
+        query=TrendingQuery,
+        errors=(422,),
     ),
     ("GET", "/metrics"): Operation(
         "Métricas Prometheus (Faust e HTTP)", "Operação", content_type="text/plain"

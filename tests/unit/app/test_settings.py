@@ -31,6 +31,6 @@ def test_every_role_loads_health_and_metrics_and_only_its_own_agents() -> None:
     for role, modules in ROLE_MODULES.items():
         assert {"web", "web.health"} & set(modules), role
         assert ("web" in modules) == (role in {"all", "api"}), role
-    assert ROLE_MODULES["processing"][0] == "agents.processing"
+    assert ROLE_MODULES["processing"][:2] == ["agents.processing", "agents.viewing"]
     assert ROLE_MODULES["logging"][0] == "agents.event_log"
-    assert "tables.correlation_status" in ROLE_MODULES["api"]
+    assert {"tables", "agents.status_recorder", "agents.trending"} <= set(ROLE_MODULES["api"])

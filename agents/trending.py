@@ -1,0 +1,188 @@
+"""Agent: ``title_activity`` -> who watched each title when -> trending top lists.
+
+Each batch moves viewers' last-seen times in the trending table
+(:mod:`tables.trending_viewers`, a maximum per viewer: a replayed update changes
+nothing) and the in-memory counts derived from it (:class:`app.trending.PartitionIndex`,
+rebuilt from the table whenever this worker's partitions change). A timer
+publishes each owned partition's top lists, per window and per ``tipo`` and
+``categoria``, to ``trending_tops`` whenever they change; every worker's
+board (:mod:`app.trending_board`) reads them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from aiokafka.partitioner import DefaultPartitioner
+from faust.types import EventT
+
+from app.application import app, settings
+from app.clock import iso_now
+from app.guarded import acting_on, assigned_partitions, guarded_agent
+from app.publishing import Message, publish_all
+from app.topics import TITLE_ACTIVITY, title_activity, trending_tops
+from app.trending import Move, PartitionIndex, TitleInfo, ViewerShard, shard_key
+from tables.trending_viewers import trending_viewers
+
+log = logging.getLogger(__name__)
+STAGE = "trending"
+WINDOWS = settings.trending_windows
+#: A viewer is forgotten once outside the longest window.
+HORIZON_S = max(window.size_s for window in WINDOWS)
+_partitioner = DefaultPartitioner()
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """One ``title_activity`` value: a viewer of a title, last seen at ``seen_at``."""
+
+    info: TitleInfo
+    user_id: int
+    seen_at: int
+
+
+class Indexes:
+    """This worker's counts, one :class:`PartitionIndex` per owned partition."""
+
+    def __init__(self) -> None:
+        self.by_partition: dict[int, PartitionIndex] = {}
+        self.published: dict[str, bytes] = {}
+
+    def of(self, partition: int) -> PartitionIndex:
+        """The index of ``partition`` (empty until rebuilt or moved into)."""
+        if partition not in self.by_partition:
+            self.by_partition[partition] = PartitionIndex(WINDOWS)
+        return self.by_partition[partition]
+
+    def rebuild(self, partitions: set[int], now: float) -> None:
+        """Counts of ``partitions`` recomputed from the table (it holds only owned ones)."""
+        self.by_partition = {p: PartitionIndex(WINDOWS) for p in partitions}
+        for value in trending_viewers.values():
+            shard = ViewerShard.from_json(value)
+            partition = title_partition(shard.info.conteudo_id)
+            index = self.by_partition.get(partition)
+            if index is None:
+                continue
+            index.learn(shard.info)
+            for user, seen in shard.last_seen.items():
+                index.move(Move(shard.info.conteudo_id, user, None, seen), now)
+
+
+indexes = Indexes()
+
+
+async def count_viewers(batch: Sequence[EventT]) -> None:
+    """Consumes title activity; produces the trending table's changelog and moved counts."""
+    now = time.time()
+    for key, (event, activities) in _by_shard(batch).items():
+        with acting_on(event):  # the shard lives in the title's partition
+            moves = _see(key, activities, int(now) - HORIZON_S)
+        index = indexes.of(event.message.partition)
+        index.learn(activities[0].info)
+        for move in moves:
+            index.move(move, now)
+
+
+guarded_agent(title_activity, count_viewers, stage=STAGE, writes_tables=True)
+
+
+@app.timer(interval=0.5)
+async def publish_trending() -> None:
+    """Publishes each owned partition's top lists when they changed (the board reads them)."""
+    if app.rebalancing or app.in_recovery:
+        return
+    owned, now = assigned_partitions(TITLE_ACTIVITY), time.time()
+    if owned != set(indexes.by_partition):
+        indexes.rebuild(owned, now)
+    messages = [m for p in sorted(owned) for m in _changed_tops(p, now)]
+    await publish_all(trending_tops, messages)
+
+
+def title_partition(conteudo_id: int) -> int:
+    """The partition of ``title_activity`` (and of the table) a title's activity goes to."""
+    partitions = list(range(settings.topic_partitions))
+    return int(_partitioner(str(conteudo_id).encode(), partitions, partitions))
+
+
+def _see(key: str, activities: list[Activity], horizon: int) -> list[Move]:
+    stored = trending_viewers.get(key)
+    shard = ViewerShard.from_json(stored) if stored else ViewerShard(activities[0].info)
+    moves = [m for a in activities if (m := shard.see(a.user_id, a.seen_at)) is not None]
+    moves += shard.forget_before(horizon)
+    if not moves:
+        return moves
+    if shard.last_seen:
+        trending_viewers[key] = shard.as_json()
+    else:
+        del trending_viewers[key]
+    return moves
+
+
+def _by_shard(batch: Sequence[EventT]) -> dict[str, tuple[EventT, list[Activity]]]:
+    """The batch's activities grouped by table key, each group with an event of its partition."""
+    groups: dict[str, tuple[EventT, list[Activity]]] = {}
+    for event in batch:
+        activity = _activity(event.message.value)
+        if activity is None:
+            log.warning("skipping malformed title activity at offset %s", event.message.offset)
+            continue
+        key = shard_key(activity.info.conteudo_id, activity.user_id)
+        groups.setdefault(key, (event, []))[1].append(activity)
+    return groups
+
+
+def _activity(value: Any) -> Activity | None:
+    try:
+        fields = orjson.loads(value)
+        info = TitleInfo(
+            int(fields["conteudo_id"]), fields["titulo"], fields["tipo"], fields["categoria"]
+        )
+        seen_at = int(datetime.fromisoformat(fields["visto_em"]).timestamp())
+        return Activity(info, int(fields["user_id"]), seen_at)
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return None
+
+
+def _changed_tops(partition: int, now: float) -> list[Message]:
+    index = indexes.of(partition)
+    index.expire(now)
+    messages: list[Message] = []
+    for window in WINDOWS:
+        tops = index.tops(window.name, settings.trending_top)
+        key = f"{window.name}|{partition}"
+        encoded = orjson.dumps(tops)
+        if indexes.published.get(key) == encoded:
+            continue
+        indexes.published[key] = encoded
+        titles = _listed_titles(index, tops)
+        value = {
+            **tops,
+            "titulos": titles,
+            "janela": window.name,
+            "particao": partition,
+            "em": iso_now(),
+        }
+        messages.append((key.encode(), orjson.dumps(value)))
+    return messages
+
+
+def _listed_titles(index: PartitionIndex, tops: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    listed = {entry[0] for entry in tops["geral"]}
+    for breakdown in ("tipo", "categoria"):
+        listed |= {entry[0] for entries in tops[breakdown].values() for entry in entries}
+    return {
+        str(title): {
+            "conteudo_id": title,
+            "titulo": index.titles[title].titulo,
+            "tipo": index.titles[title].tipo,
+            "categoria": index.titles[title].categoria,
+        }
+        for title in listed
+        if title in index.titles
+    }

@@ -1,0 +1,119 @@
+"""Trending as every worker reads it: the latest top lists each partition's owner published.
+
+The owners of ``title_activity``'s partitions publish their titles' top lists
+to ``trending_tops`` (compacted, keyed by window and partition). Every process
+that answers trending reads that small topic from the start with a consumer of
+its own (no group: each reader sees every list), keeps the latest list per key
+and merges them on demand (titles of different partitions are disjoint, so the
+merged top is exact).
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+from mode import Service
+
+from app.application import app, settings
+from app.kafka_reads import stop_consumer
+from app.retry import retrying
+from app.topics import TRENDING_TOPS
+from app.trending import merge_tops
+
+log = logging.getLogger(__name__)
+
+
+class TrendingBoard(Service):
+    """The latest top lists per (window, partition), read from ``trending_tops``."""
+
+    def __init__(self, bootstrap_servers: str, topic: str, **kwargs: Any) -> None:
+        self._bootstrap = bootstrap_servers
+        self._topic = topic
+        #: "window|partition" -> the list its owner published last.
+        self.lists: dict[str, dict[str, Any]] = {}
+        super().__init__(**kwargs)
+
+    @Service.task
+    async def _follow(self) -> None:
+        while not self.should_stop:
+            consumer = await retrying(
+                self._connect, on=(KafkaError, OSError), what="trending board"
+            )
+            try:
+                await self._read(consumer)
+            except KafkaError as exc:
+                log.warning("trending board lost Kafka (%r); reconnecting", exc)
+            except Exception:  # the board must never take the worker down with it
+                log.exception("trending board failed; reconnecting")
+            finally:
+                await stop_consumer(consumer)
+
+    async def _connect(self) -> AIOKafkaConsumer:
+        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        if self._topic not in await consumer.topics():  # the first worker creates it
+            await stop_consumer(consumer)
+            raise KafkaError(f"{self._topic} not created yet")
+        tp = TopicPartition(self._topic, 0)  # declared with one partition (app/topics.py)
+        consumer.assign([tp])
+        await consumer.seek_to_beginning(tp)
+        return consumer
+
+    async def _read(self, consumer: AIOKafkaConsumer) -> None:
+        while not self.should_stop:
+            fetched = await consumer.getmany(timeout_ms=500)
+            for record in (r for records in fetched.values() for r in records):
+                if record.key is not None and record.value is not None:
+                    self.lists[record.key.decode()] = orjson.loads(record.value)
+
+    def top(
+        self, window: str, limit: int, tipo: str | None = None, categoria: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The ``limit`` titles with most viewers in ``window``, of a ``tipo``/``categoria``."""
+        published = [v for k, v in self.lists.items() if k.split("|")[0] == window]
+        ranked = merge_tops((_candidates(v, tipo, categoria) for v in published), limit)
+        titles = {int(k): t for v in published for k, t in v["titulos"].items()}
+        return [_item(rank, entry, titles) for rank, entry in enumerate(ranked, 1)]
+
+    def updated_at(self, window: str) -> str | None:
+        """When the freshest list of ``window`` was computed (ISO 8601)."""
+        times = [v["em"] for k, v in self.lists.items() if k.split("|")[0] == window]
+        return max(times, default=None)
+
+
+def _candidates(
+    published: dict[str, Any], tipo: str | None, categoria: str | None
+) -> list[list[Any]]:
+    """A partition's list for the asked breakdown (categoria first, then filtered by tipo)."""
+    if categoria is not None:
+        entries = published["categoria"].get(categoria, [])
+    elif tipo is not None:
+        entries = published["tipo"].get(tipo, [])
+    else:
+        entries = published["geral"]
+    if categoria is not None and tipo is not None:
+        titles = published["titulos"]
+        entries = [e for e in entries if titles.get(str(e[0]), {}).get("tipo") == tipo]
+    return list(entries)
+
+
+def _item(rank: int, entry: list[Any], titles: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    conteudo_id, viewers = entry
+    return {
+        "posicao": rank,
+        **titles.get(conteudo_id, {"conteudo_id": conteudo_id}),
+        "espectadores": viewers,
+    }
+
+
+@lru_cache(maxsize=1)
+def trending_board() -> TrendingBoard:
+    """This process's board, started with the worker (only by the stages that read trending)."""
+    board = TrendingBoard(settings.kafka_bootstrap_servers, TRENDING_TOPS)
+    app.add_dependency(board)
+    return board

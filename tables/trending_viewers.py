@@ -1,0 +1,22 @@
+"""The trending table: per title (in shards), each viewer's last-seen time.
+
+Fed by ``title_activity`` (keyed by title id, same partition count), so a
+title's shards live in its partition, with the agent that owns it. The counts
+of each trending window are derived from this table (:mod:`app.trending`), so
+they survive restarts and follow partitions on rebalance. Values are
+:class:`app.trending.ViewerShard` as JSON; a viewer not seen for longer than
+the longest window is forgotten, and an empty shard deleted.
+"""
+
+from __future__ import annotations
+
+from app.application import app, settings
+from tables.correlation_status import ROCKSDB_OPTIONS
+
+trending_viewers = app.Table(
+    "trending_viewers",
+    key_type=str,
+    partitions=settings.topic_partitions,
+    options=dict(ROCKSDB_OPTIONS),
+    help="title shard -> each viewer's last-seen time",
+)
