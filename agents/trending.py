@@ -23,11 +23,12 @@ from aiokafka.partitioner import DefaultPartitioner
 from faust.types import EventT
 
 from app.application import app, settings
+from app.catalogue import TitleInfo
 from app.clock import iso_now
 from app.guarded import acting_on, assigned_partitions, guarded_agent
 from app.publishing import Message, publish_all
 from app.topics import TITLE_ACTIVITY, title_activity, trending_tops
-from app.trending import Move, PartitionIndex, TitleInfo, ViewerShard, shard_key
+from app.trending import Move, PartitionIndex, ViewerShard, shard_key
 from tables.trending_viewers import trending_viewers
 
 log = logging.getLogger(__name__)

@@ -35,7 +35,7 @@ from app.outcomes import describe
 from app.publishing import Message, publish_all
 from app.topics import recommendation_requests, response_events, title_activity, viewing_events
 from app.trending_windows import finest_hop_s
-from app.viewing_events import ViewingRecorded, decode_viewing
+from app.viewing_events import ViewingRecorded, decode_viewing, refresh_request
 
 STAGE = "viewing"
 #: Neighbours each title keeps in co-viewing (the strongest); more say little.
@@ -104,7 +104,7 @@ def _activity(change: dict[str, Any]) -> Message:
 
 
 def _refresh(change: dict[str, Any]) -> Message:
-    return str(change["user_id"]).encode(), orjson.dumps({"user_id": change["user_id"]})
+    return str(change["user_id"]).encode(), refresh_request(change["user_id"])
 
 
 def _hop(moment: str) -> int:

@@ -21,7 +21,13 @@ from app.user_ids import UserIdAllocator
 _PROBES = ["web.health", "web.monitoring"]
 ROLE_MODULES: dict[str, list[str]] = {
     "all": ["agents", "tables", "web"],
-    "api": ["tables", "agents.status_recorder", "agents.trending", "web"],
+    "api": [
+        "tables",
+        "agents.status_recorder",
+        "agents.trending",
+        "agents.recommendations",
+        "web",
+    ],
     "processing": ["agents.processing", "agents.viewing", *_PROBES],
     "logging": ["agents.event_log", *_PROBES],
 }

@@ -41,6 +41,16 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
+class TitleInfo:
+    """What lists (trending, recommendations) show of a title."""
+
+    conteudo_id: int
+    titulo: str
+    tipo: str
+    categoria: str
+
+
+@dataclass(frozen=True, slots=True)
 class Title:
     """One title of the catalogue, with the contract's fields.
 

@@ -126,6 +126,19 @@ SELECT {_VIEWING_FIELDS} FROM visualizacoes v JOIN conteudos t USING (conteudo_i
  WHERE v.user_id = %s AND NOT v.concluido AND v.posicao > 0
  ORDER BY v.ultimo_acesso DESC, v.conteudo_id DESC
  LIMIT %s"""
+# Everything a recommendation is computed from, for a batch of users at once.
+_EXISTING_USERS = "SELECT user_id FROM usuarios WHERE user_id = ANY(%s)"
+_TASTES = """
+SELECT v.user_id, v.conteudo_id, t.tipo, t.categoria, v.posicao::float8, v.concluido,
+       v.tempo_assistido, v.ultimo_acesso
+  FROM visualizacoes v JOIN conteudos t USING (conteudo_id)
+ WHERE v.user_id = ANY(%s)"""
+_CO_VIEWING = """
+SELECT conteudo_id, vizinho_id, vezes FROM co_visualizacoes
+ WHERE conteudo_id = ANY(%s) ORDER BY conteudo_id, vezes DESC, vizinho_id"""
+_TITLE_INFOS = """
+SELECT conteudo_id, titulo, tipo, categoria, visualizacoes FROM conteudos
+ WHERE conteudo_id = ANY(%s)"""
 #: Titles inserted per statement while seeding the demo catalogue.
 _SEED_CHUNK = 1000
 
@@ -329,6 +342,29 @@ class Database(Service):
         async with self.pool.acquire() as conn, conn.cursor() as cur:
             await cur.execute(_CONTINUE_WATCHING, (user_id, count))
             return [row[0] for row in await cur.fetchall()]
+
+    async def existing_users(self, user_ids: list[int]) -> set[int]:
+        """Which of ``user_ids`` exist."""
+        return {row[0] for row in await self._rows(_EXISTING_USERS, (user_ids,))}
+
+    async def tastes(self, user_ids: list[int]) -> list[tuple[Any, ...]]:
+        """Every viewing state of these users, with each title's ``tipo`` and ``categoria``:
+        ``(user_id, conteudo_id, tipo, categoria, posicao, concluido, tempo_assistido,
+        ultimo_acesso)``."""
+        return await self._rows(_TASTES, (user_ids,))
+
+    async def co_viewing(self, titles: list[int]) -> list[tuple[int, int, int]]:
+        """``(title, neighbour, users who watched both)`` of these titles, strongest first."""
+        return await self._rows(_CO_VIEWING, (titles,))
+
+    async def title_infos(self, titles: list[int]) -> list[tuple[int, str, str, str, int]]:
+        """``(conteudo_id, titulo, tipo, categoria, distinct viewers)`` of these titles."""
+        return await self._rows(_TITLE_INFOS, (titles,))
+
+    async def _rows(self, statement: str, params: tuple[Any, ...]) -> list[Any]:
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute(statement, params)
+            return list(await cur.fetchall())
 
     async def checkpoints(self, key: CheckpointKey, partitions: list[int]) -> dict[int, int]:
         """The next offset ``key``'s agent expects, per partition (saved ones only)."""

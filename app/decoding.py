@@ -20,7 +20,8 @@ from app.dead_letters import dead_letter
 from app.events import Envelope, refusal_response, response_event
 from app.publishing import Message
 
-E = TypeVar("E", bound=Envelope)
+#: What a batch decodes into (a request event, usually).
+E = TypeVar("E")
 
 
 @dataclass

@@ -309,3 +309,9 @@ class TrendingQuery(Query):
     tipo: Annotated[TitleKind | None, BeforeValidator(canonical_kind)] = None
     categoria: GenreName | None = None
     limit: int = Field(10, ge=1, le=MAX_PAGE_SIZE)
+
+
+class RecommendationsRequest(Command):
+    """``POST /recomendacoes/gerar``: whose recommendations to recompute (body or query)."""
+
+    user_id: UserId

@@ -35,6 +35,9 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import TypeAlias
 
+from app.catalogue import TitleInfo
+from app.models import COMPLETION_POSITION
+
 #: M: a first view is paired with this many of the user's latest other titles:
 #: close enough in time to reflect one taste, and a bounded cost per view.
 RECENT_TITLES = 20
@@ -43,8 +46,6 @@ RECENT_TITLES = 20
 NEIGHBOURS_KEPT = 50
 #: Length of each trending top list (overall, per tipo, per categoria).
 TRENDING_TOP = 50
-#: A viewing is finished (``concluido``) from this position (%) on.
-COMPLETION_POSITION = 90.0
 #: The user's titles used as seeds, latest first; older ones weigh under 1/16
 #: of the latest (see RECENCY_HALF_LIFE) and would only cost time.
 SEED_TITLES = 40
@@ -99,16 +100,6 @@ class ViewedTitle:
     concluido: bool
     tempo_assistido: int
     ultimo_acesso: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class TitleInfo:
-    """Catalogue metadata of a title."""
-
-    conteudo_id: int
-    titulo: str
-    tipo: str
-    categoria: str
 
 
 @dataclass(frozen=True, slots=True)

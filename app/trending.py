@@ -21,22 +21,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.catalogue import TitleInfo
 from app.trending_windows import Window
 
 #: One title's viewers are split in this many shards (by user id), so that no
 #: stored value grows with a blockbuster's whole audience; a viewer always
 #: falls in the same shard, so their last-seen time moves inside one value.
 SHARDS = 8
-
-
-@dataclass(frozen=True, slots=True)
-class TitleInfo:
-    """What trending lists show of a title, and what they break it down by."""
-
-    conteudo_id: int
-    titulo: str
-    tipo: str
-    categoria: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,9 @@ from aiokafka.errors import KafkaError
 from mode import Service
 
 from app.application import app, settings
+from app.catalogue import TitleInfo
 from app.kafka_reads import stop_consumer
+from app.recommending import Ranked, TrendingSnapshot
 from app.retry import retrying
 from app.topics import TRENDING_TOPS
 from app.trending import merge_tops
@@ -80,6 +82,25 @@ class TrendingBoard(Service):
         titles = {int(k): t for v in published for k, t in v["titulos"].items()}
         return [_item(rank, entry, titles) for rank, entry in enumerate(ranked, 1)]
 
+    def snapshot(self, window: str, top: int) -> tuple[TrendingSnapshot, dict[int, TitleInfo]]:
+        """Trending in ``window`` as recommendations read it, and what is known of its titles."""
+        published = [v for k, v in self.lists.items() if k.split("|")[0] == window]
+        titles = {
+            int(k): TitleInfo(int(k), t["titulo"], t["tipo"], t["categoria"])
+            for v in published
+            for k, t in v["titulos"].items()
+        }
+
+        def merged(kind: str) -> dict[str, tuple[Ranked, ...]]:
+            names = {name for v in published for name in v[kind]}
+            return {
+                name: _ranked(merge_tops((v[kind].get(name, []) for v in published), top))
+                for name in names
+            }
+
+        overall = _ranked(merge_tops((v["geral"] for v in published), top))
+        return TrendingSnapshot(overall, merged("tipo"), merged("categoria")), titles
+
     def updated_at(self, window: str) -> str | None:
         """When the freshest list of ``window`` was computed (ISO 8601)."""
         times = [v["em"] for k, v in self.lists.items() if k.split("|")[0] == window]
@@ -100,6 +121,10 @@ def _candidates(
         titles = published["titulos"]
         entries = [e for e in entries if titles.get(str(e[0]), {}).get("tipo") == tipo]
     return list(entries)
+
+
+def _ranked(entries: list[list[Any]]) -> tuple[Ranked, ...]:
+    return tuple((int(title), int(viewers)) for title, viewers in entries)
 
 
 def _item(rank: int, entry: list[Any], titles: dict[int, dict[str, Any]]) -> dict[str, Any]:

@@ -1,4 +1,8 @@
-"""The events on ``viewing_events``: one per heartbeat a player sends.
+"""The events of the viewing side: heartbeats, and requests for recommendations.
+
+On ``viewing_events``, one event per heartbeat a player sends; on
+``recommendation_requests``, a client's ``gerar_recomendacoes`` or a refresh
+the viewing agent asks for when a user starts or finishes a title.
 
 ``registrar_visualizacao`` carries the envelope of every request event
 (:class:`app.events.Envelope`) and the fields of the :class:`app.models.Viewing`
@@ -10,12 +14,16 @@ sign-ups nor payments; their agent applies a whole batch in one statement.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import ConfigDict
+import orjson
+from pydantic import ConfigDict, TypeAdapter
 
 from app.events import Envelope
-from app.models import Viewing
+from app.models import UserId, Viewing
+
+UserIdAdapter: TypeAdapter[int] = TypeAdapter(UserId)
 
 
 class ViewingRecorded(Envelope, Viewing):
@@ -28,3 +36,29 @@ class ViewingRecorded(Envelope, Viewing):
 def decode_viewing(raw: bytes) -> ViewingRecorded:
     """Parse and validate a ``viewing_events`` value; raises ``ValueError`` if unusable."""
     return ViewingRecorded.model_validate_json(raw)
+
+
+class RecommendationsRequested(Envelope):
+    """``gerar_recomendacoes``: a client asks for the user's recommendations to be recomputed."""
+
+    event_type: Literal["gerar_recomendacoes"] = "gerar_recomendacoes"
+
+
+@dataclass(frozen=True, slots=True)
+class Refresh:
+    """A refresh the viewing agent asked for: a user's list to recompute, no outcome awaited."""
+
+    user_id: int
+
+
+def decode_recommendation_request(raw: bytes) -> RecommendationsRequested | Refresh:
+    """A client's request, or a refresh; raises ``ValueError`` if it is neither."""
+    fields = orjson.loads(raw)
+    if isinstance(fields, dict) and set(fields) == {"user_id"}:
+        return Refresh(UserIdAdapter.validate_python(fields["user_id"]))
+    return RecommendationsRequested.model_validate(fields)
+
+
+def refresh_request(user_id: int) -> bytes:
+    """The value asking for ``user_id``'s recommendations to be recomputed (no outcome)."""
+    return orjson.dumps({"user_id": user_id})

@@ -33,13 +33,13 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from app.catalogue import TitleInfo
+from app.models import COMPLETION_POSITION
 from app.recommending import (
-    COMPLETION_POSITION,
     DEFAULT_WEIGHTS,
     BlendWeights,
     CoViewIndex,
     Ranked,
-    TitleInfo,
     TrendingSnapshot,
     ViewedTitle,
     recent_titles,

@@ -41,6 +41,7 @@ from app.models import (
     NewUser,
     Payment,
     Preferences,
+    RecommendationsRequest,
     SubscriptionChange,
     TitleKind,
     TrendingQuery,
@@ -187,6 +188,31 @@ class EmAlta(TypedDict):
     itens: list[TituloEmAlta]
 
 
+class Recomendacao(TypedDict):
+    """One recommended title, with why."""
+
+    conteudo_id: int
+    titulo: str
+    tipo: TitleKind
+    categoria: str
+    pontuacao: float
+    motivo: str
+
+
+class Recomendacoes(TypedDict):
+    """``GET /recomendacoes/{user_id}``: the user's current list, best first."""
+
+    user_id: int
+    itens: list[Recomendacao]
+    data_geracao: str
+
+
+class RecomendacoesAceitas(TypedDict):
+    """The ``recomendacoes`` of a 202."""
+
+    user_id: int
+
+
 class PaginaConteudos(TypedDict):
     """``GET /conteudos``: one page; ``proximo_cursor`` is null on the last one."""
 
@@ -224,6 +250,8 @@ ANSWER_TYPES: dict[str, Any] = {
     "Historico": Historico,
     "ContinuarAssistindo": ContinuarAssistindo,
     "EmAlta": EmAlta,
+    "Recomendacoes": Recomendacoes,
+    "RecomendacoesAceitas": RecomendacoesAceitas,
 }
 
 #: Command models (request bodies, validation mode) and event models (202 sections).
@@ -233,6 +261,7 @@ COMMANDS: tuple[type[BaseModel], ...] = (
     Payment,
     Preferences,
     Viewing,
+    RecommendationsRequest,
 )
 #: Query-string models of reads (validation mode): their fields become query parameters.
 QUERIES: tuple[type[BaseModel], ...] = (CatalogueQuery, HistoryQuery, TrendingQuery)
@@ -369,6 +398,18 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         query=TrendingQuery,
         errors=(422,),
     ),
+    ("POST", "/recomendacoes/gerar"): _command(
+        "Recalcular as recomendações de um usuário (corpo JSON ou parâmetros de consulta)",
+        RecommendationsRequest,
+        "AceitoRecomendacoes",
+        query=RecommendationsRequest,
+    ),
+    ("GET", "/recomendacoes/{user_id}"): Operation(
+        "Recomendações atuais: co-visualização e o que está em alta no gosto do usuário",
+        "Visualização",
+        (200, "Recomendacoes"),
+        errors=(404, 503),
+    ),
     ("GET", "/metrics"): Operation(
         "Métricas Prometheus (Faust e HTTP)", "Operação", content_type="text/plain"
     ),
@@ -391,6 +432,7 @@ ACCEPTED = {
     "AceitoPagamento": ("pagamento", "PagamentoAceito"),
     "AceitoConfig": ("config", "ConfigAceita"),
     "AceitoVisualizacao": ("visualizacao", "VisualizacaoAceita"),
+    "AceitoRecomendacoes": ("recomendacoes", "RecomendacoesAceitas"),
 }
 
 

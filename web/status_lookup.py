@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import aiohttp
 from aiohttp import web
-from faust.exceptions import SameNode
 from faust.web import Request, Response, View
 
 from app.application import app, correlation_ids
@@ -15,6 +13,7 @@ from tables.correlation_status import statuses, stored_status
 from web.auth import caller_name, may_see
 from web.errors import NotFound, Unavailable
 from web.responses import json_response
+from web.routing import read_on_owner
 
 UNKNOWN = "correlation_id desconhecido"
 
@@ -33,24 +32,24 @@ class StatusView(View):
         died and the group has not noticed yet), a final status this worker
         holds in a standby copy is answered from there; anything else is a 503.
         """
-        try:
-            return await app.router.route_req(statuses.name, correlation_id, self.web, request)
-        except SameNode:
-            return read_status(request, correlation_id)
-        except TypeError:  # aiokafka has no partition metadata for the changelog yet
-            return read_copy(request, correlation_id, "Status ainda não disponível neste worker")
-        except aiohttp.ClientError:  # the owner died; the group has not noticed yet
-            return read_copy(request, correlation_id, "Worker dono deste status indisponível")
+        return await read_on_owner(
+            statuses,
+            correlation_id,
+            self,
+            request,
+            lambda: read_status(request, correlation_id),
+            lambda why: read_copy(request, correlation_id, why),
+        )
 
 
-def read_status(request: Request, correlation_id: str) -> web.Response:
+async def read_status(request: Request, correlation_id: str) -> web.Response:
     """The owner's answer: the stored status, or ``pendente`` for an id issued to this caller.
 
     404 for an id never issued, or another caller's (admins read every final
     status); 503 while the table is recovering (an answer then could be stale).
     """
     if app.rebalancing or app.in_recovery:
-        return read_copy(request, correlation_id, "Status em recuperação")
+        return await read_copy(request, correlation_id, "Status em recuperação")
     record = stored_status(correlation_id)
     if record is not None and may_see(request, record.requested_by):
         return json_response(record.as_json())
@@ -61,7 +60,7 @@ def read_status(request: Request, correlation_id: str) -> web.Response:
     return json_response(pending.as_json())
 
 
-def read_copy(request: Request, correlation_id: str, why: str) -> web.Response:
+async def read_copy(request: Request, correlation_id: str, why: str) -> web.Response:
     """A final status from this worker's copy of the table, else a 503 saying ``why``.
 
     Safe without the owner: a final status never changes, so any copy that

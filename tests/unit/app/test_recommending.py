@@ -4,11 +4,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.catalogue import TitleInfo
 from app.recommending import (
     BlendWeights,
     CoViewIndex,
     Ranked,
-    TitleInfo,
     TrendingSnapshot,
     ViewedTitle,
     recent_titles,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from app.trending import Move, PartitionIndex, TitleInfo, ViewerShard, merge_tops, shard_key
+from app.catalogue import TitleInfo
+from app.trending import Move, PartitionIndex, ViewerShard, merge_tops, shard_key
 from app.trending_windows import Window
 
 HOUR = Window("1h", 3600, 300)

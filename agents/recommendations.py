@@ -1,0 +1,104 @@
+"""Agent: ``recommendation_requests`` -> each user's recommendations, kept current.
+
+A user's list is recomputed when they start or finish a title (the viewing
+agent asks) or when a client asks (``gerar_recomendacoes``, answered with an
+outcome), never by a batch job. Each batch reads what the lists are made of,
+for all its users at once: their viewing states and the co-viewing
+neighbours of their titles from PostgreSQL, trending in the longest window
+from this worker's board, then ranks with :func:`app.recommending.recommend`
+and stores each list in the recommendations table.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+from faust.types import EventT
+
+from app import live_figures
+from app.application import database, settings
+from app.catalogue import TitleInfo
+from app.clock import iso_now
+from app.dead_letters import send_dead_letters
+from app.decoding import decode_batch, outcome_message
+from app.guarded import acting_on, guarded_agent
+from app.publishing import Message, publish_all
+from app.recommending import Ranked, TrendingSnapshot, ViewedTitle, recommend
+from app.topics import recommendation_requests, response_events
+from app.trending_board import trending_board
+from app.viewing_events import RecommendationsRequested, decode_recommendation_request
+from tables.recommendations import recommendations
+
+STAGE = "recommendations"
+#: Trending for taste is read in the longest window: a day says more than an hour.
+TRENDING_WINDOW = max(settings.trending_windows, key=lambda window: window.size_s).name
+board = trending_board()
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """What the batch's lists are made of."""
+
+    histories: dict[int, list[ViewedTitle]]
+    neighbours: dict[int, list[Ranked]]
+    trending: TrendingSnapshot
+    catalogue: dict[int, TitleInfo]
+    viewers: dict[int, int]
+
+
+async def recommend_titles(batch: Sequence[EventT]) -> None:
+    """Consumes recommendation requests; produces the users' lists and the clients' outcomes."""
+    decoded = decode_batch(batch, decode_recommendation_request, STAGE)
+    latest = {request.user_id: event for event, request in decoded.valid}
+    existing = await database.existing_users(sorted(latest))
+    inputs = await _inputs(sorted(existing))
+    made_at = iso_now()
+    for user_id in existing:
+        with acting_on(latest[user_id]):  # the list lives in the user's partition
+            recommendations[str(user_id).encode()] = _list_of(user_id, inputs, made_at)
+    outcomes = [
+        _outcome(request, request.user_id in existing)
+        for _, request in decoded.valid
+        if isinstance(request, RecommendationsRequested)
+    ]
+    await publish_all(response_events, decoded.responses + outcomes)
+    await send_dead_letters(decoded.letters)
+    live_figures.record_dead_letters(len(decoded.letters))
+
+
+guarded_agent(recommendation_requests, recommend_titles, stage=STAGE, writes_tables=True)
+
+
+async def _inputs(users: list[int]) -> Inputs:
+    histories: dict[int, list[ViewedTitle]] = defaultdict(list)
+    for user_id, *state in await database.tastes(users):
+        histories[user_id].append(ViewedTitle(*state))
+    seen = sorted({v.conteudo_id for history in histories.values() for v in history})
+    neighbours: dict[int, list[Ranked]] = defaultdict(list)
+    for title, neighbour, together in await database.co_viewing(seen):
+        neighbours[title].append((neighbour, together))
+    trending, trending_titles = board.snapshot(TRENDING_WINDOW, settings.trending_top)
+    candidates = {n for ranked in neighbours.values() for n, _ in ranked} | set(trending_titles)
+    rows = await database.title_infos(sorted(candidates | set(seen)))
+    catalogue = {row[0]: TitleInfo(*row[:4]) for row in rows}
+    viewers = {row[0]: row[4] for row in rows}
+    return Inputs(histories, neighbours, trending, catalogue, viewers)
+
+
+def _list_of(user_id: int, inputs: Inputs, made_at: str) -> dict[str, object]:
+    ranked = recommend(
+        inputs.histories.get(user_id, []),
+        inputs.neighbours,
+        inputs.trending,
+        inputs.catalogue,
+        viewers=inputs.viewers,
+    )
+    return {"itens": [asdict(item) for item in ranked], "data_geracao": made_at}
+
+
+def _outcome(request: RecommendationsRequested, exists: bool) -> Message:
+    if exists:
+        return outcome_message(request, "success", "Recomendações geradas com sucesso")
+    return outcome_message(request, "error", f"Usuário {request.user_id} não encontrado")

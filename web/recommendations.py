@@ -1,0 +1,90 @@
+"""Recommendations: ``GET /recomendacoes/{user_id}`` (200) and ``POST /recomendacoes/gerar`` (202).
+
+Lists are kept current by the recommendations agent as viewings arrive; the
+read is routed to the worker that owns the user's partition of the
+recommendations table. A user with no list yet (no history) gets what is
+trending now, ranked the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from aiohttp import web
+from faust.web import Request, Response, View
+
+from app.application import app, settings
+from app.clock import iso_now
+from app.models import RecommendationsRequest
+from app.recommending import recommend
+from app.topics import recommendation_requests
+from app.trending_board import trending_board
+from app.viewing_events import RecommendationsRequested
+from tables.recommendations import recommendations
+from web.accepting import accept, envelope
+from web.errors import Unavailable
+from web.ownership import refuse_other_callers_user, require_readable_user
+from web.parsing import path_user_id, read_with_demo
+from web.responses import json_response
+from web.routing import read_on_owner
+
+board = trending_board()
+TRENDING_WINDOW = max(settings.trending_windows, key=lambda window: window.size_s).name
+
+
+@app.page("/recomendacoes/gerar")
+class GenerateRecommendationsView(View):
+    """``POST /recomendacoes/gerar`` {user_id} (body or query) -> ``gerar_recomendacoes``."""
+
+    async def post(self, request: Request) -> web.Response:
+        """Consumes a user id; produces ``gerar_recomendacoes``; answers 202.
+
+        The user's list is recomputed from the current state; its status says
+        ``success``, or ``error`` for an unknown user. Another caller's user is a 404.
+        """
+        # Nothing to make up: user_id is required.
+        command = await read_with_demo(request, RecommendationsRequest, dict, request.query)
+        await refuse_other_callers_user(request, command.user_id)
+        event = RecommendationsRequested(**envelope(request, command.user_id))
+        return await accept(
+            event,
+            "Geração de recomendações em processamento",
+            "recomendacoes",
+            {"user_id": command.user_id},
+            recommendation_requests,
+        )
+
+
+@app.page("/recomendacoes/{user_id}")
+class RecommendationsView(View):
+    """``GET /recomendacoes/{user_id}``: the user's current recommendations."""
+
+    async def get(self, request: Request, user_id: str) -> Response | web.Response:
+        """Consumes a user id; produces ``{user_id, itens, data_geracao}``.
+
+        ``itens``: ``conteudo_id``, ``titulo``, ``tipo``, ``categoria``,
+        ``pontuacao`` (0-1) and ``motivo``, best first; finished titles never
+        appear. 404 for an unknown user or another caller's.
+        """
+        uid = path_user_id(user_id)
+        await require_readable_user(request, uid)
+        return await read_on_owner(
+            recommendations,
+            str(uid),
+            self,
+            request,
+            lambda: _stored_or_trending(uid, Unavailable("Recomendações em recuperação")),
+            lambda why: _stored_or_trending(uid, Unavailable(f"{why}, tente novamente")),
+        )
+
+
+async def _stored_or_trending(user_id: int, recovering: Unavailable) -> web.Response:
+    """The stored list; what is trending for a user without one (never while recovering)."""
+    stored = recommendations.get(str(user_id).encode())
+    if stored is not None:
+        return json_response({"user_id": user_id, **stored})
+    if app.rebalancing or app.in_recovery:
+        raise recovering
+    trending, titles = board.snapshot(TRENDING_WINDOW, settings.trending_top)
+    items = [asdict(item) for item in recommend([], {}, trending, titles)]
+    return json_response({"user_id": user_id, "itens": items, "data_geracao": iso_now()})
