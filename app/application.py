@@ -55,6 +55,11 @@ def create_app(settings: Settings) -> faust.App:
         producer_linger=0.005,
         producer_max_batch_size=256 * 1024,
         stream_recovery_delay=0.5,
+        # A topic created while the group formed (a first start: agents declare
+        # their topics as they start) is missing from the first assignment; the
+        # consumer notices it, and rebalances, at its next metadata refresh.
+        # aiokafka's default is 5 minutes of events waiting; 5 s is cheap.
+        consumer_metadata_max_age_ms=5000,
         web_host=settings.web_host,
         web_port=settings.web_port,
         # The web layer adds its middlewares itself (web/__init__.py).

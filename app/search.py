@@ -54,6 +54,12 @@ _EVENT_FIELDS: dict[str, Any] = {
     "status": _KEYWORD,
     # (``scaled_float`` lives in the mapper-extras module, absent from this distribution.)
     "valor": {"type": "double"},
+    # The viewing side: what was watched, how far, on which device.
+    "conteudo_id": {"type": "integer"},
+    "tipo": _KEYWORD,
+    "posicao": {"type": "float"},
+    "tempo_assistido": {"type": "integer"},
+    "dispositivo": _KEYWORD,
 }
 MAPPINGS: dict[str, Any] = {
     "dynamic": False,

@@ -74,7 +74,14 @@ ALL_TOPICS = (
     trending_tops,
 )
 #: The topics whose every event is logged to Elasticsearch.
-LOGGED_TOPICS = (user_events, response_events, dead_letters, viewing_events, session_events)
+LOGGED_TOPICS = (
+    user_events,
+    response_events,
+    dead_letters,
+    viewing_events,
+    session_events,
+    recommendation_requests,
+)
 
 
 @app.task

@@ -71,12 +71,24 @@ def test_visualization_fields_exist_and_aggregate(vis: dict[str, Any]) -> None:
     assert search["indexRefName"] in names
 
 
-def test_dashboard_panels_resolve_to_its_visualizations() -> None:
-    (dashboard,) = of_type("dashboard")
-    panels = json.loads(dashboard["attributes"]["panelsJSON"])
-    references = {ref["name"]: ref for ref in dashboard["references"]}
-    shown = {references[panel["panelRefName"]]["id"] for panel in panels}
+def test_every_visualization_is_on_a_dashboard_and_every_panel_resolves() -> None:
+    shown = set()
+    for dashboard in of_type("dashboard"):
+        panels = json.loads(dashboard["attributes"]["panelsJSON"])
+        references = {ref["name"]: ref for ref in dashboard["references"]}
+        shown |= {references[panel["panelRefName"]]["id"] for panel in panels}
     assert shown == {vis["id"] for vis in of_type("visualization")}
+
+
+def test_the_viewing_dashboard_shows_activity_and_distinct_viewers_per_title() -> None:
+    aggs = {
+        (agg["type"], agg["params"].get("field"))
+        for vis in of_type("visualization")
+        for agg in json.loads(vis["attributes"]["visState"])["aggs"]
+    }
+    assert {("cardinality", "user_id"), ("terms", "event.conteudo_id")} <= aggs
+    titles = {d["attributes"]["title"] for d in of_type("dashboard")}
+    assert "Plataforma de streaming: o que se assiste" in titles
 
 
 def test_the_dashboard_has_the_promised_charts() -> None:
