@@ -93,13 +93,13 @@ class LogReader:
             consumer.seek(tp, wanted.start)
             return await _collect(consumer, tp, wanted)
         finally:
-            await _stop(consumer)
+            await stop_consumer(consumer)
 
     async def close(self) -> None:
         """Stop the consumer kept for bounds (a new one is made on next use)."""
         reader, self._bounds_reader = self._bounds_reader, None
         if reader is not None:
-            await _stop(reader)
+            await stop_consumer(reader)
 
     async def _shared_reader(self) -> AIOKafkaConsumer:
         async with self._lock:
@@ -110,7 +110,7 @@ class LogReader:
                 try:
                     await reader.start()
                 except KafkaError:
-                    await _stop(reader)
+                    await stop_consumer(reader)
                     raise
                 self._bounds_reader = reader
             return self._bounds_reader
@@ -138,7 +138,8 @@ def _record(tp: TopicPartition, record: ConsumerRecord) -> Record:
     return Record(tp.topic, tp.partition, record.offset, record.key, record.value, seconds)
 
 
-async def _stop(consumer: AIOKafkaConsumer) -> None:
+async def stop_consumer(consumer: AIOKafkaConsumer) -> None:
+    """Stop ``consumer``, quietly: it is being thrown away."""
     # aiokafka 0.14 without a group re-raises its housekeeping task's cancellation.
     with contextlib.suppress(asyncio.CancelledError, KafkaError):
         await consumer.stop()
