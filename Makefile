@@ -4,6 +4,7 @@
 PYTHON   ?= python3
 VENV     := .venv
 API_PORT ?= 8000
+DASHBOARD_PORT ?= 8089
 LOG_LEVEL ?= info
 DEV_KEYS := var/api-keys.json
 STACKCTL := $(PYTHON) stack/stackctl.py
@@ -36,9 +37,10 @@ clean: ## Stop the services and wipe their data and logs (keeps downloads)
 status: ## Show each service's state
 	$(STACKCTL) status
 
-run: venv up ## Run the Faust worker and its web API in the foreground (Ctrl-C stops)
+run: venv up ## Run the Faust worker in the foreground: API on :8000, dashboard also on :8089 (Ctrl-C stops)
 	@echo "development API key (send it as X-API-Key): $$($(VENV)/bin/python -m app.api_keys dev)"
-	API_KEYS_FILE=$(DEV_KEYS) exec $(VENV)/bin/faust -A app worker -l $(LOG_LEVEL) --web-port $(API_PORT)
+	@echo "dashboard: http://localhost:$(DASHBOARD_PORT)/ (and http://localhost:$(API_PORT)/dashboard/)"
+	API_KEYS_FILE=$(DEV_KEYS) DASHBOARD_PORT=$(DASHBOARD_PORT) exec $(VENV)/bin/faust -A app worker -l $(LOG_LEVEL) --web-port $(API_PORT)
 
 key: venv ## Print the development API key (created with every scope on first use)
 	@$(VENV)/bin/python -m app.api_keys dev
