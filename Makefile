@@ -11,7 +11,7 @@ STACKCTL := $(PYTHON) stack/stackctl.py
 STAMP    := $(VENV)/.requirements.stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help venv up down clean status run key test lint browser bench chaos
+.PHONY: help venv up down clean status run key test lint browser compose bench chaos
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_.-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -45,7 +45,7 @@ run: venv up ## Run the Faust worker in the foreground: API on :8000, dashboard 
 key: venv ## Print the development API key (created with every scope on first use)
 	@$(VENV)/bin/python -m app.api_keys dev
 
-test: venv up browser lint ## Lint, then run the whole test suite against the running services
+test: venv up browser compose lint ## Lint, then run the whole test suite against the running services
 	$(VENV)/bin/pytest
 
 lint: venv ## Check style (ruff) and types (mypy)
@@ -56,6 +56,11 @@ browser: ## Install Debian's chromium for the browser tests (when /usr/bin/chrom
 	@test -x /usr/bin/chromium || command -v apt-get >/dev/null || \
 		{ echo "make browser: /usr/bin/chromium is missing and apt-get is unavailable; install Chromium by hand" >&2; exit 1; }
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+compose: ## Install Debian's docker-compose for the compose.yml check (when missing; needs no Docker engine)
+	@command -v docker-compose >/dev/null || command -v apt-get >/dev/null || \
+		{ echo "make compose: docker-compose is missing and apt-get is unavailable; install docker-compose by hand" >&2; exit 1; }
+	@command -v docker-compose >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose; }
 
 N ?= 100000
 bench: venv up ## Measure one worker on the real services (N= backlog, default 100000; TOPOLOGY=single: one process); writes bench/results.json

@@ -34,6 +34,8 @@ ROOT = Path(__file__).resolve().parent
 Mode = Literal["docker", "native"]
 API_PORT = 8000
 DASHBOARD_PORT = 8089
+#: compose.yml names no project (Debian's docker-compose 1.29 refuses ``name:``).
+COMPOSE_PROJECT = "streaming-platform"
 WORKER_LOG = ROOT / "var" / "log" / "worker.log"
 #: Digests of the development key, written by ``python -m app.api_keys dev``.
 DEV_KEYS_FILE = ROOT / "var" / "api-keys.json"
@@ -165,8 +167,8 @@ def wait_healthy(url: str, timeout_s: float) -> None:
 
 
 def start_docker() -> None:
-    """Build and start every container of compose.yml."""
-    run(["docker", "compose", "up", "-d", "--build"])
+    """Build and start every container of compose.yml, as the project ``streaming-platform``."""
+    run(["docker", "compose", "-p", COMPOSE_PROJECT, "up", "-d", "--build"])
 
 
 def start_native(health_url: str, port: int) -> None:
