@@ -5,7 +5,9 @@
 
 const FILTERS = ["correlation_id", "user_id", "event_type", "topic", "requested_by"];
 const PERIOD_MS = { "15m": 15 * 60e3, "1h": 3600e3, "24h": 86400e3, "7d": 7 * 86400e3 };
-const INTERVAL_UNITS_MS = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 };
+const INTERVAL_UNITS_MS = { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 };
+// The widest a bar is drawn (of the chart's 600): a few bars must not look like a block.
+const MAX_BAR_WIDTH = 24;
 const PAGE_SIZE = 20;
 const FIELD_IDS = {
   correlation_id: "f-correlation",
@@ -138,7 +140,7 @@ function fillSuggestions(id, facet) {
 // ---------- histogram ----------
 
 function intervalMs(interval) {
-  const match = /^(\d+)([smhd])$/.exec(interval || "");
+  const match = /^(\d+)(ms|s|m|h|d)$/.exec(interval || "");
   return match ? Number(match[1]) * INTERVAL_UNITS_MS[match[2]] : 0;
 }
 
@@ -160,9 +162,10 @@ function renderHistogram(histogram) {
   }
   const slot = width / bars.length;
   bars.forEach((bar, i) => svg.append(histogramBar(bar, i, slot, height, top, histogram.intervalo)));
-  labels[0].textContent = formatTime(bars[0].start);
+  const fine = intervalMs(histogram.intervalo) < 1000;
+  labels[0].textContent = formatTime(bars[0].start, fine);
   labels[1].textContent = `barras de ${histogram.intervalo} · pico ${formatNumber(top)}`;
-  labels[2].textContent = formatTime(bars[bars.length - 1].start);
+  labels[2].textContent = formatTime(bars[bars.length - 1].start, fine);
 }
 
 function histogramBar(bar, index, slot, height, top, interval) {
@@ -172,15 +175,17 @@ function histogramBar(bar, index, slot, height, top, interval) {
   group.append(svgElement("rect", {
     class: "target", x: (index * slot).toFixed(1), width: slot.toFixed(1), y: 0, height,
   }));
+  const width = Math.min(MAX_BAR_WIDTH, Math.max(1, slot - Math.min(2, slot * 0.2)));
   group.append(svgElement("rect", {
     class: "value",
-    x: (index * slot + Math.min(1, slot * 0.1)).toFixed(1),
-    width: Math.max(1, slot - Math.min(2, slot * 0.2)).toFixed(1),
+    x: (index * slot + (slot - width) / 2).toFixed(1),
+    width: width.toFixed(1),
     y: (height - barHeight).toFixed(1),
     height: barHeight.toFixed(1),
   }));
   const title = svgElement("title", {});
-  title.textContent = `${formatNumber(bar.count)} evento(s) a partir de ${formatTime(bar.start)} (${interval})`;
+  const from = formatTime(bar.start, intervalMs(interval) < 1000);
+  title.textContent = `${formatNumber(bar.count)} evento(s) a partir de ${from} (${interval})`;
   group.append(title);
   group.addEventListener("click", () => zoomInto(bar.start, interval));
   return group;

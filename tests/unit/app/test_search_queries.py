@@ -74,7 +74,9 @@ def test_pages_and_order() -> None:
 @pytest.mark.parametrize(
     ("span", "interval"),
     [
-        (timedelta(0), "1s"),
+        (timedelta(0), "10ms"),
+        (timedelta(milliseconds=54), "10ms"),
+        (timedelta(seconds=2), "50ms"),
         (timedelta(seconds=59), "1s"),
         (timedelta(minutes=15), "30s"),
         (timedelta(hours=1), "2m"),
