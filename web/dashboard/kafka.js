@@ -6,7 +6,7 @@
 const REFRESH_MS = 3000;
 const MESSAGES = 20;
 
-const view = { topic: null, group: null, appGroup: null, topics: [], timer: null };
+const view = { topic: null, group: null, appGroup: null, topics: [], timer: null, refused: false };
 
 // ---------- reading ----------
 
@@ -20,6 +20,8 @@ async function readKafka(path) {
     return null;
   }
   showKeyState(answer.status);
+  // Refused keys stop the live refresh until another key is typed (no request storm of 403s).
+  if (answer.status === 401 || answer.status === 403) view.refused = true;
   if (answer.status === 503) showProblem("Kafka indisponível: nova tentativa em instantes");
   if (answer.status !== 200) return null;
   showProblem(null);
@@ -178,10 +180,13 @@ async function refresh() {
 
 function schedule() {
   clearTimeout(view.timer);
-  if (document.getElementById("live").checked) view.timer = setTimeout(loop, REFRESH_MS);
+  if (document.getElementById("live").checked && !view.refused) {
+    view.timer = setTimeout(loop, REFRESH_MS);
+  }
 }
 
 function loop() {
+  view.refused = false;
   refresh().finally(schedule);
 }
 
