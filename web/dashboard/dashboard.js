@@ -240,7 +240,11 @@ async function sendDemo() {
       return;
     }
     markStep("sent");
-    document.getElementById("demo-cid").textContent = body.correlation_id;
+    // Its documents in Elasticsearch, one click away in the log explorer.
+    const trail = `/dashboard/logs?correlation_id=${encodeURIComponent(body.correlation_id)}`;
+    document.getElementById("demo-cid").replaceChildren(
+      element("a", { href: trail, title: "ver no explorador de logs", text: body.correlation_id }),
+    );
     showStatus("pendente", body);
     markStep("pendente");
     const final = await followStatus(body.status_url);
