@@ -8,7 +8,10 @@ commits nothing.
 
 Every reading is bounded by ``timeout_s``: Kafka down, hung or slow raises
 :class:`KafkaUnavailable` within that time, never a request left waiting. The
-clients are made on first use and made anew after a failure.
+admin client is made on first use and anew after a failure; offsets and
+messages are read by a consumer made for each reading. Nothing names a topic
+to the broker that it did not just list: a metadata request naming a missing
+topic makes a broker with ``auto.create.topics.enable`` (the default) create it.
 
 Messages leave masked by :mod:`app.masking`, under the same rules as the
 documents in Elasticsearch: a value that is JSON is shown as JSON.
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
@@ -124,12 +127,11 @@ class KafkaAdmin(Service):
         self._bootstrap = bootstrap_servers
         self._timeout_s = timeout_s
         self._admin: AIOKafkaAdminClient | None = None
-        self._offsets: AIOKafkaConsumer | None = None
         self._lock = asyncio.Lock()
         super().__init__(**kwargs)
 
     async def on_stop(self) -> None:
-        """Close the clients."""
+        """Close the admin client."""
         await self._reset()
 
     # ---------- the readings ----------
@@ -155,7 +157,8 @@ class KafkaAdmin(Service):
     async def _read_topics(self) -> list[TopicSummary]:
         described = await self._described_topics(None)
         tps = [tp for topic in described for tp in _partitions_of(topic)]
-        beginnings, ends = await self._bounds(tps)
+        async with self._reader() as reader:
+            beginnings, ends = await _bounds(reader, tps)
         return [_topic_summary(topic, beginnings, ends) for topic in described]
 
     async def _read_groups(self) -> list[GroupSummary]:
@@ -175,7 +178,8 @@ class KafkaAdmin(Service):
         # Offsets of a topic deleted since are left out: asking its end would wait for nothing.
         existing = {t["topic"] for t in await self._described_topics(_topic_names(committed))}
         tps = sorted(tp for tp in committed if tp.topic in existing)
-        _, ends = await self._bounds(tps)
+        async with self._reader() as reader:
+            _, ends = await _bounds(reader, tps)
         offsets = {tp: committed[tp].offset for tp in tps}
         return group_lag(_group_summary(group), offsets, ends)
 
@@ -184,44 +188,47 @@ class KafkaAdmin(Service):
         if not described:
             return None
         tps = _partitions_of(described[0])
-        beginnings, ends = await self._bounds(tps)
-        starts = {tp: max(beginnings[tp], ends[tp] - limit) for tp in tps}
-        records = await self._read_ranges(starts, ends)
+        async with self._reader() as reader:
+            beginnings, ends = await _bounds(reader, tps)
+            starts = {tp: max(beginnings[tp], ends[tp] - limit) for tp in tps}
+            records = await _read_ranges(reader, starts, ends)
         return [masked_message(record) for record in newest(records, limit)]
-
-    async def _read_ranges(
-        self, starts: Mapping[TopicPartition, int], ends: Mapping[TopicPartition, int]
-    ) -> list[ConsumerRecord]:
-        """The records between ``starts`` and ``ends`` of each partition (a reader of its own)."""
-        wanted = [tp for tp in starts if starts[tp] < ends[tp]]
-        if not wanted:
-            return []
-        reader = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False)
-        await reader.start()
-        try:
-            reader.assign(wanted)
-            for tp in wanted:
-                reader.seek(tp, starts[tp])
-            return await _drain(reader, {tp: ends[tp] for tp in wanted})
-        finally:
-            await stop_consumer(reader)
 
     # ---------- clients ----------
 
     async def _described_topics(self, names: list[str] | None) -> list[dict[str, Any]]:
-        """Metadata of ``names`` (every topic when ``None``) that exist, sorted by name."""
-        admin = await self._admin_client()
-        described = await admin.describe_topics(names)
-        return sorted((t for t in described if t["error_code"] == 0), key=lambda t: t["topic"])
+        """Metadata of ``names`` (every topic when ``None``) that exist, sorted by name.
 
-    async def _bounds(
-        self, tps: list[TopicPartition]
-    ) -> tuple[dict[TopicPartition, int], dict[TopicPartition, int]]:
-        if not tps:
-            return {}, {}
-        consumer = await self._offsets_client()
-        _track_topics(consumer, _topic_names(tps))
-        return await consumer.beginning_offsets(tps), await consumer.end_offsets(tps)
+        Always asks for every topic, then picks: a metadata request naming a
+        topic that does not exist makes a broker with ``auto.create.topics.enable``
+        (the default) create it, and a look at a mistyped name must change nothing.
+        """
+        admin = await self._admin_client()
+        described = await admin.describe_topics(None)
+        wanted = set(names) if names is not None else None
+        return sorted(
+            (
+                t
+                for t in described
+                if t["error_code"] == 0 and (wanted is None or t["topic"] in wanted)
+            ),
+            key=lambda t: t["topic"],
+        )
+
+    @contextlib.asynccontextmanager
+    async def _reader(self) -> AsyncIterator[AIOKafkaConsumer]:
+        """A consumer without a group for one reading, stopped after it.
+
+        Never kept between readings: the topics it was asked about would stay in
+        its metadata, refreshed in the background, and a metadata request naming
+        a topic deleted since makes the broker create it again.
+        """
+        reader = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False)
+        try:
+            await reader.start()
+            yield reader
+        finally:
+            await stop_consumer(reader)
 
     async def _bounded(self, reading: Callable[[], Awaitable[T]]) -> T:
         """``reading``'s result within ``timeout_s``; :class:`KafkaUnavailable` otherwise."""
@@ -229,7 +236,7 @@ class KafkaAdmin(Service):
             async with asyncio.timeout(self._timeout_s):
                 return await reading()
         except (KafkaError, OSError) as exc:  # TimeoutError is an OSError
-            # A client that timed out may be stuck on a dead connection: start afresh.
+            # An admin client that timed out may be stuck on a dead connection: start afresh.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._timeout_s):
                     await self._reset()
@@ -250,27 +257,10 @@ class KafkaAdmin(Service):
                 self._admin = admin
             return self._admin
 
-    async def _offsets_client(self) -> AIOKafkaConsumer:
-        async with self._lock:
-            if self._offsets is None:
-                consumer = AIOKafkaConsumer(
-                    bootstrap_servers=self._bootstrap, enable_auto_commit=False
-                )
-                try:
-                    await consumer.start()
-                except BaseException:
-                    await stop_consumer(consumer)
-                    raise
-                self._offsets = consumer
-            return self._offsets
-
     async def _reset(self) -> None:
         admin, self._admin = self._admin, None
-        consumer, self._offsets = self._offsets, None
         if admin is not None:
             await _close_admin(admin)
-        if consumer is not None:
-            await stop_consumer(consumer)
 
 
 # ---------- pure shaping (unit-tested) ----------
@@ -391,6 +381,31 @@ async def _describe_group(admin: AIOKafkaAdminClient, group_id: str) -> dict[str
     (response,) = await admin.describe_consumer_groups([group_id])
     group: dict[str, Any] = response.to_object()["groups"][0]
     return group
+
+
+async def _bounds(
+    reader: AIOKafkaConsumer, tps: list[TopicPartition]
+) -> tuple[dict[TopicPartition, int], dict[TopicPartition, int]]:
+    """The first and end offsets of ``tps``."""
+    if not tps:
+        return {}, {}
+    _track_topics(reader, _topic_names(tps))
+    return await reader.beginning_offsets(tps), await reader.end_offsets(tps)
+
+
+async def _read_ranges(
+    reader: AIOKafkaConsumer,
+    starts: Mapping[TopicPartition, int],
+    ends: Mapping[TopicPartition, int],
+) -> list[ConsumerRecord]:
+    """The records between ``starts`` and ``ends`` of each partition."""
+    wanted = [tp for tp in starts if starts[tp] < ends[tp]]
+    if not wanted:
+        return []
+    reader.assign(wanted)
+    for tp in wanted:
+        reader.seek(tp, starts[tp])
+    return await _drain(reader, {tp: ends[tp] for tp in wanted})
 
 
 def _track_topics(consumer: AIOKafkaConsumer, names: list[str]) -> None:

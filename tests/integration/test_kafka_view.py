@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -87,9 +88,15 @@ def test_messages_are_newest_first_and_masked(
     assert times == sorted(times, reverse=True)
 
 
-def test_unknown_topic_and_group_are_404(api: httpx.Client) -> None:
-    assert api.get("/api/kafka/topics/no-such-topic-xyz/messages").status_code == 404
-    assert api.get("/api/kafka/groups/no-such-group-xyz").status_code == 404
+def test_unknown_topic_and_group_are_404_and_create_nothing(
+    api: httpx.Client, worker: Worker
+) -> None:
+    missing = worker.topic(f"missing-{uuid.uuid4().hex[:8]}")
+    for _ in range(2):  # a look that created the topic would find it the second time
+        assert api.get(f"/api/kafka/topics/{missing}/messages").status_code == 404
+    names = {t["name"] for t in api.get("/api/kafka/topics").json()["topics"]}
+    assert missing not in names
+    assert api.get(f"/api/kafka/groups/{missing}").status_code == 404
 
 
 def test_a_bad_limit_is_422(api: httpx.Client, worker: Worker) -> None:
