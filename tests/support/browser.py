@@ -25,8 +25,12 @@ KEY_STORAGE = "streaming-platform-api-key"
 
 
 def use_key(page: Page, worker: Worker, caller: str) -> None:
-    """Store ``caller``'s API key in the browser, as typing it in the header does."""
-    page.goto(f"{worker.url}/dashboard/")
+    """Store ``caller``'s API key in the browser, as typing it in the header does.
+
+    From the log explorer, which every key may read: the overview would poll
+    admin-only figures with the new key before the test moves on (a 403).
+    """
+    page.goto(f"{worker.url}/dashboard/logs")
     page.evaluate(f"localStorage.setItem('{KEY_STORAGE}', '{TEST_CALLERS[caller][0]}')")
 
 
