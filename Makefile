@@ -4,13 +4,14 @@
 PYTHON   ?= python3
 VENV     := .venv
 API_PORT ?= 8000
+DASHBOARD_PORT ?= 8089
 LOG_LEVEL ?= info
 DEV_KEYS := var/api-keys.json
 STACKCTL := $(PYTHON) -m stack
 STAMP    := $(VENV)/.requirements.stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help venv up down clean status run key test lint browser bench chaos
+.PHONY: help venv up down clean status run key test lint browser compose bench chaos
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_.-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,14 +37,15 @@ clean: ## Stop the services and wipe their data and logs (keeps downloads)
 status: ## Show each service's state (and the Kafka bootstrap list)
 	$(STACKCTL) status
 
-run: venv up ## Run the Faust worker and its web API in the foreground (Ctrl-C stops)
+run: venv up ## Run the Faust worker in the foreground: API on :8000, dashboard also on :8089 (Ctrl-C stops)
 	@echo "development API key (send it as X-API-Key): $$($(VENV)/bin/python -m app.api_keys dev)"
-	API_KEYS_FILE=$(DEV_KEYS) exec $(VENV)/bin/faust -A app worker -l $(LOG_LEVEL) --web-port $(API_PORT)
+	@echo "dashboard: http://localhost:$(DASHBOARD_PORT)/ (and http://localhost:$(API_PORT)/dashboard/)"
+	API_KEYS_FILE=$(DEV_KEYS) DASHBOARD_PORT=$(DASHBOARD_PORT) exec $(VENV)/bin/faust -A app worker -l $(LOG_LEVEL) --web-port $(API_PORT)
 
 key: venv ## Print the development API key (created with every scope on first use)
 	@$(VENV)/bin/python -m app.api_keys dev
 
-test: venv up browser lint ## Lint, then run the whole test suite against the running services
+test: venv up browser compose lint ## Lint, then run the whole test suite against the running services
 	$(VENV)/bin/pytest
 
 lint: venv ## Check style (ruff) and types (mypy)
@@ -54,6 +56,11 @@ browser: ## Install Debian's chromium for the browser tests (when /usr/bin/chrom
 	@test -x /usr/bin/chromium || command -v apt-get >/dev/null || \
 		{ echo "make browser: /usr/bin/chromium is missing and apt-get is unavailable; install Chromium by hand" >&2; exit 1; }
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+compose: ## Install Debian's docker-compose for the compose.yml check (when missing; needs no Docker engine)
+	@command -v docker-compose >/dev/null || command -v apt-get >/dev/null || \
+		{ echo "make compose: docker-compose is missing and apt-get is unavailable; install docker-compose by hand" >&2; exit 1; }
+	@command -v docker-compose >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose; }
 
 N ?= 100000
 bench: venv up ## Measure one worker on the real services (N= backlog, default 100000; TOPOLOGY=single: one process); writes bench/results.json

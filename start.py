@@ -5,9 +5,11 @@ Where a Docker engine answers (``docker info``) it runs ``docker compose up -d``
 (compose.yml: every service, two API replicas, the dashboard on 8089).
 Elsewhere it runs the native stack: ``make up`` (Kafka, PostgreSQL and
 Elasticsearch under /var/lib/streaming-stack), then one worker in the
-background, its log in ``var/log/worker.log``. Either way it waits until
-``/health`` answers, then opens the dashboard in a browser, or prints its
-address when there is no display (or with ``--no-browser``).
+background serving the API on 8000 and the dashboard also on 8089, its log in
+``var/log/worker.log``. Either way it waits until ``/health`` answers, then
+opens the dashboard on 8089 in a browser (at ``:8000/dashboard/`` when 8089
+does not answer), or prints its address when there is no display (or with
+``--no-browser``).
 
 Standard library only: it must run before any dependency is installed.
 """
@@ -24,7 +26,7 @@ import urllib.error
 import urllib.request
 import webbrowser
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -32,10 +34,14 @@ ROOT = Path(__file__).resolve().parent
 Mode = Literal["docker", "native"]
 API_PORT = 8000
 DASHBOARD_PORT = 8089
+#: compose.yml names no project (Debian's docker-compose 1.29 refuses ``name:``).
+COMPOSE_PROJECT = "streaming-platform"
 WORKER_LOG = ROOT / "var" / "log" / "worker.log"
 #: Digests of the development key, written by ``python -m app.api_keys dev``.
 DEV_KEYS_FILE = ROOT / "var" / "api-keys.json"
 WORKER_PID = ROOT / "var" / "worker.pid"
+#: How long the dashboard port may take to open after /health answers.
+DASHBOARD_WAIT_S = 30.0
 
 
 class StartError(Exception):
@@ -76,10 +82,18 @@ def has_display(platform: str, env: Mapping[str, str]) -> bool:
 
 
 def urls(mode: Mode, port: int = API_PORT, host: str = "localhost") -> tuple[str, str]:
-    """(health URL, dashboard URL): compose publishes the dashboard on 8089."""
-    if mode == "docker":
-        return f"http://{host}:{API_PORT}/health", f"http://{host}:{DASHBOARD_PORT}/"
-    return f"http://{host}:{port}/health", f"http://{host}:{port}/dashboard/"
+    """(health URL, dashboard URL): the dashboard is on 8089 either way.
+
+    Compose publishes it there through nginx; natively the worker serves it
+    there itself (``DASHBOARD_PORT``).
+    """
+    api_port = API_PORT if mode == "docker" else port
+    return f"http://{host}:{api_port}/health", f"http://{host}:{DASHBOARD_PORT}/"
+
+
+def api_dashboard_url(health_url: str) -> str:
+    """The dashboard at the API's own port: where it is when 8089 does not answer."""
+    return f"{health_url.removesuffix('/health')}/dashboard/"
 
 
 def make_plan(options: argparse.Namespace, docker_cli: bool, docker_engine: bool) -> Plan:
@@ -126,6 +140,21 @@ def health_status(url: str) -> int | None:
         return None
 
 
+def reachable_dashboard(plan: Plan, wait_s: float = DASHBOARD_WAIT_S) -> Plan:
+    """``plan``, its dashboard moved to the API's port if 8089 does not answer in ``wait_s``.
+
+    A worker opens 8089 once its tables are recovered, a moment after /health;
+    a worker left running from before may not serve it at all.
+    """
+    deadline = time.monotonic() + wait_s
+    while health_status(plan.dashboard_url) is None:
+        if time.monotonic() >= deadline:
+            print(f"nothing answers on {plan.dashboard_url}; using the API's port")
+            return replace(plan, dashboard_url=api_dashboard_url(plan.health_url))
+        time.sleep(1)
+    return plan
+
+
 def wait_healthy(url: str, timeout_s: float) -> None:
     """Return once ``url`` answers 200; raise after ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
@@ -138,8 +167,8 @@ def wait_healthy(url: str, timeout_s: float) -> None:
 
 
 def start_docker() -> None:
-    """Build and start every container of compose.yml."""
-    run(["docker", "compose", "up", "-d", "--build"])
+    """Build and start every container of compose.yml, as the project ``streaming-platform``."""
+    run(["docker", "compose", "-p", COMPOSE_PROJECT, "up", "-d", "--build"])
 
 
 def start_native(health_url: str, port: int) -> None:
@@ -170,7 +199,12 @@ def start_worker(port: int) -> None:
     WORKER_LOG.parent.mkdir(parents=True, exist_ok=True)
     command = [str(ROOT / ".venv" / "bin" / "python"), "-m", "faust", "-A", "app", "worker"]
     command += ["-l", "info", "--web-port", str(port)]
-    env = {**os.environ, "API_PORT": str(port), "API_KEYS_FILE": str(DEV_KEYS_FILE)}
+    env = {
+        **os.environ,
+        "API_PORT": str(port),
+        "DASHBOARD_PORT": str(DASHBOARD_PORT),
+        "API_KEYS_FILE": str(DEV_KEYS_FILE),
+    }
     with WORKER_LOG.open("ab") as log:
         worker = subprocess.Popen(
             command,
@@ -230,6 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             start_native(plan.health_url, options.port)
         wait_healthy(plan.health_url, options.timeout)
+        plan = reachable_dashboard(plan)
     except StartError as exc:
         print(f"start.py: {exc}", file=sys.stderr)
         return 1

@@ -11,6 +11,7 @@ import faust
 from app import logging_setup
 from app.correlation import CorrelationIds
 from app.database import Database
+from app.kafka_admin import KafkaAdmin
 from app.search import SearchIndex
 from app.settings import Settings, get_settings
 from app.user_ids import UserIdAllocator
@@ -82,5 +83,8 @@ database = Database(settings.postgres_dsn, settings.postgres_pool_size)
 app.add_dependency(database)
 search = SearchIndex(settings.elasticsearch_host, settings.elasticsearch_timeout_s)
 app.add_dependency(search)
+#: Read-only view of the cluster for the dashboard (clients made on first use).
+kafka_admin = KafkaAdmin(settings.kafka_bootstrap_servers, settings.kafka_admin_timeout_s)
+app.add_dependency(kafka_admin)
 correlation_ids = CorrelationIds(settings.correlation_secret)
 user_ids = UserIdAllocator(database)

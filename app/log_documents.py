@@ -30,6 +30,8 @@ MAX_EVENT_BYTES = 256 * 1024
 MAX_FIELD_CHARS = 256
 _MAX_LONG = 2**63 - 1
 _CORRELATION_IN_TEXT = re.compile(r'"correlation_id"\s*:\s*"([0-9a-fA-F-]{36})"')
+# An API key's name (at most 64 characters, app.events.Envelope) in a refused payload.
+_REQUESTER_IN_TEXT = re.compile(r'"requested_by"\s*:\s*"([^"\\]{1,64})"')
 
 
 def build_document(
@@ -54,6 +56,7 @@ def build_document(
         "source": _keyword(event.get("source")),
         "target": _keyword(event.get("target")),
         "user_id": _user_id(event.get("user_id")),
+        "requested_by": _keyword(event.get("requested_by")) or _payload_requester(event),
         **_outcome_fields(event, event_type),
         "event": event,
     }
@@ -129,6 +132,16 @@ def _payload_correlation_id(event: dict[str, Any]) -> str | None:
     if match is None:
         return None
     return _correlation_id({"correlation_id": match.group(1)})
+
+
+def _payload_requester(event: dict[str, Any]) -> str | None:
+    """The key that made the request a dead letter refuses, read from the payload's text.
+
+    So its requester finds the refusal in the log explorer beside the request.
+    """
+    payload = event.get("payload")
+    match = _REQUESTER_IN_TEXT.search(payload) if isinstance(payload, str) else None
+    return match.group(1) if match else None
 
 
 def _outcome_fields(event: dict[str, Any], event_type: str | None) -> dict[str, Any]:

@@ -62,6 +62,17 @@ class Settings(BaseSettings):
 
     web_host: str = Field("127.0.0.1", alias="WEB_HOST")
     web_port: int = Field(8000, alias="API_PORT")
+    #: A second port serving the same application, so the dashboard answers on the
+    #: contract's 8089 without compose's proxy (``make run``, ``start.py``). Off by
+    #: default: test workers would fight over one port.
+    dashboard_port: int | None = Field(None, ge=1, le=65535, alias="DASHBOARD_PORT")
+    #: Where the operator tools answer, seen from this worker: the dashboard links
+    #: to a tool that answers, and to its own views (Kafka, logs) otherwise.
+    kafka_ui_url: str = Field("http://127.0.0.1:8080/", alias="KAFKA_UI_URL")
+    kibana_url: str = Field("http://127.0.0.1:5601/", alias="KIBANA_URL")
+    adminer_url: str = Field("http://127.0.0.1:8081/", alias="ADMINER_URL")
+    #: Longest wait for one reading of the dashboard's Kafka view (topics, groups, messages).
+    kafka_admin_timeout_s: float = Field(3.0, gt=0, alias="KAFKA_ADMIN_TIMEOUT_S")
     data_dir: Path = Field(Path("var/worker"), alias="WORKER_DATA_DIR")
     #: API keys as a JSON list of digest entries (see app/api_keys.py), and/or a
     #: JSON file of them. Neither set: no key exists and every protected route is 401.

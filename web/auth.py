@@ -111,3 +111,11 @@ def may_see(request: Any, owner: str | None) -> bool:
     """Whether the caller may read an object made by ``owner`` (admins see all)."""
     caller = caller_of(request)
     return caller is not None and (caller.allows("admin") or caller.name == owner)
+
+
+def visible_owner(request: Any) -> str | None:
+    """Whose objects a listing shows the caller: ``None`` (everyone's) for admins, else its own."""
+    caller = caller_of(request)
+    if caller is None:
+        raise Unauthorized()
+    return None if caller.allows("admin") else caller.name

@@ -33,7 +33,19 @@ UNMATCHED = "unmatched"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 #: Polled by the dashboard and scrapers: their successful answers are logged at DEBUG.
 QUIET_ROUTES = frozenset(
-    {"/health", "/metrics", "/api/metrics/summary", "/dashboard", "/dashboard/", "/docs/static"}
+    {
+        "/health",
+        "/metrics",
+        "/api/metrics/summary",
+        "/dashboard",
+        "/dashboard/",
+        "/docs/static",
+        # The dashboard's Kafka view refreshes these every few seconds.
+        "/api/kafka/topics",
+        "/api/kafka/topics/{topic}/messages",
+        "/api/kafka/groups",
+        "/api/kafka/groups/{group_id}",
+    }
 )
 
 REQUESTS = Counter(

@@ -48,8 +48,11 @@ class LogTrailView(View):
 
 
 def _owner(documents: list[dict[str, Any]]) -> str | None:
-    """The API key name that made the request, as its events recorded it."""
+    """The API key name that made the request, as its documents or events recorded it."""
     for document in documents:
+        if document.get("requested_by"):
+            return str(document["requested_by"])
+        # Documents indexed before ``requested_by`` was a field of their own.
         event = document.get("event")
         if isinstance(event, dict) and event.get("requested_by"):
             return str(event["requested_by"])

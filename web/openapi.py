@@ -38,12 +38,14 @@ from app.models import (
     AgeRating,
     CatalogueQuery,
     HistoryQuery,
+    LogQuery,
     NewUser,
     Payment,
     Preferences,
     RecommendationsRequest,
     SubscriptionChange,
     TitleKind,
+    TopicMessagesQuery,
     TrendingQuery,
     Viewing,
 )
@@ -264,7 +266,13 @@ COMMANDS: tuple[type[BaseModel], ...] = (
     RecommendationsRequest,
 )
 #: Query-string models of reads (validation mode): their fields become query parameters.
-QUERIES: tuple[type[BaseModel], ...] = (CatalogueQuery, HistoryQuery, TrendingQuery)
+QUERIES: tuple[type[BaseModel], ...] = (
+    CatalogueQuery,
+    HistoryQuery,
+    TrendingQuery,
+    LogQuery,
+    TopicMessagesQuery,
+)
 #: Path parameters that are not envelope fields.
 PATH_SCHEMAS: dict[str, dict[str, Any]] = {
     "conteudo_id": {"type": "integer", "minimum": 1, "maximum": MAX_TITLE_ID},
@@ -415,6 +423,39 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("GET", "/api/metrics/summary"): Operation(
         "Números ao vivo deste worker (dashboard)", "Operação"
+    ),
+    ("GET", "/logs"): Operation(
+        "Explorador de logs: busca em system_logs com histograma (só as próprias, sem admin)",
+        "Operação",
+        query=LogQuery,
+        errors=(422, 503),
+    ),
+    ("GET", "/logs/{correlation_id}"): Operation(
+        "Trilha de uma requisição em system_logs", "Consultas", errors=(404, 503)
+    ),
+    ("GET", "/api/kafka/topics"): Operation(
+        "Kafka: tópicos com partições e offsets", "Operação", errors=(503,)
+    ),
+    ("GET", "/api/kafka/topics/{topic}/messages"): Operation(
+        "Kafka: mensagens mais recentes de um tópico (mascaradas)",
+        "Operação",
+        query=TopicMessagesQuery,
+        errors=(404, 422, 503),
+    ),
+    ("GET", "/api/kafka/groups"): Operation(
+        "Kafka: grupos de consumidores", "Operação", errors=(503,)
+    ),
+    ("GET", "/api/kafka/groups/{group_id}"): Operation(
+        "Kafka: lag de um grupo por partição", "Operação", errors=(404, 503)
+    ),
+    ("GET", "/dashboard/tools"): Operation(
+        "Quais ferramentas de operação respondem (Kafka UI, Kibana, Adminer)", "Operação"
+    ),
+    ("GET", "/dashboard/kafka"): Operation(
+        "Dashboard: visão do Kafka", "Operação", content_type="text/html"
+    ),
+    ("GET", "/dashboard/logs"): Operation(
+        "Dashboard: explorador de logs", "Operação", content_type="text/html"
     ),
     ("GET", SPEC_PATH): Operation("Esta especificação OpenAPI 3.1", "Operação"),
     ("GET", DOCS_PATH): Operation("Swagger UI", "Operação", content_type="text/html"),

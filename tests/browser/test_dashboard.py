@@ -9,75 +9,17 @@ downloads a browser of its own. A screenshot of the dashboard is saved to
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
+import httpx
 import pytest
-from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from tests.support.workers import ADMIN, TEST_CALLERS, Worker, own_names, wait_for_final_status
+from tests.support.browser import ARTIFACTS
+from tests.support.workers import ADMIN, TEST_CALLERS, Worker, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
-@pytest.fixture(scope="module")
-def dashboard_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    """A worker with topics and a consumer group of its own: its figures count only our requests.
-
-    (A second member in the integration tests' group would also take partitions
-    away from their worker in the middle of their tests.)
-    """
-    worker = Worker(tmp_path_factory.mktemp("browser-worker"), **own_names("browser")).start()
-    try:
-        yield worker
-    finally:
-        worker.stop()
-
-
-@pytest.fixture(scope="module")
-def browser_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
-    """Debian's Chromium, headless, with a fresh profile."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)")
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900},
-        )
-        try:
-            yield context
-        finally:
-            context.close()
-
-
-@pytest.fixture
-def tab(browser_context: BrowserContext) -> Iterator[Page]:
-    """A new tab; the test fails if the page logs an error or throws."""
-    page = browser_context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda msg: _collect(problems, msg))
-    page.on("pageerror", lambda exc: problems.append(f"uncaught: {exc}"))
-    yield page
-    page.close()
-    assert problems == [], problems
 
 
 def test_dashboard_shows_health_figures_and_runs_a_demo(
@@ -90,7 +32,7 @@ def test_dashboard_shows_health_figures_and_runs_a_demo(
     for component in ("kafka", "postgres", "elasticsearch", "worker"):
         card = page.locator(f'.service[data-component="{component}"]')
         expect(card).to_have_attribute("data-state", "up")
-    _expect_tool_links(page)
+    _expect_tool_links(page, dashboard_worker)
     expect(page.locator("#api-key-state")).to_contain_text("chave ausente")
     page.fill("#api-key", TEST_CALLERS[ADMIN][0])
     page.dispatch_event("#api-key", "change")
@@ -131,10 +73,14 @@ def test_swagger_ui_renders_the_spec_from_local_assets(tab: Page, dashboard_work
     assert all(url.startswith(dashboard_worker.url) for url in requested), requested
 
 
-def _expect_tool_links(page: Page) -> None:
-    for port in ("8080", "8081", "5601"):
-        href = page.locator(f'#tools a[data-port="{port}"]').get_attribute("href") or ""
-        assert href == f"http://127.0.0.1:{port}/"
+def _expect_tool_links(page: Page, worker: Worker) -> None:
+    """Each tool's link goes to the tool where it answers, to the dashboard's own view otherwise."""
+    tools = httpx.get(f"{worker.url}/dashboard/tools", timeout=5).json()
+    for name, port in {"kafka_ui": "8080", "adminer": "8081", "kibana": "5601"}.items():
+        link = page.locator(f'#tools a[data-name="{name}"]')
+        own = not tools[name]["available"] and tools[name]["fallback"]
+        expected = tools[name]["fallback"] if own else f"http://127.0.0.1:{port}/"
+        expect(link).to_have_attribute("href", expected)
     assert page.locator('#tools a[data-path="/docs"]').get_attribute("href") == "/docs"
 
 
@@ -142,8 +88,3 @@ def _figure(page: Page, figure_id: str) -> int:
     locator = page.locator(f"#{figure_id} [data-value]")
     expect(locator).not_to_have_text("—", timeout=15000)
     return int(re.sub(r"\D", "", locator.inner_text()) or 0)
-
-
-def _collect(problems: list[str], message: ConsoleMessage) -> None:
-    if message.type == "error":
-        problems.append(f"console: {message.text}")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -163,3 +166,39 @@ def test_kibana_import_posts_the_saved_objects(services: dict[str, Any]) -> None
 def test_security_off_is_said_plainly() -> None:
     text = (ROOT / "compose.yml").read_text()
     assert "security OFF" in text and "DEVELOPMENT ONLY" in text
+
+
+def test_docker_compose_config_accepts_the_file(tmp_path: Path) -> None:
+    """Debian's docker-compose (``make compose``) parses and validates compose.yml.
+
+    ``config`` needs no Docker engine; ``API_KEYS``, which compose.yml requires,
+    is set to an empty list. Compose v2 accepts whatever 1.29 does here.
+    """
+    binary = shutil.which("docker-compose")
+    if binary is None:
+        pytest.fail(
+            "docker-compose is missing: run `make compose` (apt-get install docker-compose)"
+        )
+    env = {**os.environ, "API_KEYS": "[]"}
+    done = subprocess.run(
+        [binary, "--project-directory", str(ROOT), "-f", str(ROOT / "compose.yml"), "config", "-q"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr or done.stdout
+
+
+def test_the_app_finds_the_operator_tools_by_their_service_names(
+    services: dict[str, Any],
+) -> None:
+    env = services["app-1"]["environment"]
+    for variable, service in {
+        "KAFKA_UI_URL": "kafka-ui",
+        "KIBANA_URL": "kibana",
+        "ADMINER_URL": "adminer",
+    }.items():
+        assert env[variable].startswith(f"http://{service}:"), variable

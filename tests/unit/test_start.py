@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 
@@ -49,15 +50,44 @@ def test_has_display(platform: str, env: dict[str, str], expected: bool) -> None
 
 def test_urls_point_at_the_contract_ports() -> None:
     assert start.urls("docker") == ("http://localhost:8000/health", "http://localhost:8089/")
-    assert start.urls("native") == (
-        "http://localhost:8000/health",
-        "http://localhost:8000/dashboard/",
+    assert start.urls("native") == ("http://localhost:8000/health", "http://localhost:8089/")
+
+
+def test_native_port_moves_the_api_not_the_dashboard() -> None:
+    assert start.urls("native", 8010) == ("http://localhost:8010/health", "http://localhost:8089/")
+    assert start.urls("docker", 8010)[0] == "http://localhost:8000/health"
+
+
+def test_the_dashboard_falls_back_to_the_api_port_when_8089_is_silent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    plan = start.Plan("native", "http://localhost:8010/health", "http://localhost:8089/", False)
+    monkeypatch.setattr(start, "health_status", lambda url: None)
+    assert start.reachable_dashboard(plan, wait_s=0).dashboard_url == (
+        "http://localhost:8010/dashboard/"
     )
+    monkeypatch.setattr(start, "health_status", lambda url: 302)
+    assert start.reachable_dashboard(plan, wait_s=0) == plan
 
 
-def test_native_port_moves_the_urls() -> None:
-    assert start.urls("native", 8010)[1] == "http://localhost:8010/dashboard/"
-    assert start.urls("docker", 8010)[1] == "http://localhost:8089/"
+def test_the_native_worker_serves_the_dashboard_port(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    started: dict[str, object] = {}
+
+    class FakePopen:
+        pid = 4242
+
+        def __init__(self, command: list[str], **kwargs: object) -> None:
+            started.update(kwargs)
+
+    monkeypatch.setattr(start.subprocess, "Popen", FakePopen)
+    monkeypatch.setattr(start, "WORKER_PID", tmp_path / "worker.pid")
+    monkeypatch.setattr(start, "WORKER_LOG", tmp_path / "log" / "worker.log")
+    start.start_worker(8010)
+    env = started["env"]
+    assert isinstance(env, dict)
+    assert (env["API_PORT"], env["DASHBOARD_PORT"]) == ("8010", "8089")
 
 
 def test_no_browser_never_opens_one(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,57 +1,20 @@
 // The operators' dashboard: polls /health and /api/metrics/summary, draws small SVG
 // charts, and sends a demo request whose status it follows. No libraries, no build step.
+// Helpers shared with the other pages (key, JSON, SVG, formats) are in shared.js.
 "use strict";
 
 const POLL_MS = 1000;
 const STATUS_POLL_MS = 300;
 const STATUS_TIMEOUT_MS = 30000;
 const HISTORY = 60;
-const SVG_NS = "http://www.w3.org/2000/svg";
 
 const history = { p50: [], p99: [], lag: [] };
 
 // ---------- helpers ----------
 
-// The API key the operator typed, kept in this browser only (localStorage).
-const KEY_STORAGE = "streaming-platform-api-key";
-
-function apiHeaders() {
-  const key = localStorage.getItem(KEY_STORAGE);
-  const headers = { Accept: "application/json" };
-  if (key) headers["X-API-Key"] = key;
-  return headers;
-}
-
-function showKeyState(status) {
-  const state = document.getElementById("api-key-state");
-  if (status === 401) state.textContent = "chave ausente ou inválida";
-  else if (status === 403) state.textContent = "a chave precisa do escopo admin";
-  else state.textContent = "";
-}
-
-function setupKeyField() {
-  const field = document.getElementById("api-key");
-  field.value = localStorage.getItem(KEY_STORAGE) || "";
-  field.addEventListener("change", () => localStorage.setItem(KEY_STORAGE, field.value.trim()));
-  document.getElementById("api-key-form").addEventListener("submit", (event) => event.preventDefault());
-}
-
-async function getJson(path) {
-  const answer = await fetch(path, { headers: apiHeaders(), cache: "no-store" });
-  return { status: answer.status, body: await answer.json() };
-}
-
 function remember(list, value) {
   list.push(value);
   if (list.length > HISTORY) list.shift();
-}
-
-function formatNumber(value, digits = 0) {
-  if (value === null || value === undefined) return "—";
-  return Number(value).toLocaleString("pt-BR", {
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  });
 }
 
 function formatLatency(ms) {
@@ -69,12 +32,6 @@ function setValue(id, text, unit) {
     small.textContent = unit;
     target.append(small);
   }
-}
-
-function svgElement(name, attributes) {
-  const node = document.createElementNS(SVG_NS, name);
-  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
-  return node;
 }
 
 // ---------- charts ----------
@@ -283,7 +240,11 @@ async function sendDemo() {
       return;
     }
     markStep("sent");
-    document.getElementById("demo-cid").textContent = body.correlation_id;
+    // Its documents in Elasticsearch, one click away in the log explorer.
+    const trail = `/dashboard/logs?correlation_id=${encodeURIComponent(body.correlation_id)}`;
+    document.getElementById("demo-cid").replaceChildren(
+      element("a", { href: trail, title: "ver no explorador de logs", text: body.correlation_id }),
+    );
     showStatus("pendente", body);
     markStep("pendente");
     const final = await followStatus(body.status_url);
@@ -297,14 +258,39 @@ async function sendDemo() {
 
 // ---------- start ----------
 
-function linkTools() {
-  for (const link of document.querySelectorAll("#tools a[data-port]")) {
-    link.href = `${location.protocol}//${location.hostname}:${link.dataset.port}/`;
+// A tool link goes to the tool where it answers (compose), and to the dashboard's own
+// view doing its job otherwise (/dashboard/tools says which); until that is known, to the tool.
+function linkTool(link, state) {
+  const port = link.dataset.port;
+  const own = Boolean(state && !state.available && state.fallback);
+  link.href = own ? state.fallback : `${location.protocol}//${location.hostname}:${port}/`;
+  if (own) {
+    link.removeAttribute("target");
+    link.removeAttribute("rel");
+  } else {
     link.target = "_blank";
     link.rel = "noopener";
   }
+  link.dataset.target = own ? "dashboard" : "tool";
+  link.dataset.available = state ? String(state.available) : "unknown";
+  let where = `:${port}`;
+  if (own) where = `${state.fallback} · neste dashboard`;
+  else if (state && !state.available) where = `:${port} · sem resposta`;
+  link.querySelector("small").textContent = where;
 }
 
+async function linkTools() {
+  const links = document.querySelectorAll("#tools a[data-port]");
+  links.forEach((link) => linkTool(link, null));
+  try {
+    const tools = await getJson("/dashboard/tools");
+    links.forEach((link) => linkTool(link, tools.body[link.dataset.name]));
+  } catch (error) {
+    // The API is down: the links stay on the tools' own ports.
+  }
+}
+
+markCurrentPage();
 linkTools();
 setupKeyField();
 document.getElementById("demo-send").addEventListener("click", sendDemo);

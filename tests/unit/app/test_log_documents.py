@@ -125,6 +125,30 @@ def test_dead_letter_payload_text_is_masked_and_linked_to_its_request() -> None:
     assert_no_clear_pii(doc)
 
 
+def test_the_requesting_key_is_a_top_level_field_of_requests_and_outcomes() -> None:
+    assert (
+        document("user_events", request_event(requested_by="alice")).source["requested_by"]
+        == "alice"
+    )
+    assert (
+        document("response_events", response_event(requested_by="alice")).source["requested_by"]
+        == "alice"
+    )
+    assert document("user_events", request_event()).source["requested_by"] is None
+
+
+def test_a_dead_letter_names_the_key_of_the_request_it_refuses() -> None:
+    letter = {
+        "event_type": "dead_letter",
+        "stage": "processing",
+        "reason": "invalid event",
+        "payload": orjson.dumps(request_event(requested_by="bob")).decode(),
+    }
+    assert document("dead_letters", letter).source["requested_by"] == "bob"
+    unreadable = {**letter, "payload": "not json at all"}
+    assert document("dead_letters", unreadable).source["requested_by"] is None
+
+
 def test_value_that_is_not_json_is_logged_as_masked_text() -> None:
     doc = document("user_events", b"nome=Ana cpf=123.456.789-25 \xff email ana@dominio.com", 8)
     assert doc.id == "user_events:3:8"
