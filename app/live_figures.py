@@ -25,6 +25,8 @@ from app.percentiles import nearest_rank
 
 #: Seconds of per-second history kept (and charted by the dashboard).
 WINDOW_S = 60
+#: The event type of a player's heartbeat (the viewing side's figures count them).
+VIEWING = "registrar_visualizacao"
 #: Seconds over which the current rate is averaged.
 RATE_WINDOW_S = 10
 #: Latency samples kept; percentiles are taken over those of the last WINDOW_S.
@@ -39,6 +41,8 @@ class Second:
     success: int = 0
     error: int = 0
     dead_letters: int = 0
+    #: Heartbeats recorded (``registrar_visualizacao`` outcomes, success only).
+    viewings: int = 0
     http: int = 0
     http_errors: int = 0
 
@@ -84,11 +88,17 @@ def record_outcomes(responses: Sequence[Mapping[str, Any]]) -> None:
     """
     now = time.time()
     statuses = [response.get("status") for response in responses]
+    viewings = sum(
+        1
+        for response in responses
+        if response.get("original_event_type") == VIEWING and response.get("status") == "success"
+    )
     FIGURES.add(
         now,
         events=len(responses),
         success=statuses.count("success"),
         error=statuses.count("error"),
+        viewings=viewings,
     )
     for response in responses:
         requested_at = _epoch(response.get("request_timestamp"))
@@ -115,6 +125,7 @@ def summary(now: float | None = None) -> dict[str, Any]:
         "totals": vars(FIGURES.totals).copy(),
         "events_per_s": round(_rate(now, "events"), 2),
         "errors_per_s": round(_rate(now, "error"), 2),
+        "viewings_per_s": round(_rate(now, "viewings"), 2),
         "latency_ms": {
             "p50": percentile(recent, 50),
             "p99": percentile(recent, 99),

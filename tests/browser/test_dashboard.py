@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.support.browser import ARTIFACTS
+from tests.support.flow import create_user
 from tests.support.workers import ADMIN, TEST_CALLERS, Worker, wait_for_final_status
 
 pytestmark = pytest.mark.integration
@@ -88,3 +89,35 @@ def _figure(page: Page, figure_id: str) -> int:
     locator = page.locator(f"#{figure_id} [data-value]")
     expect(locator).not_to_have_text("—", timeout=15000)
     return int(re.sub(r"\D", "", locator.inner_text()) or 0)
+
+
+def test_the_dashboard_shows_viewings_live_and_what_is_trending(
+    tab: Page, dashboard_worker: Worker
+) -> None:
+    page = tab
+    page.goto(f"{dashboard_worker.url}/dashboard/")
+    page.fill("#api-key", TEST_CALLERS[ADMIN][0])
+    page.dispatch_event("#api-key", "change")
+    title = 9400
+    with dashboard_worker.client() as api:
+        for _ in range(2):
+            user_id = create_user(api)
+            sent = api.post(
+                "/historico-visualizacao",
+                json={
+                    "user_id": user_id,
+                    "conteudo_id": title,
+                    "posicao": 30,
+                    "tempo_assistido": 90,
+                },
+            )
+            assert wait_for_final_status(api, sent.json()["correlation_id"])["status"] == "success"
+        name = api.get(f"/conteudos/{title}").json()["titulo"]
+
+    entry = page.locator(f'#trending li[data-conteudo-id="{title}"]')
+    expect(entry).to_contain_text(name, timeout=20000)
+    expect(entry.locator(".viewers")).to_have_text("2")
+    expect(page.locator("#viewings-total")).not_to_have_text("—")
+    assert int(page.locator("#viewings-total").inner_text()) >= 2
+    page.locator("#h-watching").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "dashboard-watching.png"), full_page=True)

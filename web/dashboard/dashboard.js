@@ -7,6 +7,7 @@ const POLL_MS = 1000;
 const STATUS_POLL_MS = 300;
 const STATUS_TIMEOUT_MS = 30000;
 const HISTORY = 60;
+const TRENDING_POLL_MS = 3000;
 
 const history = { p50: [], p99: [], lag: [] };
 
@@ -160,6 +161,9 @@ function renderFigures(summary) {
   spark("fig-lag", history.lag);
   spark("fig-dead", series.map((p) => p.dead_letters));
   throughputChart(document.getElementById("throughput"), series);
+  setValue("fig-viewings", formatNumber(summary.viewings_per_s, 1), "/s");
+  spark("fig-viewings", series.map((p) => p.viewings));
+  document.getElementById("viewings-total").textContent = formatNumber(totals.viewings);
 
   const worker = summary.worker || {};
   document.getElementById("worker-id").textContent =
@@ -192,6 +196,43 @@ async function refresh() {
 
 function poll() {
   refresh().finally(() => setTimeout(poll, POLL_MS));
+}
+
+// ---------- trending ----------
+
+function renderTrending(answer) {
+  const list = document.getElementById("trending");
+  const items = answer.itens || [];
+  if (!items.length) {
+    list.replaceChildren(element("li", { class: "muted" }, "sem visualizações nesta janela ainda"));
+    return;
+  }
+  const top = Math.max(1, ...items.map((item) => item.espectadores));
+  list.replaceChildren(...items.map((item) => {
+    const bar = element("span", { class: "bar" });
+    bar.style.width = `${(100 * item.espectadores / top).toFixed(1)}%`;
+    return element("li", { "data-conteudo-id": String(item.conteudo_id) },
+      element("span", { class: "title" }, item.titulo || `#${item.conteudo_id}`),
+      element("span", { class: "muted small" }, `${item.tipo || ""} · ${item.categoria || ""}`),
+      element("span", { class: "viewers" }, bar, formatNumber(item.espectadores)));
+  }));
+  document.getElementById("trending-updated").textContent =
+    answer.atualizado_em ? `atualizado ${formatTime(answer.atualizado_em)}` : "";
+}
+
+async function refreshTrending() {
+  if (!apiKey()) return;
+  const window = document.getElementById("trending-window").value;
+  try {
+    const answer = await getJson(`/em-alta?janela=${encodeURIComponent(window)}&limit=10`);
+    if (answer.status === 200) renderTrending(answer.body);
+  } catch (error) {
+    // The API is down: the health panel already says so.
+  }
+}
+
+function pollTrending() {
+  refreshTrending().finally(() => setTimeout(pollTrending, TRENDING_POLL_MS));
 }
 
 // ---------- demo request ----------
@@ -294,4 +335,6 @@ markCurrentPage();
 linkTools();
 setupKeyField();
 document.getElementById("demo-send").addEventListener("click", sendDemo);
+document.getElementById("trending-window").addEventListener("change", refreshTrending);
 poll();
+pollTrending();

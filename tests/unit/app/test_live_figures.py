@@ -77,3 +77,11 @@ def test_http_5xx_are_errors() -> None:
     live_figures.record_http(503)
     totals = live_figures.summary()["totals"]
     assert (totals["http"], totals["http_errors"]) == (2, 1)
+
+
+def test_successful_heartbeats_are_counted_as_viewings() -> None:
+    heartbeat = {"status": "success", "original_event_type": "registrar_visualizacao"}
+    refused = {"status": "error", "original_event_type": "registrar_visualizacao"}
+    payment = {"status": "success", "original_event_type": "pagamento_realizado"}
+    live_figures.record_outcomes([heartbeat, heartbeat, refused, payment])
+    assert live_figures.summary()["totals"]["viewings"] == 2
