@@ -73,9 +73,7 @@ async def publish_event(event: Envelope, topic: TopicT = user_events) -> None:
         raise Unavailable("Kafka indisponível: requisição não aceita, envie novamente em instantes")
     try:
         async with asyncio.timeout(settings.produce_timeout_s):
-            delivery = await topic.send(
-                key=str(event.user_id).encode(), value=encode_event(event)
-            )
+            delivery = await topic.send(key=str(event.user_id).encode(), value=encode_event(event))
             await delivery
     except (KafkaError, TimeoutError) as exc:
         kafka_writes.failed()
