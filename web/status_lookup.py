@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-import aiohttp
 from aiohttp import web
-from faust.exceptions import SameNode
 from faust.web import Request, Response, View
 
 from app.application import app, correlation_ids
 from app.correlation import issued_at
-from app.publishing import kafka_producer
 from app.status_record import StatusRecord
 from tables.correlation_status import statuses, stored_status
 from web.auth import caller_name, may_see
 from web.errors import NotFound, Unavailable
 from web.responses import json_response
+from web.routing import TableRoute, Unrouted
 
 UNKNOWN = "correlation_id desconhecido"
+
+status_route = TableRoute(
+    statuses,
+    Unrouted(
+        recovering="Status em recuperação",
+        no_owner_yet="Status ainda não disponível neste worker",
+        owner_down="Worker dono deste status indisponível",
+    ),
+)
 
 
 @app.page("/status/{correlation_id}")
@@ -27,30 +34,30 @@ class StatusView(View):
         """Consumes a correlation id; produces its :class:`~app.status_record.StatusRecord`.
 
         The request is forwarded (headers included, so the owner authenticates
-        it again) to the worker owning the id's table partition, as Faust's
-        ``table_route`` does; the owner answers from its part of the table.
-        While no owner is known yet, or while the owner does not answer (it
-        died and the group has not noticed yet), a final status this worker
-        holds in a standby copy is answered from there; anything else is a 503.
+        it again) to the worker owning the id's table partition
+        (:mod:`web.routing`); the owner answers from its part of the table.
+        While the owner's table is recovering, while no owner is known yet, or
+        while the owner does not answer (it died and the group has not noticed
+        yet), a final status this worker holds in a copy is answered from
+        there; anything else is a 503.
         """
-        try:
-            return await app.router.route_req(statuses.name, correlation_id, self.web, request)
-        except SameNode:
+
+        async def from_owner() -> web.Response:
             return read_status(request, correlation_id)
-        except TypeError:  # aiokafka has no partition metadata for the changelog yet
-            return read_copy(request, correlation_id, "Status ainda não disponível neste worker")
-        except aiohttp.ClientError:  # the owner died; the group has not noticed yet
-            return read_copy(request, correlation_id, "Worker dono deste status indisponível")
+
+        async def from_copy(why: str) -> web.Response:
+            return read_copy(request, correlation_id, why)
+
+        key = correlation_id.encode()
+        return await status_route.answer(key, self, request, from_owner, from_copy)
 
 
 def read_status(request: Request, correlation_id: str) -> web.Response:
     """The owner's answer: the stored status, or ``pendente`` for an id issued to this caller.
 
     404 for an id never issued, or another caller's (admins read every final
-    status); 503 while the table is recovering (an answer then could be stale).
+    status).
     """
-    if app.rebalancing or app.in_recovery:
-        return read_copy(request, correlation_id, "Status em recuperação")
     record = stored_status(correlation_id)
     if record is not None and may_see(request, record.requested_by):
         return json_response(record.as_json())
@@ -74,15 +81,3 @@ def read_copy(request: Request, correlation_id: str, why: str) -> web.Response:
     if not may_see(request, record.requested_by):
         raise NotFound(UNKNOWN)
     return json_response(record.as_json())
-
-
-@app.task
-async def learn_status_partitions() -> None:
-    """Fetch the status changelog's partition metadata once the worker is up.
-
-    Faust's router hashes a key with the producer's metadata, which only knows
-    topics it has produced to; without this a fresh worker could not route
-    ``GET /status`` until it had written a status itself.
-    """
-    producer = kafka_producer()
-    await producer.partitions_for(statuses.changelog_topic.get_topic_name())
