@@ -18,16 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import orjson
 import psycopg2
 from faust.types import EventT
-from pydantic import ValidationError
 
 from app import live_figures, logging_setup
 from app.application import database
+from app.command_batches import decode_batch, outcome_message
 from app.database import TRANSIENT_ERRORS
 from app.dead_letters import dead_letter, send_dead_letters
-from app.events import UserEvent, decode_user_event, refusal_response, response_event
+from app.events import UserEvent, decode_user_event
 from app.guarded import guarded_agent
 from app.outcomes import describe
 from app.publishing import Message, publish_all
@@ -43,19 +42,11 @@ async def process_user_events(batch: Sequence[EventT]) -> None:
     per event; returns once the outcomes and dead letters are in Kafka.
     """
     logging_setup.bind_event_correlation_id([event.value for event in batch])
-    valid: list[tuple[EventT, UserEvent]] = []
-    letters: list[Message] = []
-    responses: list[Message] = []
-    for event in batch:
-        try:
-            valid.append((event, decode_user_event(event.value)))
-        except (ValidationError, ValueError) as exc:
-            letters.append(dead_letter(event, _reason(exc), STAGE))
-            responses.extend(_refusal(event.value, _reason(exc)))
-    responses.extend(await _apply(valid, letters))
-    await send_dead_letters(letters)
+    decoded = decode_batch(batch, decode_user_event, STAGE)
+    responses = decoded.responses + await _apply(decoded.valid, decoded.letters)
+    await send_dead_letters(decoded.letters)
     await publish_all(response_events, responses)
-    live_figures.record_dead_letters(len(letters))
+    live_figures.record_dead_letters(len(decoded.letters))
 
 
 processing = guarded_agent(user_events, process_user_events, stage=STAGE)
@@ -74,25 +65,7 @@ async def _apply(valid: list[tuple[EventT, UserEvent]], letters: list[Message]) 
         if len(valid) > 1:
             return [msg for pair in valid for msg in await _apply([pair], letters)]
         letters.append(dead_letter(valid[0][0], f"PostgreSQL refused the event: {exc}", STAGE))
-        return [_response(events[0], "error", "Evento recusado pelo banco de dados")]
-    return [_response(event, *describe(event, o.outcome)) for event, o in zip(events, outcomes)]
-
-
-def _response(event: UserEvent, status: str, message: str) -> Message:
-    value = response_event(event, status, message)  # type: ignore[arg-type]
-    return event.correlation_id.encode(), orjson.dumps(value)
-
-
-def _refusal(raw: bytes, reason: str) -> list[Message]:
-    """An error outcome for an invalid event, when it names a correlation id."""
-    value = refusal_response(raw, reason)
-    if value is None:
-        return []
-    return [(value["correlation_id"].encode(), orjson.dumps(value))]
-
-
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        problems = [f"{'.'.join(map(str, e['loc'])) or 'evento'}: {e['msg']}" for e in exc.errors()]
-        return "invalid event: " + "; ".join(problems[:10])
-    return f"invalid event: {exc}"
+        return [outcome_message(events[0], "error", "Evento recusado pelo banco de dados")]
+    return [
+        outcome_message(event, *describe(event, o.outcome)) for event, o in zip(events, outcomes)
+    ]
