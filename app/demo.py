@@ -10,6 +10,7 @@ from typing import get_args
 from faker import Faker
 
 from app.models import (
+    Device,
     NewUser,
     Payment,
     PaymentMethod,
@@ -51,3 +52,11 @@ def demo_payment() -> Payment:
 def demo_preferences() -> Preferences:
     """A random language and notification choice."""
     return Preferences(idioma=random.choice(_LANGUAGES), notificacoes=random.random() < 0.7)
+
+
+def demo_session_fields() -> dict[str, str]:
+    """A random device and a pt_BR city, for a session opened without them."""
+    return {
+        "dispositivo": random.choice(get_args(Device)),
+        "localizacao": f"{_fake.city()}, {_fake.estado_sigla()}",
+    }

@@ -20,17 +20,14 @@ from app.models import (
     Payment,
     Preferences,
     SubscriptionChange,
+    UserId,
     UtcDateTime,
 )
 
-#: Largest user id: integers JavaScript clients hold exactly.
-MAX_USER_ID = 2**53 - 1
 EVENT_SOURCE = "api"
 EVENT_TARGET = "processor"
 RESPONSE_SOURCE = "processor"
 RESPONSE_TARGET = "api"
-
-UserId = Annotated[int, Field(ge=1, le=MAX_USER_ID)]
 
 
 def check_uuid(value: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
-from app.events import MAX_USER_ID
+from app.models import MAX_USER_ID
 
 
 class IdBlockSource(Protocol):

@@ -12,8 +12,7 @@ from typing import Any, Protocol, TypeVar
 import orjson
 from pydantic import ValidationError
 
-from app.events import MAX_USER_ID
-from app.models import Command
+from app.models import MAX_USER_ID, Command
 from web.errors import InvalidFields, MalformedBody, NotFound
 
 C = TypeVar("C", bound=Command)

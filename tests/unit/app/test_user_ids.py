@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from app.events import MAX_USER_ID
+from app.models import MAX_USER_ID
 from app.user_ids import UserIdAllocator
 
 
