@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     #: beyond its checkpoint is read back from Kafka (a stream stalled by a
     #: rebalance would otherwise wait for the next restart).
     stall_after_s: float = Field(15.0, gt=0, alias="STALL_AFTER_S")
+    #: A viewing session with no activity for this long reads as ended (``inatividade``).
+    session_idle_timeout_s: float = Field(1800.0, gt=0, alias="SESSION_IDLE_TIMEOUT_S")
 
     @property
     def group_id(self) -> str:
