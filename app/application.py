@@ -21,7 +21,13 @@ from app.user_ids import UserIdAllocator
 _PROBES = ["web.health", "web.monitoring"]
 ROLE_MODULES: dict[str, list[str]] = {
     "all": ["agents", "tables", "web"],
-    "api": ["tables.correlation_status", "agents.status_recorder", "web"],
+    "api": [
+        "tables.correlation_status",
+        "agents.status_recorder",
+        "tables.sessions",
+        "agents.sessions",
+        "web",
+    ],
     "processing": ["agents.processing", *_PROBES],
     "logging": ["agents.event_log", *_PROBES],
 }

@@ -23,7 +23,7 @@ class Settings(BaseSettings):
 
     app_id: str = Field("streaming-platform", alias="APP_ID")
     #: Which stages this process runs: ``all`` (one process does everything), or
-    #: one of ``api`` (HTTP views and the status table), ``processing`` (user
+    #: one of ``api`` (HTTP views, the status and session tables), ``processing`` (user
     #: events -> PostgreSQL) or ``logging`` (every topic -> Elasticsearch), so
     #: that each stage gets an event loop, and a CPU core, of its own.
     worker_role: Literal["all", "api", "processing", "logging"] = Field("all", alias="WORKER_ROLE")

@@ -34,3 +34,5 @@ def test_every_role_loads_health_and_metrics_and_only_its_own_agents() -> None:
     assert ROLE_MODULES["processing"][0] == "agents.processing"
     assert ROLE_MODULES["logging"][0] == "agents.event_log"
     assert "tables.correlation_status" in ROLE_MODULES["api"]
+    # Reads of the session table are routed to its owner: an api worker.
+    assert {"tables.sessions", "agents.sessions"} <= set(ROLE_MODULES["api"])
