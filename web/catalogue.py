@@ -7,21 +7,18 @@ of them produces an event: they change no data.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
 from faust.web import Request, View
 
 from app.application import app, database
-from app.database import TRANSIENT_ERRORS
 from app.models import MAX_TITLE_ID, CatalogueQuery
-from web.errors import NotFound, Unavailable
+from web.database_reads import from_database
+from web.errors import NotFound
 from web.parsing import path_id, validate
 from web.responses import json_response
 from web.title_cache import TitleCache
-
-T = TypeVar("T")
 
 TITLE_NOT_FOUND = "Conteúdo não encontrado"
 CACHE_MISS = "Conteúdo não está no cache deste worker; carregue-o com POST"
@@ -101,13 +98,3 @@ async def load_title(raw_id: str) -> dict[str, Any]:
     if title is None:
         raise NotFound(TITLE_NOT_FOUND)
     return title
-
-
-async def from_database(read: Callable[[], Awaitable[T]]) -> T:
-    """``read()``'s result; 503 (retry) while PostgreSQL is starting or unreachable."""
-    if not database.is_ready:
-        raise Unavailable("Banco de dados indisponível, tente novamente")
-    try:
-        return await read()
-    except TRANSIENT_ERRORS as exc:
-        raise Unavailable("Banco de dados indisponível, tente novamente") from exc
