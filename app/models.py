@@ -227,9 +227,10 @@ class CatalogueQuery(Command):
 Device = Literal["Android", "iOS", "Web", "Smart TV", "Console"]
 #: ``{user_id}-{uuid}``: the user id first, so that every command on a session
 #: can be keyed and routed by its user; the UUID in canonical (lower-case) form.
-_SESSION_ID = re.compile(
-    r"([1-9][0-9]{0,15})-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+SESSION_ID_PATTERN = (
+    r"^([1-9][0-9]{0,15})-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 )
+_SESSION_ID = re.compile(SESSION_ID_PATTERN)
 MAX_SESSION_ID_LENGTH = len(str(MAX_USER_ID)) + 1 + 36
 #: Filled in with demo values by the API when a request leaves them out.
 DEMO_SESSION_FIELDS = ("dispositivo", "localizacao")
@@ -250,7 +251,9 @@ def check_session_id(value: str) -> str:
 
 
 SessionId = Annotated[
-    str, Field(max_length=MAX_SESSION_ID_LENGTH), AfterValidator(check_session_id)
+    str,
+    Field(max_length=MAX_SESSION_ID_LENGTH, pattern=SESSION_ID_PATTERN),
+    AfterValidator(check_session_id),
 ]
 
 

@@ -46,6 +46,7 @@ Instant = Annotated[
     datetime,
     AfterValidator(as_utc),
     PlainSerializer(iso_utc, return_type=str, when_used="json"),
+    Field(json_schema_extra={"format": "date-time"}),
 ]
 
 
@@ -145,7 +146,7 @@ class Refusal(BaseModel):
     mensagem: str
 
 
-class SessionView(BaseModel):
+class ListedSession(BaseModel):
     """One session as ``GET /sessoes/usuario/{user_id}`` shows it."""
 
     session_id: str
@@ -158,11 +159,11 @@ class SessionView(BaseModel):
     motivo_encerramento: EndReason | None
 
 
-class UserSessionsView(BaseModel):
+class SessionListing(BaseModel):
     """``GET /sessoes/usuario/{user_id}``: the user's sessions, the latest opened first."""
 
     user_id: int
-    sessoes: list[SessionView]
+    sessoes: list[ListedSession]
 
 
 #: A rule's result: the user's sessions afterwards, and the command's outcome.
@@ -237,10 +238,10 @@ class UserSessions(BaseModel):
             return state, NOT_FOUND
         return state._with(session_id, session.ended(at)), ENDED
 
-    def listing(self, now: datetime, idle: timedelta, active_only: bool) -> list[SessionView]:
+    def listing(self, now: datetime, idle: timedelta, active_only: bool) -> list[ListedSession]:
         """The sessions as they stand ``now`` (only the active ones if asked), newest first."""
         views = [
-            SessionView(
+            ListedSession(
                 session_id=session_id,
                 ativa=session.is_active,
                 **session.model_dump(),
