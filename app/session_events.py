@@ -41,25 +41,25 @@ class SessionOpened(Envelope, NewSession):
         return self
 
 
-class _OnSession(Envelope):
+class SessionCommand(Envelope):
     """A command on an open session, keyed by the user the session id names."""
 
     session_id: SessionId
 
     @model_validator(mode="after")
-    def _keyed_by_its_user(self) -> _OnSession:
+    def _keyed_by_its_user(self) -> SessionCommand:
         if session_user_id(self.session_id) != self.user_id:
             raise ValueError("session_id deve começar pelo user_id do evento")
         return self
 
 
-class SessionActivity(_OnSession):
+class SessionActivity(SessionCommand):
     """``registrar_atividade``: the session is in use at the event's ``timestamp``."""
 
     event_type: Literal["registrar_atividade"] = "registrar_atividade"
 
 
-class SessionEnded(_OnSession):
+class SessionEnded(SessionCommand):
     """``encerrar_sessao``: the session ends at the event's ``timestamp`` (if still open)."""
 
     event_type: Literal["encerrar_sessao"] = "encerrar_sessao"

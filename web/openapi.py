@@ -46,7 +46,7 @@ from app.models import (
     SubscriptionChange,
     TitleKind,
 )
-from app.session_events import SessionActivity, SessionOpened
+from app.session_events import SessionCommand, SessionOpened
 from app.session_state import SessionListing
 from web.auth import required_scope
 from web.health import VERSION
@@ -187,8 +187,8 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "AssinaturaAceita": SubscriptionUpdated,
     "PagamentoAceito": PaymentMade,
     "SessaoAceita": SessionOpened,
-    # The same fields (session_id, user_id) for activity and ending.
-    "SessaoReferida": SessionActivity,
+    # Activity and ending: the session named, and its user.
+    "SessaoReferida": SessionCommand,
 }
 
 ERRORS = {
