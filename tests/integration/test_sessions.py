@@ -18,11 +18,15 @@ from aiokafka.partitioner import DefaultPartitioner
 from elasticsearch import Elasticsearch
 from prometheus_client.parser import text_string_to_metric_families
 
+from app.application import correlation_ids
+from app.events import encode_event
 from app.models import Device
+from app.session_events import SessionOpened, session_id_of
 from app.topics import user_key
 from tests.integration.test_event_log import documents_of, wait_until
 from tests.support.flow import create_user
-from tests.support.workers import Worker, own_names, wait_for_final_status
+from tests.support.kafka import end_offsets, produce, read_json_since, run
+from tests.support.workers import ADMIN, Worker, own_names, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 
@@ -278,6 +282,56 @@ def test_session_events_are_logged_with_the_place_and_no_personal_data(
     assert (event["event_type"], event["localizacao"]) == ("iniciar_sessao", "Olinda, PE")
     assert event["session_id"] == session_id(opened)
     assert not {"nome", "email", "cpf"} & set(event)
+
+
+def raw_opening(user_id: int) -> SessionOpened:
+    """An opening as the API would publish it, for writing straight to the topic."""
+    correlation_id = correlation_ids.issue(ADMIN)
+    return SessionOpened(
+        correlation_id=correlation_id,
+        user_id=user_id,
+        requested_by=ADMIN,
+        session_id=session_id_of(user_id, correlation_id),
+        dispositivo="Web",
+        localizacao="Maceió, AL",
+    )
+
+
+def test_an_opening_delivered_again_is_counted_once_and_answered_the_same(
+    api: httpx.Client, worker: Worker
+) -> None:
+    user_id = subscribed_user(api, "Básico")
+    event = raw_opening(user_id)
+    record = (user_key(user_id), encode_event(event))
+    responses = worker.topic("response_events")
+    start = run(end_offsets(responses))
+
+    run(produce(worker.topic("session_events"), [record, record]))
+    run(produce(worker.topic("session_events"), [record]))
+
+    def its_outcomes(values: list[dict[str, Any]]) -> list[tuple[str, str]]:
+        ours = [v for v in values if v.get("correlation_id") == event.correlation_id]
+        return [(v["status"], v["message"]) for v in ours]
+
+    outcomes = its_outcomes(run(read_json_since(start, lambda v: len(its_outcomes(v)) >= 3)))
+    assert outcomes == [("success", "Sessão iniciada")] * 3
+    assert set(sessions_of(api, user_id)) == {event.session_id}
+    refused = final(api, open_session(api, user_id))
+    assert refused["message"] == "Limite de 1 tela simultânea do plano Básico atingido"
+
+
+def test_a_session_event_under_another_users_key_ends_in_error(
+    api: httpx.Client, worker: Worker
+) -> None:
+    user_id = subscribed_user(api, "Premium")
+    event = raw_opening(user_id)
+
+    run(produce(worker.topic("session_events"), [(user_key(user_id + 1), encode_event(event))]))
+
+    status = wait_for_final_status(api, event.correlation_id)
+    assert (status["status"], status["original_event_type"]) == ("error", "iniciar_sessao")
+    assert "Kafka key" in status["message"]
+    assert sessions_of(api, user_id) == {}
 
 
 # ---------- workers of their own ----------
