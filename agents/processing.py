@@ -23,9 +23,9 @@ from faust.types import EventT
 
 from app import live_figures, logging_setup
 from app.application import database
+from app.command_batches import decode_batch, outcome_message
 from app.database import TRANSIENT_ERRORS
 from app.dead_letters import dead_letter, send_dead_letters
-from app.decoding import decode_batch, outcome_message
 from app.events import UserEvent, decode_user_event
 from app.guarded import guarded_agent
 from app.outcomes import describe

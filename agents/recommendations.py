@@ -21,12 +21,12 @@ from app import live_figures
 from app.application import database, settings
 from app.catalogue import TitleInfo
 from app.clock import iso_now
+from app.command_batches import decode_batch, outcome_message
 from app.dead_letters import send_dead_letters
-from app.decoding import decode_batch, outcome_message
 from app.guarded import acting_on, guarded_agent
 from app.publishing import Message, publish_all
 from app.recommending import Ranked, TrendingSnapshot, ViewedTitle, recommend
-from app.topics import recommendation_requests, response_events
+from app.topics import recommendation_requests, response_events, user_key
 from app.trending_board import trending_board
 from app.viewing_events import RecommendationsRequested, decode_recommendation_request
 from tables.recommendations import recommendations
@@ -57,7 +57,7 @@ async def recommend_titles(batch: Sequence[EventT]) -> None:
     made_at = iso_now()
     for user_id in existing:
         with acting_on(latest[user_id]):  # the list lives in the user's partition
-            recommendations[str(user_id).encode()] = _list_of(user_id, inputs, made_at)
+            recommendations[user_key(user_id)] = _list_of(user_id, inputs, made_at)
     outcomes = [
         _outcome(request, request.user_id in existing)
         for _, request in decoded.valid

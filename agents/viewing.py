@@ -28,12 +28,18 @@ from faust.types import EventT
 
 from app import live_figures, logging_setup
 from app.application import app, database, settings
+from app.command_batches import decode_batch, outcome_message
 from app.dead_letters import send_dead_letters
-from app.decoding import decode_batch, outcome_message
 from app.guarded import guarded_agent
 from app.outcomes import describe
 from app.publishing import Message, publish_all
-from app.topics import recommendation_requests, response_events, title_activity, viewing_events
+from app.topics import (
+    recommendation_requests,
+    response_events,
+    title_activity,
+    user_key,
+    viewing_events,
+)
 from app.trending_windows import finest_hop_s
 from app.viewing_events import ViewingRecorded, decode_viewing, refresh_request
 
@@ -104,7 +110,7 @@ def _activity(change: dict[str, Any]) -> Message:
 
 
 def _refresh(change: dict[str, Any]) -> Message:
-    return str(change["user_id"]).encode(), refresh_request(change["user_id"])
+    return user_key(change["user_id"]), refresh_request(change["user_id"])
 
 
 def _hop(moment: str) -> int:

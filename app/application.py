@@ -25,6 +25,7 @@ ROLE_MODULES: dict[str, list[str]] = {
     "api": [
         "tables",
         "agents.status_recorder",
+        "agents.sessions",
         "agents.trending",
         "agents.recommendations",
         "web",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -76,6 +77,12 @@ SELECT json_build_object(
                   FROM pagamentos WHERE user_id = u.user_id
                  ORDER BY data_pagamento DESC LIMIT %s) x), '[]'::json))
   FROM usuarios u WHERE u.user_id = %s"""
+_USER_CREATOR = "SELECT criado_por FROM usuarios WHERE user_id = %s"
+# Every user asked for that exists, with its subscription's columns (NULL: none).
+_SUBSCRIPTIONS = """
+SELECT u.user_id, a.plano, a.inicio, a.fim
+  FROM usuarios u LEFT JOIN assinaturas a ON a.user_id = u.user_id
+ WHERE u.user_id = ANY(%s::bigint[])"""
 _CATALOGUE_SIZE = "SELECT count(*) FROM conteudos"
 # Fresh statistics, so the first pages are planned for 9,000 rows, not for none.
 _ANALYZE_CATALOGUE = "ANALYZE conteudos"
@@ -105,7 +112,6 @@ SELECT {_TITLE_FIELDS} FROM conteudos
  LIMIT %(count)s"""
 _APPLY_VIEWINGS = "SELECT apply_viewings(%s::jsonb)"
 _PRUNE_CO_VIEWINGS = "SELECT prune_co_viewings(%s)"
-_USER_OWNER = "SELECT criado_por FROM usuarios WHERE user_id = %s"
 _VIEWING_FIELDS = """json_build_object(
     'conteudo_id', v.conteudo_id, 'titulo', t.titulo, 'tipo', t.tipo,
     'categoria', t.categoria, 'duracao_minutos', t.duracao_minutos,
@@ -190,6 +196,22 @@ class AppliedOutcome:
     correlation_id: str
     outcome: str
     replayed: bool
+
+
+class KnownUser(NamedTuple):
+    """A user that exists, and the name of the API key that created it (if known)."""
+
+    user_id: int
+    criado_por: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A user's current subscription as ``assinaturas`` holds it."""
+
+    plano: str
+    inicio: date
+    fim: date
 
 
 class Database(Service):
@@ -313,13 +335,6 @@ class Database(Service):
             (dropped,) = await cur.fetchone()
         return int(dropped)
 
-    async def user_owner(self, user_id: int) -> tuple[bool, str | None]:
-        """Whether the user exists, and the API key name that created it."""
-        async with self.pool.acquire() as conn, conn.cursor() as cur:
-            await cur.execute(_USER_OWNER, (user_id,))
-            row = await cur.fetchone()
-        return (False, None) if row is None else (True, row[0])
-
     async def viewing_history(
         self, user_id: int, query: HistoryQuery, count: int
     ) -> list[dict[str, Any]]:
@@ -397,6 +412,26 @@ class Database(Service):
             await cur.execute(_USER_WITH_DETAILS, (payments, user_id))
             row = await cur.fetchone()
         return None if row is None else dict(row[0])
+
+    async def find_user(self, user_id: int) -> KnownUser | None:
+        """The user ``user_id`` with its creator, or None if there is no such user."""
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute(_USER_CREATOR, (user_id,))
+            row = await cur.fetchone()
+        return None if row is None else KnownUser(user_id, row[0])
+
+    async def subscriptions(self, user_ids: list[int]) -> dict[int, Subscription | None]:
+        """Each existing user of ``user_ids`` with its subscription (None: it has none).
+
+        Users that do not exist are left out. One round trip for the whole list.
+        """
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute(_SUBSCRIPTIONS, (user_ids,))
+            rows = await cur.fetchall()
+        return {
+            uid: None if plano is None else Subscription(plano, inicio, fim)
+            for uid, plano, inicio, fim in rows
+        }
 
     async def fetch_title(self, conteudo_id: int) -> dict[str, Any] | None:
         """The catalogue's title ``conteudo_id`` with every field, or None."""

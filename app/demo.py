@@ -10,6 +10,7 @@ from typing import get_args
 from faker import Faker
 
 from app.models import (
+    Device,
     NewUser,
     Payment,
     PaymentMethod,
@@ -60,4 +61,12 @@ def demo_viewing_fields() -> dict[str, object]:
         "conteudo_id": random.randint(1000, 9999),
         "posicao": position,
         "tempo_assistido": int(position * random.randint(20, 60)),
+    }
+
+
+def demo_session_fields() -> dict[str, str]:
+    """A random device and a pt_BR city, for a session opened without them."""
+    return {
+        "dispositivo": random.choice(get_args(Device)),
+        "localizacao": f"{_fake.city()}, {_fake.estado_sigla()}",
     }

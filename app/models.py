@@ -13,7 +13,7 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -33,6 +33,7 @@ from app.clock import as_utc, today, utc_now
 #: Largest user id: integers JavaScript clients hold exactly.
 MAX_USER_ID = 2**53 - 1
 UserId = Annotated[int, Field(ge=1, le=MAX_USER_ID)]
+
 Plan = Literal["Básico", "Padrão", "Premium"]
 PaymentMethod = Literal["Cartão", "Pix", "Boleto"]
 PaymentStatus = Literal["aprovado", "pendente", "recusado"]
@@ -181,7 +182,8 @@ def check_printable(value: str) -> str:
     return value
 
 
-SearchText = Annotated[
+#: One line of free text (a search, a place): 1-100 printable characters, trimmed.
+ShortText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
     AfterValidator(check_printable),
@@ -216,7 +218,7 @@ class CatalogueQuery(Query):
 
     tipo: Annotated[TitleKind | None, BeforeValidator(canonical_kind)] = None
     categoria: GenreName | None = None
-    q: SearchText | None = None
+    q: ShortText | None = None
     limit: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
     cursor: Cursor | None = None
 
@@ -251,7 +253,7 @@ class Viewing(Command):
 
     user_id: UserId
     conteudo_id: TitleId
-    titulo: SearchText | None = Field(None, max_length=200)
+    titulo: ShortText | None = None
     tipo: Annotated[TitleKind | None, BeforeValidator(canonical_kind)] = None
     tempo_assistido: int = Field(ge=0, le=MAX_WATCHED_S)
     posicao: Annotated[Position, PlainSerializer(position_as_number, when_used="json")]
@@ -366,3 +368,62 @@ class TopicMessagesQuery(Query):
     """``GET /api/kafka/topics/{topic}/messages``: how many of the newest messages."""
 
     limit: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
+
+
+# ---------- viewing sessions (``/sessoes``) ----------
+
+Device = Literal["Android", "iOS", "Web", "Smart TV", "Console"]
+#: ``{user_id}-{uuid}``: the user id first, so that every command on a session
+#: can be keyed and routed by its user; the UUID in canonical (lower-case) form.
+SESSION_ID_PATTERN = (
+    r"^([1-9][0-9]{0,15})-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+)
+_SESSION_ID = re.compile(SESSION_ID_PATTERN)
+MAX_SESSION_ID_LENGTH = len(str(MAX_USER_ID)) + 1 + 36
+#: Filled in with demo values by the API when a request leaves them out.
+DEMO_SESSION_FIELDS = ("dispositivo", "localizacao")
+
+
+def session_user_id(session_id: str) -> int:
+    """The user a session id belongs to; ``ValueError`` if it is not a session id."""
+    match = _SESSION_ID.fullmatch(session_id)
+    if match is None or int(match.group(1)) > MAX_USER_ID:
+        raise ValueError("session_id deve ter a forma {user_id}-{uuid}")
+    return int(match.group(1))
+
+
+def check_session_id(value: str) -> str:
+    """A well-formed session id (see :func:`session_user_id`)."""
+    session_user_id(value)
+    return value
+
+
+SessionId = Annotated[
+    str,
+    Field(max_length=MAX_SESSION_ID_LENGTH, pattern=SESSION_ID_PATTERN),
+    AfterValidator(check_session_id),
+]
+
+
+def _demo_fields_optional(schema: dict[str, Any]) -> None:
+    # The API fills them in, so a client may leave them out (the spec says so).
+    schema["required"] = [name for name in schema["required"] if name not in DEMO_SESSION_FIELDS]
+
+
+class NewSession(Command):
+    """``POST /sessoes``: a viewing session to open for ``user_id`` on ``dispositivo``.
+
+    ``dispositivo`` and ``localizacao`` get demo values when the request leaves them out.
+    """
+
+    model_config = ConfigDict(json_schema_extra=_demo_fields_optional)
+
+    user_id: UserId
+    dispositivo: Device
+    localizacao: ShortText
+
+
+class SessionQuery(Command):
+    """``GET /sessoes/usuario/{user_id}``: only the active sessions (default), or all kept."""
+
+    ativas_apenas: bool = True

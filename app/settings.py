@@ -25,7 +25,7 @@ class Settings(BaseSettings):
 
     app_id: str = Field("streaming-platform", alias="APP_ID")
     #: Which stages this process runs: ``all`` (one process does everything), or
-    #: one of ``api`` (HTTP views and the status table), ``processing`` (user
+    #: one of ``api`` (HTTP views, the status and session tables), ``processing`` (user
     #: events -> PostgreSQL) or ``logging`` (every topic -> Elasticsearch), so
     #: that each stage gets an event loop, and a CPU core, of its own.
     worker_role: Literal["all", "api", "processing", "logging"] = Field("all", alias="WORKER_ROLE")
@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     #: beyond its checkpoint is read back from Kafka (a stream stalled by a
     #: rebalance would otherwise wait for the next restart).
     stall_after_s: float = Field(15.0, gt=0, alias="STALL_AFTER_S")
+    #: A viewing session with no activity for this long reads as ended (``inatividade``).
+    session_idle_timeout_s: float = Field(1800.0, gt=0, alias="SESSION_IDLE_TIMEOUT_S")
 
     #: Trending's hopping windows, size/hop (see app/trending_windows.py).
     trending_windows_spec: str = Field("1h/5m,24h/1h", alias="TRENDING_WINDOWS")

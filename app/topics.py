@@ -38,6 +38,11 @@ TITLE_ACTIVITY = f"{settings.topic_prefix}title_activity"
 TRENDING_TOPS = f"{settings.topic_prefix}trending_tops"
 
 
+def user_key(user_id: int) -> bytes:
+    """The key of a user's events on every topic keyed by user id (and of tables fed by them)."""
+    return str(user_id).encode()
+
+
 def _raw_topic(name: str, partitions: int, **config: Any) -> TopicT:
     """A topic of raw byte keys and values, created by this app if missing."""
     return app.topic(

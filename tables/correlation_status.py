@@ -13,32 +13,10 @@ it then becomes ``success`` or ``error`` once, and a final status never changes
 
 from __future__ import annotations
 
-from app.application import app, settings
 from app.status_record import StatusRecord
+from tables.storage import routable_table
 
-#: Small RocksDB buffers: the defaults (2 GiB block cache per partition) would
-#: dwarf the rest of the worker.
-ROCKSDB_OPTIONS = {
-    "write_buffer_size": 4 * 1024**2,
-    "max_write_buffer_number": 2,
-    "target_file_size_base": 8 * 1024**2,
-    "block_cache_size": 8 * 1024**2,
-    "block_cache_compressed_size": 1024**2,
-}
-
-statuses = app.Table(
-    "correlation_status",
-    # bytes keys travel raw, exactly like response_events' keys, so the router
-    # hashes a correlation id to the same partition the agent wrote it to.
-    key_type=bytes,
-    partitions=settings.topic_partitions,
-    options=dict(ROCKSDB_OPTIONS),
-    # Standby copies apply each changelog entry at once (Faust's default buffers
-    # 1000): a survivor answers a dead owner's final statuses from its copy, so
-    # the copy must not trail by up to a thousand statuses.
-    standby_buffer_size=1,
-    help="correlation id -> outcome of its request",
-)
+statuses = routable_table("correlation_status", help="correlation id -> outcome of its request")
 
 
 def stored_status(correlation_id: str) -> StatusRecord | None:

@@ -8,17 +8,6 @@ replaces them whole (so replaying one changes nothing but the time).
 
 from __future__ import annotations
 
-from app.application import app, settings
-from tables.correlation_status import ROCKSDB_OPTIONS
+from tables.storage import routable_table
 
-recommendations = app.Table(
-    "recommendations",
-    # Raw bytes keys, exactly like the topic's: the router finds the owner.
-    key_type=bytes,
-    partitions=settings.topic_partitions,
-    options=dict(ROCKSDB_OPTIONS),
-    # A survivor answers from its copy while the owner is away (a list a few
-    # seconds old is still a good list).
-    standby_buffer_size=1,
-    help="user id -> current recommendations",
-)
+recommendations = routable_table("recommendations", help="user id -> current recommendations")

@@ -11,7 +11,7 @@ the longest window is forgotten, and an empty shard deleted.
 from __future__ import annotations
 
 from app.application import app, settings
-from tables.correlation_status import ROCKSDB_OPTIONS
+from tables.storage import ROCKSDB_OPTIONS
 
 trending_viewers = app.Table(
     "trending_viewers",

@@ -19,7 +19,7 @@ from faust.types import TopicT
 from app.application import correlation_ids, settings
 from app.events import Envelope, command_fields, encode_event
 from app.logging_setup import bind_correlation_id
-from app.topics import user_events
+from app.topics import user_events, user_key
 from web.auth import caller_name
 from web.circuit import CircuitBreaker
 from web.errors import BadHeader, Unavailable
@@ -73,7 +73,7 @@ async def publish_event(event: Envelope, topic: TopicT = user_events) -> None:
         raise Unavailable("Kafka indisponível: requisição não aceita, envie novamente em instantes")
     try:
         async with asyncio.timeout(settings.produce_timeout_s):
-            delivery = await topic.send(key=str(event.user_id).encode(), value=encode_event(event))
+            delivery = await topic.send(key=user_key(event.user_id), value=encode_event(event))
             await delivery
     except (KafkaError, TimeoutError) as exc:
         kafka_writes.failed()

@@ -7,20 +7,18 @@ of them produces an event: they change no data.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
 from faust.web import Request, View
 
 from app.application import app, database
 from app.models import MAX_TITLE_ID, CatalogueQuery
+from web.database_reads import from_database
 from web.errors import NotFound
 from web.parsing import path_id, validate
-from web.reads import from_database
 from web.responses import json_response
 from web.title_cache import TitleCache
-
-T = TypeVar("T")
 
 TITLE_NOT_FOUND = "Conteúdo não encontrado"
 CACHE_MISS = "Conteúdo não está no cache deste worker; carregue-o com POST"

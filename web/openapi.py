@@ -39,16 +39,21 @@ from app.models import (
     CatalogueQuery,
     HistoryQuery,
     LogQuery,
+    NewSession,
     NewUser,
     Payment,
     Preferences,
     RecommendationsRequest,
+    SessionId,
+    SessionQuery,
     SubscriptionChange,
     TitleKind,
     TopicMessagesQuery,
     TrendingQuery,
     Viewing,
 )
+from app.session_events import SessionCommand, SessionOpened
+from app.session_state import SessionListing
 from app.status_record import StatusRecord
 from web.auth import required_scope
 from web.health import VERSION
@@ -254,6 +259,7 @@ ANSWER_TYPES: dict[str, Any] = {
     "EmAlta": EmAlta,
     "Recomendacoes": Recomendacoes,
     "RecomendacoesAceitas": RecomendacoesAceitas,
+    "SessoesDoUsuario": SessionListing,
 }
 
 #: Command models (request bodies, validation mode) and event models (202 sections).
@@ -264,6 +270,7 @@ COMMANDS: tuple[type[BaseModel], ...] = (
     Preferences,
     Viewing,
     RecommendationsRequest,
+    NewSession,
 )
 #: Query-string models of reads (validation mode): their fields become query parameters.
 QUERIES: tuple[type[BaseModel], ...] = (
@@ -272,15 +279,20 @@ QUERIES: tuple[type[BaseModel], ...] = (
     TrendingQuery,
     LogQuery,
     TopicMessagesQuery,
+    SessionQuery,
 )
 #: Path parameters that are not envelope fields.
 PATH_SCHEMAS: dict[str, dict[str, Any]] = {
     "conteudo_id": {"type": "integer", "minimum": 1, "maximum": MAX_TITLE_ID},
+    "session_id": TypeAdapter(SessionId).json_schema(),
 }
 SECTIONS: dict[str, type[BaseModel]] = {
     "UsuarioAceito": UserCreated,
     "AssinaturaAceita": SubscriptionUpdated,
     "PagamentoAceito": PaymentMade,
+    "SessaoAceita": SessionOpened,
+    # Activity and ending: the session named, and its user.
+    "SessaoReferida": SessionCommand,
 }
 
 ERRORS = {
@@ -327,10 +339,17 @@ class Operation:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _command(summary: str, body: type[BaseModel], section: str, **kw: Any) -> Operation:
+def _command(
+    summary: str, body: type[BaseModel], section: str, tag: str = "Comandos", **kw: Any
+) -> Operation:
     return Operation(
-        summary, "Comandos", (202, section), body=body, errors=(400, 404, 413, 422, 503), **kw
+        summary, tag, (202, section), body=body, errors=(400, 404, 413, 422, 503), **kw
     )
+
+
+def _session_command(summary: str) -> Operation:
+    """A command on one session: no body, the session in the path."""
+    return Operation(summary, "Sessões", (202, "AceitoComandoSessao"), errors=(404, 503))
 
 
 OPERATIONS: dict[tuple[str, str], Operation] = {
@@ -356,6 +375,22 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("GET", "/status/{correlation_id}"): Operation(
         "Status de uma requisição aceita", "Consultas", (200, "StatusRecord"), errors=(404, 503)
+    ),
+    ("POST", "/sessoes"): _command(
+        "Abrir uma sessão de exibição (corpo JSON ou parâmetros de consulta)",
+        NewSession,
+        "AceitoSessao",
+        tag="Sessões",
+        query=NewSession,
+    ),
+    ("PUT", "/sessoes/{session_id}/atividade"): _session_command("Registrar atividade na sessão"),
+    ("DELETE", "/sessoes/{session_id}"): _session_command("Encerrar a sessão"),
+    ("GET", "/sessoes/usuario/{user_id}"): Operation(
+        "Sessões do usuário (ativas, ou também as encerradas no último dia)",
+        "Sessões",
+        (200, "SessoesDoUsuario"),
+        query=SessionQuery,
+        errors=(404, 422, 503),
     ),
     ("GET", "/conteudos"): Operation(
         "Catálogo: títulos filtrados, paginados por cursor",
@@ -474,6 +509,8 @@ ACCEPTED = {
     "AceitoConfig": ("config", "ConfigAceita"),
     "AceitoVisualizacao": ("visualizacao", "VisualizacaoAceita"),
     "AceitoRecomendacoes": ("recomendacoes", "RecomendacoesAceitas"),
+    "AceitoSessao": ("sessao", "SessaoAceita"),
+    "AceitoComandoSessao": ("sessao", "SessaoReferida"),
 }
 
 
@@ -555,8 +592,9 @@ def build_spec(router: web.UrlDispatcher, views: dict[str, Any]) -> dict[str, An
             "title": "Plataforma de streaming: API de eventos",
             "version": VERSION,
             "description": (
-                "Todo POST é assíncrono: publica um evento em `user_events` e responde 202 "
-                "com `correlation_id` e `status_url`. Sem corpo, usa dados de demonstração."
+                "Todo comando é assíncrono: publica um evento no Kafka (`user_events`, "
+                "`session_events`) e responde 202 com `correlation_id` e `status_url`. "
+                "Sem corpo, usa dados de demonstração."
             ),
         },
         "paths": dict(sorted(paths.items())),
@@ -594,7 +632,7 @@ def describe(
     if description:
         doc["description"] = description
     parameters = _path_parameters(path) + _query_parameters(op.query, schemas)
-    if op.body is not None:
+    if op.ok[0] == 202:  # every command: web.accepting.envelope reads the header
         parameters.append(IDEMPOTENCY_PARAMETER)
     if parameters:
         doc["parameters"] = parameters

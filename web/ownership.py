@@ -13,8 +13,8 @@ from cachetools import TTLCache
 
 from app.application import database
 from web.auth import may_see
+from web.database_reads import from_database
 from web.errors import NotFound
-from web.reads import from_database
 
 #: Users whose creator is remembered, and for how long (seconds).
 CACHED_USERS = 100_000
@@ -31,21 +31,24 @@ async def require_readable_user(request: Any, user_id: int) -> None:
         raise NotFound(UNKNOWN_USER)
 
 
-async def refuse_other_callers_user(request: Any, user_id: int) -> None:
-    """404 when the user exists and is another caller's; an unknown user passes.
+async def refuse_other_callers_user(
+    request: Any, user_id: int, not_yours: str = UNKNOWN_USER
+) -> None:
+    """404 (saying ``not_yours``) when the user exists and is another caller's.
 
-    (An unknown user is a request the agent refuses with an ``error`` status,
-    as for every other command naming a user.)
+    An unknown user passes: that is a request the agent refuses with an
+    ``error`` status, as for every other command naming a user.
     """
     exists, creator = await _creator(user_id)
     if exists and not may_see(request, creator):
-        raise NotFound(UNKNOWN_USER)
+        raise NotFound(not_yours)
 
 
 async def _creator(user_id: int) -> tuple[bool, str | None]:
     if user_id in _creators:
         return True, _creators[user_id]
-    exists, creator = await from_database(lambda: database.user_owner(user_id))
-    if exists:  # an unknown user may be created any moment: not remembered
-        _creators[user_id] = creator
-    return exists, creator
+    user = await from_database(lambda: database.find_user(user_id))
+    if user is None:  # an unknown user may be created any moment: not remembered
+        return False, None
+    _creators[user_id] = user.criado_por
+    return True, user.criado_por

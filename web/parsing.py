@@ -12,7 +12,7 @@ from typing import Any, Protocol, TypeVar
 import orjson
 from pydantic import ValidationError
 
-from app.models import MAX_USER_ID, Command
+from app.models import MAX_USER_ID, Command, session_user_id
 from web.errors import InvalidFields, MalformedBody, NotFound
 
 C = TypeVar("C", bound=Command)
@@ -31,12 +31,18 @@ async def read_command(
     fallback: Mapping[str, Any] | None = None,
 ) -> C:
     """The command in the body; ``fallback`` fields (query) or ``demo()`` if none."""
+    fields = await read_fields(request, fallback)
+    return demo() if fields is None else validate(model, fields)
+
+
+async def read_fields(
+    request: BodySource, fallback: Mapping[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """The body's JSON object, else the ``fallback`` fields (query), else None (no input)."""
     body = await request.read()
     if body.strip():
-        return validate(model, _json_object(body))
-    if fallback:
-        return validate(model, dict(fallback))
-    return demo()
+        return _json_object(body)
+    return dict(fallback) if fallback else None
 
 
 async def read_with_demo(
@@ -75,6 +81,14 @@ def path_id(raw: str, maximum: int, not_found: NotFound) -> int:
 def path_user_id(raw: str) -> int:
     """A user id from the path; 404 when it cannot name a user."""
     return path_id(raw, MAX_USER_ID, NotFound("Usuário não encontrado"))
+
+
+def path_session_user_id(raw: str) -> int:
+    """The user of the session id in the path; 404 when it cannot name a session."""
+    try:
+        return session_user_id(raw)
+    except ValueError:
+        raise NotFound("Sessão não encontrada") from None
 
 
 def _json_object(body: bytes) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from app.application import app, settings
 from app.clock import iso_now
 from app.models import RecommendationsRequest
 from app.recommending import recommend
-from app.topics import recommendation_requests
+from app.topics import recommendation_requests, user_key
 from app.trending_board import trending_board
 from app.viewing_events import RecommendationsRequested
 from tables.recommendations import recommendations
@@ -26,9 +26,17 @@ from web.errors import Unavailable
 from web.ownership import refuse_other_callers_user, require_readable_user
 from web.parsing import path_user_id, read_with_demo
 from web.responses import json_response
-from web.routing import read_on_owner
+from web.routing import TableRoute, Unrouted
 
 board = trending_board()
+recommendations_route = TableRoute(
+    recommendations,
+    Unrouted(
+        recovering="Recomendações em recuperação",
+        no_owner_yet="Recomendações ainda não disponíveis neste worker",
+        owner_down="Worker dono destas recomendações indisponível",
+    ),
+)
 TRENDING_WINDOW = max(settings.trending_windows, key=lambda window: window.size_s).name
 
 
@@ -68,23 +76,26 @@ class RecommendationsView(View):
         """
         uid = path_user_id(user_id)
         await require_readable_user(request, uid)
-        return await read_on_owner(
-            recommendations,
-            str(uid),
-            self,
-            request,
-            lambda: _stored_or_trending(uid, Unavailable("Recomendações em recuperação")),
-            lambda why: _stored_or_trending(uid, Unavailable(f"{why}, tente novamente")),
+
+        async def from_owner() -> web.Response:
+            return _stored_or_trending(uid)
+
+        async def from_copy(why: str) -> web.Response:
+            # A list a few seconds old is still a good list: any copy may answer.
+            if recommendations.get(user_key(uid)) is None:
+                raise Unavailable(f"{why}, tente novamente")
+            return _stored_or_trending(uid)
+
+        return await recommendations_route.answer(
+            user_key(uid), self, request, from_owner, from_copy
         )
 
 
-async def _stored_or_trending(user_id: int, recovering: Unavailable) -> web.Response:
-    """The stored list; what is trending for a user without one (never while recovering)."""
-    stored = recommendations.get(str(user_id).encode())
+def _stored_or_trending(user_id: int) -> web.Response:
+    """The stored list; what is trending for a user without one yet."""
+    stored = recommendations.get(user_key(user_id))
     if stored is not None:
         return json_response({"user_id": user_id, **stored})
-    if app.rebalancing or app.in_recovery:
-        raise recovering
     trending, titles = board.snapshot(TRENDING_WINDOW, settings.trending_top)
     items = [asdict(item) for item in recommend([], {}, trending, titles)]
     return json_response({"user_id": user_id, "itens": items, "data_geracao": iso_now()})

@@ -7,15 +7,23 @@ from faust.web import Request, Response, View
 
 from app.application import app, correlation_ids
 from app.correlation import issued_at
-from app.publishing import kafka_producer
 from app.status_record import StatusRecord
 from tables.correlation_status import statuses, stored_status
 from web.auth import caller_name, may_see
 from web.errors import NotFound, Unavailable
 from web.responses import json_response
-from web.routing import read_on_owner
+from web.routing import TableRoute, Unrouted
 
 UNKNOWN = "correlation_id desconhecido"
+
+status_route = TableRoute(
+    statuses,
+    Unrouted(
+        recovering="Status em recuperação",
+        no_owner_yet="Status ainda não disponível neste worker",
+        owner_down="Worker dono deste status indisponível",
+    ),
+)
 
 
 @app.page("/status/{correlation_id}")
@@ -26,30 +34,30 @@ class StatusView(View):
         """Consumes a correlation id; produces its :class:`~app.status_record.StatusRecord`.
 
         The request is forwarded (headers included, so the owner authenticates
-        it again) to the worker owning the id's table partition, as Faust's
-        ``table_route`` does; the owner answers from its part of the table.
-        While no owner is known yet, or while the owner does not answer (it
-        died and the group has not noticed yet), a final status this worker
-        holds in a standby copy is answered from there; anything else is a 503.
+        it again) to the worker owning the id's table partition
+        (:mod:`web.routing`); the owner answers from its part of the table.
+        While the owner's table is recovering, while no owner is known yet, or
+        while the owner does not answer (it died and the group has not noticed
+        yet), a final status this worker holds in a copy is answered from
+        there; anything else is a 503.
         """
-        return await read_on_owner(
-            statuses,
-            correlation_id,
-            self,
-            request,
-            lambda: read_status(request, correlation_id),
-            lambda why: read_copy(request, correlation_id, why),
-        )
+
+        async def from_owner() -> web.Response:
+            return read_status(request, correlation_id)
+
+        async def from_copy(why: str) -> web.Response:
+            return read_copy(request, correlation_id, why)
+
+        key = correlation_id.encode()
+        return await status_route.answer(key, self, request, from_owner, from_copy)
 
 
-async def read_status(request: Request, correlation_id: str) -> web.Response:
+def read_status(request: Request, correlation_id: str) -> web.Response:
     """The owner's answer: the stored status, or ``pendente`` for an id issued to this caller.
 
     404 for an id never issued, or another caller's (admins read every final
-    status); 503 while the table is recovering (an answer then could be stale).
+    status).
     """
-    if app.rebalancing or app.in_recovery:
-        return await read_copy(request, correlation_id, "Status em recuperação")
     record = stored_status(correlation_id)
     if record is not None and may_see(request, record.requested_by):
         return json_response(record.as_json())
@@ -60,7 +68,7 @@ async def read_status(request: Request, correlation_id: str) -> web.Response:
     return json_response(pending.as_json())
 
 
-async def read_copy(request: Request, correlation_id: str, why: str) -> web.Response:
+def read_copy(request: Request, correlation_id: str, why: str) -> web.Response:
     """A final status from this worker's copy of the table, else a 503 saying ``why``.
 
     Safe without the owner: a final status never changes, so any copy that
@@ -73,15 +81,3 @@ async def read_copy(request: Request, correlation_id: str, why: str) -> web.Resp
     if not may_see(request, record.requested_by):
         raise NotFound(UNKNOWN)
     return json_response(record.as_json())
-
-
-@app.task
-async def learn_status_partitions() -> None:
-    """Fetch the status changelog's partition metadata once the worker is up.
-
-    Faust's router hashes a key with the producer's metadata, which only knows
-    topics it has produced to; without this a fresh worker could not route
-    ``GET /status`` until it had written a status itself.
-    """
-    producer = kafka_producer()
-    await producer.partitions_for(statuses.changelog_topic.get_topic_name())

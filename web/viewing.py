@@ -20,9 +20,9 @@ from app.models import MAX_PAGE_SIZE, HistoryQuery, Viewing, history_cursor
 from app.topics import viewing_events
 from app.viewing_events import ViewingRecorded
 from web.accepting import accept, envelope
+from web.database_reads import from_database
 from web.ownership import refuse_other_callers_user, require_readable_user
 from web.parsing import path_user_id, read_with_demo, validate
-from web.reads import from_database
 from web.responses import json_response
 
 #: Titles "continue watching" lists at most.

@@ -34,3 +34,5 @@ def test_every_role_loads_health_and_metrics_and_only_its_own_agents() -> None:
     assert ROLE_MODULES["processing"][:2] == ["agents.processing", "agents.viewing"]
     assert ROLE_MODULES["logging"][0] == "agents.event_log"
     assert {"tables", "agents.status_recorder", "agents.trending"} <= set(ROLE_MODULES["api"])
+    # Reads of the session and recommendation tables are routed to their owner: an api worker.
+    assert {"agents.sessions", "agents.recommendations"} <= set(ROLE_MODULES["api"])

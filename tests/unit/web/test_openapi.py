@@ -138,3 +138,44 @@ def test_the_catalogue_answers_documented_are_the_ones_served() -> None:
     assert list(openapi.Conteudo.__annotations__) == [*title_fields, "visualizacoes"]
     cached = openapi.ConteudoEmCache.__annotations__
     assert list(cached) == [*CACHED_FIELDS, "em_cache_ate", "cache"]
+
+
+def test_the_session_paths_document_their_commands_listing_and_ids(spec: dict[str, Any]) -> None:
+    opening = spec["paths"]["/sessoes"]["post"]
+    assert {p["name"] for p in opening["parameters"] if p["in"] == "query"} == {
+        "user_id",
+        "dispositivo",
+        "localizacao",
+    }
+    schemas = spec["components"]["schemas"]
+    assert schemas["NewSession"]["required"] == ["user_id"]  # the rest has demo values
+    assert set(schemas["SessaoAceita"]["required"]) == {
+        "session_id",
+        "user_id",
+        "dispositivo",
+        "localizacao",
+    }
+    for method, path in [
+        ("put", "/sessoes/{session_id}/atividade"),
+        ("delete", "/sessoes/{session_id}"),
+    ]:
+        command = spec["paths"][path][method]
+        assert {"202", "404", "503"} <= set(command["responses"])
+        assert "`write`" in command["description"]
+        session_id = next(p for p in command["parameters"] if p["name"] == "session_id")
+        assert "pattern" in session_id["schema"]
+        assert "Idempotency-Key" in {p["name"] for p in command["parameters"]}
+    listing = spec["paths"]["/sessoes/usuario/{user_id}"]["get"]
+    assert {p["name"] for p in listing["parameters"] if p["in"] == "query"} == {"ativas_apenas"}
+    assert {"200", "404", "422", "503"} <= set(listing["responses"])
+    listed = schemas["ListedSession"]["properties"]
+    assert set(listed) == {
+        "session_id",
+        "dispositivo",
+        "localizacao",
+        "iniciada_em",
+        "ultima_atividade",
+        "encerrada_em",
+        "ativa",
+        "motivo_encerramento",
+    }

@@ -4,7 +4,7 @@ import pytest
 
 from app.models import Preferences
 from web.errors import InvalidFields, MalformedBody, NotFound
-from web.parsing import path_user_id, read_command
+from web.parsing import path_session_user_id, path_user_id, read_command, read_fields
 
 
 class BodyRequest:
@@ -57,3 +57,21 @@ def test_path_ids_that_cannot_name_a_user_are_not_found(raw: str) -> None:
 
 def test_path_ids_within_range_are_accepted() -> None:
     assert path_user_id(str(2**53 - 1)) == 2**53 - 1
+
+
+async def test_read_fields_gives_the_body_else_the_query_else_nothing() -> None:
+    assert await read_fields(BodyRequest(b'{"a": 1}'), {"b": "2"}) == {"a": 1}
+    assert await read_fields(BodyRequest(b""), {"b": "2"}) == {"b": "2"}
+    assert await read_fields(BodyRequest(b" "), {}) is None
+
+
+def test_a_session_id_in_the_path_names_its_user() -> None:
+    assert path_session_user_id("31-01a222cc-d2dd-7673-9115-162d98e7896f") == 31
+
+
+@pytest.mark.parametrize(
+    "raw", ["31", "abc", "031-01a222cc-d2dd-7673-9115-162d98e7896f", "x" * 5000]
+)
+def test_a_malformed_session_id_in_the_path_is_404(raw: str) -> None:
+    with pytest.raises(NotFound):
+        path_session_user_id(raw)

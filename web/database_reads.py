@@ -1,4 +1,4 @@
-"""Reading PostgreSQL from a view: a 503 (retry) rather than a 500 while it is unavailable."""
+"""PostgreSQL reads from a view: a 503 (retry) instead of a crash while it is unavailable."""
 
 from __future__ import annotations
 
@@ -10,14 +10,13 @@ from app.database import TRANSIENT_ERRORS
 from web.errors import Unavailable
 
 T = TypeVar("T")
-UNAVAILABLE = "Banco de dados indisponível, tente novamente"
 
 
 async def from_database(read: Callable[[], Awaitable[T]]) -> T:
     """``read()``'s result; 503 (retry) while PostgreSQL is starting or unreachable."""
     if not database.is_ready:
-        raise Unavailable(UNAVAILABLE)
+        raise Unavailable("Banco de dados indisponível, tente novamente")
     try:
         return await read()
     except TRANSIENT_ERRORS as exc:
-        raise Unavailable(UNAVAILABLE) from exc
+        raise Unavailable("Banco de dados indisponível, tente novamente") from exc

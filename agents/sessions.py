@@ -1,0 +1,101 @@
+"""Agent: ``session_events`` -> the session table -> ``response_events`` (and dead letters).
+
+Each batch is decoded and validated; the subscriptions of the users opening a
+session are read from PostgreSQL in one query; then each command, in order,
+is applied to its user's sessions in the table by the rules of
+:mod:`app.session_state` (screens per plan, idle expiry, first end), and
+answered with one outcome on ``response_events``, so ``GET /status`` gives
+``success`` or ``error`` with the reason.
+
+Exactly once under replays: the guard (:mod:`app.guarded`) hands a batch over
+again after a crash or a transient failure, and the rules answer a command
+seen before with its first outcome, changing nothing. The table's changelog
+is in Kafka before any outcome leaves, so no client reads an outcome whose
+effect a crash could still lose.
+
+Failures: PostgreSQL or Kafka unavailable -> the guard waits and retries the
+same batch; an event that is not valid JSON, has wrong fields, an unknown
+type, or a Kafka key that is not its user -> dead letter with the reason, plus
+an ``error`` outcome when it names a correlation id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from faust.types import EventT
+
+from app import live_figures, logging_setup
+from app.application import app, database, settings
+from app.command_batches import DecodedBatch, decode_batch, outcome_message
+from app.database import Subscription
+from app.dead_letters import send_dead_letters
+from app.guarded import acting_on, guarded_agent
+from app.publishing import publish_all
+from app.session_events import SessionEvent, SessionOpened, decode_session_event
+from app.session_state import Outcome, apply
+from app.topics import response_events, session_events, user_key
+from tables.sessions import store_sessions, stored_sessions
+
+STAGE = "sessions"
+
+
+async def track_sessions(batch: Sequence[EventT]) -> None:
+    """Consumes ``session_events``; produces the session table, outcomes and dead letters.
+
+    Returns once the table's changelog, the outcomes and the dead letters are in Kafka.
+    """
+    logging_setup.bind_event_correlation_id([event.value for event in batch])
+    decoded = decode_batch(batch, decode_session_event, STAGE)
+    commands = _keyed_by_their_user(decoded)
+    subscriptions = await _subscriptions_of_openers(commands)
+    idle = timedelta(seconds=settings.session_idle_timeout_s)
+    responses = decoded.responses
+    for event, command in commands:
+        with acting_on(event):  # reads and writes go to the event's own partition
+            outcome = _apply(command, subscriptions, idle)
+        responses.append(outcome_message(command, *outcome))
+    await app.producer.flush()  # the changelog first: see the module's docstring
+    await send_dead_letters(decoded.letters)
+    await publish_all(response_events, responses)
+    live_figures.record_dead_letters(len(decoded.letters))
+
+
+guarded_agent(session_events, track_sessions, stage=STAGE, writes_tables=True)
+
+
+def _keyed_by_their_user(
+    decoded: DecodedBatch[SessionEvent],
+) -> list[tuple[EventT, SessionEvent]]:
+    """The decoded commands whose Kafka key is their user; the others are refused.
+
+    A command under another key sits in a partition whose table part the
+    user's reads are never routed to.
+    """
+    commands = []
+    for event, command in decoded.valid:
+        if event.message.key == user_key(command.user_id):
+            commands.append((event, command))
+        else:
+            decoded.refuse(event, "invalid event: Kafka key is not the event's user_id", STAGE)
+    return commands
+
+
+async def _subscriptions_of_openers(
+    commands: list[tuple[EventT, SessionEvent]],
+) -> dict[int, Subscription | None]:
+    """The subscriptions of the users opening a session in the batch (one query, or none)."""
+    openers = sorted({c.user_id for _, c in commands if isinstance(c, SessionOpened)})
+    return await database.subscriptions(openers) if openers else {}
+
+
+def _apply(
+    command: SessionEvent, subscriptions: dict[int, Subscription | None], idle: timedelta
+) -> Outcome:
+    """Apply ``command`` to its user's sessions in the table; its outcome."""
+    current = stored_sessions(command.user_id)
+    state, outcome = apply(current, command, subscriptions, idle)
+    if state != current:
+        store_sessions(command.user_id, state)
+    return outcome
