@@ -23,12 +23,11 @@ from faust.types import EventT
 
 from app import live_figures, logging_setup
 from app.application import database
-from app.command_batches import decode_batch, outcome_message
+from app.command_batches import applied_outcome, decode_batch, outcome_message
 from app.database import TRANSIENT_ERRORS
 from app.dead_letters import dead_letter, send_dead_letters
 from app.events import UserEvent, decode_user_event
 from app.guarded import guarded_agent
-from app.outcomes import describe
 from app.publishing import Message, publish_all
 from app.topics import response_events, user_events
 
@@ -66,6 +65,4 @@ async def _apply(valid: list[tuple[EventT, UserEvent]], letters: list[Message]) 
             return [msg for pair in valid for msg in await _apply([pair], letters)]
         letters.append(dead_letter(valid[0][0], f"PostgreSQL refused the event: {exc}", STAGE))
         return [outcome_message(events[0], "error", "Evento recusado pelo banco de dados")]
-    return [
-        outcome_message(event, *describe(event, o.outcome)) for event, o in zip(events, outcomes)
-    ]
+    return [applied_outcome(event, o.outcome) for event, o in zip(events, outcomes)]

@@ -28,10 +28,9 @@ from faust.types import EventT
 
 from app import live_figures, logging_setup
 from app.application import app, database, settings
-from app.command_batches import decode_batch, outcome_message
+from app.command_batches import applied_outcome, decode_batch
 from app.dead_letters import send_dead_letters
 from app.guarded import guarded_agent
-from app.outcomes import describe
 from app.publishing import Message, publish_all
 from app.topics import (
     recommendation_requests,
@@ -41,7 +40,7 @@ from app.topics import (
     viewing_events,
 )
 from app.trending_windows import finest_hop_s
-from app.viewing_events import ViewingRecorded, decode_viewing, refresh_request
+from app.viewing_events import decode_viewing, refresh_request
 
 STAGE = "viewing"
 #: Neighbours each title keeps in co-viewing (the strongest); more say little.
@@ -60,7 +59,7 @@ async def record_viewings(batch: Sequence[EventT]) -> None:
     responses, changes = decoded.responses, []
     if events:
         applied = await database.apply_viewings([e.model_dump(mode="json") for e in events])
-        responses += [_outcome(e, o.outcome) for e, o in zip(events, applied.outcomes)]
+        responses += [applied_outcome(e, o.outcome) for e, o in zip(events, applied.outcomes)]
         changes = applied.changes
     await publish_all(response_events, responses)
     await publish_all(title_activity, [_activity(c) for c in changes if _moves_trending(c)])
@@ -77,10 +76,6 @@ async def prune_co_viewing() -> None:
     """Keeps each title's strongest co-viewing neighbours only (a bound on the table)."""
     if database.is_ready:
         await database.prune_co_viewings(CO_VIEWING_NEIGHBOURS)
-
-
-def _outcome(event: ViewingRecorded, outcome: str) -> Message:
-    return outcome_message(event, *describe(event, outcome))
 
 
 def _moves_trending(change: dict[str, Any]) -> bool:

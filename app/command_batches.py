@@ -1,4 +1,4 @@
-"""Decoding a batch of command events, and the messages that answer them.
+"""Decoding a batch of command events, and the outcomes that answer them.
 
 Shared by the agents that apply commands (``user_events``, ``session_events``):
 an event that does not decode (not JSON, wrong fields, unknown type) becomes a
@@ -23,6 +23,35 @@ from app.events import Envelope, refusal_response, response_event
 from app.publishing import Message
 
 E = TypeVar("E")
+Status = Literal["success", "error"]
+
+_SUCCESS_MESSAGES = {
+    "criar_usuario": "Usuário criado com sucesso",
+    "atualizar_assinatura": "Assinatura atualizada com sucesso",
+    "pagamento_realizado": "Pagamento registrado com sucesso",
+    "atualizar_config": "Configurações atualizadas com sucesso",
+    "registrar_visualizacao": "Visualização registrada com sucesso",
+}
+_ERROR_MESSAGES = {
+    "email_taken": "E-mail já cadastrado para outro usuário",
+    "cpf_taken": "CPF já cadastrado para outro usuário",
+    "user_exists": "Usuário {user_id} já existe",
+    "user_not_found": "Usuário {user_id} não encontrado",
+    "title_not_found": "Conteúdo {conteudo_id} não encontrado no catálogo",
+    "invalid": "Dados inválidos para {event_type}",
+}
+
+
+def describe(event: Envelope, outcome: str) -> tuple[Status, str]:
+    """The status and Portuguese message for ``outcome`` of ``event``."""
+    if outcome == "applied":
+        return "success", _SUCCESS_MESSAGES.get(event.event_type, "Evento processado com sucesso")
+    template = _ERROR_MESSAGES.get(outcome, _ERROR_MESSAGES["invalid"])
+    return "error", template.format(
+        user_id=event.user_id,
+        event_type=event.event_type,
+        conteudo_id=getattr(event, "conteudo_id", None),
+    )
 
 
 @dataclass
@@ -67,3 +96,8 @@ def outcome_message(
 ) -> Message:
     """The ``response_events`` message giving ``request`` its outcome."""
     return request.correlation_id.encode(), orjson.dumps(response_event(request, status, message))
+
+
+def applied_outcome(event: Envelope, code: str) -> Message:
+    """The outcome message of ``event``, applied with outcome ``code`` (``applied``, ``user_not_found``...)."""
+    return outcome_message(event, *describe(event, code))

@@ -19,7 +19,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from app.database import Database
 from app.settings import get_settings
 from tests.support.adminer import ADMINER_URL
-from tests.support.chromium import chromium_context
+from tests.support.browser import chromium_context
 
 pytestmark = pytest.mark.integration
 

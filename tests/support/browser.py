@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from playwright.sync_api import ConsoleMessage, Page
+import pytest
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page, sync_playwright
 
 from tests.support.workers import TEST_CALLERS, Worker
 
@@ -22,6 +25,25 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[1] / "browser" / "artifacts"
 #: Where the dashboard's pages keep the key typed in their header (web/dashboard/shared.js).
 KEY_STORAGE = "streaming-platform-api-key"
+
+
+@contextmanager
+def chromium_context(profile: Path) -> Iterator[BrowserContext]:
+    """Debian's Chromium, headless, with a fresh profile in ``profile`` (never downloaded)."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900},
+        )
+        try:
+            yield context
+        finally:
+            context.close()
 
 
 def use_key(page: Page, worker: Worker, caller: str) -> None:
