@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,8 +13,7 @@ import pytest
 
 from app.catalogue import DEMO_IDS, demo_catalogue
 from app.database import Database
-from app.settings import get_settings
-from tests.support.services import pg_rows
+from tests.support.services import pg_rows, scratch_database
 from tests.support.workers import Worker
 from web.title_cache import CACHED_FIELDS
 
@@ -205,25 +203,10 @@ def test_loading_the_cache_needs_the_write_scope(worker: Worker) -> None:
 # ---------- seeding ----------
 
 
-def _admin(sql: str) -> None:
-    conn = psycopg2.connect(get_settings().postgres_dsn)
-    conn.autocommit = True  # CREATE / DROP DATABASE refuse to run in a transaction
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-    finally:
-        conn.close()
-
-
 @pytest.fixture
-async def empty_dsn() -> AsyncIterator[str]:
-    name = f"catalogue_check_{uuid.uuid4().hex[:8]}"
-    _admin(f"CREATE DATABASE {name}")
-    settings = get_settings()
-    try:
-        yield settings.postgres_dsn.replace(f"dbname={settings.postgres_db}", f"dbname={name}")
-    finally:
-        _admin(f"DROP DATABASE {name} WITH (FORCE)")
+def empty_dsn() -> Iterator[str]:
+    with scratch_database("catalogue_check") as dsn:
+        yield dsn
 
 
 def _rows(dsn: str, sql: str) -> list[tuple[Any, ...]]:

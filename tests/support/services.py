@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg2
@@ -24,3 +26,25 @@ def pg_rows(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
 def kafka_bootstrap() -> str:
     """The broker list, as the worker sees it."""
     return os.environ.get("KAFKA_BOOTSTRAP_SERVERS", get_settings().kafka_bootstrap_servers)
+
+
+@contextmanager
+def scratch_database(purpose: str) -> Iterator[str]:
+    """The DSN of a new, empty PostgreSQL database, dropped afterwards."""
+    settings = get_settings()
+    name = f"{purpose}_{uuid.uuid4().hex[:8]}"
+    _as_admin(f"CREATE DATABASE {name}")
+    try:
+        yield settings.postgres_dsn.replace(f"dbname={settings.postgres_db}", f"dbname={name}")
+    finally:
+        _as_admin(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def _as_admin(sql: str) -> None:
+    conn = psycopg2.connect(get_settings().postgres_dsn)
+    conn.autocommit = True  # CREATE / DROP DATABASE refuse to run in a transaction
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        conn.close()
