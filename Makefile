@@ -45,8 +45,8 @@ run: venv up ## Run the Faust worker in the foreground: API on :8000, dashboard 
 key: venv ## Print the development API key (created with every scope on first use)
 	@$(VENV)/bin/python -m app.api_keys dev
 
-test: venv up browser compose lint ## Lint, then run the whole test suite against the running services
-	$(VENV)/bin/pytest
+test: venv up browser compose lint ## Lint, then run the whole test suite against the running services (SHUFFLE=1: in random order)
+	$(VENV)/bin/pytest $(if $(SHUFFLE),--randomly-dont-reset-seed,-p no:randomly)
 
 lint: venv ## Check style (ruff) and types (mypy)
 	$(VENV)/bin/ruff check .
