@@ -38,8 +38,12 @@ TITLE_ACTIVITY = f"{settings.topic_prefix}title_activity"
 TRENDING_TOPS = f"{settings.topic_prefix}trending_tops"
 
 
-def _raw_topic(name: str, partitions: int, **config: Any) -> TopicT:
-    """A topic of raw byte keys and values, created by this app if missing."""
+def _raw_topic(name: str, partitions: int, **options: Any) -> TopicT:
+    """A topic of raw byte keys and values, created by this app if missing.
+
+    Created with ``TOPIC_REPLICATION_FACTOR`` copies (Faust's
+    ``topic_replication_factor``) and ``min.insync.replicas`` from the settings.
+    """
     return app.topic(
         name,
         key_type=bytes,
@@ -48,7 +52,8 @@ def _raw_topic(name: str, partitions: int, **config: Any) -> TopicT:
         value_serializer="raw",
         internal=True,
         partitions=partitions,
-        **config,
+        config=settings.topic_config,
+        **options,
     )
 
 

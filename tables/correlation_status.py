@@ -37,6 +37,9 @@ statuses = app.Table(
     # 1000): a survivor answers a dead owner's final statuses from its copy, so
     # the copy must not trail by up to a thousand statuses.
     standby_buffer_size=1,
+    # Its changelog is replicated like every topic of the app (Faust applies
+    # ``topic_replication_factor``; this adds ``min.insync.replicas``).
+    extra_topic_configs=settings.topic_config,
     help="correlation id -> outcome of its request",
 )
 
