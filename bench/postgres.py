@@ -24,7 +24,10 @@ _DELETE_BY_USER = [
     "DELETE FROM preferencias WHERE user_id = ANY(%s)",
     "DELETE FROM usuarios WHERE user_id = ANY(%s)",
 ]
-_DELETE_PROCESSED = "DELETE FROM processed_events WHERE correlation_id = ANY(%s::uuid[])"
+_DELETE_BY_EVENT = [
+    "DELETE FROM processed_events WHERE correlation_id = ANY(%s::uuid[])",
+    "DELETE FROM signup_user_ids WHERE correlation_id = ANY(%s::uuid[])",
+]
 _CHUNK = 20_000
 
 
@@ -57,5 +60,6 @@ def delete_rows(user_ids: Iterable[int], correlation_ids: Iterable[str]) -> None
         for start in range(0, max(len(users), len(events)), _CHUNK):
             for statement in _DELETE_BY_USER:
                 cur.execute(statement, (users[start : start + _CHUNK],))
-            cur.execute(_DELETE_PROCESSED, (events[start : start + _CHUNK],))
+            for statement in _DELETE_BY_EVENT:
+                cur.execute(statement, (events[start : start + _CHUNK],))
     conn.close()
