@@ -17,6 +17,7 @@ from aiokafka.errors import KafkaError
 from faust.types import TopicT
 
 from app.application import correlation_ids, settings
+from app.correlation import IDEMPOTENCY_HEADER
 from app.events import Envelope, command_fields, encode_event
 from app.logging_setup import bind_correlation_id
 from app.topics import user_events
@@ -31,8 +32,6 @@ log = logging.getLogger(__name__)
 #: Open after a write to Kafka failed: requests are refused at once, one tries.
 kafka_writes = CircuitBreaker(cooldown_s=1.0)
 
-#: Header naming a request so that sending it again cannot apply it twice.
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY = 128
 
 
