@@ -34,10 +34,11 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaProducer
 
+from app.correlation import IDEMPOTENCY_HEADER
 from app.loadgen.engine import NO_ANSWER, ApiClient, open_loop
 from app.loadgen.traffic import Request, Traffic
 from app.search import SYSTEM_LOGS
-from app.settings import get_settings
+from app.settings import Settings, get_settings
 from bench import kafka, postgres
 from chaos import faults
 from chaos.audit import (
@@ -50,6 +51,7 @@ from chaos.audit import (
     fetch_statuses,
     topic_events,
 )
+from chaos.cluster import three_brokers
 from chaos.faults import ChaosWorker
 from tests.support.services import kafka_bootstrap
 from tests.support.workers import ADMIN, REPO_ROOT, TEST_CALLERS
@@ -73,6 +75,11 @@ PROBE_PAUSE_S = 0.2
 #: within this many seconds, while a worker dies and after.
 STATUS_READ_SHARE = 0.99
 STATUS_READ_LIMIT_S = 1.0
+#: Seconds a killed broker stays down before it is started again.
+BROKER_DOWN_S = 10.0
+#: Longest wait for Elasticsearch to set (or lift) the flood stage's read-only block:
+#: it reads disk usage every 10 s at the most often.
+DISK_BLOCK_WAIT_S = 45.0
 
 
 @dataclass(frozen=True)
@@ -138,24 +145,33 @@ class RecordingClient(ApiClient):
 
     async def post(self, request: Request) -> tuple[int, dict[str, Any] | None]:
         """POST to the next URL; record the answer (``NO_ANSWER`` on a transport error)."""
+        answer = await self.send(request)
+        return answer.status, answer.body
+
+    async def send(self, request: Request, headers: dict[str, str] | None = None) -> Answer:
+        """POST ``request`` (with ``headers``) to the next URL; record and return the answer."""
         self._turn += 1
         url = self.urls[self._turn % len(self.urls)].rstrip("/")
         loop = asyncio.get_running_loop()
         started = loop.time()
         status, body = NO_ANSWER, None
         try:
-            async with self._session.post(url + request.path, data=request.body) as answer:
+            async with self._session.post(
+                url + request.path, data=request.body, headers=headers
+            ) as answer:
                 status, raw = answer.status, await answer.read()
             with contextlib.suppress(orjson.JSONDecodeError):
                 body = orjson.loads(raw)
         except (aiohttp.ClientError, TimeoutError):
             pass
-        self.answers.append(Answer(request.kind, request.path, status, body, started, loop.time()))
-        return status, body
+        recorded = Answer(request.kind, request.path, status, body, started, loop.time())
+        self.answers.append(recorded)
+        return recorded
 
     def accepted(self) -> list[Accepted]:
-        """The requests answered 202, as the audit needs them."""
-        return [_accepted(a) for a in self.answers if a.status == 202 and a.body is not None]
+        """The requests answered 202, as the audit needs them (a request sent again, once)."""
+        found = [_accepted(a) for a in self.answers if a.status == 202 and a.body is not None]
+        return list(dict.fromkeys(found))
 
 
 def _accepted(answer: Answer) -> Accepted:
@@ -173,8 +189,10 @@ def _accepted(answer: Answer) -> Accepted:
 class Stage:
     """The topics, workers, outcome watcher and load of one scenario."""
 
-    def __init__(self, options: Options, number: int) -> None:
+    def __init__(self, options: Options, number: int, replication: int = 1) -> None:
         self.options = options
+        #: Copies of each topic (``TOPIC_REPLICATION_FACTOR`` of the workers).
+        self.replication = replication
         self.app_id = f"{options.tag}-s{number}"
         self.prefix = self.app_id + "-"
         self.dir = WORK_DIR / self.app_id
@@ -190,7 +208,10 @@ class Stage:
 
     async def __aenter__(self) -> Self:
         layout = {self.topic(n): self._partitions for n in ("user_events", "response_events")}
-        await kafka.create_topics(layout | {self.topic("dead_letters"): 1})
+        topics = Settings(TOPIC_REPLICATION_FACTOR=self.replication)  # type: ignore[call-arg]
+        await kafka.create_topics(
+            layout | {self.topic("dead_letters"): 1}, self.replication, topics.topic_config
+        )
         self.watcher = await kafka.OutcomeWatcher(
             self.topic("response_events"), self._partitions
         ).start()
@@ -209,6 +230,7 @@ class Stage:
             self.prefix,
             APP_ID=self.app_id,
             WORKER_INSTANCE_ID=f"{self.app_id}-{name}",
+            TOPIC_REPLICATION_FACTOR=str(self.replication),
         )
         worker.log_path = WORK_DIR / f"{self.app_id}-{name}.log"
         self.workers.append(worker)
@@ -220,14 +242,18 @@ class Stage:
         return worker
 
     async def load(
-        self, urls: list[str], duration_s: float, fault: Callable[[], Awaitable[float | None]]
+        self,
+        urls: list[str],
+        duration_s: float,
+        fault: Callable[[], Awaitable[float | None]],
+        client: type[RecordingClient] = RecordingClient,
     ) -> float | None:
         """``options.n`` requests spread over ``duration_s`` while ``fault`` runs.
 
         ``fault`` returns the loop time at which it was cleared (or None).
         """
         traffic = Traffic(max(1, int(self.options.n * SIGNUP_SHARE)))
-        self.client = RecordingClient(urls, ADMIN_KEY)
+        self.client = client(urls, ADMIN_KEY)
         rate = self.options.n / duration_s
         async with self.client:
             load = asyncio.create_task(open_loop(self.client, traffic, rate, duration_s))
@@ -264,6 +290,20 @@ class Stage:
         if any(cid not in arrivals for cid in waiting):
             return None
         return max([0.0] + [arrivals[cid][0] - cleared for cid in waiting])
+
+    async def settled(self, since: float, timeout_s: float) -> float | None:
+        """Seconds from ``since`` until every accepted request has its outcome and the
+        group's lag is 0 (None if that takes over ``timeout_s``)."""
+        assert self.client is not None and self.watcher is not None
+        topics = [self.topic(n) for n in ("user_events", "response_events", "dead_letters")]
+        deadline = _now() + timeout_s
+        while _now() < deadline:
+            waiting = {a.correlation_id for a in self.client.accepted()}
+            final = waiting <= self.watcher.arrivals.keys()
+            if final and await kafka.group_lag(self.app_id, topics) == 0:
+                return _now() - since
+            await asyncio.sleep(0.5)
+        return None
 
     def answers_between(self, start: float, end: float) -> list[Answer]:
         """Answers to requests that were in flight at some point in ``[start, end]``."""
@@ -336,8 +376,9 @@ async def _run(
     number: int,
     name: str,
     body: Callable[[Stage], Awaitable[Row]],
+    replication: int = 1,
 ) -> Row:
-    stage = Stage(options, number)
+    stage = Stage(options, number, replication)
     async with stage:
         row = await body(stage)
     row.scenario = name
@@ -401,24 +442,52 @@ async def postgres_outage(options: Options) -> Row:
 # --------------------------------------------------------------------------- 3. Elasticsearch down
 
 
+class FallbackWatch:
+    """Watches the workers' fallback files: their peak size, and when they were last emptied."""
+
+    def __init__(self, data_dirs: list[Path]) -> None:
+        self.data_dirs = data_dirs
+        self.peak = 0
+        self.drained_at: float | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Self:
+        self._task = asyncio.create_task(self._watch())
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _watch(self) -> None:
+        while True:
+            size = fallback_bytes(self.data_dirs)
+            self.peak = max(self.peak, size)
+            if size:
+                self.drained_at = None
+            elif self.peak and self.drained_at is None:
+                self.drained_at = _now()
+            await asyncio.sleep(0.2)
+
+    def recovery_s(self, cleared: float | None) -> float | None:
+        """Seconds from ``cleared`` until the backlog was replayed (outcomes never wait for
+        Elasticsearch: its recovery is the replay)."""
+        if cleared is None or self.drained_at is None:
+            return None
+        return max(0.0, self.drained_at - cleared)
+
+    def summary(self, verdict: Verdict) -> str:
+        """Peak and leftover size, for the notes."""
+        return f"fallback peak {self.peak / 1024:.0f} KiB, left {verdict.fallback_bytes} B"
+
+
 async def elasticsearch_outage(options: Options) -> Row:
     """Stop (or freeze) Elasticsearch under load; every document lands once, fallback empties."""
 
     async def body(stage: Stage) -> Row:
         worker = await stage.start(stage.worker("a"))
-        fallback_peak = 0
-        drained_at: list[float] = []
-
-        async def watch_fallback() -> None:
-            nonlocal fallback_peak
-            while True:
-                size = fallback_bytes([worker.data_dir])
-                fallback_peak = max(fallback_peak, size)
-                if fallback_peak and not size and not drained_at:
-                    drained_at.append(_now())
-                elif size:
-                    drained_at.clear()
-                await asyncio.sleep(0.2)
+        fallback = FallbackWatch([worker.data_dir])
 
         async def fault() -> float:
             await asyncio.sleep(LEAD_S)
@@ -437,24 +506,14 @@ async def elasticsearch_outage(options: Options) -> Row:
                     await asyncio.to_thread(faults.start_service, "elasticsearch")
             return _now()
 
-        watcher = asyncio.create_task(watch_fallback())
         restart = 16.0 if options.es_fault == "stop" else 0.0
         fault_s = options.es_outage_s + restart
-        try:
+        async with fallback:
             cleared = await stage.load([worker.url], _outage_load_s(options, fault_s), fault)
             verdict = await stage.audit(worker)
-        finally:
-            watcher.cancel()
-        notes = [
-            f"{options.es_fault} {options.es_outage_s:g}s",
-            f"fallback peak {fallback_peak / 1024:.0f} KiB, left {verdict.fallback_bytes} B",
-        ]
-        # Outcomes never wait for Elasticsearch: recovery is the replay of the backlog.
-        recovery = None
-        if cleared is not None and drained_at:
-            recovery = max(0.0, drained_at[0] - cleared)
-        row = Row("", verdict, recovery, notes)
-        row.checks["fallback file used"] = fallback_peak > 0
+        notes = [f"{options.es_fault} {options.es_outage_s:g}s", fallback.summary(verdict)]
+        row = Row("", verdict, fallback.recovery_s(cleared), notes)
+        row.checks["fallback file used"] = fallback.peak > 0
         return row
 
     return await _run(options, 3, "3 Elasticsearch down", body)
@@ -819,6 +878,211 @@ def _schemathesis_summary(output: str) -> str:
     return lines[-1] if lines else "no output"
 
 
+# --------------------------------------------------------------------------- 8. a broker lost
+
+
+async def broker_loss(options: Options) -> Row:
+    """Three brokers, topics with three copies (two in sync); the broker leading most of
+    ``user_events`` SIGKILLed under load, restarted: no request refused, nothing lost or doubled."""
+    async with three_brokers() as cluster:
+
+        async def body(stage: Stage) -> Row:
+            worker = await stage.start(stage.worker("a"))
+            notes = ["a cluster of its own" if cluster.own else "the stack's cluster"]
+            window: list[float] = []
+
+            async def fault() -> float:
+                await asyncio.sleep(LEAD_S)
+                leaders = await kafka.partition_leaders(stage.topic("user_events"))
+                victim = cluster.node_name(leaders.most_common(1)[0][0])
+                window.append(_now())
+                cluster.kill(victim)
+                await asyncio.sleep(BROKER_DOWN_S)
+                await asyncio.to_thread(cluster.start, victim)
+                window.append(_now())
+                notes.append(
+                    f"{victim} (leader of {leaders.most_common(1)[0][1]}) down "
+                    f"{window[1] - window[0]:.1f}s"
+                )
+                return window[1]
+
+            cleared = await stage.load([worker.url], _outage_load_s(options, 20.0), fault)
+            verdict = await stage.audit(worker)
+            assert stage.client is not None
+            refused = [a for a in stage.client.answers if a.status != 202]
+            during = [a for a in stage.answers_between(*window) if a.status == 202]
+            slowest = max((a.ended - a.started for a in during), default=0.0)
+            notes.append(f"{len(during)} answered 202 during the outage, slowest {slowest:.2f}s")
+            notes.append(f"refused {Counter(a.status for a in refused)}")
+            row = Row("", verdict, stage.recovery_s(cleared), notes)
+            row.checks["no request refused"] = not refused
+            return row
+
+        return await _run(options, 8, "8 broker SIGKILL (3 brokers)", body, replication=3)
+
+
+# --------------------------------------------------------------------------- 9. two of three workers
+
+
+async def two_workers_killed(options: Options) -> Row:
+    """Three workers share the group; two are SIGKILLed at once under load, then restarted:
+    nothing lost or doubled; recovery = until every accepted request is final and lag is 0."""
+
+    async def body(stage: Stage) -> Row:
+        workers = [await stage.start(stage.worker(name)) for name in ("a", "b", "c")]
+        await asyncio.gather(*(asyncio.to_thread(w.wait_ready) for w in workers))
+        victims, survivor = workers[:2], workers[2]
+        urls = [w.url for w in workers]
+        notes: list[str] = []
+
+        async def fault() -> float:
+            await asyncio.sleep(LEAD_S)
+            for victim in victims:
+                urls.remove(victim.url)
+                victim.kill()
+            await asyncio.sleep(1.0)
+            restarts = await asyncio.gather(*(asyncio.to_thread(v.restart) for v in victims))
+            urls.extend(v.url for v in victims)
+            notes.append(f"restarted in {max(restarts):.1f}s")
+            return _now()
+
+        cleared = await stage.load(urls, _outage_load_s(options, 10.0), fault)
+        assert cleared is not None
+        settled = await stage.settled(cleared, options.audit_timeout_s)
+        verdict = await stage.audit(survivor)
+        notes.append(
+            "all final, lag 0: never" if settled is None else f"all final, lag 0 {settled:.1f}s"
+        )
+        row = Row("", verdict, settled, notes)
+        row.checks["every accepted request final and lag 0"] = settled is not None
+        return row
+
+    return await _run(options, 9, "9 two of three workers SIGKILL", body)
+
+
+# --------------------------------------------------------------------------- 10. Elasticsearch disk full
+
+
+async def elasticsearch_disk_full(options: Options) -> Row:
+    """Elasticsearch's flood-stage watermark passed under load: ``system_logs`` turns
+    read-only; documents wait in the fallback file and land exactly once when it is lifted."""
+
+    async def body(stage: Stage) -> Row:
+        worker = await stage.start(stage.worker("a"))
+        fallback = FallbackWatch([worker.data_dir])
+        notes: list[str] = []
+
+        async def fault() -> float:
+            await asyncio.sleep(LEAD_S)
+            began = _now()
+            try:
+                await asyncio.to_thread(faults.flood_disk)
+                await _until(lambda: faults.read_only(SYSTEM_LOGS), DISK_BLOCK_WAIT_S)
+                notes.append(f"read-only {_now() - began:.1f}s after the watermark")
+                await asyncio.sleep(options.es_outage_s)
+            finally:
+                await asyncio.to_thread(faults.restore_disk)
+            notes.append(await _lift_block())
+            return _now()
+
+        async with fallback:
+            cleared = await stage.load([worker.url], _outage_load_s(options, 25.0), fault)
+            verdict = await stage.audit(worker)
+        notes.append(fallback.summary(verdict))
+        row = Row("", verdict, fallback.recovery_s(cleared), notes)
+        row.checks["index turned read-only"] = any(n.startswith("read-only") for n in notes)
+        row.checks["fallback file used"] = fallback.peak > 0
+        return row
+
+    return await _run(options, 10, "10 Elasticsearch disk full", body)
+
+
+async def _lift_block() -> str:
+    """Wait for Elasticsearch to lift the read-only block itself, else lift it by hand."""
+    began = _now()
+    try:
+        await _until(lambda: not faults.read_only(SYSTEM_LOGS), DISK_BLOCK_WAIT_S)
+        return f"block lifted by Elasticsearch {_now() - began:.1f}s after the restore"
+    except TimeoutError:
+        await asyncio.to_thread(faults.remove_block, SYSTEM_LOGS)
+        return "block removed by hand"
+
+
+async def _until(condition: Callable[[], bool], timeout_s: float) -> None:
+    """Return once ``condition()`` (run in a thread) holds; ``TimeoutError`` after ``timeout_s``."""
+    deadline = _now() + timeout_s
+    while not await asyncio.to_thread(condition):
+        if _now() > deadline:
+            raise TimeoutError(f"not true within {timeout_s:g}s")
+        await asyncio.sleep(0.5)
+
+
+# --------------------------------------------------------------------------- 11. sign-ups sent twice
+
+
+class SignupRetryingClient(RecordingClient):
+    """Sends every sign-up twice with one ``Idempotency-Key``: alternately both at once
+    (racing for the user id) and one after the other's answer (a client retrying)."""
+
+    def __init__(self, urls: list[str], api_key: str) -> None:
+        super().__init__(urls, api_key)
+        self.pairs: list[tuple[Answer, Answer]] = []
+
+    async def post(self, request: Request) -> tuple[int, dict[str, Any] | None]:
+        """A sign-up twice (the first answer is returned); anything else once."""
+        if request.kind != "usuarios":
+            return await super().post(request)
+        headers = {IDEMPOTENCY_HEADER: uuid.uuid4().hex}
+        if len(self.pairs) % 2:
+            first = await self.send(request, headers)
+            second = await self.send(request, headers)
+        else:
+            first, second = await asyncio.gather(
+                self.send(request, headers), self.send(request, headers)
+            )
+        self.pairs.append((first, second))
+        return first.status, first.body
+
+    def mismatched(self) -> list[tuple[Answer, Answer]]:
+        """Pairs both answered 202 that disagree on the correlation id or the user id."""
+        return [
+            (a, b)
+            for a, b in self.pairs
+            if a.status == b.status == 202 and _signup_ids(a) != _signup_ids(b)
+        ]
+
+
+def _signup_ids(answer: Answer) -> tuple[str, int]:
+    assert answer.body is not None
+    return answer.body["correlation_id"], int(answer.body["usuario"]["user_id"])
+
+
+async def signups_sent_twice(options: Options) -> Row:
+    """Every sign-up sent twice with one ``Idempotency-Key`` (at once, or after the answer):
+    both answers carry the same ``user_id``; one user each, nothing doubled."""
+
+    async def body(stage: Stage) -> Row:
+        worker = await stage.start(stage.worker("a"))
+
+        async def no_fault() -> None:
+            return None
+
+        duration = max(5.0, options.n / 100)
+        await stage.load([worker.url], duration, no_fault, SignupRetryingClient)
+        client = stage.client
+        assert isinstance(client, SignupRetryingClient)
+        verdict = await stage.audit(worker)
+        both = sum(a.status == b.status == 202 for a, b in client.pairs)
+        wrong = client.mismatched()
+        notes = [f"{len(client.pairs)} sign-ups sent twice, {both} answered 202 twice"]
+        notes += [f"{_signup_ids(a)} then {_signup_ids(b)}" for a, b in wrong[:3]]
+        row = Row("", verdict, None, notes)
+        row.checks["both answers of a sign-up carry one user_id"] = both > 0 and not wrong
+        return row
+
+    return await _run(options, 11, "11 sign-ups sent twice", body)
+
+
 SCENARIOS: dict[int, Callable[[Options], Awaitable[Row]]] = {
     1: worker_crash,
     2: postgres_outage,
@@ -827,6 +1091,10 @@ SCENARIOS: dict[int, Callable[[Options], Awaitable[Row]]] = {
     5: rebalance,
     6: poison_events,
     7: fuzz_api,
+    8: broker_loss,
+    9: two_workers_killed,
+    10: elasticsearch_disk_full,
+    11: signups_sent_twice,
 }
 
 
