@@ -247,12 +247,14 @@ class Stage:
         duration_s: float,
         fault: Callable[[], Awaitable[float | None]],
         client: type[RecordingClient] = RecordingClient,
+        traffic: Traffic | None = None,
     ) -> float | None:
         """``options.n`` requests spread over ``duration_s`` while ``fault`` runs.
 
         ``fault`` returns the loop time at which it was cleared (or None).
+        ``traffic`` defaults to the sign-ups first, then commands for them.
         """
-        traffic = Traffic(max(1, int(self.options.n * SIGNUP_SHARE)))
+        traffic = traffic or Traffic(max(1, int(self.options.n * SIGNUP_SHARE)))
         self.client = client(urls, ADMIN_KEY)
         rate = self.options.n / duration_s
         async with self.client:
