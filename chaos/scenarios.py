@@ -896,16 +896,15 @@ async def broker_loss(options: Options) -> Row:
             async def fault() -> float:
                 await asyncio.sleep(LEAD_S)
                 leaders = await kafka.partition_leaders(stage.topic("user_events"))
-                victim = cluster.node_name(leaders.most_common(1)[0][0])
+                (node_id, led), *_ = leaders.most_common(1)
+                victim = cluster.node_name(node_id)
                 window.append(_now())
-                cluster.kill(victim)
+                await asyncio.to_thread(cluster.kill, victim)
                 await asyncio.sleep(BROKER_DOWN_S)
                 await asyncio.to_thread(cluster.start, victim)
                 window.append(_now())
-                notes.append(
-                    f"{victim} (leader of {leaders.most_common(1)[0][1]}) down "
-                    f"{window[1] - window[0]:.1f}s"
-                )
+                back = window[1] - window[0]
+                notes.append(f"{victim} (leader of {led}) killed, serving again {back:.1f}s later")
                 return window[1]
 
             cleared = await stage.load([worker.url], _outage_load_s(options, 20.0), fault)
