@@ -852,6 +852,9 @@ async def fuzz_api(options: Options) -> Row:
 
     async def body(stage: Stage) -> Row:
         worker = await stage.start(stage.worker("a"))
+        # A worker still recovering its table answers GET /status with 503, by design:
+        # fuzzing must start once it is up, or that 503 reads as a server error.
+        await asyncio.to_thread(worker.wait_ready)
         report = WORK_DIR / f"{stage.app_id}-schemathesis.xml"
         code, output = await asyncio.to_thread(
             run_schemathesis, worker.url, options.fuzz_examples, report
