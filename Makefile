@@ -11,7 +11,7 @@ STACKCTL := $(PYTHON) -m stack
 STAMP    := $(VENV)/.requirements.stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help venv up down clean status run key test lint browser compose bench chaos
+.PHONY: help venv up down clean status run key test lint browser compose bench chaos soak
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_.-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -66,5 +66,10 @@ N ?= 100000
 bench: venv up ## Measure one worker on the real services (N= backlog, default 100000; TOPOLOGY=single: one process); writes bench/results.json
 	$(VENV)/bin/python -m bench.run --n $(N)
 
-chaos: venv up ## Inject faults under load and audit every 202 (N= requests per scenario, default 2000; SCENARIOS=1,2,...)
+chaos: venv up ## Inject faults under load and audit every 202 (N= requests per scenario, default 2000; SCENARIOS=1,2,...; scenario 8 starts 3 brokers of its own unless KAFKA_BROKERS=3)
 	$(VENV)/bin/python -m chaos.run --n $(if $(filter command line environment,$(origin N)),$(N),2000) $(if $(SCENARIOS),--scenarios $(SCENARIOS))
+
+DURATION ?= 600
+RATE ?= 50
+soak: venv up ## Steady mixed load for DURATION s (default 600) at RATE req/s (50): RSS, lag, p99 every 10 s, drawn in docs/soak.png; checks no RSS trend, bounded lag, 0 lost
+	$(VENV)/bin/python -m chaos.soak --duration $(DURATION) --rate $(RATE)

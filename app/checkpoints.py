@@ -172,12 +172,27 @@ class Checkpoint:
             await handle(batch)
 
     async def seed(self, batch: Sequence[EventT]) -> None:
-        """Give each partition of ``batch`` without a checkpoint one at its first offset here."""
+        """Give each partition of ``batch`` without a checkpoint one at the start of its log.
+
+        Not at the batch's first offset: Faust can skip (and commit past) a
+        partition's very first events around a rebalance, before any batch
+        reached the partition (chaos scenario 5: a sign-up produced while a
+        worker joined, offset 0 of its partition). From the start of the log,
+        where a new group starts reading, :meth:`with_skipped` reads them back.
+        A checkpoint already saved is kept (a restart seeds nothing).
+        """
         first = first_offsets(offsets_of(batch))
-        new = {p: offset for p, offset in first.items() if p not in self._seeded}
-        if new:
-            await self._stored(lambda: self.store.seed_checkpoints(self.key, new))
-            self._seeded.update(new)
+        unseeded = [p for p in first if p not in self._seeded]
+        if not unseeded:
+            return
+        bounds = await retrying(
+            lambda: self.reader.log_bounds(self.key.topic, unseeded),
+            on=(*TRANSIENT_ERRORS, KafkaError),
+            what=f"the log bounds of {self.key.topic}",
+        )
+        new = {p: min(first[p], bounds[p].start) if p in bounds else first[p] for p in unseeded}
+        await self._stored(lambda: self.store.seed_checkpoints(self.key, new))
+        self._seeded.update(new)
 
     async def with_skipped(self, batch: Sequence[EventT]) -> Sequence[EventT]:
         """``batch``, with the events skipped since the checkpoint, in offset order."""

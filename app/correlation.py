@@ -26,6 +26,9 @@ import time
 import uuid
 from datetime import UTC, datetime
 
+#: Header naming a request so that sending it again cannot apply it twice.
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
 _RANDOM_LOW_BITS = 30
 _MAC_BITS = 32
 _VARIANT = 0b10

@@ -63,6 +63,19 @@ ON CONFLICT (group_id, agent, topic, partition) DO NOTHING"""
 _NEXT_USER_ID_BLOCK = """
 SELECT nextval('user_id_blocks'), increment_by
   FROM pg_sequences WHERE sequencename = 'user_id_blocks'"""
+# One round trip: the row this statement inserted, or the one there before. A
+# claim committed by a concurrent request after this statement's snapshot is
+# seen by neither half (no row): the caller runs the statement again.
+_CLAIM_SIGNUP_USER_ID = """
+WITH claimed AS (
+    INSERT INTO signup_user_ids (correlation_id, user_id) VALUES (%(cid)s, %(uid)s)
+    ON CONFLICT (correlation_id) DO NOTHING
+    RETURNING user_id)
+SELECT user_id FROM claimed
+UNION ALL
+SELECT user_id FROM signup_user_ids WHERE correlation_id = %(cid)s"""
+#: Runs of the claim at most: a concurrent claim is committed by the second.
+_CLAIM_ATTEMPTS = 3
 _USER_WITH_DETAILS = """
 SELECT json_build_object(
     'user_id', u.user_id, 'nome', u.nome, 'email', u.email, 'cpf', u.cpf,
@@ -405,6 +418,17 @@ class Database(Service):
             await cur.execute(_NEXT_USER_ID_BLOCK)
             first, size = await cur.fetchone()
         return range(first, first + size)
+
+    async def claim_signup_user_id(self, correlation_id: str, user_id: int) -> int:
+        """The user id of sign-up ``correlation_id``: ``user_id`` if it is the first to claim one."""
+        params = {"cid": correlation_id, "uid": user_id}
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            for _ in range(_CLAIM_ATTEMPTS):
+                await cur.execute(_CLAIM_SIGNUP_USER_ID, params)
+                row = await cur.fetchone()
+                if row is not None:
+                    return int(row[0])
+        raise psycopg2.OperationalError(f"no user id claimed for sign-up {correlation_id}")
 
     async def fetch_user(self, user_id: int, payments: int = 10) -> dict[str, Any] | None:
         """The user with subscription, preferences and latest payments, or None."""

@@ -7,8 +7,10 @@ document can never reach an index built by dynamic mapping.
 
 Errors are split the way a caller must act on them:
 
-* :class:`SearchUnavailable` -- unreachable, timed out, 429 or 5xx: nothing is
-  wrong with the documents, try again later (or keep them elsewhere meanwhile);
+* :class:`SearchUnavailable` -- unreachable, timed out, 429 or 5xx, or the index
+  blocked (``cluster_block_exception``: a full disk's flood-stage watermark
+  makes it read-only with 429, an operator's write block answers 403): nothing
+  is wrong with the documents, try again later (or keep them elsewhere meanwhile);
 * :class:`Rejection` (returned, not raised) -- Elasticsearch refused one
   document (mapping conflict, 400): retrying can never succeed.
 """
@@ -274,7 +276,7 @@ class SearchIndex(Service):
         except TransportError as exc:
             raise SearchUnavailable(_describe(exc)) from exc
         except ApiError as exc:
-            if _is_transient(exc.meta.status):
+            if _is_transient(exc.meta.status, _error_type(exc)):
                 raise SearchUnavailable(_describe(exc)) from exc
             reason = _describe(exc)
             return 0, [Rejection(document, reason) for document in chunk]
@@ -461,10 +463,10 @@ def _bulk_outcome(
         status = result["status"]
         if status < 300:
             continue
-        if _is_transient(status):
+        error = result.get("error", {})
+        if _is_transient(status, error.get("type")):
             transient.append(status)
             continue
-        error = result.get("error", {})
         rejected.append(Rejection(document, f"{error.get('type')}: {error.get('reason')}"))
     if transient:
         raise SearchUnavailable(
@@ -473,8 +475,13 @@ def _bulk_outcome(
     return len(chunk) - len(rejected), rejected
 
 
-def _is_transient(status: int) -> bool:
-    return status == 429 or status >= 500
+#: Refusals that say nothing about the document: the index takes no writes for now.
+_BLOCKED = "cluster_block_exception"
+
+
+def _is_transient(status: int, error_type: str | None = None) -> bool:
+    """Whether the same request may succeed later (overloaded, failing, or blocked)."""
+    return status == 429 or status >= 500 or error_type == _BLOCKED
 
 
 def _error(exc: ApiError) -> dict[str, Any]:

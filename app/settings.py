@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.trending_windows import Window, parse_windows
@@ -31,6 +31,14 @@ class Settings(BaseSettings):
     worker_role: Literal["all", "api", "processing", "logging"] = Field("all", alias="WORKER_ROLE")
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", alias="KAFKA_BOOTSTRAP_SERVERS")
     topic_partitions: int = Field(8, ge=1, alias="TOPIC_PARTITIONS")
+    #: Copies of every topic the app creates, table changelogs included: 3 on a
+    #: three-broker cluster, so losing a broker loses no partition.
+    topic_replication_factor: int = Field(1, ge=1, alias="TOPIC_REPLICATION_FACTOR")
+    #: Replicas that must hold an ``acks=all`` write before it is acknowledged
+    #: (default: 2, or the replication factor when smaller). With 3 copies and
+    #: 2 in sync, a 202 survives the loss of any one broker, and writes go on
+    #: while one is down.
+    topic_min_insync_replicas: int | None = Field(None, ge=1, alias="TOPIC_MIN_INSYNC_REPLICAS")
     #: Prepended to every topic name (the contract's names when empty): lets a
     #: benchmark or fault-injection run use topics of its own.
     topic_prefix: str = Field("", pattern=r"^[A-Za-z0-9._-]*$", alias="TOPIC_PREFIX")
@@ -110,6 +118,26 @@ class Settings(BaseSettings):
     def trending_windows(self) -> tuple[Window, ...]:
         """The trending windows, parsed."""
         return parse_windows(self.trending_windows_spec)
+
+    @model_validator(mode="after")
+    def _insync_within_replicas(self) -> Settings:
+        if self.min_insync_replicas > self.topic_replication_factor:
+            raise ValueError(
+                f"TOPIC_MIN_INSYNC_REPLICAS={self.min_insync_replicas} exceeds "
+                f"TOPIC_REPLICATION_FACTOR={self.topic_replication_factor}: no write could "
+                "ever be acknowledged; lower it or add replicas"
+            )
+        return self
+
+    @property
+    def min_insync_replicas(self) -> int:
+        """``min.insync.replicas`` of the app's topics: as set, else min(2, replication factor)."""
+        return self.topic_min_insync_replicas or min(2, self.topic_replication_factor)
+
+    @property
+    def topic_config(self) -> dict[str, str]:
+        """Broker configuration every topic of the app is created with."""
+        return {"min.insync.replicas": str(self.min_insync_replicas)}
 
     @property
     def group_id(self) -> str:

@@ -43,8 +43,12 @@ def user_key(user_id: int) -> bytes:
     return str(user_id).encode()
 
 
-def _raw_topic(name: str, partitions: int, **config: Any) -> TopicT:
-    """A topic of raw byte keys and values, created by this app if missing."""
+def _raw_topic(name: str, partitions: int, **options: Any) -> TopicT:
+    """A topic of raw byte keys and values, created by this app if missing.
+
+    Created with ``TOPIC_REPLICATION_FACTOR`` copies (Faust's
+    ``topic_replication_factor``) and ``min.insync.replicas`` from the settings.
+    """
     return app.topic(
         name,
         key_type=bytes,
@@ -53,7 +57,8 @@ def _raw_topic(name: str, partitions: int, **config: Any) -> TopicT:
         value_serializer="raw",
         internal=True,
         partitions=partitions,
-        **config,
+        config=settings.topic_config,
+        **options,
     )
 
 

@@ -4,6 +4,11 @@ Each worker reserves a block of ids from a PostgreSQL sequence (hi/lo) and hands
 them out locally, so creating a user costs one database round trip per thousand
 users rather than one per user. A restart abandons the rest of its block: ids
 may have gaps, never repeats.
+
+A sign-up sent with an ``Idempotency-Key`` has a correlation id derived from
+the key (:mod:`app.correlation`): the first request with it claims a user id
+for that correlation id in PostgreSQL, and the same sign-up sent again is
+answered with that id, not a fresh one (which is simply left unused).
 """
 
 from __future__ import annotations
@@ -15,9 +20,11 @@ from app.models import MAX_USER_ID
 
 
 class IdBlockSource(Protocol):
-    """Where blocks of fresh ids come from (the database)."""
+    """Where blocks of fresh ids come from, and where keyed sign-ups claim theirs (the database)."""
 
     async def reserve_user_ids(self) -> range: ...
+
+    async def claim_signup_user_id(self, correlation_id: str, user_id: int) -> int: ...
 
 
 class UserIdAllocator:
@@ -37,3 +44,7 @@ class UserIdAllocator:
                     raise OverflowError("user ids exhausted (2^53 - 1 reached)")
                 self._block = list(reversed(block))
             return self._block.pop()
+
+    async def id_for_signup(self, correlation_id: str) -> int:
+        """The user id of the keyed sign-up ``correlation_id``: the first request's, for every one."""
+        return await self._source.claim_signup_user_id(correlation_id, await self.next_id())

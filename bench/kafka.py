@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import Counter
 from collections.abc import Sequence
 
 import orjson
@@ -17,12 +18,20 @@ from tests.support.services import kafka_bootstrap
 PRODUCE_WINDOW = 10_000
 
 
-async def create_topics(partitions: dict[str, int]) -> None:
-    """Create each topic with its partition count (before anything is produced to it)."""
+async def create_topics(
+    partitions: dict[str, int], replication_factor: int = 1, config: dict[str, str] | None = None
+) -> None:
+    """Create each topic with its partition count (before anything is produced to it).
+
+    ``replication_factor`` copies of each, with ``config`` (e.g. ``min.insync.replicas``).
+    """
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
     await admin.start()
     try:
-        new = [NewTopic(name, count, replication_factor=1) for name, count in partitions.items()]
+        new = [
+            NewTopic(name, count, replication_factor, topic_configs=config or {})
+            for name, count in partitions.items()
+        ]
         await admin.create_topics(new)
         await _wait_for_leaders(admin, list(partitions))
     finally:
@@ -41,6 +50,52 @@ async def _wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str]) -> Non
             return
         await asyncio.sleep(0.1)
     raise TimeoutError(f"topics {names} have no leaders")
+
+
+async def broker_count() -> int:
+    """How many brokers the cluster has now."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
+    await admin.start()
+    try:
+        return len((await admin.describe_cluster())["brokers"])
+    finally:
+        await admin.close()
+
+
+async def partition_leaders(topic: str) -> Counter[int]:
+    """How many partitions of ``topic`` each broker (by node id) leads."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
+    await admin.start()
+    try:
+        (described,) = await admin.describe_topics([topic])
+        return Counter(p["leader"] for p in described["partitions"])
+    finally:
+        await admin.close()
+
+
+async def group_lag(group: str, topics: Sequence[str]) -> int:
+    """Records of ``topics`` beyond ``group``'s committed offsets (all of them if none)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap())
+    await admin.start()
+    await consumer.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+        described = await admin.describe_topics(list(topics))
+        partitions = [
+            TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]
+        ]
+        ends = await consumer.end_offsets(partitions)
+    finally:
+        await admin.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await consumer.stop()
+    return sum(end - _offset(committed.get(tp)) for tp, end in ends.items())
+
+
+def _offset(committed: object) -> int:
+    offset = getattr(committed, "offset", -1)
+    return max(0, int(offset))
 
 
 async def delete_topics(prefixes: Sequence[str]) -> list[str]:

@@ -1,4 +1,4 @@
-"""Turning observations into figures: percentiles, medians, peak memory, index progress."""
+"""Turning observations into figures: percentiles, medians, memory, trends, index progress."""
 
 from __future__ import annotations
 
@@ -22,17 +22,67 @@ def percentile(values: Sequence[float], q: float) -> float:
     return found
 
 
+def slope(points: Sequence[tuple[float, float]]) -> float:
+    """Least-squares slope of ``(x, y)`` points (0 with fewer than two distinct x)."""
+    if len({x for x, _ in points}) < 2:
+        return 0.0
+    return statistics.linear_regression([x for x, _ in points], [y for _, y in points]).slope
+
+
 def median(values: Sequence[float]) -> float:
     """The median of several runs' figures."""
     return statistics.median(values)
 
 
+def rss_mb(pid: int) -> float:
+    """A live process's resident set size now (``VmRSS``), in MiB."""
+    return _status_field(pid, "VmRSS:")
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident set sizes of ``pid`` and its descendants, summed, in MiB.
+
+    For a server that forks (PostgreSQL): shared memory each process touched
+    counts in every one of them, so the sum overstates the total, steadily.
+    """
+    return sum(_rss_if_alive(p) for p in (pid, *descendants(pid)))
+
+
+def _rss_if_alive(pid: int) -> float:
+    """RSS of a process that may have exited (0), or be a zombie with no memory (0)."""
+    try:
+        return rss_mb(pid)
+    except (OSError, RuntimeError):
+        return 0.0
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` in the process tree (from ``/proc/*/stat``)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], list(children.get(pid, []))
+    while todo:
+        child = todo.pop()
+        found.append(child)
+        todo += children.get(child, [])
+    return found
+
+
+def _status_field(pid: int, name: str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(name):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {name} for process {pid}")
+
+
 def peak_rss_mb(pid: int) -> float:
     """A live process's peak resident set size (``VmHWM``), in MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmHWM for process {pid}")
+    return _status_field(pid, "VmHWM:")
 
 
 class BenchDocuments:

@@ -24,7 +24,11 @@ _DELETE_BY_USER = [
     "DELETE FROM preferencias WHERE user_id = ANY(%s)",
     "DELETE FROM usuarios WHERE user_id = ANY(%s)",
 ]
-_DELETE_PROCESSED = "DELETE FROM processed_events WHERE correlation_id = ANY(%s::uuid[])"
+_DELETE_BY_EVENT = [
+    "DELETE FROM processed_events WHERE correlation_id = ANY(%s::uuid[])",
+    "DELETE FROM signup_user_ids WHERE correlation_id = ANY(%s::uuid[])",
+]
+_DATABASE_SIZE = "SELECT pg_database_size(current_database())"
 _CHUNK = 20_000
 
 
@@ -57,5 +61,15 @@ def delete_rows(user_ids: Iterable[int], correlation_ids: Iterable[str]) -> None
         for start in range(0, max(len(users), len(events)), _CHUNK):
             for statement in _DELETE_BY_USER:
                 cur.execute(statement, (users[start : start + _CHUNK],))
-            cur.execute(_DELETE_PROCESSED, (events[start : start + _CHUNK],))
+            for statement in _DELETE_BY_EVENT:
+                cur.execute(statement, (events[start : start + _CHUNK],))
     conn.close()
+
+
+def database_size_mb() -> float:
+    """The database's size on disk, in MiB."""
+    with _connect() as conn, conn.cursor() as cur:
+        cur.execute(_DATABASE_SIZE)
+        row = cur.fetchone()
+    conn.close()
+    return 0.0 if row is None else int(row[0]) / 1024**2

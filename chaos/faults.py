@@ -11,7 +11,11 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 
+import httpx
+
+from app.settings import get_settings
 from bench.worker import BenchWorker
 from stack.elasticsearch_node import ElasticsearchNode
 from stack.settings import load_settings
@@ -20,11 +24,13 @@ from tests.support.workers import REPO_ROOT
 SERVICES = ("kafka", "postgresql", "elasticsearch")
 
 
-def _stack(*args: str) -> None:
+def stack_tool(*args: str, env: Mapping[str, str] | None = None) -> str:
+    """Run ``python -m stack ARGS`` (with ``env``, default ours) and return what it printed."""
     # The stack tool needs only the standard library (as `make up` runs it), and root.
     done = subprocess.run(
         [sys.executable, "-m", "stack", *args],
         cwd=REPO_ROOT,
+        env=None if env is None else dict(env),
         capture_output=True,
         text=True,
         check=False,
@@ -32,20 +38,21 @@ def _stack(*args: str) -> None:
     )
     if done.returncode != 0:
         raise RuntimeError(f"python -m stack {' '.join(args)} failed: {done.stderr.strip()}")
+    return done.stdout
 
 
 def stop_service(name: str) -> None:
     """Stop one service (``python -m stack stop``): Kafka and Elasticsearch shut down cleanly."""
     if name not in SERVICES:
         raise ValueError(f"unknown service {name}")
-    _stack("stop", name)
+    stack_tool("stop", name)
 
 
 def start_service(name: str) -> None:
     """Start one service and return once it is healthy (``python -m stack start`` waits)."""
     if name not in SERVICES:
         raise ValueError(f"unknown service {name}")
-    _stack("start", name)
+    stack_tool("start", name)
 
 
 def elasticsearch_pid() -> int:
@@ -78,8 +85,87 @@ class ChaosWorker(BenchWorker):
         """SIGKILL: a crash, nothing flushed, no leave-group sent."""
         self.stop(signal.SIGKILL)
 
+    def wait_ready(self, timeout_s: float = 120.0) -> float:
+        """Seconds until ``/health`` says the worker is ``up``: in the group, tables recovered."""
+        began = time.monotonic()
+        while time.monotonic() - began < timeout_s:
+            if self._worker_state() == "up":
+                return time.monotonic() - began
+            time.sleep(0.2)
+        raise TimeoutError(f"worker not ready in {timeout_s:g}s; see {self.log_path}")
+
+    def _worker_state(self) -> str | None:
+        try:
+            health = httpx.get(f"{self.url}/health", timeout=2).json()
+        except (httpx.HTTPError, ValueError):
+            return None
+        worker = health.get("dependencies", {}).get("worker", {})
+        if not worker.get("assigned_partitions"):
+            return None  # not in the group yet
+        return str(worker.get("status"))
+
     def restart(self) -> float:
         """Start the process again; seconds until it answered ``/health``."""
         began = time.monotonic()
         self.start()
         return time.monotonic() - began
+
+
+# --------------------------------------------------------------------------- Elasticsearch's disk
+
+#: The disk-allocation settings the flood-stage fault changes (transient: a restart forgets them).
+_DISK_SETTINGS = (
+    "cluster.routing.allocation.disk.threshold_enabled",
+    "cluster.routing.allocation.disk.watermark.low",
+    "cluster.routing.allocation.disk.watermark.high",
+    "cluster.routing.allocation.disk.watermark.flood_stage",
+    "cluster.info.update.interval",
+)
+#: Elasticsearch's shortest interval between disk-usage readings.
+_DISK_READING_INTERVAL = "10s"
+_BLOCK = "index.blocks.read_only_allow_delete"
+
+
+def _es() -> httpx.Client:
+    return httpx.Client(base_url=get_settings().elasticsearch_host, timeout=30)
+
+
+def flood_disk() -> None:
+    """Make Elasticsearch judge its disk past the flood stage, so its indices turn read-only.
+
+    The stack runs it with the disk threshold off; this turns it on with every
+    watermark at the disk's whole size in free bytes (no disk has that much
+    free), as if the disk had filled up. Elasticsearch then puts the
+    ``read_only_allow_delete`` block on every index at its next disk reading.
+    """
+    with _es() as es:
+        total = es.get("/_nodes/_local/stats/fs").json()["nodes"]
+        size = next(iter(total.values()))["fs"]["total"]["total_in_bytes"]
+        watermark = f"{size}b"
+        values = [True, watermark, watermark, watermark, _DISK_READING_INTERVAL]
+        answer = es.put(
+            "/_cluster/settings", json={"transient": dict(zip(_DISK_SETTINGS, values, strict=True))}
+        )
+        answer.raise_for_status()
+
+
+def restore_disk() -> None:
+    """Put the disk settings back as the stack configures them (the transient values removed)."""
+    with _es() as es:
+        reset = dict.fromkeys(_DISK_SETTINGS)
+        es.put("/_cluster/settings", json={"transient": reset}).raise_for_status()
+
+
+def read_only(index: str) -> bool:
+    """Whether ``index`` carries the flood stage's ``read_only_allow_delete`` block."""
+    with _es() as es:
+        answer = es.get(f"/{index}/_settings/{_BLOCK}", params={"flat_settings": "true"})
+        answer.raise_for_status()
+        settings = answer.json().get(index, {}).get("settings", {})
+        return str(settings.get(_BLOCK)).lower() == "true"
+
+
+def remove_block(index: str) -> None:
+    """Lift the ``read_only_allow_delete`` block by hand (Elasticsearch did not)."""
+    with _es() as es:
+        es.put(f"/{index}/_settings", json={_BLOCK: None}).raise_for_status()

@@ -34,13 +34,15 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaProducer
 
+from app.correlation import IDEMPOTENCY_HEADER
 from app.loadgen.engine import NO_ANSWER, ApiClient, open_loop
 from app.loadgen.traffic import Request, Traffic
 from app.search import SYSTEM_LOGS
-from app.settings import get_settings
+from app.settings import Settings, get_settings
 from bench import kafka, postgres
 from chaos import faults
 from chaos.audit import (
+    FINAL,
     Accepted,
     Target,
     Verdict,
@@ -49,6 +51,7 @@ from chaos.audit import (
     fetch_statuses,
     topic_events,
 )
+from chaos.cluster import three_brokers
 from chaos.faults import ChaosWorker
 from tests.support.services import kafka_bootstrap
 from tests.support.workers import ADMIN, REPO_ROOT, TEST_CALLERS
@@ -60,8 +63,23 @@ LEAD_S = 3.0
 TAIL_S = 4.0
 #: Sign-ups per hundred requests (the rest are commands for accepted users).
 SIGNUP_SHARE = 0.2
-#: Seconds statuses are read through the survivor after the other worker's death.
+#: Seconds statuses are read through the survivor after the other worker's death,
+#: and before it.
 PROBE_S = 15.0
+PROBE_LEAD_S = 1.0
+#: Final statuses the probe reads in turn, how many at once, and the pause between rounds.
+PROBE_IDS = 60
+PROBE_CONCURRENCY = 6
+PROBE_PAUSE_S = 0.2
+#: The issue's criterion: this share of status reads answer 200 with the final status
+#: within this many seconds, while a worker dies and after.
+STATUS_READ_SHARE = 0.99
+STATUS_READ_LIMIT_S = 1.0
+#: Seconds a killed broker stays down before it is started again.
+BROKER_DOWN_S = 10.0
+#: Longest wait for Elasticsearch to set (or lift) the flood stage's read-only block:
+#: it reads disk usage every 10 s at the most often (5-13 s measured, once over 45 s).
+DISK_BLOCK_WAIT_S = 90.0
 
 
 @dataclass(frozen=True)
@@ -127,24 +145,33 @@ class RecordingClient(ApiClient):
 
     async def post(self, request: Request) -> tuple[int, dict[str, Any] | None]:
         """POST to the next URL; record the answer (``NO_ANSWER`` on a transport error)."""
+        answer = await self.send(request)
+        return answer.status, answer.body
+
+    async def send(self, request: Request, headers: dict[str, str] | None = None) -> Answer:
+        """POST ``request`` (with ``headers``) to the next URL; record and return the answer."""
         self._turn += 1
         url = self.urls[self._turn % len(self.urls)].rstrip("/")
         loop = asyncio.get_running_loop()
         started = loop.time()
         status, body = NO_ANSWER, None
         try:
-            async with self._session.post(url + request.path, data=request.body) as answer:
+            async with self._session.post(
+                url + request.path, data=request.body, headers=headers
+            ) as answer:
                 status, raw = answer.status, await answer.read()
             with contextlib.suppress(orjson.JSONDecodeError):
                 body = orjson.loads(raw)
         except (aiohttp.ClientError, TimeoutError):
             pass
-        self.answers.append(Answer(request.kind, request.path, status, body, started, loop.time()))
-        return status, body
+        recorded = Answer(request.kind, request.path, status, body, started, loop.time())
+        self.answers.append(recorded)
+        return recorded
 
     def accepted(self) -> list[Accepted]:
-        """The requests answered 202, as the audit needs them."""
-        return [_accepted(a) for a in self.answers if a.status == 202 and a.body is not None]
+        """The requests answered 202, as the audit needs them (a request sent again, once)."""
+        found = [_accepted(a) for a in self.answers if a.status == 202 and a.body is not None]
+        return list(dict.fromkeys(found))
 
 
 def _accepted(answer: Answer) -> Accepted:
@@ -162,8 +189,10 @@ def _accepted(answer: Answer) -> Accepted:
 class Stage:
     """The topics, workers, outcome watcher and load of one scenario."""
 
-    def __init__(self, options: Options, number: int) -> None:
+    def __init__(self, options: Options, number: int, replication: int = 1) -> None:
         self.options = options
+        #: Copies of each topic (``TOPIC_REPLICATION_FACTOR`` of the workers).
+        self.replication = replication
         self.app_id = f"{options.tag}-s{number}"
         self.prefix = self.app_id + "-"
         self.dir = WORK_DIR / self.app_id
@@ -179,7 +208,10 @@ class Stage:
 
     async def __aenter__(self) -> Self:
         layout = {self.topic(n): self._partitions for n in ("user_events", "response_events")}
-        await kafka.create_topics(layout | {self.topic("dead_letters"): 1})
+        topics = Settings(TOPIC_REPLICATION_FACTOR=self.replication)  # type: ignore[call-arg]
+        await kafka.create_topics(
+            layout | {self.topic("dead_letters"): 1}, self.replication, topics.topic_config
+        )
         self.watcher = await kafka.OutcomeWatcher(
             self.topic("response_events"), self._partitions
         ).start()
@@ -198,6 +230,7 @@ class Stage:
             self.prefix,
             APP_ID=self.app_id,
             WORKER_INSTANCE_ID=f"{self.app_id}-{name}",
+            TOPIC_REPLICATION_FACTOR=str(self.replication),
         )
         worker.log_path = WORK_DIR / f"{self.app_id}-{name}.log"
         self.workers.append(worker)
@@ -209,14 +242,20 @@ class Stage:
         return worker
 
     async def load(
-        self, urls: list[str], duration_s: float, fault: Callable[[], Awaitable[float | None]]
+        self,
+        urls: list[str],
+        duration_s: float,
+        fault: Callable[[], Awaitable[float | None]],
+        client: type[RecordingClient] = RecordingClient,
+        traffic: Traffic | None = None,
     ) -> float | None:
         """``options.n`` requests spread over ``duration_s`` while ``fault`` runs.
 
         ``fault`` returns the loop time at which it was cleared (or None).
+        ``traffic`` defaults to the sign-ups first, then commands for them.
         """
-        traffic = Traffic(max(1, int(self.options.n * SIGNUP_SHARE)))
-        self.client = RecordingClient(urls, ADMIN_KEY)
+        traffic = traffic or Traffic(max(1, int(self.options.n * SIGNUP_SHARE)))
+        self.client = client(urls, ADMIN_KEY)
         rate = self.options.n / duration_s
         async with self.client:
             load = asyncio.create_task(open_loop(self.client, traffic, rate, duration_s))
@@ -253,6 +292,20 @@ class Stage:
         if any(cid not in arrivals for cid in waiting):
             return None
         return max([0.0] + [arrivals[cid][0] - cleared for cid in waiting])
+
+    async def settled(self, since: float, timeout_s: float) -> float | None:
+        """Seconds from ``since`` until every accepted request has its outcome and the
+        group's lag is 0 (None if that takes over ``timeout_s``)."""
+        assert self.client is not None and self.watcher is not None
+        topics = [self.topic(n) for n in ("user_events", "response_events", "dead_letters")]
+        deadline = _now() + timeout_s
+        while _now() < deadline:
+            waiting = {a.correlation_id for a in self.client.accepted()}
+            final = waiting <= self.watcher.arrivals.keys()
+            if final and await kafka.group_lag(self.app_id, topics) == 0:
+                return _now() - since
+            await asyncio.sleep(0.5)
+        return None
 
     def answers_between(self, start: float, end: float) -> list[Answer]:
         """Answers to requests that were in flight at some point in ``[start, end]``."""
@@ -325,8 +378,9 @@ async def _run(
     number: int,
     name: str,
     body: Callable[[Stage], Awaitable[Row]],
+    replication: int = 1,
 ) -> Row:
-    stage = Stage(options, number)
+    stage = Stage(options, number, replication)
     async with stage:
         row = await body(stage)
     row.scenario = name
@@ -390,24 +444,52 @@ async def postgres_outage(options: Options) -> Row:
 # --------------------------------------------------------------------------- 3. Elasticsearch down
 
 
+class FallbackWatch:
+    """Watches the workers' fallback files: their peak size, and when they were last emptied."""
+
+    def __init__(self, data_dirs: list[Path]) -> None:
+        self.data_dirs = data_dirs
+        self.peak = 0
+        self.drained_at: float | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Self:
+        self._task = asyncio.create_task(self._watch())
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _watch(self) -> None:
+        while True:
+            size = fallback_bytes(self.data_dirs)
+            self.peak = max(self.peak, size)
+            if size:
+                self.drained_at = None
+            elif self.peak and self.drained_at is None:
+                self.drained_at = _now()
+            await asyncio.sleep(0.2)
+
+    def recovery_s(self, cleared: float | None) -> float | None:
+        """Seconds from ``cleared`` until the backlog was replayed (outcomes never wait for
+        Elasticsearch: its recovery is the replay)."""
+        if cleared is None or self.drained_at is None:
+            return None
+        return max(0.0, self.drained_at - cleared)
+
+    def summary(self, verdict: Verdict) -> str:
+        """Peak and leftover size, for the notes."""
+        return f"fallback peak {self.peak / 1024:.0f} KiB, left {verdict.fallback_bytes} B"
+
+
 async def elasticsearch_outage(options: Options) -> Row:
     """Stop (or freeze) Elasticsearch under load; every document lands once, fallback empties."""
 
     async def body(stage: Stage) -> Row:
         worker = await stage.start(stage.worker("a"))
-        fallback_peak = 0
-        drained_at: list[float] = []
-
-        async def watch_fallback() -> None:
-            nonlocal fallback_peak
-            while True:
-                size = fallback_bytes([worker.data_dir])
-                fallback_peak = max(fallback_peak, size)
-                if fallback_peak and not size and not drained_at:
-                    drained_at.append(_now())
-                elif size:
-                    drained_at.clear()
-                await asyncio.sleep(0.2)
+        fallback = FallbackWatch([worker.data_dir])
 
         async def fault() -> float:
             await asyncio.sleep(LEAD_S)
@@ -426,24 +508,14 @@ async def elasticsearch_outage(options: Options) -> Row:
                     await asyncio.to_thread(faults.start_service, "elasticsearch")
             return _now()
 
-        watcher = asyncio.create_task(watch_fallback())
         restart = 16.0 if options.es_fault == "stop" else 0.0
         fault_s = options.es_outage_s + restart
-        try:
+        async with fallback:
             cleared = await stage.load([worker.url], _outage_load_s(options, fault_s), fault)
             verdict = await stage.audit(worker)
-        finally:
-            watcher.cancel()
-        notes = [
-            f"{options.es_fault} {options.es_outage_s:g}s",
-            f"fallback peak {fallback_peak / 1024:.0f} KiB, left {verdict.fallback_bytes} B",
-        ]
-        # Outcomes never wait for Elasticsearch: recovery is the replay of the backlog.
-        recovery = None
-        if cleared is not None and drained_at:
-            recovery = max(0.0, drained_at[0] - cleared)
-        row = Row("", verdict, recovery, notes)
-        row.checks["fallback file used"] = fallback_peak > 0
+        notes = [f"{options.es_fault} {options.es_outage_s:g}s", fallback.summary(verdict)]
+        row = Row("", verdict, fallback.recovery_s(cleared), notes)
+        row.checks["fallback file used"] = fallback.peak > 0
         return row
 
     return await _run(options, 3, "3 Elasticsearch down", body)
@@ -500,61 +572,118 @@ async def kafka_restart(options: Options) -> Row:
 # --------------------------------------------------------------------------- 5. rebalance
 
 
+@dataclass(frozen=True, slots=True)
+class StatusRead:
+    """One ``GET /status`` of the probe: HTTP code, the status read, seconds it took."""
+
+    code: int
+    status: str | None
+    seconds: float
+
+    @property
+    def good(self) -> bool:
+        """200 with a final status within :data:`STATUS_READ_LIMIT_S` (the issue's criterion)."""
+        return self.code == 200 and self.status in FINAL and self.seconds <= STATUS_READ_LIMIT_S
+
+
+class StatusProbe:
+    """Reads final statuses through one worker, over and over, while a fault runs.
+
+    The ids are requests whose outcome was already on ``response_events``
+    when the probe started: each read must answer 200 with that final status.
+    """
+
+    def __init__(self, url: str, correlation_ids: list[str]) -> None:
+        self.url = url
+        self.ids = correlation_ids
+        self.reads: list[StatusRead] = []
+
+    async def run(self, duration_s: float) -> None:
+        """Read every id in turn (a few at once) for ``duration_s``."""
+        headers = {"X-API-Key": ADMIN_KEY}
+        async with httpx.AsyncClient(base_url=self.url, headers=headers, timeout=30) as http:
+            deadline = _now() + duration_s
+            while _now() < deadline:
+                for first in range(0, len(self.ids), PROBE_CONCURRENCY):
+                    chunk = self.ids[first : first + PROBE_CONCURRENCY]
+                    await asyncio.gather(*(self._read(http, cid) for cid in chunk))
+                await asyncio.sleep(PROBE_PAUSE_S)
+
+    async def _read(self, http: httpx.AsyncClient, correlation_id: str) -> None:
+        began = _now()
+        try:
+            answer = await http.get(f"/status/{correlation_id}")
+            code, status = answer.status_code, answer.json().get("status")
+        except (httpx.HTTPError, ValueError):
+            code, status = NO_ANSWER, None
+        self.reads.append(StatusRead(code, status, _now() - began))
+
+    def summary(self) -> str:
+        """Codes, share of good reads and the slowest, for the notes."""
+        codes = Counter(r.code for r in self.reads)
+        slowest = max((r.seconds for r in self.reads), default=0.0)
+        return (
+            f"{len(self.reads)} status reads via {self.url}: {dict(codes)}, "
+            f"{100 * self.good_share:.1f} % 200 + final within {STATUS_READ_LIMIT_S:g}s, "
+            f"slowest {slowest:.2f}s"
+        )
+
+    @property
+    def good_share(self) -> float:
+        """Share of reads that met the criterion (0 when nothing was read)."""
+        return sum(r.good for r in self.reads) / len(self.reads) if self.reads else 0.0
+
+
+def final_before(stage: Stage, moment: float, count: int) -> list[str]:
+    """Up to ``count`` accepted ids whose outcome had arrived by ``moment``, spread over the run."""
+    assert stage.watcher is not None
+    arrived = stage.watcher.arrivals
+    ids = [cid for cid, (at, _) in arrived.items() if at <= moment]
+    step = max(1, len(ids) // count)
+    return ids[::step][:count]
+
+
 async def rebalance(options: Options) -> Row:
-    """A second worker joins under load, then the first is killed; read through the survivor."""
+    """A second worker joins under load, then the first is killed: final statuses stay
+    readable through the survivor (>= 99 % answer 200 with the final status within 1 s)."""
 
     async def body(stage: Stage) -> Row:
         first = await stage.start(stage.worker("a"))
         second = stage.worker("b")
         urls = [first.url]
         notes: list[str] = []
-
-        probes: list[tuple[int, float]] = []
+        probes: list[StatusProbe] = []
 
         async def fault() -> float:
             await asyncio.sleep(LEAD_S)
             began = _now()
             await stage.start(second)
             urls.append(second.url)
-            notes.append(f"b joined in {_now() - began:.1f}s")
+            # A worker still recovering has no standby copies yet: the kill would
+            # test a double fault, not a rebalance (docs/chaos.md, scenario 5).
+            await asyncio.to_thread(second.wait_ready)
+            notes.append(f"b joined and recovered in {_now() - began:.1f}s")
             await asyncio.sleep(3.0)
+            probe = StatusProbe(second.url, final_before(stage, _now(), PROBE_IDS))
+            probes.append(probe)
+            reading = asyncio.create_task(probe.run(PROBE_LEAD_S + PROBE_S))
+            await asyncio.sleep(PROBE_LEAD_S)
             urls.remove(first.url)
             first.kill()
             killed = _now()
-            probing.set()
+            await reading
             return killed
 
-        probing = asyncio.Event()
-
-        async def probe() -> None:
-            """Read statuses through the survivor while the group notices the death."""
-            await probing.wait()
-            assert stage.client is not None
-            sample = [a.correlation_id for a in stage.client.accepted()][:40]
-            headers = {"X-API-Key": ADMIN_KEY}
-            async with httpx.AsyncClient(base_url=second.url, headers=headers) as http:
-                deadline = _now() + PROBE_S
-                while _now() < deadline:
-                    for cid in sample:
-                        began = _now()
-                        try:
-                            answer = await http.get(f"/status/{cid}", timeout=30)
-                            code = answer.status_code
-                        except httpx.HTTPError:
-                            code = NO_ANSWER
-                        probes.append((code, _now() - began))
-                    await asyncio.sleep(0.5)
-
-        prober = asyncio.create_task(probe())
-        cleared = await stage.load(urls, _outage_load_s(options, 8.0), fault)
-        await prober
+        # Load goes on through the join (recovery takes 10-15 s here), the kill and the probe.
+        cleared = await stage.load(urls, _outage_load_s(options, 40.0), fault)
         verdict = await stage.audit(second)
-        codes = Counter(code for code, _ in probes)
-        slowest = max((t for _, t in probes), default=0.0)
-        notes.append(f"status reads via b after the kill: {dict(codes)}, slowest {slowest:.2f}s")
+        (probe,) = probes
+        notes.append(probe.summary())
         row = Row("", verdict, stage.recovery_s(cleared), notes)
-        row.checks["status reads via the survivor: 200 or 503 only"] = set(codes) <= {200, 503}
-        row.checks["status reads via the survivor answer within 6s"] = slowest <= 6.0
+        row.checks[
+            f">= {100 * STATUS_READ_SHARE:g} % of status reads via the survivor: 200 + final "
+            f"within {STATUS_READ_LIMIT_S:g}s"
+        ] = probe.good_share >= STATUS_READ_SHARE
         return row
 
     return await _run(options, 5, "5 join + kill (rebalance)", body)
@@ -701,8 +830,10 @@ def run_schemathesis(url: str, max_examples: int, report: Path) -> tuple[int, st
         "none",
         "--seed",
         "7",
+        # One worker thread: with two, Hypothesis once failed inside itself ("AST
+        # constructor recursion depth mismatch") and the run read as failed.
         "--workers",
-        "2",
+        "1",
         "--request-timeout",
         "15",
         "--no-color",
@@ -723,6 +854,9 @@ async def fuzz_api(options: Options) -> Row:
 
     async def body(stage: Stage) -> Row:
         worker = await stage.start(stage.worker("a"))
+        # A worker still recovering its table answers GET /status with 503, by design:
+        # fuzzing must start once it is up, or that 503 reads as a server error.
+        await asyncio.to_thread(worker.wait_ready)
         report = WORK_DIR / f"{stage.app_id}-schemathesis.xml"
         code, output = await asyncio.to_thread(
             run_schemathesis, worker.url, options.fuzz_examples, report
@@ -751,6 +885,219 @@ def _schemathesis_summary(output: str) -> str:
     return lines[-1] if lines else "no output"
 
 
+# --------------------------------------------------------------------------- 8. a broker lost
+
+
+async def broker_loss(options: Options) -> Row:
+    """Three brokers, topics with three copies (two in sync); the broker leading most of
+    ``user_events`` SIGKILLed under load, restarted: no request refused, nothing lost or doubled."""
+    async with three_brokers() as cluster:
+
+        async def body(stage: Stage) -> Row:
+            worker = await stage.start(stage.worker("a"))
+            notes = ["a cluster of its own" if cluster.own else "the stack's cluster"]
+            window: list[float] = []
+
+            async def fault() -> float:
+                await asyncio.sleep(LEAD_S)
+                leaders = await kafka.partition_leaders(stage.topic("user_events"))
+                (node_id, led), *_ = leaders.most_common(1)
+                victim = cluster.node_name(node_id)
+                window.append(_now())
+                await asyncio.to_thread(cluster.kill, victim)
+                await asyncio.sleep(BROKER_DOWN_S)
+                await asyncio.to_thread(cluster.start, victim)
+                window.append(_now())
+                back = window[1] - window[0]
+                notes.append(f"{victim} (leader of {led}) killed, serving again {back:.1f}s later")
+                return window[1]
+
+            cleared = await stage.load([worker.url], _outage_load_s(options, 20.0), fault)
+            verdict = await stage.audit(worker)
+            assert stage.client is not None
+            refused = [a for a in stage.client.answers if a.status != 202]
+            during = [a for a in stage.answers_between(*window) if a.status == 202]
+            slowest = max((a.ended - a.started for a in during), default=0.0)
+            notes.append(f"{len(during)} answered 202 during the outage, slowest {slowest:.2f}s")
+            notes.append(f"refused {Counter(a.status for a in refused)}")
+            row = Row("", verdict, stage.recovery_s(cleared), notes)
+            row.checks["no request refused"] = not refused
+            return row
+
+        return await _run(options, 8, "8 broker SIGKILL (3 brokers)", body, replication=3)
+
+
+# --------------------------------------------------------------------------- 9. two of three workers
+
+
+async def two_workers_killed(options: Options) -> Row:
+    """Three workers share the group; two are SIGKILLed at once under load, then restarted:
+    nothing lost or doubled; recovery = until every accepted request is final and lag is 0."""
+
+    async def body(stage: Stage) -> Row:
+        workers = [await stage.start(stage.worker(name)) for name in ("a", "b", "c")]
+        await asyncio.gather(*(asyncio.to_thread(w.wait_ready) for w in workers))
+        victims, survivor = workers[:2], workers[2]
+        urls = [w.url for w in workers]
+        notes: list[str] = []
+
+        async def fault() -> float:
+            await asyncio.sleep(LEAD_S)
+            for victim in victims:
+                urls.remove(victim.url)
+                victim.kill()
+            await asyncio.sleep(1.0)
+            restarts = await asyncio.gather(*(asyncio.to_thread(v.restart) for v in victims))
+            urls.extend(v.url for v in victims)
+            notes.append(f"restarted in {max(restarts):.1f}s")
+            return _now()
+
+        cleared = await stage.load(urls, _outage_load_s(options, 10.0), fault)
+        assert cleared is not None
+        settled = await stage.settled(cleared, options.audit_timeout_s)
+        verdict = await stage.audit(survivor)
+        notes.append(
+            "all final, lag 0: never" if settled is None else f"all final, lag 0 {settled:.1f}s"
+        )
+        row = Row("", verdict, settled, notes)
+        row.checks["every accepted request final and lag 0"] = settled is not None
+        return row
+
+    return await _run(options, 9, "9 two of three workers SIGKILL", body)
+
+
+# --------------------------------------------------------------------------- 10. Elasticsearch disk full
+
+
+async def elasticsearch_disk_full(options: Options) -> Row:
+    """Elasticsearch's flood-stage watermark passed: ``system_logs`` turns read-only under
+    load; documents wait in the fallback file and land exactly once when it is lifted."""
+
+    async def body(stage: Stage) -> Row:
+        worker = await stage.start(stage.worker("a"))
+        fallback = FallbackWatch([worker.data_dir])
+        # Elasticsearch sets the block at its next disk reading (10 s apart at best,
+        # up to a minute measured): the load starts once the index is read-only.
+        notes = [await _flood_until_read_only()]
+
+        async def fault() -> float:
+            await asyncio.sleep(LEAD_S + options.es_outage_s)
+            await asyncio.to_thread(faults.restore_disk)
+            notes.append(await _lift_block())
+            return _now()
+
+        try:
+            async with fallback:
+                cleared = await stage.load([worker.url], _outage_load_s(options, 15.0), fault)
+                verdict = await stage.audit(worker)
+        finally:
+            await asyncio.to_thread(faults.restore_disk)
+        notes.append(fallback.summary(verdict))
+        row = Row("", verdict, fallback.recovery_s(cleared), notes)
+        row.checks["fallback file used"] = fallback.peak > 0
+        return row
+
+    return await _run(options, 10, "10 Elasticsearch disk full", body)
+
+
+async def _flood_until_read_only() -> str:
+    """Pass the flood stage and wait for the block (restoring the disk settings on failure)."""
+    began = _now()
+    await asyncio.to_thread(faults.flood_disk)
+    try:
+        await _until(lambda: faults.read_only(SYSTEM_LOGS), DISK_BLOCK_WAIT_S)
+    except TimeoutError:
+        await asyncio.to_thread(faults.restore_disk)
+        raise
+    return f"read-only {_now() - began:.1f}s after the watermark"
+
+
+async def _lift_block() -> str:
+    """Wait for Elasticsearch to lift the read-only block itself, else lift it by hand."""
+    began = _now()
+    try:
+        await _until(lambda: not faults.read_only(SYSTEM_LOGS), DISK_BLOCK_WAIT_S)
+        return f"block lifted by Elasticsearch {_now() - began:.1f}s after the restore"
+    except TimeoutError:
+        await asyncio.to_thread(faults.remove_block, SYSTEM_LOGS)
+        return "block removed by hand"
+
+
+async def _until(condition: Callable[[], bool], timeout_s: float) -> None:
+    """Return once ``condition()`` (run in a thread) holds; ``TimeoutError`` after ``timeout_s``."""
+    deadline = _now() + timeout_s
+    while not await asyncio.to_thread(condition):
+        if _now() > deadline:
+            raise TimeoutError(f"not true within {timeout_s:g}s")
+        await asyncio.sleep(0.5)
+
+
+# --------------------------------------------------------------------------- 11. sign-ups sent twice
+
+
+class SignupRetryingClient(RecordingClient):
+    """Sends every sign-up twice with one ``Idempotency-Key``: alternately both at once
+    (racing for the user id) and one after the other's answer (a client retrying)."""
+
+    def __init__(self, urls: list[str], api_key: str) -> None:
+        super().__init__(urls, api_key)
+        self.pairs: list[tuple[Answer, Answer]] = []
+
+    async def post(self, request: Request) -> tuple[int, dict[str, Any] | None]:
+        """A sign-up twice (the first answer is returned); anything else once."""
+        if request.kind != "usuarios":
+            return await super().post(request)
+        headers = {IDEMPOTENCY_HEADER: uuid.uuid4().hex}
+        if len(self.pairs) % 2:
+            first = await self.send(request, headers)
+            second = await self.send(request, headers)
+        else:
+            first, second = await asyncio.gather(
+                self.send(request, headers), self.send(request, headers)
+            )
+        self.pairs.append((first, second))
+        return first.status, first.body
+
+    def mismatched(self) -> list[tuple[Answer, Answer]]:
+        """Pairs both answered 202 that disagree on the correlation id or the user id."""
+        return [
+            (a, b)
+            for a, b in self.pairs
+            if a.status == b.status == 202 and _signup_ids(a) != _signup_ids(b)
+        ]
+
+
+def _signup_ids(answer: Answer) -> tuple[str, int]:
+    assert answer.body is not None
+    return answer.body["correlation_id"], int(answer.body["usuario"]["user_id"])
+
+
+async def signups_sent_twice(options: Options) -> Row:
+    """Every sign-up sent twice with one ``Idempotency-Key`` (at once, or after the answer):
+    both answers carry the same ``user_id``; one user each, nothing doubled."""
+
+    async def body(stage: Stage) -> Row:
+        worker = await stage.start(stage.worker("a"))
+
+        async def no_fault() -> None:
+            return None
+
+        duration = max(5.0, options.n / 100)
+        await stage.load([worker.url], duration, no_fault, SignupRetryingClient)
+        client = stage.client
+        assert isinstance(client, SignupRetryingClient)
+        verdict = await stage.audit(worker)
+        both = sum(a.status == b.status == 202 for a, b in client.pairs)
+        wrong = client.mismatched()
+        notes = [f"{len(client.pairs)} sign-ups sent twice, {both} answered 202 twice"]
+        notes += [f"{_signup_ids(a)} then {_signup_ids(b)}" for a, b in wrong[:3]]
+        row = Row("", verdict, None, notes)
+        row.checks["both answers of a sign-up carry one user_id"] = both > 0 and not wrong
+        return row
+
+    return await _run(options, 11, "11 sign-ups sent twice", body)
+
+
 SCENARIOS: dict[int, Callable[[Options], Awaitable[Row]]] = {
     1: worker_crash,
     2: postgres_outage,
@@ -759,6 +1106,10 @@ SCENARIOS: dict[int, Callable[[Options], Awaitable[Row]]] = {
     5: rebalance,
     6: poison_events,
     7: fuzz_api,
+    8: broker_loss,
+    9: two_workers_killed,
+    10: elasticsearch_disk_full,
+    11: signups_sent_twice,
 }
 
 

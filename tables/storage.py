@@ -36,5 +36,8 @@ def routable_table(name: str, help: str) -> TableT:
         # 1000): a survivor answers a dead owner's keys from its copy, so the copy
         # must not trail by up to a thousand entries.
         standby_buffer_size=1,
+        # The changelog is replicated like every topic of the app (Faust applies
+        # ``topic_replication_factor``; this adds ``min.insync.replicas``).
+        extra_topic_configs=settings.topic_config,
         help=help,
     )

@@ -18,5 +18,6 @@ trending_viewers = app.Table(
     key_type=str,
     partitions=settings.topic_partitions,
     options=dict(ROCKSDB_OPTIONS),
+    extra_topic_configs=settings.topic_config,
     help="title shard -> each viewer's last-seen time",
 )

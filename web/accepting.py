@@ -17,6 +17,7 @@ from aiokafka.errors import KafkaError
 from faust.types import TopicT
 
 from app.application import correlation_ids, settings
+from app.correlation import IDEMPOTENCY_HEADER
 from app.events import Envelope, command_fields, encode_event
 from app.logging_setup import bind_correlation_id
 from app.topics import user_events, user_key
@@ -31,24 +32,31 @@ log = logging.getLogger(__name__)
 #: Open after a write to Kafka failed: requests are refused at once, one tries.
 kafka_writes = CircuitBreaker(cooldown_s=1.0)
 
-#: Header naming a request so that sending it again cannot apply it twice.
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY = 128
 
 
-def envelope(request: Any, user_id: int) -> dict[str, Any]:
-    """The envelope of a new event, with a correlation id for the caller.
+def envelope(request: Any, user_id: int, correlation_id: str | None = None) -> dict[str, Any]:
+    """The envelope of a new event: ``correlation_id``, or else :func:`request_correlation_id`."""
+    return {
+        "correlation_id": correlation_id or request_correlation_id(request),
+        "user_id": user_id,
+        "requested_by": caller_name(request),
+    }
+
+
+def request_correlation_id(request: Any) -> str:
+    """A correlation id for the request's caller.
 
     With an ``Idempotency-Key`` header the id is derived from the caller and
     the key, so a request sent again (say after a 503) has the same id and is
     applied once; without one, the id is new.
     """
-    owner = caller_name(request)
-    return {
-        "correlation_id": _correlation_id(owner, request.headers.get(IDEMPOTENCY_HEADER)),
-        "user_id": user_id,
-        "requested_by": owner,
-    }
+    return _correlation_id(caller_name(request), request.headers.get(IDEMPOTENCY_HEADER))
+
+
+def has_idempotency_key(request: Any) -> bool:
+    """Whether the request names itself with an ``Idempotency-Key`` header."""
+    return IDEMPOTENCY_HEADER in request.headers
 
 
 def _correlation_id(owner: str, idempotency_key: str | None) -> str:

@@ -58,12 +58,24 @@ class HealthView(View):
                 "elasticsearch": _state(elasticsearch),
                 "worker": {
                     "role": settings.worker_role,
-                    "status": "rebalancing" if app.rebalancing else "up",
+                    "status": worker_state(),
                     "assigned_partitions": len(app.consumer.assignment()),
                 },
             },
         }
         return json_response(body, status=200 if healthy else 503)
+
+
+def worker_state() -> str:
+    """``rebalancing``, ``recovering`` (tables not yet caught up with their changelogs), or ``up``.
+
+    A worker is ``up`` once its group assignment is settled and its tables hold
+    every status of its partitions: only then can it answer for them, and only
+    then does its standby copy start following the other workers' partitions.
+    """
+    if app.rebalancing:
+        return "rebalancing"
+    return "up" if app.tables.actives_ready else "recovering"
 
 
 async def kafka_connected() -> bool:

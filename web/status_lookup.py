@@ -28,19 +28,24 @@ status_route = TableRoute(
 
 @app.page("/status/{correlation_id}")
 class StatusView(View):
-    """Reads the correlation-status table on whichever worker owns the id."""
+    """Reads the correlation-status table: this worker's copy first, else the id's owner."""
 
     async def get(self, request: Request, correlation_id: str) -> Response | web.Response:
         """Consumes a correlation id; produces its :class:`~app.status_record.StatusRecord`.
 
-        The request is forwarded (headers included, so the owner authenticates
-        it again) to the worker owning the id's table partition
-        (:mod:`web.routing`); the owner answers from its part of the table.
-        While the owner's table is recovering, while no owner is known yet, or
-        while the owner does not answer (it died and the group has not noticed
-        yet), a final status this worker holds in a copy is answered from
-        there; anything else is a 503.
+        A final status never changes, so one held by this worker's copy of the
+        table (its own partitions, or a standby replica of another worker's) is
+        answered at once, with no forwarding: a survivor keeps answering the
+        final statuses of a dead worker's partitions, whatever the group knows.
+        Otherwise the request is forwarded (headers included, so the owner
+        authenticates it again) to the worker owning the id's table partition
+        (:mod:`web.routing`); while the owner's table is recovering, no owner is
+        known yet, or the owner does not answer (it died and the group has not
+        noticed yet), the answer is a 503.
         """
+        record = stored_status(correlation_id)
+        if record is not None and record.is_final:
+            return answer_record(request, record)
 
         async def from_owner() -> web.Response:
             return read_status(request, correlation_id)
@@ -78,6 +83,11 @@ def read_copy(request: Request, correlation_id: str, why: str) -> web.Response:
     record = stored_status(correlation_id)
     if record is None or not record.is_final:
         raise Unavailable(f"{why}, tente novamente")
+    return answer_record(request, record)
+
+
+def answer_record(request: Request, record: StatusRecord) -> web.Response:
+    """``record`` for a caller allowed to see it (its requester, or an admin); else 404."""
     if not may_see(request, record.requested_by):
         raise NotFound(UNKNOWN)
     return json_response(record.as_json())

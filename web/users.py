@@ -10,6 +10,7 @@ from aiohttp import web
 from faust.web import Request, View
 
 from app.application import app, database, user_ids
+from app.database import TRANSIENT_ERRORS
 from app.demo import demo_payment, demo_preferences, demo_subscription, demo_user
 from app.events import (
     PaymentMade,
@@ -18,7 +19,7 @@ from app.events import (
     UserCreated,
 )
 from app.models import NewUser, Payment, Preferences, SubscriptionChange
-from web.accepting import accept, envelope
+from web.accepting import accept, envelope, has_idempotency_key, request_correlation_id
 from web.auth import may_see
 from web.errors import NotFound, Unavailable
 from web.parsing import path_user_id, read_command
@@ -30,12 +31,28 @@ class UsersView(View):
     """``POST /usuarios`` {nome, email, cpf} -> ``criar_usuario`` with a new user id."""
 
     async def post(self, request: Request) -> web.Response:
-        """Consumes a new user; produces ``criar_usuario``; answers 202 with ``usuario``."""
+        """Consumes a new user; produces ``criar_usuario``; answers 202 with ``usuario``.
+
+        Sent again with the same ``Idempotency-Key``, it answers the same
+        ``correlation_id`` and the same ``user_id`` as the first time.
+        """
         command = await read_command(request, NewUser, demo_user)
         if not database.is_ready:
             raise Unavailable("Banco de dados indisponível, tente novamente")
-        event = UserCreated(**envelope(request, await user_ids.next_id()), **command.model_dump())
+        correlation_id = request_correlation_id(request)
+        user_id = await _new_user_id(correlation_id, has_idempotency_key(request))
+        event = UserCreated(**envelope(request, user_id, correlation_id), **command.model_dump())
         return await accept(event, "Criação de usuário em processamento", "usuario")
+
+
+async def _new_user_id(correlation_id: str, keyed: bool) -> int:
+    """A fresh id; for a keyed sign-up, the one its first request claimed (one round trip)."""
+    try:
+        if keyed:
+            return await user_ids.id_for_signup(correlation_id)
+        return await user_ids.next_id()
+    except TRANSIENT_ERRORS as exc:
+        raise Unavailable("Banco de dados indisponível, tente novamente") from exc
 
 
 @app.page("/usuarios/{user_id}")

@@ -61,9 +61,15 @@ class Traffic:
     def next_request(self) -> Request:
         """The next request: the sign-ups first, then commands for accepted users."""
         if self._signups:
-            return Request("usuarios", "/usuarios", self._signups.pop())
+            return self._signup()
         if not self.user_ids:  # every sign-up still in flight: one more person
             return Request("usuarios", "/usuarios", _bodies(demo_user, 1)[0])
+        return self._any_command()
+
+    def _signup(self) -> Request:
+        return Request("usuarios", "/usuarios", self._signups.pop())
+
+    def _any_command(self) -> Request:
         kind = self._random.choices(list(COMMAND_WEIGHTS), list(COMMAND_WEIGHTS.values()))[0]
         return self._command(kind, self._random.choice(self.user_ids))
 
@@ -71,3 +77,20 @@ class Traffic:
         self._sent += 1
         pool = self._commands[kind]
         return Request(kind, f"/usuarios/{user_id}/{kind}", pool[self._sent % len(pool)])
+
+
+class SteadyTraffic(Traffic):
+    """The same requests as :class:`Traffic`, mixed the same way all along: each one is a
+    sign-up with probability ``signup_share`` (while people are left to sign up), else a
+    command for a user already accepted. For long runs (``make soak``)."""
+
+    def __init__(self, users: int, signup_share: float, seed: int | None = None) -> None:
+        super().__init__(users, seed)
+        self._signup_share = signup_share
+
+    def next_request(self) -> Request:
+        """A sign-up now and then, commands otherwise."""
+        wants_signup = self._random.random() < self._signup_share
+        if self._signups and (wants_signup or not self.user_ids):
+            return self._signup()
+        return super().next_request()

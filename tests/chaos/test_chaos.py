@@ -4,7 +4,9 @@ Each test runs one scenario of :mod:`chaos.scenarios` on topics and a consumer
 group of its own, with a real worker process, against the real services (which
 it stops and starts: run them alone, not beside another suite). Small N and a
 5 s PostgreSQL outage keep the whole file within a few minutes; ``make chaos``
-runs the same scenarios at full size.
+runs the same scenarios at full size. The broker-loss scenario starts a
+three-broker cluster of its own when the stack has one broker
+(:mod:`chaos.cluster`), so it runs here too.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def test_kafka_restart_answers_quick_503s_and_keeps_every_accepted_request() -> 
     _check(asyncio.run(scenarios.kafka_restart(SMALL)))
 
 
-def test_statuses_stay_readable_through_the_survivor_of_a_rebalance() -> None:
+def test_final_statuses_read_through_a_rebalance_survivor_answer_within_a_second() -> None:
     _check(asyncio.run(scenarios.rebalance(SMALL)))
 
 
@@ -60,3 +62,19 @@ def test_poison_events_become_dead_letters_and_the_stream_goes_on() -> None:
 
 def test_fuzzing_the_api_from_its_openapi_spec_finds_no_5xx_and_no_crash() -> None:
     _check(asyncio.run(scenarios.fuzz_api(SMALL)))
+
+
+def test_a_broker_of_three_killed_under_load_refuses_loses_and_doubles_nothing() -> None:
+    _check(asyncio.run(scenarios.broker_loss(SMALL)))
+
+
+def test_two_of_three_workers_killed_at_once_lose_and_double_nothing() -> None:
+    _check(asyncio.run(scenarios.two_workers_killed(SMALL)))
+
+
+def test_elasticsearch_disk_full_logs_every_event_once_through_the_fallback_file() -> None:
+    _check(asyncio.run(scenarios.elasticsearch_disk_full(SMALL)))
+
+
+def test_a_sign_up_sent_twice_with_one_idempotency_key_answers_one_user_id() -> None:
+    _check(asyncio.run(scenarios.signups_sent_twice(SMALL)))

@@ -127,6 +127,23 @@ def test_a_payment_sent_twice_with_one_idempotency_key_is_applied_once(api: http
     assert rows == [("25.50",)]
 
 
+def test_a_sign_up_sent_twice_with_one_idempotency_key_answers_one_user_id(
+    api: httpx.Client,
+) -> None:
+    person = demo_user().model_dump()
+    headers = {"Idempotency-Key": f"cadastro-{person['cpf']}"}
+    first = api.post("/usuarios", json=person, headers=headers)
+    again = api.post("/usuarios", json=person, headers=headers)
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert first.json()["correlation_id"] == again.json()["correlation_id"]
+    user_id = first.json()["usuario"]["user_id"]
+    assert again.json()["usuario"]["user_id"] == user_id
+    status = wait_for_final_status(api, first.json()["correlation_id"])
+    assert (status["status"], status["user_id"]) == ("success", user_id)
+    settle(api, user_id)
+    assert pg_rows("SELECT user_id FROM usuarios WHERE cpf = %s", [person["cpf"]]) == [(user_id,)]
+
+
 def test_an_idempotency_key_over_128_characters_is_refused(api: httpx.Client) -> None:
     answer = api.post("/usuarios/1/pagamento", headers={"Idempotency-Key": "x" * 129})
     assert answer.status_code == 400

@@ -97,7 +97,7 @@ const COMPONENT_DETAILS = {
 function componentState(dep) {
   if (!dep) return "unknown";
   if (dep.status === "up") return "up";
-  if (dep.status === "rebalancing" || dep.status === "degraded") return "busy";
+  if (["rebalancing", "recovering", "degraded"].includes(dep.status)) return "busy";
   return "down";
 }
 

@@ -189,12 +189,22 @@ async def test_stalled_events_are_read_back_and_handed_to_the_agent_in_batches(
     assert batches == [[(0, 10), (0, 11)], [(0, 12)]]
 
 
-async def test_a_partition_without_a_checkpoint_gets_one_at_its_first_offset(
+async def test_a_partition_without_a_checkpoint_gets_one_at_the_start_of_its_log(
     checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka
 ) -> None:
     store.saved = {1: 40}
     await checkpoint.seed([kafka.record(0, 7), kafka.record(0, 8), kafka.record(1, 50)])
-    assert store.saved == {0: 7, 1: 40}
+    assert store.saved == {0: 0, 1: 40}
+
+
+async def test_first_events_skipped_before_a_partitions_first_batch_are_read_back(
+    checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka
+) -> None:
+    kafka.ends = {1: 3}
+    first_batch = [kafka.record(1, 1), kafka.record(1, 2)]  # offset 0 was skipped
+    await checkpoint.seed(first_batch)
+    events = await checkpoint.with_skipped(first_batch)
+    assert [e.message.offset for e in events] == [0, 1, 2]
 
 
 async def test_batches_are_handled_one_at_a_time_in_order_each_seeded_first(

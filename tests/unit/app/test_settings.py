@@ -36,3 +36,24 @@ def test_every_role_loads_health_and_metrics_and_only_its_own_agents() -> None:
     assert {"tables", "agents.status_recorder", "agents.trending"} <= set(ROLE_MODULES["api"])
     # Reads of the session and recommendation tables are routed to their owner: an api worker.
     assert {"agents.sessions", "agents.recommendations"} <= set(ROLE_MODULES["api"])
+
+
+def test_topics_keep_one_copy_unless_told_otherwise() -> None:
+    settings = _settings()
+    assert settings.topic_replication_factor == 1
+    assert settings.topic_config == {"min.insync.replicas": "1"}
+
+
+def test_three_copies_need_two_in_sync_by_default() -> None:
+    settings = _settings(TOPIC_REPLICATION_FACTOR="3")
+    assert settings.topic_config == {"min.insync.replicas": "2"}
+
+
+def test_min_insync_replicas_can_be_set_explicitly() -> None:
+    settings = _settings(TOPIC_REPLICATION_FACTOR="3", TOPIC_MIN_INSYNC_REPLICAS="3")
+    assert settings.min_insync_replicas == 3
+
+
+def test_more_replicas_in_sync_than_copies_is_refused() -> None:
+    with pytest.raises(ValidationError, match="TOPIC_MIN_INSYNC_REPLICAS=3 exceeds"):
+        _settings(TOPIC_REPLICATION_FACTOR="2", TOPIC_MIN_INSYNC_REPLICAS="3")

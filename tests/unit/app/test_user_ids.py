@@ -13,12 +13,16 @@ class FakeBlocks:
 
     def __init__(self, size: int, start: int = 1) -> None:
         self.size, self.next_start, self.reservations = size, start, 0
+        self.claims: dict[str, int] = {}
 
     async def reserve_user_ids(self) -> range:
         self.reservations += 1
         block = range(self.next_start, self.next_start + self.size)
         self.next_start += self.size
         return block
+
+    async def claim_signup_user_id(self, correlation_id: str, user_id: int) -> int:
+        return self.claims.setdefault(correlation_id, user_id)
 
 
 async def test_ids_are_unique_under_concurrency_and_blocks_reserved_lazily() -> None:
@@ -33,3 +37,11 @@ async def test_ids_beyond_javascript_safe_integers_are_refused() -> None:
     allocator = UserIdAllocator(FakeBlocks(size=10, start=MAX_USER_ID - 5))
     with pytest.raises(OverflowError):
         await allocator.next_id()
+
+
+async def test_a_keyed_sign_up_sent_again_gets_the_id_its_first_request_claimed() -> None:
+    allocator = UserIdAllocator(FakeBlocks(size=10))
+    first = await allocator.id_for_signup("cid-1")
+    again = await allocator.id_for_signup("cid-1")
+    other = await allocator.id_for_signup("cid-2")
+    assert first == again != other

@@ -106,6 +106,23 @@ def test_a_cluster_node_knows_every_voter_and_replicates_three_times(three: Sett
         assert conf[key] == "2", key
 
 
+def test_a_cluster_fences_a_silent_broker_within_the_produce_timeout(three: Settings) -> None:
+    conf = properties(server_properties(three, 1))
+
+    # Controller failover (fetch timeout) plus fencing must stay well under the
+    # API's 5 s PRODUCE_TIMEOUT_S, or a broker's death turns into 503s.
+    failover_ms = int(conf["controller.quorum.fetch.timeout.ms"])
+    failover_ms += int(conf["broker.session.timeout.ms"])
+    assert failover_ms <= 3000
+    assert int(conf["broker.heartbeat.interval.ms"]) * 4 <= int(conf["broker.session.timeout.ms"])
+
+
+def test_a_single_node_keeps_kafkas_failure_detection_defaults(one: Settings) -> None:
+    conf = properties(server_properties(one, 1))
+
+    assert not {"broker.session.timeout.ms", "controller.quorum.fetch.timeout.ms"} & set(conf)
+
+
 def format_as(settings: Settings, count: int) -> None:
     """Leave KRaft storage as if formatted for a cluster of `count`."""
     data = node_files(settings, 1, count).data
