@@ -44,14 +44,30 @@ _ERROR_MESSAGES = {
 
 def describe(event: Envelope, outcome: str) -> tuple[Status, str]:
     """The status and Portuguese message for ``outcome`` of ``event``."""
-    if outcome == "applied":
-        return "success", _SUCCESS_MESSAGES.get(event.event_type, "Evento processado com sucesso")
-    template = _ERROR_MESSAGES.get(outcome, _ERROR_MESSAGES["invalid"])
-    return "error", template.format(
+    return describe_code(
+        event.event_type,
+        outcome,
         user_id=event.user_id,
-        event_type=event.event_type,
         conteudo_id=getattr(event, "conteudo_id", None),
     )
+
+
+def describe_code(event_type: str, outcome: str, **fields: object) -> tuple[Status, str]:
+    """The status and message for ``outcome`` of an event of ``event_type`` (e.g. from the ledger).
+
+    A field the message names but ``fields`` lacks reads as "?".
+    """
+    if outcome == "applied":
+        return "success", _SUCCESS_MESSAGES.get(event_type, "Evento processado com sucesso")
+    template = _ERROR_MESSAGES.get(outcome, _ERROR_MESSAGES["invalid"])
+    return "error", template.format_map(_Fields(fields, event_type=event_type))
+
+
+class _Fields(dict[str, object]):
+    """Message fields; a missing one reads as "?" rather than failing."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
 
 
 @dataclass

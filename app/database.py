@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -60,6 +61,10 @@ _SEED_CHECKPOINTS = """
 INSERT INTO agent_checkpoints (group_id, agent, topic, partition, next_offset)
 SELECT %s, %s, %s, p, o FROM unnest(%s::int[], %s::bigint[]) AS t (p, o)
 ON CONFLICT (group_id, agent, topic, partition) DO NOTHING"""
+# An event applied at least some seconds ago: what the ledger says its outcome was.
+_RECORDED_OUTCOME = """
+SELECT event_type, user_id, outcome, processed_at FROM processed_events
+ WHERE correlation_id = %s::uuid AND processed_at < now() - make_interval(secs => %s)"""
 _NEXT_USER_ID_BLOCK = """
 SELECT nextval('user_id_blocks'), increment_by
   FROM pg_sequences WHERE sequencename = 'user_id_blocks'"""
@@ -192,6 +197,15 @@ class AppliedViewings:
     outcomes: list[AppliedOutcome]
     #: One per (user, title) the batch moved (see migrations/0006_viewings.sql).
     changes: list[dict[str, Any]]
+
+
+class RecordedOutcome(NamedTuple):
+    """A ``processed_events`` row: the outcome of one event, kept with its effect."""
+
+    event_type: str
+    user_id: int
+    outcome: str
+    processed_at: datetime
 
 
 class CheckpointKey(NamedTuple):
@@ -370,6 +384,13 @@ class Database(Service):
         async with self.pool.acquire() as conn, conn.cursor() as cur:
             await cur.execute(_CONTINUE_WATCHING, (user_id, count))
             return [row[0] for row in await cur.fetchall()]
+
+    async def recorded_outcome(
+        self, correlation_id: str, older_than_s: float
+    ) -> RecordedOutcome | None:
+        """What the ledger recorded for ``correlation_id``'s event at least ``older_than_s`` ago."""
+        rows = await self._rows(_RECORDED_OUTCOME, (correlation_id, older_than_s))
+        return RecordedOutcome(*rows[0]) if rows else None
 
     async def existing_users(self, user_ids: list[int]) -> set[int]:
         """Which of ``user_ids`` exist."""

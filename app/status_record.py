@@ -71,6 +71,30 @@ class StatusRecord(BaseModel):
             requested_by=requested_by,
         )
 
+    @classmethod
+    def recorded(
+        cls,
+        correlation_id: str,
+        outcome: tuple[Literal["success", "error"], str],
+        original_event_type: str,
+        user_id: int,
+        requested_at: datetime | None,
+        processed_at: datetime,
+        requested_by: str,
+    ) -> StatusRecord:
+        """The status the ledger implies for an event applied long ago (``outcome``: status, message)."""
+        status, message = outcome
+        return cls(
+            correlation_id=correlation_id,
+            status=status,
+            message=message,
+            original_event_type=original_event_type,
+            user_id=user_id,
+            requested_at=None if requested_at is None else iso_utc(requested_at),
+            processed_at=iso_utc(processed_at),
+            requested_by=requested_by,
+        )
+
     def as_json(self) -> dict[str, Any]:
         """The record as the table stores it and the API answers it (every field, null if unknown)."""
         return self.model_dump(mode="json")
