@@ -22,6 +22,7 @@ _DELETE_BY_USER = [
     "DELETE FROM pagamentos WHERE user_id = ANY(%s)",
     "DELETE FROM assinaturas WHERE user_id = ANY(%s)",
     "DELETE FROM preferencias WHERE user_id = ANY(%s)",
+    "DELETE FROM visualizacoes WHERE user_id = ANY(%s)",
     "DELETE FROM usuarios WHERE user_id = ANY(%s)",
 ]
 _DELETE_BY_EVENT = [

@@ -45,7 +45,13 @@ EVENT_TYPES = {
     "assinatura": "atualizar_assinatura",
     "pagamento": "pagamento_realizado",
     "config": "atualizar_config",
+    "visualizacao": "registrar_visualizacao",
+    "sessao": "iniciar_sessao",
 }
+#: The topic each request kind's event goes to (the rest: ``user_events``).
+REQUEST_TOPICS = {"visualizacao": "viewing_events", "sessao": "session_events"}
+#: Kinds whose effect lives in a Faust table, not PostgreSQL: no ledger row.
+TABLE_KINDS = frozenset({"sessao"})
 FINAL = frozenset({"success", "error"})
 _ES_CHUNK = 1000
 _STATUS_CONCURRENCY = 32
@@ -58,11 +64,19 @@ class Accepted:
     correlation_id: str
     kind: str
     user_id: int
+    #: What a viewing watched, or the session an opening named.
+    conteudo_id: int | None = None
+    session_id: str | None = None
 
     @property
     def event_type(self) -> str:
-        """The ``user_events`` event type this request became."""
+        """The event type this request became."""
         return EVENT_TYPES[self.kind]
+
+    @property
+    def request_topic(self) -> str:
+        """The base name of the topic its event went to."""
+        return REQUEST_TOPICS.get(self.kind, "user_events")
 
 
 @dataclass
@@ -213,8 +227,8 @@ async def document_counts(
     target: Target, correlation_ids: Sequence[str]
 ) -> dict[tuple[str, str], int]:
     """Documents per (correlation id, base topic) among the run's request/response topics."""
-    topics = {target.topic("user_events"): "user_events"}
-    topics[target.topic("response_events")] = "response_events"
+    bases = ("user_events", "response_events", *REQUEST_TOPICS.values())
+    topics = {target.topic(base): base for base in bases}
     counts: dict[tuple[str, str], int] = {}
     async with httpx.AsyncClient(base_url=get_settings().elasticsearch_host, timeout=30) as es:
         await es.post(f"/{SYSTEM_LOGS}/_refresh")
@@ -299,15 +313,17 @@ async def _converged(
     await fetch_statuses(target, ids, statuses)
     documents = await document_counts(target, ids)
     done = (
-        len(recorded) == len(ids)
+        len(recorded) == sum(a.kind not in TABLE_KINDS for a in accepted)
         and all(statuses.get(cid) in FINAL for cid in ids)
-        and all(documents.get((cid, t), 0) >= 1 for cid in ids for t in _LOGGED_TOPICS)
+        and all(documents.get((a.correlation_id, t), 0) >= 1 for a in accepted for t in _logged(a))
         and fallback_bytes(target.data_dirs) == 0
     )
     return done, recorded, documents
 
 
-_LOGGED_TOPICS = ("user_events", "response_events")
+def _logged(request: Accepted) -> tuple[str, str]:
+    """The (base) topics whose documents a request must have: its event's, and its outcome's."""
+    return request.request_topic, "response_events"
 
 
 async def audit(
@@ -334,16 +350,46 @@ async def audit(
     verdict.fallback_bytes = fallback_bytes(target.data_dirs)
     _judge_documents(verdict, accepted, documents)
     events = await topic_events(target.topic("user_events"))
-    await asyncio.to_thread(_judge_rows, verdict, accepted, recorded, events, not_requests)
+    in_postgres = [a for a in accepted if a.kind not in TABLE_KINDS]
+    await asyncio.to_thread(_judge_rows, verdict, in_postgres, recorded, events, not_requests)
+    await _judge_sessions(verdict, target, [a for a in accepted if a.kind == "sessao"], statuses)
     return verdict
+
+
+async def _judge_sessions(
+    verdict: Verdict, target: Target, opened: Sequence[Accepted], statuses: dict[str, str]
+) -> None:
+    """Each session opened with ``success`` is listed once for its user; a refused one never."""
+    users = sorted({a.user_id for a in opened})
+    listed: Counter[str] = Counter()
+    async with httpx.AsyncClient(
+        base_url=target.status_url, headers={"X-API-Key": target.api_key}, timeout=10
+    ) as http:
+        for user_id in users:
+            answer = await http.get(
+                f"/sessoes/usuario/{user_id}", params={"ativas_apenas": "false"}
+            )
+            if answer.status_code == 200:
+                listed.update(s["session_id"] for s in answer.json()["sessoes"])
+    for a in opened:
+        found = listed.get(a.session_id or "", 0)
+        succeeded = statuses.get(a.correlation_id) == "success"
+        if succeeded and found == 0:
+            verdict.lost.append((a.correlation_id, f"session {a.session_id} opened but not listed"))
+        elif found > 1:
+            verdict.doubled.append((f"session {a.session_id}", f"listed {found} times"))
+        elif not succeeded and found:
+            verdict.doubled.append((f"session {a.session_id}", "refused but listed"))
+        else:
+            verdict.effects += 1
 
 
 def _judge_documents(
     verdict: Verdict, accepted: Sequence[Accepted], documents: dict[tuple[str, str], int]
 ) -> None:
-    verdict.es_expected = len(accepted) * len(_LOGGED_TOPICS)
+    verdict.es_expected = len(accepted) * 2
     for a in accepted:
-        for topic in _LOGGED_TOPICS:
+        for topic in _logged(a):
             n = documents.get((a.correlation_id, topic), 0)
             verdict.es_documents += min(n, 1)
             if n == 0:
@@ -392,11 +438,17 @@ def _judge_rows(
     configured = _counts(
         "SELECT user_id, count(*) FROM preferencias WHERE user_id = ANY(%s) GROUP BY 1", targets
     )
+    watched = _counts(
+        "SELECT user_id || ':' || conteudo_id, count(*) FROM visualizacoes"
+        " WHERE user_id = ANY(%s) GROUP BY 1",
+        targets,
+    )
     rows_of = {
         "criar_usuario": lambda a: users.get(str(a.user_id), 0),
         "pagamento_realizado": lambda a: payments.get(a.correlation_id, 0),
         "atualizar_assinatura": lambda a: min(1, subscribed.get(str(a.user_id), 0)),
         "atualizar_config": lambda a: min(1, configured.get(str(a.user_id), 0)),
+        "registrar_visualizacao": lambda a: watched.get(f"{a.user_id}:{a.conteudo_id}", 0),
     }
     for a in accepted:
         entry = recorded.get(a.correlation_id)

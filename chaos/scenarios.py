@@ -36,7 +36,7 @@ from aiokafka import AIOKafkaProducer
 
 from app.correlation import IDEMPOTENCY_HEADER
 from app.loadgen.engine import NO_ANSWER, ApiClient, open_loop
-from app.loadgen.traffic import Request, Traffic
+from app.loadgen.traffic import VIEWING_MIX, Request, Traffic
 from app.search import SYSTEM_LOGS
 from app.settings import Settings, get_settings
 from bench import kafka, postgres
@@ -176,11 +176,18 @@ class RecordingClient(ApiClient):
 
 def _accepted(answer: Answer) -> Accepted:
     assert answer.body is not None
+    cid = answer.body["correlation_id"]
     if answer.kind == "usuarios":
-        user_id = int(answer.body["usuario"]["user_id"])
-    else:
-        user_id = int(answer.path.split("/")[2])
-    return Accepted(answer.body["correlation_id"], answer.kind, user_id)
+        return Accepted(cid, answer.kind, int(answer.body["usuario"]["user_id"]))
+    if answer.kind == "visualizacao":
+        viewing = answer.body["visualizacao"]
+        return Accepted(
+            cid, answer.kind, int(viewing["user_id"]), conteudo_id=viewing["conteudo_id"]
+        )
+    if answer.kind == "sessao":
+        session = answer.body["sessao"]
+        return Accepted(cid, answer.kind, int(session["user_id"]), session_id=session["session_id"])
+    return Accepted(cid, answer.kind, int(answer.path.split("/")[2]))
 
 
 # --------------------------------------------------------------------------- one scenario's stage
@@ -254,7 +261,7 @@ class Stage:
         ``fault`` returns the loop time at which it was cleared (or None).
         ``traffic`` defaults to the sign-ups first, then commands for them.
         """
-        traffic = traffic or Traffic(max(1, int(self.options.n * SIGNUP_SHARE)))
+        traffic = traffic or Traffic(max(1, int(self.options.n * SIGNUP_SHARE)), mix=VIEWING_MIX)
         self.client = client(urls, ADMIN_KEY)
         rate = self.options.n / duration_s
         async with self.client:

@@ -37,7 +37,7 @@ from typing import Any
 
 import httpx
 
-from app.loadgen.traffic import SteadyTraffic
+from app.loadgen.traffic import VIEWING_MIX, SteadyTraffic
 from bench import kafka, postgres
 from bench.measure import percentile, rss_mb, slope, tree_rss_mb
 from chaos.faults import ChaosWorker, stack_tool
@@ -209,7 +209,7 @@ async def soak(duration_s: float, rate: float) -> tuple[Row, list[Sample]]:
         worker = await stage.start(stage.worker("a"))
         sampler = Sampler(stage, worker)
         users = int(options.n * SIGNUP_SHARE) + 1
-        traffic = SteadyTraffic(users, SIGNUP_SHARE)
+        traffic = SteadyTraffic(users, SIGNUP_SHARE, mix=VIEWING_MIX)
         background = [
             asyncio.create_task(sampler.run()),
             asyncio.create_task(read_statuses(stage, worker.url, rate * READS_PER_POST)),

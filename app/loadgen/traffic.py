@@ -1,4 +1,5 @@
-"""Realistic pt_BR API traffic: people sign up, then subscribe, pay and set preferences.
+"""Realistic pt_BR API traffic: people sign up, then subscribe, pay, set preferences,
+and (with :data:`VIEWING_MIX`) watch titles and open viewing sessions.
 
 Bodies come from the same Faker-based demo data the API uses for empty POSTs
 (:mod:`app.demo`), serialised once in advance so that generating load costs
@@ -13,11 +14,23 @@ from dataclasses import dataclass
 
 import orjson
 
-from app.demo import demo_payment, demo_preferences, demo_subscription, demo_user
+from app.demo import (
+    demo_payment,
+    demo_preferences,
+    demo_session_fields,
+    demo_subscription,
+    demo_user,
+    demo_viewing_fields,
+)
 from app.models import Command
 
-#: How often each command follows the sign-ups, per hundred requests.
+#: How often each command follows the sign-ups, per hundred requests: the account side.
 COMMAND_WEIGHTS = {"assinatura": 30, "pagamento": 50, "config": 20}
+#: The whole platform: heartbeats are most of what players send; sessions are opened now
+#: and then (an open without a subscription, or over the plan's screens, ends in error).
+VIEWING_MIX = {"assinatura": 15, "pagamento": 15, "config": 10, "visualizacao": 55, "sessao": 5}
+#: Commands whose path is fixed and whose body names the user (the others: /usuarios/{id}/...).
+_BODY_NAMES_USER = {"visualizacao": "/historico-visualizacao", "sessao": "/sessoes"}
 #: Pre-serialised bodies kept per command kind (cycled: every event still gets its own id).
 POOL_SIZE = 500
 
@@ -43,13 +56,20 @@ class Traffic:
     on the same partition, and applies.
     """
 
-    def __init__(self, users: int, seed: int | None = None) -> None:
+    def __init__(
+        self, users: int, seed: int | None = None, mix: dict[str, int] = COMMAND_WEIGHTS
+    ) -> None:
         self._random = random.Random(seed)
+        self._mix = mix
         self._signups = _bodies(demo_user, users)
         self._commands = {
             "assinatura": _bodies(demo_subscription, POOL_SIZE),
             "pagamento": _bodies(demo_payment, POOL_SIZE),
             "config": _bodies(demo_preferences, POOL_SIZE),
+        }
+        self._fields: dict[str, list[dict[str, object]]] = {
+            "visualizacao": [demo_viewing_fields() for _ in range(POOL_SIZE)],
+            "sessao": [dict(demo_session_fields()) for _ in range(POOL_SIZE)],
         }
         self._sent = 0
         self.user_ids: list[int] = []
@@ -70,11 +90,15 @@ class Traffic:
         return Request("usuarios", "/usuarios", self._signups.pop())
 
     def _any_command(self) -> Request:
-        kind = self._random.choices(list(COMMAND_WEIGHTS), list(COMMAND_WEIGHTS.values()))[0]
+        kind = self._random.choices(list(self._mix), list(self._mix.values()))[0]
         return self._command(kind, self._random.choice(self.user_ids))
 
     def _command(self, kind: str, user_id: int) -> Request:
         self._sent += 1
+        if kind in _BODY_NAMES_USER:
+            fields = self._fields[kind][self._sent % POOL_SIZE]
+            body = orjson.dumps({"user_id": user_id, **fields})
+            return Request(kind, _BODY_NAMES_USER[kind], body)
         pool = self._commands[kind]
         return Request(kind, f"/usuarios/{user_id}/{kind}", pool[self._sent % len(pool)])
 
@@ -84,8 +108,14 @@ class SteadyTraffic(Traffic):
     sign-up with probability ``signup_share`` (while people are left to sign up), else a
     command for a user already accepted. For long runs (``make soak``)."""
 
-    def __init__(self, users: int, signup_share: float, seed: int | None = None) -> None:
-        super().__init__(users, seed)
+    def __init__(
+        self,
+        users: int,
+        signup_share: float,
+        seed: int | None = None,
+        mix: dict[str, int] = COMMAND_WEIGHTS,
+    ) -> None:
+        super().__init__(users, seed, mix)
         self._signup_share = signup_share
 
     def next_request(self) -> Request:
