@@ -85,25 +85,6 @@ class ChaosWorker(BenchWorker):
         """SIGKILL: a crash, nothing flushed, no leave-group sent."""
         self.stop(signal.SIGKILL)
 
-    def wait_ready(self, timeout_s: float = 120.0) -> float:
-        """Seconds until ``/health`` says the worker is ``up``: in the group, tables recovered."""
-        began = time.monotonic()
-        while time.monotonic() - began < timeout_s:
-            if self._worker_state() == "up":
-                return time.monotonic() - began
-            time.sleep(0.2)
-        raise TimeoutError(f"worker not ready in {timeout_s:g}s; see {self.log_path}")
-
-    def _worker_state(self) -> str | None:
-        try:
-            health = httpx.get(f"{self.url}/health", timeout=2).json()
-        except (httpx.HTTPError, ValueError):
-            return None
-        worker = health.get("dependencies", {}).get("worker", {})
-        if not worker.get("assigned_partitions"):
-            return None  # not in the group yet
-        return str(worker.get("status"))
-
     def restart(self) -> float:
         """Start the process again; seconds until it answered ``/health``."""
         began = time.monotonic()

@@ -24,6 +24,7 @@ def dashboard_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worke
     away from their worker in the middle of their tests.)
     """
     worker = Worker(tmp_path_factory.mktemp("browser-worker"), **own_names("browser")).start()
+    worker.wait_ready()  # the health cards read "up" from the first look
     try:
         yield worker
     finally:

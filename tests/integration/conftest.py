@@ -25,6 +25,7 @@ def es() -> Iterator[Elasticsearch]:
 def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
     """One worker shared by the tests that only need the system running."""
     started = Worker(tmp_path_factory.mktemp("worker")).start()
+    started.wait_ready()  # in its group, tables recovered: every test starts on a settled worker
     yield started
     started.stop()
 

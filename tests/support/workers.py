@@ -114,6 +114,25 @@ class Worker:
             time.sleep(0.25)
         raise TimeoutError(f"worker not healthy in {START_DEADLINE_S}s; see {self.log_path}")
 
+    def wait_ready(self, timeout_s: float = 120.0) -> float:
+        """Seconds until ``/health`` says the worker is ``up``: in the group, tables recovered."""
+        began = time.monotonic()
+        while time.monotonic() - began < timeout_s:
+            if self._worker_state() == "up":
+                return time.monotonic() - began
+            time.sleep(0.2)
+        raise TimeoutError(f"worker not ready in {timeout_s:g}s; see {self.log_path}")
+
+    def _worker_state(self) -> str | None:
+        try:
+            health = httpx.get(f"{self.url}/health", timeout=2).json()
+        except (httpx.HTTPError, ValueError):
+            return None
+        worker = health.get("dependencies", {}).get("worker", {})
+        if not worker.get("assigned_partitions"):
+            return None  # not in the group yet
+        return str(worker.get("status"))
+
     def _answers_health(self) -> bool:
         try:
             return httpx.get(f"{self.url}/health", timeout=2).status_code == 200
