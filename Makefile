@@ -45,8 +45,12 @@ run: venv up ## Run the Faust worker in the foreground: API on :8000, dashboard 
 key: venv ## Print the development API key (created with every scope on first use)
 	@$(VENV)/bin/python -m app.api_keys dev
 
+ORDER = $(if $(SHUFFLE),--randomly-dont-reset-seed,-p no:randomly)
 test: venv up browser compose lint ## Lint, then run the whole test suite against the running services (SHUFFLE=1: in random order)
-	$(VENV)/bin/pytest $(if $(SHUFFLE),--randomly-dont-reset-seed,-p no:randomly)
+	@# Two at a time (each test owns its topics, groups and rows); then, alone, the
+	@# tests that stop, pause or fill a shared service.
+	$(VENV)/bin/pytest -n 2 -m "not disruptive" $(ORDER)
+	$(VENV)/bin/pytest -m disruptive $(ORDER)
 
 lint: venv ## Check style (ruff) and types (mypy)
 	$(VENV)/bin/ruff check .

@@ -19,7 +19,7 @@ from chaos import scenarios
 from chaos.run import table
 from chaos.scenarios import Options, Row
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.integration, pytest.mark.disruptive, pytest.mark.timeout(240)]
 
 SMALL = Options(n=100, pg_outage_s=5.0, es_outage_s=3.0, fuzz_examples=5, audit_timeout_s=90.0)
 

@@ -170,6 +170,7 @@ def test_a_document_elasticsearch_refuses_becomes_a_dead_letter_once(
     assert [e["timestamp"] for e in trail] == sorted(e["timestamp"] for e in trail)
 
 
+@pytest.mark.disruptive  # pauses the shared Elasticsearch
 def test_elasticsearch_outage_loses_and_doubles_nothing(
     log_worker: Worker, api: httpx.Client, es: Elasticsearch
 ) -> None:

@@ -202,8 +202,8 @@ def test_commands_on_an_unknown_session_end_in_error(api: httpx.Client) -> None:
     [
         ("PUT", "/sessoes/abc/atividade"),
         ("DELETE", "/sessoes/abc"),
-        ("DELETE", f"/sessoes/0{UNKNOWN_USER}-{uuid.uuid4()}"),
-        ("DELETE", f"/sessoes/{UNKNOWN_USER}-{str(uuid.uuid4()).upper()}"),
+        ("DELETE", f"/sessoes/0{UNKNOWN_USER}-0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"),
+        ("DELETE", f"/sessoes/{UNKNOWN_USER}-0F1E2D3C-4B5A-4978-8695-A4B3C2D1E0F9"),
         ("GET", "/sessoes/usuario/abc"),
     ],
 )
