@@ -32,6 +32,7 @@ from app.command_batches import applied_outcome, decode_batch
 from app.dead_letters import send_dead_letters
 from app.guarded import guarded_agent
 from app.publishing import Message, publish_all
+from app.recommending import NEIGHBOURS_KEPT
 from app.topics import (
     recommendation_requests,
     response_events,
@@ -43,8 +44,6 @@ from app.trending_windows import finest_hop_s
 from app.viewing_events import decode_viewing, refresh_request
 
 STAGE = "viewing"
-#: Neighbours each title keeps in co-viewing (the strongest); more say little.
-CO_VIEWING_NEIGHBOURS = 50
 _HOP_S = finest_hop_s(settings.trending_windows)
 
 
@@ -75,7 +74,7 @@ guarded_agent(viewing_events, record_viewings, stage=STAGE)
 async def prune_co_viewing() -> None:
     """Keeps each title's strongest co-viewing neighbours only (a bound on the table)."""
     if database.is_ready:
-        await database.prune_co_viewings(CO_VIEWING_NEIGHBOURS)
+        await database.prune_co_viewings(NEIGHBOURS_KEPT)
 
 
 def _moves_trending(change: dict[str, Any]) -> bool:

@@ -40,6 +40,7 @@ from app.models import COMPLETION_POSITION
 
 #: M: a first view is paired with this many of the user's latest other titles:
 #: close enough in time to reflect one taste, and a bounded cost per view.
+#: (PostgreSQL applies the same rule: record_first_viewings, migration 0006.)
 RECENT_TITLES = 20
 #: K: neighbours kept per title; enough for a list of 10 after exclusions, and
 #: a bounded table (at most K rows per catalogue title).
