@@ -53,6 +53,9 @@ class Indexes:
 
     def __init__(self) -> None:
         self.by_partition: dict[int, PartitionIndex] = {}
+        #: The partitions the last rebuild read from the table: until a partition is
+        #: rebuilt, its index holds only the moves since, not the table's history.
+        self.built: set[int] = set()
         self.published: dict[str, bytes] = {}
 
     def of(self, partition: int) -> PartitionIndex:
@@ -64,6 +67,7 @@ class Indexes:
     def rebuild(self, partitions: set[int], now: float) -> None:
         """Counts of ``partitions`` recomputed from the table (it holds only owned ones)."""
         self.by_partition = {p: PartitionIndex(WINDOWS) for p in partitions}
+        self.built = set(partitions)
         for value in trending_viewers.values():
             shard = ViewerShard.from_json(value)
             partition = title_partition(shard.info.conteudo_id)
@@ -99,7 +103,7 @@ async def publish_trending() -> None:
     if app.rebalancing or app.in_recovery:
         return
     owned, now = assigned_partitions(TITLE_ACTIVITY), time.time()
-    if owned != set(indexes.by_partition):
+    if owned != indexes.built:
         indexes.rebuild(owned, now)
     messages = [m for p in sorted(owned) for m in _changed_tops(p, now)]
     await publish_all(trending_tops, messages)
