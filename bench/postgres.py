@@ -18,6 +18,24 @@ SELECT nextval('user_id_blocks'), (SELECT increment_by FROM pg_sequences
   FROM generate_series(1, %s)"""
 _FIRST_APPLIED = """
 SELECT count(*), min(processed_at) FROM processed_events WHERE correlation_id = ANY(%s::uuid[])"""
+# What the bench's viewers added to co-viewing and to the titles' viewer counts
+# is taken back before their viewings go (pairs the prune dropped are gone already).
+_DELETE_VIEWINGS = [
+    """CREATE TEMP TABLE bench_pairs ON COMMIT DROP AS
+       SELECT a.conteudo_id AS x, b.conteudo_id AS y, count(*) AS n
+         FROM visualizacoes a
+         JOIN visualizacoes b ON a.user_id = b.user_id AND a.conteudo_id <> b.conteudo_id
+        WHERE a.user_id = ANY(%s) GROUP BY 1, 2""",
+    """DELETE FROM co_visualizacoes c USING bench_pairs p
+        WHERE c.conteudo_id = p.x AND c.vizinho_id = p.y AND c.vezes <= p.n""",
+    """UPDATE co_visualizacoes c SET vezes = c.vezes - p.n FROM bench_pairs p
+        WHERE c.conteudo_id = p.x AND c.vizinho_id = p.y""",
+    """UPDATE conteudos t SET visualizacoes = greatest(0, t.visualizacoes - v.n)
+         FROM (SELECT conteudo_id, count(*) AS n FROM visualizacoes
+                WHERE user_id = ANY(%s) GROUP BY 1) v
+        WHERE t.conteudo_id = v.conteudo_id""",
+    "DELETE FROM visualizacoes WHERE user_id = ANY(%s)",
+]
 _DELETE_BY_USER = [
     "DELETE FROM pagamentos WHERE user_id = ANY(%s)",
     "DELETE FROM assinaturas WHERE user_id = ANY(%s)",
@@ -51,10 +69,16 @@ def first_applied_at(correlation_ids: Sequence[str]) -> tuple[int, datetime | No
 
 
 def delete_rows(user_ids: Iterable[int], correlation_ids: Iterable[str]) -> None:
-    """Remove what the bench wrote: its users (and their rows) and its processed events."""
+    """Remove what the bench wrote: its users (and their rows and viewings), its processed events.
+
+    The titles' viewer counts and co-viewing pairs its viewers added are taken back.
+    """
     users, events = list(user_ids), list(correlation_ids)
     with _connect() as conn, conn.cursor() as cur:
         for start in range(0, max(len(users), len(events)), _CHUNK):
+            for statement in _DELETE_VIEWINGS:
+                cur.execute(statement, (users[start : start + _CHUNK],))
+            conn.commit()  # drops the temporary table
             for statement in _DELETE_BY_USER:
                 cur.execute(statement, (users[start : start + _CHUNK],))
             cur.execute(_DELETE_PROCESSED, (events[start : start + _CHUNK],))
