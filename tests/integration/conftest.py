@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
+import psycopg2
 import pytest
 from elasticsearch import Elasticsearch
 
+from app.database import Database
+from app.settings import get_settings
 from tests.support.services import ES_URL
 from tests.support.workers import Worker
 
@@ -40,3 +45,38 @@ def api(worker: Worker) -> Iterator[httpx.Client]:
 def fresh_dir(tmp_path: Path) -> Path:
     """A data directory for a worker a test starts itself."""
     return tmp_path
+
+
+def _admin(sql: str) -> None:
+    conn = psycopg2.connect(get_settings().postgres_dsn)
+    conn.autocommit = True  # CREATE / DROP DATABASE refuse to run in a transaction
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+async def empty_database() -> AsyncIterator[Database]:
+    """A database of its own, migrated from nothing, dropped afterwards."""
+    async with migrated_database() as database:
+        yield database
+
+
+@asynccontextmanager
+async def migrated_database() -> AsyncIterator[Database]:
+    """A database of its own, migrated from nothing while entering, dropped when leaving."""
+    name = f"migration_check_{uuid.uuid4().hex[:8]}"
+    _admin(f"CREATE DATABASE {name}")
+    dsn = get_settings().postgres_dsn.replace(
+        f"dbname={get_settings().postgres_db}", f"dbname={name}"
+    )
+    database = Database(dsn, pool_size=2)
+    await database.start()
+    try:
+        await database.wait_ready()
+        yield database
+    finally:
+        await database.stop()
+        _admin(f"DROP DATABASE {name} WITH (FORCE)")

@@ -3,42 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
-import psycopg2
 import pytest
 
 from app.database import Database
-from app.settings import get_settings
 
 pytestmark = pytest.mark.integration
-
-
-def _admin(sql: str) -> None:
-    conn = psycopg2.connect(get_settings().postgres_dsn)
-    conn.autocommit = True  # CREATE / DROP DATABASE refuse to run in a transaction
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-    finally:
-        conn.close()
-
-
-@pytest.fixture
-async def empty_database() -> AsyncIterator[Database]:
-    name = f"migration_check_{uuid.uuid4().hex[:8]}"
-    _admin(f"CREATE DATABASE {name}")
-    dsn = get_settings().postgres_dsn.replace(
-        f"dbname={get_settings().postgres_db}", f"dbname={name}"
-    )
-    database = Database(dsn, pool_size=2)
-    await database.start()
-    try:
-        await database.wait_ready()
-        yield database
-    finally:
-        await database.stop()
-        _admin(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 async def test_schema_builds_from_nothing_and_applies_events_once(empty_database: Database) -> None:
