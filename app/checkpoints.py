@@ -179,13 +179,15 @@ class Checkpoint:
             await self._stored(lambda: self.store.seed_checkpoints(self.key, new))
             self._seeded.update(new)
 
+    async def saved(self, partitions: list[int]) -> dict[int, int]:
+        """The saved checkpoint of each of ``partitions`` that has one (waits out outages)."""
+        return await self._stored(lambda: self.store.checkpoints(self.key, partitions))
+
     async def with_skipped(self, batch: Sequence[EventT]) -> Sequence[EventT]:
         """``batch``, with the events skipped since the checkpoint, in offset order."""
         self._held = frozenset()
         offsets = offsets_of(batch)
-        partitions = list(first_offsets(offsets))
-        saved = await self._stored(lambda: self.store.checkpoints(self.key, partitions))
-        missing = gaps(offsets, saved)
+        missing = gaps(offsets, await self.saved(list(first_offsets(offsets))))
         if not missing:
             return batch
         found = [

@@ -19,6 +19,7 @@ from faust.web import Request, View
 
 from app import live_figures
 from app.application import app, settings
+from app.guarded import direct_lag
 from web.responses import json_response
 
 #: A fixed prefix: dashboards and alerts keep working whatever the APP_ID.
@@ -52,15 +53,16 @@ def consumer_lag(faust_app: AppT) -> dict[str, int]:
 
     Lag is the log end offset (the consumer's latest highwater) minus the
     committed offset, the figure Kafka's own tools report. Changelog and
-    other internal partitions are left out: only topics the agents consume.
+    other internal partitions are left out: only topics the agents consume,
+    through Faust or through consumers of their own (:func:`app.guarded.direct_lag`).
     """
+    lag = direct_lag()
     consumer = faust_app.consumer
     try:
         assigned = consumer.assignment()
     except ConsumerNotStarted:
-        return {}
+        return lag
     sources = agent_topics(faust_app)
-    lag: dict[str, int] = {}
     for tp in assigned:
         if tp.topic in sources:
             behind = partition_lag(consumer, tp)
