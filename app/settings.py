@@ -76,6 +76,9 @@ class Settings(BaseSettings):
 
     #: Largest HTTP body accepted; larger ones get 413.
     max_body_bytes: int = Field(64 * 1024, alias="MAX_BODY_BYTES")
+    #: How long the producer gathers messages into one request (a POST's 202 waits
+    #: for it): fewer, larger produce requests for at most this much latency.
+    producer_linger_ms: float = Field(5.0, ge=0, le=100, alias="PRODUCER_LINGER_MS")
     #: How long a POST waits for Kafka to acknowledge its event before a 503.
     produce_timeout_s: float = Field(5.0, gt=0, alias="PRODUCE_TIMEOUT_S")
     #: Events the processing agent applies to PostgreSQL in one round trip.
