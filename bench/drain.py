@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from bench import kafka, postgres
 from bench.cpu import SAMPLE_EVERY_S
 from bench.measure import BenchDocuments
+from tests.support.kafka import end_offsets
 
 
 async def applied(
@@ -36,7 +37,7 @@ async def indexed(documents: BenchDocuments, expected: int) -> tuple[float, floa
     """Wait until ``expected`` documents are searchable; the window of their indexing.
 
     From when the first was built by a logging agent (``min(logged_at)``) to
-    the moment all were searchable (polled every 0.25 s after a ``_refresh``).
+    the moment all were searchable (polled every 0.25 s; the index refreshes each second).
     """
     done = await searchable(documents, expected, timeout_s=120 + expected / 500)
     await let_sampler_pass()
@@ -49,6 +50,23 @@ async def searchable(documents: BenchDocuments, expected: int, timeout_s: float)
     while (count := await documents.count()) < expected:
         if time.monotonic() > deadline:
             raise TimeoutError(f"only {count}/{expected} documents in system_logs")
+        await asyncio.sleep(0.25)
+    return time.time()
+
+
+async def checkpointed(group_id: str, agent: str, topic: str, timeout_s: float) -> float:
+    """Wait until ``agent`` has checkpointed everything on ``topic``; when it had (epoch s).
+
+    For agents whose work leaves no trace the bench can read otherwise (the
+    status agent writes a table of its own worker).
+    """
+    ends = {tp.partition: end for tp, end in (await end_offsets(topic)).items() if end}
+    deadline = time.monotonic() + timeout_s
+    while any(
+        postgres.checkpoints(group_id, agent, topic).get(p, 0) < end for p, end in ends.items()
+    ):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{agent} of {group_id} did not reach the end of {topic}")
         await asyncio.sleep(0.25)
     return time.time()
 

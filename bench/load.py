@@ -166,12 +166,15 @@ async def _trending_lag(
         count = min(len(viewers), round(options.trending_rate * options.duration_s))
         say(f"trending: {count} viewings of title {title} at {options.trending_rate:g}/s")
         traffic = ViewerTraffic(title, viewers)
+        start = time.time()
         load = await open_loop(
             client, traffic, options.trending_rate, count / options.trending_rate
         )
         _report_errors("trending", load)
         pipeline.run.cleanup.correlation_ids += [cid for cid, _ in load.accepted_ids]
         await watcher.wait_for(load.accepted, timeout_s=SETTLE_TIMEOUT_S)
+        await drain.let_sampler_pass()
+        pipeline.run.charge("trending", start, time.time(), load.accepted)
         return percentile(trending_lags_ms(load.answered_at, watcher.reached), 99)
     finally:
         await watcher.stop()

@@ -42,6 +42,9 @@ _DELETE_BY_USER = [
     "DELETE FROM preferencias WHERE user_id = ANY(%s)",
     "DELETE FROM usuarios WHERE user_id = ANY(%s)",
 ]
+_CHECKPOINTS = """
+SELECT partition, next_offset FROM agent_checkpoints
+ WHERE group_id = %s AND agent = %s AND topic = %s"""
 _DELETE_PROCESSED = "DELETE FROM processed_events WHERE correlation_id = ANY(%s::uuid[])"
 _CHUNK = 20_000
 
@@ -66,6 +69,15 @@ def first_applied_at(correlation_ids: Sequence[str]) -> tuple[int, datetime | No
         row = cur.fetchone()
     conn.close()
     return (0, None) if row is None else (int(row[0]), row[1])
+
+
+def checkpoints(group_id: str, agent: str, topic: str) -> dict[int, int]:
+    """How far one agent of one group has got on a topic, per partition."""
+    with _connect() as conn, conn.cursor() as cur:
+        cur.execute(_CHECKPOINTS, (group_id, agent, topic))
+        rows = cur.fetchall()
+    conn.close()
+    return dict(rows)
 
 
 def delete_rows(user_ids: Iterable[int], correlation_ids: Iterable[str]) -> None:

@@ -65,6 +65,7 @@ WINDOWS = {
     "logging_alone": "document",
     "pipeline": "event",
     "steady": "request",
+    "trending": "viewing",
 }
 #: The processes of the budget, in the order printed (a topology has some of them).
 PROCESSES = (
