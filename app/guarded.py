@@ -43,12 +43,13 @@ import logging
 import weakref
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import cast
+from typing import Any, cast
 
 from aiokafka.errors import KafkaError
 from faust import StreamT
 from faust.streams import _current_event
-from faust.types import EventT, TopicT
+from faust.types import TP, EventT, TopicT
+from mode.types.signals import BaseSignalT
 
 from app import live_figures
 from app.application import app, database, settings
@@ -268,10 +269,25 @@ def guarded_agent(
     return guard
 
 
+#: Every guarded agent of this process that reads a Faust stream.
+_stream_guards: list[GuardedAgent] = []
+
+
+@app.on_partitions_assigned.connect
+async def _forget_known_checkpoints(
+    sender: object, /, *args: Any, signal: BaseSignalT[Any], **kwargs: Any
+) -> None:
+    """Partitions (re)assigned may have moved under another worker meanwhile."""
+    assigned: set[TP] = args[0] if args else kwargs.get("assigned", set())
+    for guard in _stream_guards:
+        guard.checkpoint.forget({tp.partition for tp in assigned if tp.topic == guard.topic_name})
+
+
 def _faust_agent(
     guard: GuardedAgent, topic: TopicT, handle: BatchHandler, agent_name: str, wait: float
 ) -> None:
     """Declare ``guard`` as a Faust agent on ``topic``'s stream."""
+    _stream_guards.append(guard)
 
     async def consume(stream: StreamT[bytes]) -> None:
         # ``take_events`` is missing from StreamT's stubs (it is on Stream).

@@ -57,6 +57,7 @@ FIGURES = (
     Figure("total_rss_mb", "MiB"),
     Figure("naive_process_eps", "events/s"),
     Figure("speedup", "x", 5),
+    Figure("speedup_pipeline", "x"),
 )
 #: The CPU budget's windows: what each charges its CPU to, in the order printed.
 WINDOWS = {
