@@ -59,6 +59,7 @@ from app.dead_letters import dead_letter, send_dead_letters
 from app.kafka_reads import LogReader
 from app.retry import retrying
 from app.topic_batches import ConsumerSettings, TopicBatches
+from app.topics import topics_declared
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +176,7 @@ class DirectFeed:
         """Join the agent's group and handle its batches until stopped; reconnect on failure."""
         self._task = asyncio.current_task()
         await database.wait_ready()  # the checkpoints live there
+        await topics_declared.wait()  # what the handler produces to exists
         while not self.source.closing:
             await retrying(self.source.start, on=(KafkaError, OSError), what=self._what)
             try:
