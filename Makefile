@@ -56,7 +56,7 @@ browser: ## Install Debian's chromium for the browser tests (when /usr/bin/chrom
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 N ?= 100000
-bench: venv up ## Measure one worker on the real services (N= backlog, default 100000; TOPOLOGY=single: one process); writes bench/results.json
+bench: venv up ## Measure the workers and each process's CPU per event on the real services (N= backlog, default 100000; TOPOLOGY=single: one process); writes bench/results.json
 	$(VENV)/bin/python -m bench.run --n $(N)
 
 chaos: venv up ## Inject faults under load and audit every 202 (N= requests per scenario, default 2000; SCENARIOS=1,2,...)

@@ -149,7 +149,7 @@ class TopicBatches:
             await self._commit_now_and_then(self._consumer)
 
     async def _gather(self, consumer: AIOKafkaConsumer) -> list[Record]:
-        """Up to ``batch_size`` records: what the last fetches brought (none after a second)."""
+        """Up to ``batch_size`` records: what the last fetches brought (none after a while)."""
         fetched = await consumer.getmany(timeout_ms=IDLE_POLL_MS, max_records=self.batch_size)
         return [as_record(tp, record) for tp, records in fetched.items() for record in records]
 
@@ -167,7 +167,9 @@ class TopicBatches:
         try:
             saved = await self.checkpoints(mine)
             offsets = {
-                TopicPartition(self.topic, p): OffsetAndMetadata(o, "") for p, o in saved.items()
+                TopicPartition(self.topic, p): OffsetAndMetadata(o, "")
+                for p, o in saved.items()
+                if self._committed.get(p) != o  # a quiet partition costs no request
             }
             if offsets:
                 await consumer.commit(offsets)
@@ -180,6 +182,8 @@ class TopicBatches:
         mine = sorted(tp.partition for tp in partitions if tp.topic == self.topic)
         if not mine or self._consumer is None:
             return
+        for partition in mine:  # another member may have committed meanwhile
+            self._committed.pop(partition, None)
         for partition, offset in (await self.checkpoints(mine)).items():
             self._consumer.seek(TopicPartition(self.topic, partition), offset)
 

@@ -46,6 +46,7 @@ BEGIN
             outcome         TEXT,
             replayed        BOOLEAN
         ) ON COMMIT DELETE ROWS;
+        CREATE INDEX event_batch_user ON event_batch (user_id);
     END IF;
     DELETE FROM event_batch;  -- a second batch in the same transaction
 
@@ -87,18 +88,13 @@ BEGIN
 
     -- A command applies to a user who existed before the batch, or whom an
     -- earlier event of the batch created.
-    WITH created AS (
-        SELECT user_id, min(n) AS n FROM event_batch
-         WHERE event_type = 'criar_usuario' AND outcome = 'applied' AND NOT replayed
-         GROUP BY user_id
-    ), decided AS (
-        SELECT c.n, EXISTS (SELECT 1 FROM usuarios u WHERE u.user_id = c.user_id)
-                    OR coalesce(cr.n < c.n, false) AS found
-          FROM event_batch c LEFT JOIN created cr USING (user_id)
-         WHERE c.outcome IS NULL AND NOT c.replayed
-    )
-    UPDATE event_batch b SET outcome = CASE WHEN d.found THEN 'applied' ELSE 'user_not_found' END
-      FROM decided d WHERE b.n = d.n;
+    UPDATE event_batch b SET outcome = CASE
+        WHEN EXISTS (SELECT 1 FROM usuarios u WHERE u.user_id = b.user_id)
+          OR EXISTS (SELECT 1 FROM event_batch s
+                      WHERE s.user_id = b.user_id AND s.n < b.n AND s.event_type = 'criar_usuario'
+                        AND s.outcome = 'applied' AND NOT s.replayed)
+        THEN 'applied' ELSE 'user_not_found' END
+     WHERE b.outcome IS NULL AND NOT b.replayed;
 
     INSERT INTO usuarios (user_id, nome, email, cpf, data_criacao, criado_por)
     SELECT user_id, nome, email, cpf, data_criacao, requested_by FROM event_batch
