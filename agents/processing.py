@@ -16,6 +16,7 @@ type, or that PostgreSQL refuses alone -> dead letter with the reason, plus an
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 import psycopg2
@@ -43,8 +44,9 @@ async def process_user_events(batch: Sequence[EventT]) -> None:
     logging_setup.bind_event_correlation_id([event.value for event in batch])
     decoded = decode_batch(batch, decode_user_event, STAGE)
     responses = decoded.responses + await _apply(decoded.valid, decoded.letters)
-    await send_dead_letters(decoded.letters)
-    await publish_all(response_events, responses)
+    await asyncio.gather(
+        send_dead_letters(decoded.letters), publish_all(response_events, responses)
+    )
     live_figures.record_dead_letters(len(decoded.letters))
 
 

@@ -19,6 +19,7 @@ Kafka; PostgreSQL or Kafka down -> the batch waits and is retried.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -60,10 +61,13 @@ async def record_viewings(batch: Sequence[EventT]) -> None:
         applied = await database.apply_viewings([e.model_dump(mode="json") for e in events])
         responses += [applied_outcome(e, o.outcome) for e, o in zip(events, applied.outcomes)]
         changes = applied.changes
-    await publish_all(response_events, responses)
-    await publish_all(title_activity, [_activity(c) for c in changes if _moves_trending(c)])
-    await publish_all(recommendation_requests, [_refresh(c) for c in changes if _moves_taste(c)])
-    await send_dead_letters(decoded.letters)
+    # Four topics, no order between them: their acknowledgements are awaited together.
+    await asyncio.gather(
+        publish_all(response_events, responses),
+        publish_all(title_activity, [_activity(c) for c in changes if _moves_trending(c)]),
+        publish_all(recommendation_requests, [_refresh(c) for c in changes if _moves_taste(c)]),
+        send_dead_letters(decoded.letters),
+    )
     live_figures.record_dead_letters(len(decoded.letters))
 
 

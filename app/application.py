@@ -51,10 +51,9 @@ def create_app(settings: Settings) -> faust.App:
         consumer_group_instance_id=settings.worker_instance_id,
         # Every write waits for the in-sync replicas: a 202 means durable.
         producer_acks=-1,
-        # Outcomes, changelog entries and events leave in batches of up to 256 KiB
-        # gathered for 5 ms: +30 % processing throughput in the bench, for at most
-        # 5 ms more before a POST's 202.
-        producer_linger=0.005,
+        # Changelog entries and events leave in batches of up to 256 KiB gathered
+        # for PRODUCER_LINGER_MS (outcomes are sent as whole batches, app/publishing.py).
+        producer_linger=settings.producer_linger_ms / 1000,
         producer_max_batch_size=256 * 1024,
         stream_recovery_delay=0.5,
         # A topic created while the group formed (a first start: agents declare

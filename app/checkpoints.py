@@ -140,6 +140,12 @@ class Checkpoint:
         #: Partitions whose gap was not read back whole: :meth:`save` leaves their
         #: checkpoint where it is, so the next batch finds the gap and tries again.
         self._held: frozenset[int] = frozenset()
+        #: The checkpoint of each partition as this worker last read or saved it.
+        #: Checkpoints only move forward, so a value known here is never ahead of
+        #: PostgreSQL's: gaps found from it include every true gap (at worst,
+        #: events another worker handled are read back: a replay). It spares a
+        #: query per batch; :meth:`forget` drops partitions whose owner changed.
+        self._known: dict[int, int] = {}
         self._what = f"the {key.agent} checkpoints of {key.topic}"
 
     async def run(self, batches: AsyncIterable[Sequence[EventT]], handle: BatchHandler) -> None:
@@ -194,13 +200,28 @@ class Checkpoint:
         await self._stored(lambda: self.store.seed_checkpoints(self.key, new))
         self._seeded.update(new)
 
+    async def saved(self, partitions: list[int]) -> dict[int, int]:
+        """The saved checkpoint of each of ``partitions`` that has one (waits out outages)."""
+        found = await self._stored(lambda: self.store.checkpoints(self.key, partitions))
+        for partition, offset in found.items():
+            self._known[partition] = max(offset, self._known.get(partition, offset))
+        return found
+
+    def forget(self, partitions: Collection[int]) -> None:
+        """Read these partitions' checkpoints from PostgreSQL next time (their owner changed)."""
+        for partition in partitions:
+            self._known.pop(partition, None)
+
+    async def _checkpoints_of(self, partitions: list[int]) -> dict[int, int]:
+        if all(partition in self._known for partition in partitions):
+            return {partition: self._known[partition] for partition in partitions}
+        return await self.saved(partitions)
+
     async def with_skipped(self, batch: Sequence[EventT]) -> Sequence[EventT]:
         """``batch``, with the events skipped since the checkpoint, in offset order."""
         self._held = frozenset()
         offsets = offsets_of(batch)
-        partitions = list(first_offsets(offsets))
-        saved = await self._stored(lambda: self.store.checkpoints(self.key, partitions))
-        missing = gaps(offsets, saved)
+        missing = gaps(offsets, await self._checkpoints_of(list(first_offsets(offsets))))
         if not missing:
             return batch
         found = [
@@ -219,6 +240,8 @@ class Checkpoint:
         keep = {p: offset for p, offset in after.items() if p not in self._held}
         if keep:
             await self._stored(lambda: self.store.save_checkpoints(self.key, keep))
+            for partition, offset in keep.items():
+                self._known[partition] = max(offset, self._known.get(partition, offset))
         now = self._last_batch_at = time.monotonic()
         self._moved.update((partition, now) for partition in keep)
 

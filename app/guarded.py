@@ -29,19 +29,27 @@ A handler raises to say the batch is not done: a transient error (see
 :data:`TRANSIENT`) is retried, anything else sends the batch one by one. What
 it publishes must be acknowledged before it returns (:func:`app.publishing.publish_all`);
 table writes are flushed by the guard before the checkpoint moves.
+
+Where batches come from: an agent that writes Faust tables reads a Faust
+stream (a table's partitions follow the assignment of Faust's group); any
+other agent reads its topic with a consumer of its own
+(:mod:`app.topic_batches`), without Faust's per-event machinery.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import weakref
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any, cast
 
 from aiokafka.errors import KafkaError
 from faust import StreamT
 from faust.streams import _current_event
-from faust.types import EventT, TopicT
+from faust.types import TP, EventT, TopicT
+from mode.types.signals import BaseSignalT
 
 from app import live_figures
 from app.application import app, database, settings
@@ -50,6 +58,8 @@ from app.database import TRANSIENT_ERRORS, CheckpointKey
 from app.dead_letters import dead_letter, send_dead_letters
 from app.kafka_reads import LogReader
 from app.retry import retrying
+from app.topic_batches import ConsumerSettings, TopicBatches
+from app.topics import topics_declared
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +95,19 @@ class GuardedAgent:
         self.batch_size = batch_size
         self.dead_letter_failures = dead_letter_failures
         self.writes_tables = writes_tables
+        #: The agent's own consumer, when it reads without Faust (writes no table).
+        self.source: TopicBatches | None = None
 
     async def consume(self, batches: object) -> None:
         """The agent's body: batches from the stream, each handled under guard."""
         await database.wait_ready()  # the checkpoints live there
         await self.checkpoint.run(batches, self.handle_batch)  # type: ignore[arg-type]
+
+    def partitions(self) -> set[int]:
+        """The partitions of the agent's topic this worker owns now."""
+        if self.source is not None:
+            return self.source.assignment()
+        return assigned_partitions(self.topic_name)
 
     async def handle_batch(self, batch: Sequence[EventT]) -> None:
         """``batch`` after what the stream skipped before it; then the checkpoint moves.
@@ -107,7 +125,7 @@ class GuardedAgent:
 
     async def recover_stalled(self) -> None:
         """Feed the handler events its stream stopped delivering (``Checkpoint.stalled``)."""
-        partitions = assigned_partitions(self.topic_name)
+        partitions = self.partitions()
         await self.checkpoint.recover_stalled(partitions, self.handle_batch, self.batch_size)
 
     async def _handle_durably(self, events: Sequence[EventT]) -> None:
@@ -146,6 +164,72 @@ class GuardedAgent:
         live_figures.record_dead_letters(1)
 
 
+class DirectFeed:
+    """Runs a guarded agent on batches from its own consumer (:mod:`app.topic_batches`)."""
+
+    def __init__(self, guard: GuardedAgent, source: TopicBatches) -> None:
+        self.guard = guard
+        self.source = source
+        self._task: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        """Join the agent's group and handle its batches until stopped; reconnect on failure."""
+        self._task = asyncio.current_task()
+        await database.wait_ready()  # the checkpoints live there
+        await topics_declared.wait()  # what the handler produces to exists
+        while not self.source.closing:
+            await retrying(self.source.start, on=(KafkaError, OSError), what=self._what)
+            try:
+                # A record has everything of an event that the agents use.
+                batches = cast(AsyncIterable[Sequence[EventT]], self.source.batches())
+                await self.guard.checkpoint.run(batches, self.guard.handle_batch)
+            except (KafkaError, OSError) as exc:  # the consumer failed: a fresh one
+                log.warning("%s failed (%r); reconnecting", self._what, exc)
+            await self.source.stop()
+
+    async def stop(self) -> None:
+        """Let the batch in hand finish, commit, leave the group.
+
+        The loop is asked to end rather than cancelled: a cancellation could cut
+        a batch short, and was seen to be lost inside aiokafka's fetch wait.
+        """
+        self.source.close()
+        if self._task is not None:
+            done, _ = await asyncio.wait({self._task}, timeout=STOP_WITHIN_S)
+            if not done:
+                log.warning("%s did not stop within %.0f s; cancelling", self._what, STOP_WITHIN_S)
+                self._task.cancel()
+        await self.source.stop()
+
+    @property
+    def _what(self) -> str:
+        return f"the {self.guard.stage} consumer of {self.guard.topic_name}"
+
+
+#: Longest a direct feed's loop may take to finish its batch when asked to stop.
+STOP_WITHIN_S = 20.0
+#: Every direct feed of this process, stopped before the producer and the database.
+_feeds: list[DirectFeed] = []
+
+
+@app.on_before_shutdown.connect
+async def _stop_feeds(*_: object, **__: object) -> None:
+    await asyncio.gather(*(feed.stop() for feed in _feeds))
+
+
+def direct_partitions() -> int:
+    """Partitions this worker's direct feeds own (Faust's consumer counts its own)."""
+    return sum(len(feed.source.assignment()) for feed in _feeds)
+
+
+def direct_lag() -> dict[str, int]:
+    """Records beyond the direct feeds' committed checkpoints, per topic."""
+    lag: dict[str, int] = {}
+    for feed in _feeds:
+        lag[feed.source.topic] = lag.get(feed.source.topic, 0) + feed.source.lag()
+    return lag
+
+
 def guarded_agent(
     topic: TopicT,
     handle: BatchHandler,
@@ -172,19 +256,61 @@ def guarded_agent(
     checkpoint = Checkpoint(database, log_reader, key, settings.stall_after_s)
     guard = GuardedAgent(handle, checkpoint, size, dead_letter_failures, writes_tables)
     agent_name = name or handle.__name__
+    if writes_tables:
+        _faust_agent(guard, topic, handle, agent_name, wait)
+    else:
+        guard.source = TopicBatches(
+            topic.get_topic_name(), _consumer_settings(agent_name), size, wait, checkpoint.saved
+        )
+        feed = DirectFeed(guard, guard.source)
+        _feeds.append(feed)
+        app.task(feed.run)
+    app.timer(interval=settings.stall_after_s / 3, name=f"{handle.__module__}.stalls_{agent_name}")(
+        guard.recover_stalled
+    )
+    return guard
+
+
+#: Every guarded agent of this process that reads a Faust stream.
+_stream_guards: list[GuardedAgent] = []
+
+
+@app.on_partitions_assigned.connect
+async def _forget_known_checkpoints(
+    sender: object, /, *args: Any, signal: BaseSignalT[Any], **kwargs: Any
+) -> None:
+    """Partitions (re)assigned may have moved under another worker meanwhile."""
+    assigned: set[TP] = args[0] if args else kwargs.get("assigned", set())
+    for guard in _stream_guards:
+        guard.checkpoint.forget({tp.partition for tp in assigned if tp.topic == guard.topic_name})
+
+
+def _faust_agent(
+    guard: GuardedAgent, topic: TopicT, handle: BatchHandler, agent_name: str, wait: float
+) -> None:
+    """Declare ``guard`` as a Faust agent on ``topic``'s stream."""
+    _stream_guards.append(guard)
 
     async def consume(stream: StreamT[bytes]) -> None:
         # ``take_events`` is missing from StreamT's stubs (it is on Stream).
-        await guard.consume(stream.take_events(size, within=wait))  # type: ignore[attr-defined]
+        await guard.consume(stream.take_events(guard.batch_size, within=wait))  # type: ignore[attr-defined]
 
     consume.__name__ = consume.__qualname__ = agent_name
     consume.__module__ = handle.__module__  # Faust names the agent after it in logs
     consume.__doc__ = handle.__doc__
     app.agent(topic, name=f"{handle.__module__}.{agent_name}")(consume)
-    app.timer(interval=settings.stall_after_s / 3, name=f"{handle.__module__}.stalls_{agent_name}")(
-        guard.recover_stalled
+
+
+def _consumer_settings(agent_name: str) -> ConsumerSettings:
+    """The consumer of a direct agent: a group of its own within the role's."""
+    instance = settings.worker_instance_id
+    return ConsumerSettings(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=f"{settings.group_id}.{agent_name}",
+        instance_id=f"{instance}.{agent_name}" if instance else None,
+        session_timeout_s=settings.kafka_session_timeout_s,
+        fetch_min_bytes=settings.kafka_fetch_min_bytes,
     )
-    return guard
 
 
 def assigned_partitions(topic: str) -> set[int]:

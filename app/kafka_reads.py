@@ -127,13 +127,13 @@ async def _collect(consumer: AIOKafkaConsumer, tp: TopicPartition, wanted: range
         for record in fetched:
             if record.offset >= wanted.stop:
                 return ReadBack(records, complete=True)
-            records.append(_record(tp, record))
+            records.append(as_record(tp, record))
             position = record.offset + 1
     return ReadBack(records, complete=True)
 
 
-def _record(tp: TopicPartition, record: ConsumerRecord) -> Record:
-    # Faust gives seconds; aiokafka gives milliseconds.
+def as_record(tp: TopicPartition, record: ConsumerRecord) -> Record:
+    """An aiokafka record as a :class:`Record` (its time in seconds, as Faust gives it)."""
     seconds = None if record.timestamp is None else record.timestamp / 1000
     return Record(tp.topic, tp.partition, record.offset, record.key, record.value, seconds)
 

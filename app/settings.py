@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     #: Static group membership: a worker restarted with the same id takes its
     #: partitions back at once, without a rebalance. Unique per worker; optional.
     worker_instance_id: str | None = Field(None, alias="WORKER_INSTANCE_ID")
+    #: An agent's fetch is answered once the broker holds this much for it, or
+    #: after the agent's batch wait: a quiet topic costs one fetch per batch
+    #: wait, not one per event (about a full batch of events by default).
+    kafka_fetch_min_bytes: int = Field(256 * 1024, ge=1, alias="KAFKA_FETCH_MIN_BYTES")
 
     postgres_user: str = Field("user", alias="POSTGRES_USER")
     postgres_password: str = Field("password", alias="POSTGRES_PASSWORD")
@@ -91,6 +95,9 @@ class Settings(BaseSettings):
 
     #: Largest HTTP body accepted; larger ones get 413.
     max_body_bytes: int = Field(64 * 1024, alias="MAX_BODY_BYTES")
+    #: How long the producer gathers messages into one request (a POST's 202 waits
+    #: for it): fewer, larger produce requests for at most this much latency.
+    producer_linger_ms: float = Field(5.0, ge=0, le=100, alias="PRODUCER_LINGER_MS")
     #: How long a POST waits for Kafka to acknowledge its event before a 503.
     produce_timeout_s: float = Field(5.0, gt=0, alias="PRODUCE_TIMEOUT_S")
     #: Events the processing agent applies to PostgreSQL in one round trip.

@@ -22,11 +22,14 @@ or a fault-injection run work on topics of its own beside a live system.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from aiokafka.errors import KafkaError
 from faust.types import TopicT
 
 from app.application import app, settings
+from app.retry import retrying
 
 USER_EVENTS = f"{settings.topic_prefix}user_events"
 RESPONSE_EVENTS = f"{settings.topic_prefix}response_events"
@@ -94,6 +97,12 @@ LOGGED_TOPICS = (
 )
 
 
+#: Set once every topic of :data:`ALL_TOPICS` exists. Agents reading without
+#: Faust wait for it before their first batch: producing to a topic still being
+#: created was seen to leave aiokafka's producer asking for metadata forever.
+topics_declared = asyncio.Event()
+
+
 @app.task
 async def declare_topics() -> None:
     """Create any missing topic with its partition count when the worker starts.
@@ -103,4 +112,9 @@ async def declare_topics() -> None:
     auto-creates them with its own defaults.
     """
     for topic in ALL_TOPICS:
-        await topic.maybe_declare()
+        await retrying(
+            topic.maybe_declare,
+            on=(KafkaError, OSError),
+            what=f"declaring {topic.get_topic_name()}",
+        )
+    topics_declared.set()

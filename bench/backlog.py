@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from app.demo import demo_payment, demo_preferences, demo_subscription, demo_user
 from app.events import (
+    Envelope,
     PaymentMade,
     PreferencesUpdated,
     SubscriptionUpdated,
@@ -33,7 +34,7 @@ class Backlog:
     correlation_ids: list[str] = field(default_factory=list)
     user_ids: list[int] = field(default_factory=list)
 
-    def add(self, event: UserEvent) -> None:
+    def add(self, event: Envelope) -> None:
         """Append one event, keyed by its user id."""
         self.records.append((str(event.user_id).encode(), encode_event(event)))
         self.correlation_ids.append(event.correlation_id)

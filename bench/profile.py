@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bench import kafka, postgres
 from bench.backlog import build_backlog, users_needed
-from bench.run import WORK_DIR, RunTopics, _bench_key_env
+from bench.context import WORK_DIR, RunTopics, bench_key_env
 from bench.worker import BenchWorker
 
 
@@ -48,7 +48,7 @@ async def _profile(n: int, seconds: float, role: str, out: Path) -> None:
     backlog = build_backlog(n, postgres.reserve_user_ids(users_needed(n)), tag)
     await kafka.produce_all(topics.name("user_events"), backlog.records)
     worker = BenchWorker(
-        WORK_DIR / tag, topics.prefix, APP_ID=tag, WORKER_ROLE=role, **_bench_key_env("profile")
+        WORK_DIR / tag, topics.prefix, APP_ID=tag, WORKER_ROLE=role, **bench_key_env("profile")
     )
     try:
         await asyncio.to_thread(worker.start)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.cpu import CLIENT, MACHINE, TOTAL
 from bench.measure import median
 
 
@@ -28,7 +29,7 @@ class Figure:
         """The goal as printed, e.g. ``>= 2,000``."""
         if self.goal is None:
             return "-"
-        return f"{'>=' if self.higher_is_better else '<='} {self.goal:,.0f}"
+        return f"{'>=' if self.higher_is_better else '<='} {self.goal:,.{0 if self.goal >= 10 else 1}f}"
 
     def meets(self, value: float) -> str:
         """``yes`` / ``no`` against the goal (``-`` without one)."""
@@ -41,21 +42,82 @@ class Figure:
 FIGURES = (
     Figure("ingest_rps", "req/s", 2000),
     Figure("ingest_p50_ms", "ms"),
-    Figure("ingest_p99_ms", "ms", 25, higher_is_better=False),
-    Figure("process_eps", "events/s", 10_000),
+    Figure("ingest_p99_ms", "ms", 50, higher_is_better=False),
+    Figure("process_alone_eps", "events/s", 10_000),
+    Figure("process_eps", "events/s", 4000),
+    Figure("viewing_eps", "events/s", 10_000),
+    Figure("es_alone_docs_per_s", "docs/s", 10_000),
+    Figure("es_docs_per_s", "docs/s", 4000),
     Figure("e2e_p50_ms", "ms"),
     Figure("e2e_p99_ms", "ms", 150, higher_is_better=False),
-    Figure("es_docs_per_s", "docs/s", 8000),
+    Figure("cpu_ms_per_request", "ms", 1.2, higher_is_better=False),
+    Figure("sustained_rps", "req/s", 1500),
+    Figure("trending_lag_ms", "ms"),
     Figure("worker_rss_mb", "MiB", 300, higher_is_better=False),
     Figure("total_rss_mb", "MiB"),
     Figure("naive_process_eps", "events/s"),
-    Figure("speedup", "x"),
+    Figure("speedup", "x", 5),
+    Figure("speedup_pipeline", "x"),
+)
+#: The CPU budget's windows: what each charges its CPU to, in the order printed.
+WINDOWS = {
+    "processing_alone": "event",
+    "viewing_alone": "heartbeat",
+    "logging_alone": "document",
+    "pipeline": "event",
+    "steady": "request",
+    "trending": "viewing",
+}
+#: The processes of the budget, in the order printed (a topology has some of them).
+PROCESSES = (
+    "api",
+    "all",
+    "processing",
+    "logging",
+    "kafka",
+    "postgresql",
+    "elasticsearch",
+    TOTAL,
+    CLIENT,
+    MACHINE,
 )
 
 
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """One run's figures, and its CPU budget (window -> process -> µs per unit)."""
+
+    figures: dict[str, float]
+    budget: dict[str, dict[str, float]]
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The medians of every run."""
+
+    figures: dict[str, float]
+    budget: dict[str, dict[str, float]]
+
+
 def medians(runs: list[dict[str, float]]) -> dict[str, float]:
-    """Each figure's median over the runs."""
-    return {f.name: median([run[f.name] for run in runs]) for f in FIGURES}
+    """Each figure's median over the runs that measured it."""
+    names = {name for run in runs for name in run}
+    return {name: median([run[name] for run in runs if name in run]) for name in names}
+
+
+def budget_medians(runs: list[RunResult]) -> dict[str, dict[str, float]]:
+    """Each window's and process's median CPU per unit over the runs."""
+    windows = {window for run in runs for window in run.budget}
+    return {
+        window: medians([r.budget[window] for r in runs if window in r.budget])
+        for window in windows
+    }
+
+
+def _shown(value: float) -> str:
+    if value < 10:
+        return f"{value:,.2f}"
+    return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
 
 
 def table(figures: dict[str, float], runs: int) -> str:
@@ -65,26 +127,43 @@ def table(figures: dict[str, float], runs: int) -> str:
         "|---|---:|---|---|---|",
     ]
     for figure in FIGURES:
+        if figure.name not in figures:
+            continue
         value = figures[figure.name]
-        shown = f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
         lines.append(
-            f"| {figure.name} | {shown} | {figure.unit} | {figure.describe_goal()} "
+            f"| {figure.name} | {_shown(value)} | {figure.unit} | {figure.describe_goal()} "
             f"| {figure.meets(value)} |"
         )
     return "\n".join(lines)
 
 
-def write(path: Path, runs: list[dict[str, float]], config: dict[str, Any]) -> dict[str, float]:
+def budget_table(budget: dict[str, dict[str, float]]) -> str:
+    """The CPU budget as a Markdown table: µs of CPU per unit, a column per window."""
+    windows = [w for w in WINDOWS if w in budget]
+    if not windows:
+        return "(no CPU budget: no phase measured it)"
+    header = " | ".join(f"{w} (per {WINDOWS[w]})" for w in windows)
+    lines = [f"| µs of CPU | {header} |", "|---|" + "---:|" * len(windows)]
+    for process in PROCESSES:
+        if not any(process in budget[w] for w in windows):
+            continue
+        cells = [_shown(budget[w][process]) if process in budget[w] else "-" for w in windows]
+        lines.append(f"| {process} | {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
+def write(path: Path, runs: list[RunResult], config: dict[str, Any]) -> Report:
     """Write the medians, every run and the configuration to ``path``; return the medians."""
-    figures = medians(runs)
+    report = Report(medians([run.figures for run in runs]), budget_medians(runs))
     document = {
-        "figures": figures,
+        "figures": report.figures,
+        "cpu_us": report.budget,
         "aggregate": f"median of {len(runs)} runs",
-        "runs": runs,
+        "runs": [{"figures": run.figures, "cpu_us": run.budget} for run in runs],
         "config": config,
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "load_average_1m": os.getloadavg()[0]},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2) + "\n")
-    return figures
+    return report

@@ -1,325 +1,253 @@
-"""``python -m bench.run`` (``make bench``): measure one worker on the real services.
+"""``python -m bench.run`` (``make bench``): measure the workers on the real services.
 
-Each run starts one real worker (:class:`bench.worker.BenchWorker`) with a
-fresh consumer group on topics of its own, then:
+Each run starts real workers (:class:`bench.worker.BenchWorker`), each with a
+fresh consumer group on topics of its own, follows the CPU time of every
+process (workers, Kafka, PostgreSQL, Elasticsearch; :mod:`bench.cpu`), then:
 
-1. **process**: a backlog of ``--n`` valid events is produced before the
-   worker starts; ``process_eps`` = events / (last outcome produced - first
-   transaction began);
-2. **es**: the same worker's logging agents index that backlog's events and
-   outcomes; ``es_docs_per_s`` = documents / (all searchable - first built);
-3. **ingest**: ``--concurrency`` POSTs always in flight for ``--duration``
-   seconds -> ``ingest_rps``; then an open loop at ``--ingest-rate`` req/s ->
-   ``ingest_p50_ms`` / ``ingest_p99_ms``, measured from each scheduled start;
-4. **e2e**: an open loop at ``--e2e-rate`` req/s, each request timed from its
-   scheduled start until its outcome appears on ``response_events`` (read
-   directly from Kafka, no status polling);
-5. **rss**: the worker's peak RSS (``VmHWM``);
-6. **naive**: the one-transaction-per-event baseline (:mod:`bench.naive`)
-   over a backlog of the same size -> ``naive_process_eps`` and ``speedup``.
+1. **solo** (:mod:`bench.solo`): each stage alone on a pre-loaded backlog:
+   ``process_alone_eps``, ``viewing_eps``, ``es_alone_docs_per_s``;
+2. **pipeline**: every role started together on a backlog of ``--n`` events:
+   ``process_eps`` = events / (last outcome produced - first transaction
+   began), and ``es_docs_per_s`` for the same backlog's events and outcomes;
+3. **load** (:mod:`bench.load`) on the same workers: ingest throughput and
+   latency, end-to-end latency, CPU per request at a steady rate, the
+   sustained end-to-end rate, the trending lag;
+4. **rss**: the workers' peak RSS (``VmHWM``);
+5. **naive**: the one-transaction-per-event baseline (:mod:`bench.naive`)
+   over a backlog of the same size -> ``naive_process_eps``, ``speedup`` (processing
+   alone against it) and ``speedup_pipeline`` (processing in the pipeline against it).
 
-Afterwards the bench's topics, rows, documents and data directory are removed.
-The figures are the medians of ``--runs`` runs (see ``bench/results.json``).
+Every phase charges the CPU each process used in its window to what it did:
+the CPU budget, in microseconds per event (``bench/results.json``, ``cpu_us``).
+Afterwards the bench's topics, rows, documents and data directories are removed.
+The figures are the medians of ``--runs`` runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import secrets
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
-from app.api_keys import ALL_SCOPES, key_entry
-from app.loadgen.engine import ApiClient, LoadResult, closed_loop, open_loop
-from app.loadgen.traffic import Traffic
-from app.settings import get_settings
-from bench import kafka, postgres, results
+from bench import drain, kafka, postgres, results
 from bench.backlog import Backlog, build_backlog, users_needed
-from bench.measure import BenchDocuments, peak_rss_mb, percentile
+from bench.context import (
+    PHASES,
+    ROLES_BY_TOPOLOGY,
+    WORK_DIR,
+    Options,
+    Run,
+    env_int,
+    say,
+    stop_all,
+)
+from bench.cpu import CLIENT, CpuSampler, service_pids
+from bench.load import Pipeline, load_phases
+from bench.measure import BenchDocuments, peak_rss_mb
 from bench.naive import run_naive
-from bench.worker import BenchWorker
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-WORK_DIR = REPO_ROOT / "var" / "bench"
-#: The bench key's rate limit: far above anything one client can send.
-BENCH_KEY_RATE = 100_000.0
-#: The worker roles each topology starts, the HTTP API's first.
-ROLES_BY_TOPOLOGY = {"split": ("api", "processing", "logging"), "single": ("all",)}
+from bench.solo import SOLO, VIEWING, solo_phases
+from bench.viewing import build_viewing_backlog
 
 
-@dataclass(frozen=True)
-class Options:
-    """What to measure and how hard."""
+class Backlogs:
+    """The events a run pre-loads: the pipeline's, the solo phases', the baseline's."""
 
-    n: int = 100_000
-    runs: int = 3
-    duration_s: float = 10.0
-    concurrency: int = 64
-    ingest_rate: float = 1000.0
-    e2e_rate: float = 500.0
-    users: int = 200
-    naive_n: int = 0  # 0: the same as n
-    api_key: str = ""
-    output: Path = REPO_ROOT / "bench" / "results.json"
-    keep: bool = False
-    #: ``split``: one process per role (api, processing, logging), as deployed;
-    #: ``single``: one process running every stage (``WORKER_ROLE=all``).
-    topology: str = "split"
+    def __init__(self, options: Options, tag: str) -> None:
+        n = options.n
+        sizes = {"pipeline": n, SOLO: n, "naive": options.naive_events}
+        counts = [users_needed(size) for size in sizes.values()]
+        ids = postgres.reserve_user_ids(sum(counts))
+        self.of: dict[str, Backlog] = {}
+        for (name, size), count in zip(sizes.items(), counts, strict=True):
+            self.of[name] = build_backlog(size, ids[:count], tag + name[0])
+            ids = ids[count:]
+        self.of[VIEWING] = build_viewing_backlog(options.viewing_events, self.of[SOLO].user_ids)
 
     @property
-    def naive_events(self) -> int:
-        """Backlog size of the baseline."""
-        return self.naive_n or self.n
+    def all(self) -> list[Backlog]:
+        """Every backlog (for cleaning up)."""
+        return list(self.of.values())
 
 
-@dataclass
-class RunTopics:
-    """The topic names of one run (all under one prefix, so removable together)."""
-
-    prefix: str
-    partitions: int = field(default_factory=lambda: get_settings().topic_partitions)
-
-    def name(self, base: str) -> str:
-        """``base`` under this run's prefix."""
-        return self.prefix + base
-
-    def layout(self) -> dict[str, int]:
-        """Every topic to create before the worker starts, with its partition count."""
-        names = ("user_events", "response_events", "naive_events", "naive_responses")
-        return {self.name(n): self.partitions for n in names} | {self.name("dead_letters"): 1}
-
-
-@dataclass
-class Cleanup:
-    """What one run wrote outside Kafka, to remove afterwards."""
-
-    user_ids: list[int] = field(default_factory=list)
-    correlation_ids: list[str] = field(default_factory=list)
-    document_ids: list[str] = field(default_factory=list)
+async def _prepare(run: Run) -> Backlogs:
+    """Create the run's topics; build and pre-load every backlog (nothing consumes them yet)."""
+    main, solo, viewing = run.topics(), run.topics(SOLO), run.topics(VIEWING)
+    naive = {main.name(n): main.partitions for n in ("naive_events", "naive_responses")}
+    await kafka.create_topics(main.layout() | solo.layout() | viewing.layout() | naive)
+    backlogs = Backlogs(run.options, run.tag)
+    for backlog in backlogs.all:
+        run.cleanup.user_ids += backlog.user_ids
+        run.cleanup.correlation_ids += backlog.correlation_ids
+    await kafka.produce_all(main.name("user_events"), backlogs.of["pipeline"].records)
+    await kafka.produce_all(solo.name("user_events"), backlogs.of[SOLO].records)
+    await kafka.produce_all(viewing.name("viewing_events"), backlogs.of[VIEWING].records)
+    await kafka.produce_all(main.name("naive_events"), backlogs.of["naive"].records)
+    return backlogs
 
 
-def _say(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-# --------------------------------------------------------------------------- phases
-
-
-async def _process_phase(backlog: Backlog, watcher: kafka.OutcomeWatcher) -> float:
-    """Wait for the worker to drain the backlog; its events per second."""
-    await watcher.wait_for(len(backlog.records), timeout_s=120 + len(backlog.records) / 200)
-    count, first = postgres.first_applied_at(backlog.correlation_ids)
-    if first is None or count < len(backlog.records):
-        raise RuntimeError(f"only {count}/{len(backlog.records)} backlog events recorded")
-    return len(backlog.records) / (watcher.last_produced_at - first.timestamp())
-
-
-async def _es_phase(documents: BenchDocuments, expected: int) -> float:
-    """Wait until the backlog's documents are searchable; documents per second."""
-    deadline = time.monotonic() + 120 + expected / 500
-    while (count := await documents.count()) < expected:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"only {count}/{expected} documents in system_logs")
-        await asyncio.sleep(0.25)
-    done = time.time()
-    return count / (done - await documents.first_logged_at())
-
-
-async def _settle(watcher: kafka.OutcomeWatcher, expected: int) -> None:
-    """Let the worker finish what the last load phase gave it before the next one."""
-    await watcher.wait_for(expected, timeout_s=300)
-
-
-def _e2e_latencies(load: LoadResult, watcher: kafka.OutcomeWatcher) -> list[float]:
-    return [
-        (watcher.arrivals[cid][0] - due) * 1000
-        for cid, due in load.accepted_ids
-        if cid in watcher.arrivals
-    ]
-
-
-async def _load_phases(
-    options: Options, url: str, watcher: kafka.OutcomeWatcher, cleanup: Cleanup
-) -> dict[str, float]:
-    """Ingest throughput, ingest latency and end-to-end latency against one worker."""
-    traffic = Traffic(options.users)
-    loads: dict[str, LoadResult] = {}
-    before = watcher.seen
-
-    async def settle() -> None:  # the next phase starts on an idle worker
-        accepted = sum(len(load.accepted_ids) for load in loads.values())
-        await watcher.wait_for(before + accepted, timeout_s=300)
-
-    async with ApiClient(url, options.api_key) as client:
-        _say(f"ingest: {options.concurrency} in flight for {options.duration_s:g}s")
-        loads["closed"] = await closed_loop(
-            client, traffic, options.concurrency, options.duration_s
-        )
-        for name, rate in (("ingest", options.ingest_rate), ("e2e", options.e2e_rate)):
-            await settle()
-            _say(f"{name}: open loop at {rate:g} req/s for {options.duration_s:g}s")
-            loads[name] = await open_loop(client, traffic, rate, options.duration_s)
-        await settle()
-    cleanup.user_ids += traffic.user_ids
-    cleanup.correlation_ids += [cid for load in loads.values() for cid, _ in load.accepted_ids]
-    return _load_figures(loads, watcher)
-
-
-def _load_figures(loads: dict[str, LoadResult], watcher: kafka.OutcomeWatcher) -> dict[str, float]:
-    for name, load in loads.items():
-        if load.errors:
-            _say(f"{name}: answers other than 202: {load.errors}")
-    e2e = _e2e_latencies(loads["e2e"], watcher)
-    return {
-        "ingest_rps": loads["closed"].accepted / loads["closed"].elapsed_s,
-        "ingest_p50_ms": percentile(loads["ingest"].latencies_ms, 50),
-        "ingest_p99_ms": percentile(loads["ingest"].latencies_ms, 99),
-        "e2e_p50_ms": percentile(e2e, 50),
-        "e2e_p99_ms": percentile(e2e, 99),
-    }
-
-
-# --------------------------------------------------------------------------- one run
-
-
-def _bench_key_env(api_key: str) -> dict[str, str]:
-    """The worker's ``API_KEYS``: the bench key, every scope, no practical rate limit."""
-    return {"API_KEYS": json.dumps([key_entry("bench", api_key, ALL_SCOPES, BENCH_KEY_RATE)])}
-
-
-async def _prepare(options: Options, topics: RunTopics, tag: str) -> tuple[Backlog, Backlog]:
-    """Create the run's topics; build and pre-load both backlogs (nothing consumes them yet)."""
-    await kafka.create_topics(topics.layout())
-    worker_users, naive_users = users_needed(options.n), users_needed(options.naive_events)
-    ids = postgres.reserve_user_ids(worker_users + naive_users)
-    backlog = build_backlog(options.n, ids[:worker_users], tag)
-    naive = build_backlog(options.naive_events, ids[worker_users:], tag + "n")
-    await kafka.produce_all(topics.name("user_events"), backlog.records)
-    await kafka.produce_all(topics.name("naive_events"), naive.records)
-    return backlog, naive
-
-
-def _workers(options: Options, topics: RunTopics, tag: str) -> list[BenchWorker]:
-    """The processes of one deployment; the first one serves the HTTP API."""
-    roles = ROLES_BY_TOPOLOGY[options.topology]
-    workers = []
-    for role in roles:
-        worker = BenchWorker(
-            WORK_DIR / tag / role,
-            topics.prefix,
-            APP_ID=tag,
-            WORKER_ROLE=role,
-            **_bench_key_env(options.api_key),
-        )
-        # Kept after the run's data directory is removed.
-        worker.log_path = WORK_DIR / f"{tag}-{role}.log"
-        workers.append(worker)
-    return workers
-
-
-async def _measure_worker(
-    options: Options, topics: RunTopics, tag: str, backlog: Backlog, cleanup: Cleanup
-) -> dict[str, float]:
-    """Start the workers on the pre-loaded backlog; measure them; stop them."""
+async def _pipeline_phases(run: Run, backlog: Backlog) -> dict[str, float]:
+    """Start every role together on the backlog; measure it, then the load; stop them."""
+    topics = run.topics()
     watcher = await kafka.OutcomeWatcher(topics.name("response_events"), topics.partitions).start()
     documents = BenchDocuments([topics.name("user_events"), topics.name("response_events")])
-    workers = _workers(options, topics, tag)
+    roles = ROLES_BY_TOPOLOGY[run.options.topology]
+    workers = [(role, run.worker(role)) for role in roles]
     try:
-        _say(f"{options.topology} worker {tag}: starting on {len(backlog.records)} events")
-        # Started together: no process gets a head start on the backlog.
-        await asyncio.gather(*(asyncio.to_thread(worker.start) for worker in workers))
-        figures = {"process_eps": await _process_phase(backlog, watcher)}
-        figures["es_docs_per_s"] = await _es_phase(documents, 2 * len(backlog.records))
-        figures |= await _load_phases(options, workers[0].url, watcher, cleanup)
-        peaks = [peak_rss_mb(worker.pid) for worker in workers]
-        figures["worker_rss_mb"] = max(peaks)
-        figures["total_rss_mb"] = sum(peaks)
-        return figures
+        say(f"{run.options.topology} pipeline: starting on {len(backlog.records)} events")
+        await run.start(workers)  # together: no process gets a head start on the backlog
+        n = len(backlog.records)
+        processed = await drain.applied(backlog.correlation_ids, watcher, n)
+        figures = {"process_eps": drain.rate(n, processed)}
+        logged = await drain.indexed(documents, 2 * n)
+        figures["es_docs_per_s"] = drain.rate(2 * n, logged)
+        # The window ends once every stage is done, the status table's agent too.
+        recorded = await drain.checkpointed(
+            f"{run.tag}-{roles[0]}" if roles[0] != "all" else run.tag,
+            "status",
+            topics.name("response_events"),
+            timeout_s=120 + n / 200,
+        )
+        await drain.let_sampler_pass()
+        run.charge("pipeline", processed[0], max(logged[1], recorded), n)
+        pipeline = Pipeline(run, workers[0][1].url, watcher, documents, due=n)
+        figures |= await load_phases(pipeline, topics, backlog.user_ids)
+        peaks = [peak_rss_mb(worker.pid) for _, worker in workers]
+        return figures | {"worker_rss_mb": max(peaks), "total_rss_mb": sum(peaks)}
     finally:
-        await asyncio.gather(*(asyncio.to_thread(worker.stop) for worker in workers))
+        await stop_all([worker for _, worker in workers])
         await watcher.stop()
-        cleanup.document_ids += [
-            topics.name(topic) + ":" + cid
-            for topic in ("user_events", "response_events")
-            for cid in cleanup.correlation_ids
-        ]
-        if not options.keep:
-            await documents.delete(cleanup.document_ids)
         await documents.close()
 
 
-async def one_run(options: Options, number: int) -> dict[str, float]:
-    """One complete run: worker figures, then the naive baseline; then clean up."""
-    tag = f"bench{int(time.time())}r{number}"
-    topics = RunTopics(prefix=f"{tag}-")
-    cleanup = Cleanup()
+async def _naive_phase(run: Run, backlog: Backlog) -> dict[str, float]:
+    topics = run.topics()
+    say(f"naive baseline: {len(backlog.records)} events, one transaction each")
+    eps = await run_naive(
+        topics.name("naive_events"),
+        topics.partitions,
+        len(backlog.records),
+        topics.name("naive_responses"),
+    )
+    return {"naive_process_eps": eps}
+
+
+async def one_run(options: Options, number: int) -> tuple[dict[str, float], Run]:
+    """One complete run: every phase asked for; then clean up."""
+    cpu = CpuSampler().start()
+    cpu.add(CLIENT, os.getpid(), tree=False)
+    for name, pids in service_pids().items():
+        cpu.add(name, *pids)
+    run = Run(f"bench{int(time.time())}r{number}", options, cpu)
+    figures: dict[str, float] = {}
     try:
-        backlog, naive = await _prepare(options, topics, tag)
-        cleanup.user_ids += backlog.user_ids + naive.user_ids
-        cleanup.correlation_ids += backlog.correlation_ids + naive.correlation_ids
-        figures = await _measure_worker(options, topics, tag, backlog, cleanup)
-        _say(f"naive baseline: {len(naive.records)} events, one transaction each")
-        figures["naive_process_eps"] = await run_naive(
-            topics.name("naive_events"),
-            topics.partitions,
-            len(naive.records),
-            topics.name("naive_responses"),
-        )
-        figures["speedup"] = figures["process_eps"] / figures["naive_process_eps"]
-        return figures
+        backlogs = await _prepare(run)
+        if "solo" in options.only:
+            figures |= await solo_phases(run, backlogs.of[SOLO], backlogs.of[VIEWING])
+        if "pipeline" in options.only:
+            figures |= await _pipeline_phases(run, backlogs.of["pipeline"])
+        if "naive" in options.only:
+            figures |= await _naive_phase(run, backlogs.of["naive"])
+        figures |= _speedups(figures)
+        return figures, run
     finally:
+        cpu.stop()
         if not options.keep:
-            await _clean(tag, topics, cleanup)
+            await _clean(run)
 
 
-async def _clean(tag: str, topics: RunTopics, cleanup: Cleanup) -> None:
-    """Remove the run's topics (and the worker's changelogs), rows and data directory."""
-    await kafka.delete_topics([topics.prefix, tag + "-"])
+def _speedups(figures: dict[str, float]) -> dict[str, float]:
+    """Processing against the baseline: alone against alone, and in the pipeline.
+
+    The baseline runs with the machine to itself, as the solo processing worker
+    does: ``speedup`` compares those two; ``speedup_pipeline`` the processing
+    that shares the machine with every other stage.
+    """
+    naive = figures.get("naive_process_eps")
+    if not naive:
+        return {}
+    found = {}
+    if "process_alone_eps" in figures:
+        found["speedup"] = figures["process_alone_eps"] / naive
+    if "process_eps" in figures:
+        found["speedup_pipeline"] = figures["process_eps"] / naive
+    return found
+
+
+async def _clean(run: Run) -> None:
+    """Remove the run's topics (and the workers' changelogs), rows, documents, data directories."""
+    await kafka.delete_topics([run.tag])
+    documents = BenchDocuments([])
+    try:
+        await documents.delete_run([run.tag])
+    finally:
+        await documents.close()
+    cleanup = run.cleanup
     await asyncio.to_thread(postgres.delete_rows, cleanup.user_ids, cleanup.correlation_ids)
-    shutil.rmtree(WORK_DIR / tag, ignore_errors=True)
+    for suffix in ("", SOLO, VIEWING):
+        shutil.rmtree(WORK_DIR / (run.tag + suffix), ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- entry point
 
 
-def parse_options(argv: list[str]) -> Options:
-    """Options from the command line (``N`` and ``API_KEY`` from the environment)."""
+def _rates(text: str) -> tuple[float, ...]:
+    return tuple(float(part) for part in text.split(",") if part.strip())
+
+
+def _phases(text: str) -> tuple[str, ...]:
+    chosen = tuple(part.strip() for part in text.split(",") if part.strip())
+    if unknown := set(chosen) - set(PHASES):
+        raise argparse.ArgumentTypeError(f"unknown phases {sorted(unknown)}; known: {PHASES}")
+    return chosen
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--n",
-        type=int,
-        default=int(os.environ.get("N", "100000")),
-        help="backlog size (events) for the processing figures",
+    add = parser.add_argument
+    add("--n", type=int, default=env_int("N", 100_000), help="backlog size (events)")
+    add("--runs", type=int, default=3, help="runs; figures are their medians")
+    add("--duration", type=float, default=10.0, help="seconds per load phase")
+    add("--concurrency", type=int, default=64, help="in-flight POSTs (ingest_rps)")
+    add("--ingest-rate", type=float, default=1000.0, help="req/s for ingest latency")
+    add("--e2e-rate", type=float, default=500.0, help="req/s for e2e latency")
+    add("--steady-rate", type=float, default=300.0, help="req/s for CPU per request")
+    add("--steady-duration", type=float, default=20.0, help="seconds of the steady load")
+    add(
+        "--sustained-rates",
+        type=_rates,
+        default=Options.sustained_rates,
+        help="comma-separated req/s tried in turn for the sustained rate",
     )
-    parser.add_argument("--runs", type=int, default=3, help="runs; figures are their medians")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per load phase")
-    parser.add_argument("--concurrency", type=int, default=64, help="in-flight POSTs (ingest_rps)")
-    parser.add_argument(
-        "--ingest-rate", type=float, default=1000.0, help="req/s for ingest latency"
-    )
-    parser.add_argument("--e2e-rate", type=float, default=500.0, help="req/s for e2e latency")
-    parser.add_argument("--users", type=int, default=200, help="people signed up per load run")
-    parser.add_argument("--naive-n", type=int, default=0, help="baseline backlog (default: --n)")
-    parser.add_argument(
+    add("--trending-rate", type=float, default=500.0, help="viewings/s for the trending lag")
+    add("--users", type=int, default=200, help="people signed up per load run")
+    add("--naive-n", type=int, default=0, help="baseline backlog (default: --n)")
+    add("--viewing-n", type=int, default=0, help="heartbeats backlog (default: --n)")
+    add(
         "--api-key",
         default=os.environ.get("API_KEY", ""),
         help="X-API-Key to send (default: $API_KEY, else a random bench key)",
     )
-    parser.add_argument("--output", type=Path, default=Options.output)
-    parser.add_argument("--keep", action="store_true", help="keep topics, rows and documents")
-    parser.add_argument(
+    add("--output", type=Path, default=Options.output)
+    add("--keep", action="store_true", help="keep topics, rows and documents")
+    add(
         "--topology",
         choices=sorted(ROLES_BY_TOPOLOGY),
         default=os.environ.get("TOPOLOGY", "split"),
         help="split: a process per role (api, processing, logging); single: one process",
     )
-    args = parser.parse_args(argv)
+    add("--only", type=_phases, default=PHASES, help=f"comma-separated phases of {PHASES}")
+    return parser
+
+
+def parse_options(argv: list[str]) -> Options:
+    """Options from the command line (``N`` and ``API_KEY`` from the environment)."""
+    args = _parser().parse_args(argv)
     return Options(
         n=args.n,
         runs=args.runs,
@@ -327,34 +255,43 @@ def parse_options(argv: list[str]) -> Options:
         concurrency=args.concurrency,
         ingest_rate=args.ingest_rate,
         e2e_rate=args.e2e_rate,
+        steady_rate=args.steady_rate,
+        steady_duration_s=args.steady_duration,
+        sustained_rates=args.sustained_rates,
+        trending_rate=args.trending_rate,
         users=args.users,
         naive_n=args.naive_n,
+        viewing_n=args.viewing_n,
         api_key=args.api_key or "bench_" + secrets.token_urlsafe(24),
         output=args.output,
         keep=args.keep,
         topology=args.topology,
+        only=args.only,
     )
 
 
-async def bench(options: Options) -> dict[str, float]:
+async def bench(options: Options) -> results.Report:
     """Every run, then the medians written to ``options.output``."""
     config = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()}
     config.pop("api_key")
     config["load_average_1m_before"] = os.getloadavg()[0]
     runs = []
     for number in range(1, options.runs + 1):
-        _say(f"run {number}/{options.runs}")
-        runs.append(await one_run(options, number))
-        _say(f"run {number}: " + ", ".join(f"{k}={v:,.1f}" for k, v in runs[-1].items()))
+        say(f"run {number}/{options.runs}")
+        figures, run = await one_run(options, number)
+        runs.append(results.RunResult(figures, run.budget))
+        say(f"run {number}: " + ", ".join(f"{k}={v:,.1f}" for k, v in figures.items()))
     return results.write(options.output, runs, config)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the bench and print its table."""
+    """Run the bench and print its tables."""
     options = parse_options(sys.argv[1:] if argv is None else argv)
     started = time.monotonic()
-    figures = asyncio.run(bench(options))
-    print(results.table(figures, options.runs))
+    report = asyncio.run(bench(options))
+    print(results.table(report.figures, options.runs))
+    print()
+    print(results.budget_table(report.budget))
     print(f"\nwritten to {options.output} in {time.monotonic() - started:.0f}s")
     return 0
 

@@ -11,6 +11,7 @@ from faust.web import Request, View
 
 from app.application import app, database, search, settings
 from app.clock import iso_now
+from app.guarded import direct_partitions
 from app.publishing import kafka_producer
 from web.responses import json_response
 
@@ -59,7 +60,7 @@ class HealthView(View):
                 "worker": {
                     "role": settings.worker_role,
                     "status": worker_state(),
-                    "assigned_partitions": len(app.consumer.assignment()),
+                    "assigned_partitions": len(app.consumer.assignment()) + direct_partitions(),
                 },
             },
         }

@@ -1,9 +1,15 @@
 """``GET /metrics`` (Prometheus) and ``GET /api/metrics/summary`` (the dashboard's figures).
 
-``/metrics`` is Faust's Prometheus sensor (consumer, producer, table and
-rebalance metrics, prefixed ``faust_``) plus the HTTP metrics of
+``/metrics`` is Faust's Prometheus sensor (commits, rebalances, assignments,
+offsets, send errors, prefixed ``faust_``) plus the HTTP metrics of
 :mod:`web.http_metrics`, all in the default registry. The summary is this
 worker's live figures (:mod:`app.live_figures`) and its consumer lag.
+
+Faust's sensor also counts every message, event, table operation, send and
+HTTP request, through several label lookups each: a tenth of the API
+process's CPU under load. Those hooks are left out (:class:`PerBatchMonitor`);
+requests are counted by :mod:`web.http_metrics`, events and outcomes by the
+live figures.
 """
 
 from __future__ import annotations
@@ -13,18 +19,81 @@ from typing import Any
 
 from aiohttp import web
 from faust.exceptions import ConsumerNotStarted
-from faust.sensors.prometheus import setup_prometheus_sensors
-from faust.types import TP, AppT
+from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
+from faust.types import TP, AppT, CollectionT, EventT, Message, StreamT
 from faust.web import Request, View
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from app import live_figures
 from app.application import app, settings
+from app.guarded import direct_lag
 from web.responses import json_response
 
 #: A fixed prefix: dashboards and alerts keep working whatever the APP_ID.
 PROMETHEUS_PREFIX = "faust"
 
-setup_prometheus_sensors(app, pattern="/metrics", name_prefix=PROMETHEUS_PREFIX)
+
+class PerBatchMonitor(PrometheusMonitor):
+    """Faust's Prometheus sensor without its hooks called per message, event, send or request."""
+
+    def on_message_in(self, tp: TP, offset: int, message: Message) -> None:
+        """Not counted (per message)."""
+
+    def on_stream_event_in(
+        self, tp: TP, offset: int, stream: StreamT, event: EventT
+    ) -> dict[str, Any] | None:
+        """Not counted (per event)."""
+        return None
+
+    def on_stream_event_out(
+        self,
+        tp: TP,
+        offset: int,
+        stream: StreamT,
+        event: EventT,
+        state: dict[str, Any] | None = None,
+    ) -> None:
+        """Not counted (per event)."""
+
+    def on_message_out(self, tp: TP, offset: int, message: Message) -> None:
+        """Not counted (per message)."""
+
+    def on_table_get(self, table: CollectionT, key: Any) -> None:
+        """Not counted (per key)."""
+
+    def on_table_set(self, table: CollectionT, key: Any, value: Any) -> None:
+        """Not counted (per key)."""
+
+    def on_table_del(self, table: CollectionT, key: Any) -> None:
+        """Not counted (per key)."""
+
+    def on_send_initiated(self, *args: Any, **kwargs: Any) -> Any:
+        """Not counted (per message sent); failed sends still are."""
+        return None
+
+    def on_send_completed(self, *args: Any, **kwargs: Any) -> None:
+        """Not counted (per message sent)."""
+
+    def on_web_request_start(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Counted by :mod:`web.http_metrics` instead."""
+        return {}
+
+    def on_web_request_end(self, *args: Any, **kwargs: Any) -> None:
+        """Counted by :mod:`web.http_metrics` instead."""
+
+
+app.monitor = PerBatchMonitor(metrics=FaustMetrics.create(REGISTRY, PROMETHEUS_PREFIX))
+
+
+@app.page("/metrics")
+class PrometheusView(View):
+    """Every metric of this process, in Prometheus' text format."""
+
+    async def get(self, request: Request) -> web.Response:
+        """Produces the default registry's metrics."""
+        # Its content type names a charset, which aiohttp takes only as a header.
+        headers = {"Content-Type": CONTENT_TYPE_LATEST}
+        return web.Response(body=generate_latest(REGISTRY), headers=headers)
 
 
 @app.page("/api/metrics/summary")
@@ -52,15 +121,16 @@ def consumer_lag(faust_app: AppT) -> dict[str, int]:
 
     Lag is the log end offset (the consumer's latest highwater) minus the
     committed offset, the figure Kafka's own tools report. Changelog and
-    other internal partitions are left out: only topics the agents consume.
+    other internal partitions are left out: only topics the agents consume,
+    through Faust or through consumers of their own (:func:`app.guarded.direct_lag`).
     """
+    lag = direct_lag()
     consumer = faust_app.consumer
     try:
         assigned = consumer.assignment()
     except ConsumerNotStarted:
-        return {}
+        return lag
     sources = agent_topics(faust_app)
-    lag: dict[str, int] = {}
     for tp in assigned:
         if tp.topic in sources:
             behind = partition_lag(consumer, tp)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Self, TextIO
+from typing import Any, Protocol, Self, TextIO
 
 import aiohttp
 import orjson
 
-from app.loadgen.traffic import Request, Traffic
+from app.loadgen.traffic import Request
 from app.percentiles import nearest_rank
 
 #: Status recorded for a request that got no HTTP answer (refused, reset, timed out).
@@ -24,6 +24,18 @@ NO_ANSWER = 0
 #: Connections the client keeps open at most; beyond it requests queue (and it shows).
 MAX_CONNECTIONS = 512
 REQUEST_TIMEOUT_S = 30.0
+
+
+class TrafficSource(Protocol):
+    """What the loops send: the next request, and the users whose sign-up was accepted."""
+
+    def next_request(self) -> Request:
+        """The request to send next."""
+        ...
+
+    def user_accepted(self, user_id: int) -> None:
+        """A sign-up of ``user_id`` answered 202."""
+        ...
 
 
 @dataclass
@@ -35,6 +47,8 @@ class LoadResult:
     latencies_ms: list[float] = field(default_factory=list)
     #: (correlation id, scheduled instant on the event-loop clock) of every 202.
     accepted_ids: list[tuple[str, float]] = field(default_factory=list)
+    #: When each of ``accepted_ids`` was answered (event-loop clock), in the same order.
+    answered_at: list[float] = field(default_factory=list)
     elapsed_s: float = 0.0
 
     @property
@@ -83,7 +97,7 @@ class ApiClient:
 
 async def _send(
     client: ApiClient,
-    traffic: Traffic,
+    traffic: TrafficSource,
     result: LoadResult,
     since: float,
 ) -> None:
@@ -95,6 +109,7 @@ async def _send(
     if status != 202 or body is None:
         return
     result.accepted_ids.append((body["correlation_id"], since))
+    result.answered_at.append(_now())
     if request.kind == "usuarios":
         traffic.user_accepted(int(body["usuario"]["user_id"]))
 
@@ -104,7 +119,7 @@ def _now() -> float:
 
 
 async def closed_loop(
-    client: ApiClient, traffic: Traffic, concurrency: int, duration_s: float
+    client: ApiClient, traffic: TrafficSource, concurrency: int, duration_s: float
 ) -> LoadResult:
     """``concurrency`` requests always in flight for ``duration_s``; latency per request."""
     result = LoadResult()
@@ -122,7 +137,7 @@ async def closed_loop(
 
 async def open_loop(
     client: ApiClient,
-    traffic: Traffic,
+    traffic: TrafficSource,
     rate: float,
     duration_s: float,
     progress: TextIO | None = None,

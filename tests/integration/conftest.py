@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from elasticsearch import Elasticsearch
 
-from tests.support.services import ES_URL
+from app.database import Database
+from tests.support.services import ES_URL, migrated_database
 from tests.support.workers import Worker
 
 
@@ -41,3 +42,10 @@ def api(worker: Worker) -> Iterator[httpx.Client]:
 def fresh_dir(tmp_path: Path) -> Path:
     """A data directory for a worker a test starts itself."""
     return tmp_path
+
+
+@pytest.fixture
+async def empty_database() -> AsyncIterator[Database]:
+    """A database of its own, migrated from nothing, dropped afterwards."""
+    async with migrated_database("migration_check") as database:
+        yield database

@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 
 from app.database import Database
-from tests.support.services import scratch_database
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def empty_database() -> AsyncIterator[Database]:
-    with scratch_database("migration_check") as dsn:
-        database = Database(dsn, pool_size=2)
-        await database.start()
-        try:
-            await database.wait_ready()
-            yield database
-        finally:
-            await database.stop()
 
 
 async def test_schema_builds_from_nothing_and_applies_events_once(empty_database: Database) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import psycopg2
 
+from app.database import Database
 from app.settings import get_settings
 
 #: The Elasticsearch the tests read, as the worker sees it.
@@ -38,6 +39,19 @@ def scratch_database(purpose: str) -> Iterator[str]:
         yield settings.postgres_dsn.replace(f"dbname={settings.postgres_db}", f"dbname={name}")
     finally:
         _as_admin(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@asynccontextmanager
+async def migrated_database(purpose: str) -> AsyncIterator[Database]:
+    """A started ``Database`` on a new database migrated from nothing, dropped when leaving."""
+    with scratch_database(purpose) as dsn:
+        database = Database(dsn, pool_size=2)
+        await database.start()
+        try:
+            await database.wait_ready()
+            yield database
+        finally:
+            await database.stop()
 
 
 def _as_admin(sql: str) -> None:

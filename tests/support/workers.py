@@ -87,6 +87,12 @@ class Worker:
 
     def start(self) -> Worker:
         """Start the process and return once ``/health`` answers 200."""
+        self.launch()
+        self.wait_healthy()
+        return self
+
+    def launch(self) -> None:
+        """Start the process without waiting for it to serve."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = {
             **os.environ,
@@ -101,10 +107,9 @@ class Worker:
             self._process = subprocess.Popen(
                 command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
             )
-        self._wait_healthy()
-        return self
 
-    def _wait_healthy(self) -> None:
+    def wait_healthy(self) -> None:
+        """Return once ``/health`` answers 200; fail if the process exits first."""
         deadline = time.monotonic() + START_DEADLINE_S
         while time.monotonic() < deadline:
             if self._process is not None and self._process.poll() is not None:

@@ -230,3 +230,37 @@ async def test_batches_are_handled_one_at_a_time_in_order_each_seeded_first(
     assert handling == ["start 0", "end 0", "start 1", "end 1", "start 2", "end 2"]
     # The next batch is gathered while the previous one is being handled.
     assert log.index("gathered 1") < log.index("end 0")
+
+
+async def test_checkpoints_known_from_the_last_save_spare_a_query_per_batch(
+    checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka
+) -> None:
+    queries = []
+    read = store.checkpoints
+
+    async def counted(key: Any, partitions: list[int]) -> dict[int, int]:
+        queries.append(partitions)
+        return await read(key, partitions)
+
+    store.checkpoints = counted  # type: ignore[method-assign]
+    store.saved = {0: 10}
+    await checkpoint.save(await checkpoint.with_skipped([kafka.record(0, 10)]))
+    assert len(queries) == 1
+
+    complete = await checkpoint.with_skipped([kafka.record(0, 13)])
+
+    assert len(queries) == 1  # known: no query
+    assert positions(complete) == [(0, 11), (0, 12), (0, 13)]  # and the gap still found
+
+
+async def test_a_checkpoint_another_worker_moved_reads_back_until_forgotten(
+    checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka
+) -> None:
+    await checkpoint.save([kafka.record(0, 10)])  # known: 11
+    store.saved[0] = 20  # meanwhile another owner handled 11..19
+
+    replayed = await checkpoint.with_skipped([kafka.record(0, 20)])
+    assert positions(replayed)[0] == (0, 11)  # read back again: a replay, never a loss
+
+    checkpoint.forget({0})
+    assert positions(await checkpoint.with_skipped([kafka.record(0, 20)])) == [(0, 20)]
