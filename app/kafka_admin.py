@@ -140,9 +140,13 @@ class KafkaAdmin(Service):
         """Every topic with its partitions' leaders and offsets, by name."""
         return await self._bounded(self._read_topics)
 
-    async def groups(self) -> list[GroupSummary]:
-        """The cluster's consumer groups (at most :data:`MAX_GROUPS`), by id."""
-        return await self._bounded(self._read_groups)
+    async def groups(self, first: Callable[[str], bool]) -> list[GroupSummary]:
+        """The cluster's consumer groups, those ``first`` picks before the rest, by id.
+
+        At most :data:`MAX_GROUPS`: on a busy cluster the ones left out are
+        others', never those ``first`` picks (up to that many).
+        """
+        return await self._bounded(lambda: self._read_groups(first))
 
     async def group_lag(self, group_id: str) -> GroupLag | None:
         """A group's lag per partition it committed on; ``None`` for an unknown group."""
@@ -161,9 +165,10 @@ class KafkaAdmin(Service):
             beginnings, ends = await _bounds(reader, tps)
         return [_topic_summary(topic, beginnings, ends) for topic in described]
 
-    async def _read_groups(self) -> list[GroupSummary]:
+    async def _read_groups(self, first: Callable[[str], bool]) -> list[GroupSummary]:
         admin = await self._admin_client()
-        ids = sorted(group[0] for group in await admin.list_consumer_groups())[:MAX_GROUPS]
+        listed = [group[0] for group in await admin.list_consumer_groups()]
+        ids = sorted(listed, key=lambda group_id: (not first(group_id), group_id))[:MAX_GROUPS]
         if not ids:
             return []
         groups = await asyncio.gather(*(_describe_group(admin, group_id) for group_id in ids))

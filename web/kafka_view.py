@@ -79,7 +79,7 @@ class ConsumerGroupsView(View):
         Each group has ``group_id``, ``state``, ``protocol_type``, ``members``
         and ``app``; ``app_group`` is the group of the worker answering.
         """
-        groups = await _from_kafka(kafka_admin.groups())
+        groups = await _from_kafka(kafka_admin.groups(first=is_own_group))
         shown = sorted((_flagged(g, is_own_group(g.group_id)) for g in groups), key=_own_first)
         return json_response({"app_group": settings.group_id, "groups": shown})
 
@@ -107,8 +107,13 @@ def is_own_topic(name: str) -> bool:
 
 
 def is_own_group(group_id: str) -> bool:
-    """Whether ``group_id`` is the group of one of this app's roles."""
-    return group_id == settings.app_id or group_id.startswith(_OWN_PREFIX)
+    """Whether ``group_id`` is the group of one of this app's roles, or of an agent's own consumer.
+
+    Agents that write no table consume in groups named after their role's
+    group and themselves (``APP_ID.process_user_events``,
+    ``APP_ID-logging.log_user_events``: :mod:`app.topic_batches`).
+    """
+    return group_id == settings.app_id or group_id.startswith((_OWN_PREFIX, f"{settings.app_id}."))
 
 
 def _flagged(item: TopicSummary | GroupSummary, own: bool) -> dict[str, Any]:

@@ -33,9 +33,12 @@ def test_the_kafka_view_shows_groups_lag_topics_and_masked_messages(
     group = own_names("browser")["APP_ID"]
     user_events = dashboard_worker.topic("user_events")
 
-    # The worker's own group is chosen by default, and its lag shown per partition.
+    # The worker's own group is chosen by default; the processing agent's group
+    # (it reads user_events with a consumer of its own) shows its lag per partition.
     expect(page.locator(f'#groups tr.selected[data-group="{group}"]')).to_be_visible(timeout=15000)
-    expect(page.locator("#group-title")).to_have_text(group)
+    processing_group = f"{group}.process_user_events"
+    page.locator(f'#groups tr[data-group="{processing_group}"]').click()
+    expect(page.locator("#group-title")).to_have_text(processing_group)
     lag_rows = page.locator(f'#group-partitions tr[data-topic="{user_events}"]')
     expect(lag_rows.first).to_be_visible(timeout=20000)
     expect(lag_rows.first.locator("td.lag")).to_have_text(re.compile(r"^[\d.]+$"))

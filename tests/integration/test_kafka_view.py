@@ -51,12 +51,15 @@ def test_topics_list_the_workers_own_first_with_offsets(
     assert flags == sorted(flags, reverse=True), "this app's topics come first"
 
 
-def test_the_workers_group_is_listed_and_its_lag_is_per_partition(
+def test_the_workers_groups_are_listed_and_their_lag_is_per_partition(
     api: httpx.Client, worker: Worker, accepted: list[str]
 ) -> None:
     body = api.get("/api/kafka/groups").json()
-    group = body["app_group"]
-    assert {"group_id": group, "app": True}.items() <= _by_id(body["groups"])[group].items()
+    groups = _by_id(body["groups"])
+    assert {"group_id": body["app_group"], "app": True}.items() <= groups[body["app_group"]].items()
+    # The processing agent reads user_events in a group of its own (app.topic_batches).
+    group = f"{body['app_group']}.process_user_events"
+    assert {"group_id": group, "app": True}.items() <= groups[group].items()
 
     def committed_on_user_events() -> list[dict[str, Any]]:
         lag = api.get(f"/api/kafka/groups/{group}").json()
