@@ -58,7 +58,7 @@ from app.database import TRANSIENT_ERRORS, CheckpointKey
 from app.dead_letters import dead_letter, send_dead_letters
 from app.kafka_reads import LogReader
 from app.retry import retrying
-from app.topic_batches import ConsumerSettings, TopicBatches
+from app.topic_batches import ConsumerSettings, TopicBatches, feed_group
 from app.topics import topics_declared
 
 log = logging.getLogger(__name__)
@@ -306,7 +306,7 @@ def _consumer_settings(agent_name: str) -> ConsumerSettings:
     instance = settings.worker_instance_id
     return ConsumerSettings(
         bootstrap_servers=settings.kafka_bootstrap_servers,
-        group_id=f"{settings.group_id}.{agent_name}",
+        group_id=feed_group(settings.group_id, agent_name),
         instance_id=f"{instance}.{agent_name}" if instance else None,
         session_timeout_s=settings.kafka_session_timeout_s,
         fetch_min_bytes=settings.kafka_fetch_min_bytes,

@@ -49,6 +49,11 @@ IDLE_POLL_MS = 250
 CheckpointsOf = Callable[[list[int]], Awaitable[dict[int, int]]]
 
 
+def feed_group(role_group: str, agent_name: str) -> str:
+    """The consumer group of an agent's own consumer, within its role's group."""
+    return f"{role_group}.{agent_name}"
+
+
 @dataclass(frozen=True, slots=True)
 class ConsumerSettings:
     """How a batch consumer talks to Kafka."""

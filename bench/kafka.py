@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from app.topic_batches import feed_group
 from tests.support.services import kafka_bootstrap
 
 #: Records produced before waiting for their acknowledgements.
@@ -91,6 +92,28 @@ async def group_lag(group: str, topics: Sequence[str]) -> int:
         with contextlib.suppress(asyncio.CancelledError):
             await consumer.stop()
     return sum(end - _offset(committed.get(tp)) for tp, end in ends.items())
+
+
+async def pipeline_lag(app_id: str, topic: Callable[[str], str]) -> int:
+    """Records of the account stream some agent of a one-process worker has not finished.
+
+    ``topic`` names a topic for the worker (its ``TOPIC_PREFIX`` applied). The
+    status agent reads in the app's group; the others in groups of their own
+    (:func:`app.topic_batches.feed_group`), where the logging agents are
+    named after the prefixed topic they log.
+    """
+    prefix = topic("user_events").removesuffix("user_events")
+    read_by = {
+        feed_group(app_id, "process_user_events"): ["user_events"],
+        feed_group(app_id, f"log_{prefix}user_events"): ["user_events"],
+        feed_group(app_id, f"log_{prefix}response_events"): ["response_events"],
+        feed_group(app_id, f"log_{prefix}dead_letters"): ["dead_letters"],
+        app_id: ["response_events"],
+    }
+    lags = await asyncio.gather(
+        *(group_lag(group, [topic(name) for name in names]) for group, names in read_by.items())
+    )
+    return sum(lags)
 
 
 def _offset(committed: object) -> int:

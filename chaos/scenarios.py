@@ -304,12 +304,11 @@ class Stage:
         """Seconds from ``since`` until every accepted request has its outcome and the
         group's lag is 0 (None if that takes over ``timeout_s``)."""
         assert self.client is not None and self.watcher is not None
-        topics = [self.topic(n) for n in ("user_events", "response_events", "dead_letters")]
         deadline = _now() + timeout_s
         while _now() < deadline:
             waiting = {a.correlation_id for a in self.client.accepted()}
             final = waiting <= self.watcher.arrivals.keys()
-            if final and await kafka.group_lag(self.app_id, topics) == 0:
+            if final and await kafka.pipeline_lag(self.app_id, self.topic) == 0:
                 return _now() - since
             await asyncio.sleep(0.5)
         return None

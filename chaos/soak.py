@@ -124,8 +124,7 @@ class Sampler:
     async def sample(self) -> Sample:
         """One sample of the last :data:`SAMPLE_EVERY_S`."""
         now = asyncio.get_running_loop().time()
-        topics = [self.stage.topic(n) for n in ("user_events", "response_events", "dead_letters")]
-        lag = await kafka.group_lag(self.stage.app_id, topics)
+        lag = await kafka.pipeline_lag(self.stage.app_id, self.stage.topic)
         disk = {
             "worker data dir": directory_mb(self.worker.data_dir),
             "postgresql db": await asyncio.to_thread(postgres.database_size_mb),
