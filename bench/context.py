@@ -78,7 +78,15 @@ class RunTopics:
 
     def layout(self) -> dict[str, int]:
         """Every topic to create before the worker starts, with its partition count."""
-        names = ("user_events", "response_events", "viewing_events")
+        # Every topic an agent consumes: created by the bench, none is new to a worker's group.
+        names = (
+            "user_events",
+            "response_events",
+            "viewing_events",
+            "session_events",
+            "recommendation_requests",
+            "title_activity",
+        )
         return {self.name(n): self.partitions for n in names} | {self.name("dead_letters"): 1}
 
 
