@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from bench import kafka, postgres
 from bench.cpu import SAMPLE_EVERY_S
@@ -54,21 +55,27 @@ async def searchable(documents: BenchDocuments, expected: int, timeout_s: float)
     return time.time()
 
 
-async def checkpointed(group_id: str, agent: str, topic: str, timeout_s: float) -> float:
-    """Wait until ``agent`` has checkpointed everything on ``topic``; when it had (epoch s).
+@dataclass(frozen=True, slots=True)
+class StatusAgent:
+    """The status agent of a run's workers: its work leaves no trace the bench reads
+    otherwise (it writes a table of its own worker), so its checkpoints are followed."""
 
-    For agents whose work leaves no trace the bench can read otherwise (the
-    status agent writes a table of its own worker).
-    """
-    ends = {tp.partition: end for tp, end in (await end_offsets(topic)).items() if end}
-    deadline = time.monotonic() + timeout_s
-    while any(
-        postgres.checkpoints(group_id, agent, topic).get(p, 0) < end for p, end in ends.items()
-    ):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{agent} of {group_id} did not reach the end of {topic}")
-        await asyncio.sleep(0.25)
-    return time.time()
+    group_id: str
+    topic: str
+
+    async def caught_up(self, timeout_s: float) -> float:
+        """Wait until it has checkpointed everything on its topic so far; when it had (epoch s)."""
+        ends = {tp.partition: end for tp, end in (await end_offsets(self.topic)).items() if end}
+        deadline = time.monotonic() + timeout_s
+        while not self._reached(ends):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the status agent of {self.group_id} is behind on {self.topic}")
+            await asyncio.sleep(0.25)
+        return time.time()
+
+    def _reached(self, ends: dict[int, int]) -> bool:
+        saved = postgres.checkpoints(self.group_id, "status", self.topic)
+        return all(saved.get(partition, 0) >= end for partition, end in ends.items())
 
 
 def rate(units: int, window: tuple[float, float]) -> float:

@@ -1,7 +1,7 @@
 """HTTP load against the running pipeline: ingest, latency, CPU per request, sustained rate, trending.
 
 Phases, in order, each starting on an idle pipeline (every earlier request
-applied and logged):
+applied, logged and its status recorded):
 
 * ``ingest_rps``: ``--concurrency`` POSTs always in flight for ``--duration`` s;
 * ``ingest_p50_ms``/``ingest_p99_ms``: an open loop at ``--ingest-rate``;
@@ -9,7 +9,7 @@ applied and logged):
   timed until its outcome is on ``response_events`` (read from Kafka);
 * ``cpu_ms_per_request``: an open loop at ``--steady-rate`` for
   ``--steady-duration`` s; every process's CPU from the first request until
-  every request is applied and logged, per accepted request;
+  every request is applied, logged and its status recorded, per accepted request;
 * ``sustained_rps``: open loops at each of ``--sustained-rates`` in turn, until
   one does not keep up (see :func:`_sustained`);
 * ``trending_lag_ms``: viewings of one title by distinct users at
@@ -32,8 +32,8 @@ from bench.cpu import TOTAL
 from bench.measure import BenchDocuments, percentile
 from bench.viewing import TrendingWatcher, ViewerTraffic, trending_lags_ms
 
-#: A step of the sustained ladder kept up when everything it sent was applied and
-#: logged within this long after its scheduled end (the logging agents gather
+#: A step of the sustained ladder kept up when everything it sent was applied,
+#: logged and its status recorded within this long after its scheduled end (the logging agents gather
 #: documents for 0.5 s, and the bench polls the index every 0.25 s).
 KEPT_UP_WITHIN_S = 2.0
 SETTLE_TIMEOUT_S = 300.0
@@ -47,13 +47,15 @@ class Pipeline:
     url: str
     watcher: kafka.OutcomeWatcher
     documents: BenchDocuments
+    statuses: drain.StatusAgent
     #: Requests whose outcome (and two documents: request, outcome) are due.
     due: int
 
     async def settle(self) -> float:
-        """Wait until every due request is applied and logged; when it was (epoch seconds)."""
+        """Wait until every due request is applied, logged and its status recorded; when (epoch s)."""
         await self.watcher.wait_for(self.due, timeout_s=SETTLE_TIMEOUT_S)
-        return await drain.searchable(self.documents, 2 * self.due, SETTLE_TIMEOUT_S)
+        logged = await drain.searchable(self.documents, 2 * self.due, SETTLE_TIMEOUT_S)
+        return max(logged, await self.statuses.caught_up(SETTLE_TIMEOUT_S))
 
     def sent(self, load: LoadResult) -> None:
         """Expect the outcomes of ``load``'s accepted requests."""
@@ -122,11 +124,11 @@ async def _sustained(pipeline: Pipeline, client: ApiClient, traffic: Traffic) ->
     """The highest offered rate the pipeline kept up with, end to end.
 
     Each step sends ``--duration`` s of load at one rate; it kept up when every
-    request was accepted and everything it sent was applied and logged within
-    :data:`KEPT_UP_WITHIN_S` of the step's scheduled end (neither the API nor
-    the stages behind it fell behind). The ladder stops at the first step that
+    request was accepted and everything it sent was applied, logged and its
+    status recorded within :data:`KEPT_UP_WITHIN_S` of the step's scheduled end
+    (neither the API nor the stages behind it fell behind). The ladder stops at the first step that
     did not keep up. If none did, the figure is what the first step achieved:
-    requests / (first sent -> all applied and logged).
+    requests / (first sent -> all applied, logged and recorded).
     """
     options = pipeline.run.options
     best = 0.0
@@ -140,7 +142,7 @@ async def _sustained(pipeline: Pipeline, client: ApiClient, traffic: Traffic) ->
         done = await pipeline.settle()
         late_s = done - start - options.duration_s
         kept_up = not load.errors and late_s <= KEPT_UP_WITHIN_S
-        say(f"sustained: {rate:g} req/s -> all applied and logged {late_s:.1f}s after the end")
+        say(f"sustained: {rate:g} req/s -> all applied, logged and recorded {late_s:.1f}s after the end")
         _report_errors("sustained", load)
         if not kept_up:
             return best or load.accepted / (done - start)

@@ -107,15 +107,14 @@ async def _pipeline_phases(run: Run, backlog: Backlog) -> dict[str, float]:
         logged = await drain.indexed(documents, 2 * n)
         figures["es_docs_per_s"] = drain.rate(2 * n, logged)
         # The window ends once every stage is done, the status table's agent too.
-        recorded = await drain.checkpointed(
+        statuses = drain.StatusAgent(
             f"{run.tag}-{roles[0]}" if roles[0] != "all" else run.tag,
-            "status",
             topics.name("response_events"),
-            timeout_s=120 + n / 200,
         )
+        recorded = await statuses.caught_up(timeout_s=120 + n / 200)
         await drain.let_sampler_pass()
         run.charge("pipeline", processed[0], max(logged[1], recorded), n)
-        pipeline = Pipeline(run, workers[0][1].url, watcher, documents, due=n)
+        pipeline = Pipeline(run, workers[0][1].url, watcher, documents, statuses, due=n)
         figures |= await load_phases(pipeline, topics, backlog.user_ids)
         peaks = [peak_rss_mb(worker.pid) for _, worker in workers]
         return figures | {"worker_rss_mb": max(peaks), "total_rss_mb": sum(peaks)}
