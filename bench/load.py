@@ -33,8 +33,8 @@ from bench.measure import BenchDocuments, percentile
 from bench.viewing import TrendingWatcher, ViewerTraffic, trending_lags_ms
 
 #: A step of the sustained ladder kept up when everything it sent was applied,
-#: logged and its status recorded within this long after its scheduled end (the logging agents gather
-#: documents for 0.5 s, and the bench polls the index every 0.25 s).
+#: logged and its status recorded within this long after its scheduled end (the
+#: logging agents gather documents for 0.5 s, the bench polls the index every 0.25 s).
 KEPT_UP_WITHIN_S = 2.0
 SETTLE_TIMEOUT_S = 300.0
 
@@ -126,8 +126,8 @@ async def _sustained(pipeline: Pipeline, client: ApiClient, traffic: Traffic) ->
     Each step sends ``--duration`` s of load at one rate; it kept up when every
     request was accepted and everything it sent was applied, logged and its
     status recorded within :data:`KEPT_UP_WITHIN_S` of the step's scheduled end
-    (neither the API nor the stages behind it fell behind). The ladder stops at the first step that
-    did not keep up. If none did, the figure is what the first step achieved:
+    (neither the API nor the stages behind it fell behind). The ladder stops at
+    the first step that did not keep up. If none did, the figure is what the first step achieved:
     requests / (first sent -> all applied, logged and recorded).
     """
     options = pipeline.run.options
