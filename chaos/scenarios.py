@@ -580,8 +580,9 @@ async def kafka_restart(options: Options) -> Row:
 
 @dataclass(frozen=True, slots=True)
 class StatusRead:
-    """One ``GET /status`` of the probe: HTTP code, the status read, seconds it took."""
+    """One ``GET /status`` of the probe: the id read, HTTP code, the status read, seconds it took."""
 
+    correlation_id: str
     code: int
     status: str | None
     seconds: float
@@ -622,16 +623,20 @@ class StatusProbe:
             code, status = answer.status_code, answer.json().get("status")
         except (httpx.HTTPError, ValueError):
             code, status = NO_ANSWER, None
-        self.reads.append(StatusRead(code, status, _now() - began))
+        self.reads.append(StatusRead(correlation_id, code, status, _now() - began))
 
     def summary(self) -> str:
-        """Codes, share of good reads and the slowest, for the notes."""
+        """Codes, share of good reads, the slowest, and the ids most often read wrong."""
         codes = Counter(r.code for r in self.reads)
         slowest = max((r.seconds for r in self.reads), default=0.0)
+        bad = Counter((r.correlation_id, r.code, r.status) for r in self.reads if not r.good)
         return (
             f"{len(self.reads)} status reads via {self.url}: {dict(codes)}, "
             f"{100 * self.good_share:.1f} % 200 + final within {STATUS_READ_LIMIT_S:g}s, "
             f"slowest {slowest:.2f}s"
+            + "".join(
+                f"; {n}x {cid} {code} {status}" for (cid, code, status), n in bad.most_common(3)
+            )
         )
 
     @property
