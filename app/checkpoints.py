@@ -122,12 +122,20 @@ class Checkpoint:
     """
 
     def __init__(
-        self, store: CheckpointStore, reader: LogReader, key: CheckpointKey, stall_after_s: float
+        self,
+        store: CheckpointStore,
+        reader: LogReader,
+        key: CheckpointKey,
+        stall_after_s: float,
+        held_back_after_s: float | None = None,
     ) -> None:
         self.store = store
         self.reader = reader
         self.key = key
         self.stall_after_s = stall_after_s
+        #: For an agent on a Faust stream: how long one partition may wait while
+        #: the others move before it counts as held back (see :meth:`stalled`).
+        self.held_back_after_s = held_back_after_s
         #: Held around each batch and by :meth:`recover_stalled`, so the two
         #: never handle events of the same agent at once.
         self.lock = asyncio.Lock()
@@ -146,6 +154,9 @@ class Checkpoint:
         #: events another worker handled are read back: a replay). It spares a
         #: query per batch; :meth:`forget` drops partitions whose owner changed.
         self._known: dict[int, int] = {}
+        #: Per partition an audit found behind its log's end: the checkpoint it
+        #: had then, and when it was first seen there (``time.monotonic()``).
+        self._behind: dict[int, tuple[int, float]] = {}
         self._what = f"the {key.agent} checkpoints of {key.topic}"
 
     async def run(self, batches: AsyncIterable[Sequence[EventT]], handle: BatchHandler) -> None:
@@ -216,6 +227,7 @@ class Checkpoint:
         """Read these partitions' checkpoints from PostgreSQL next time (their owner changed)."""
         for partition in partitions:
             self._known.pop(partition, None)
+            self._behind.pop(partition, None)  # the new stream gets its own time
 
     async def _checkpoints_of(self, partitions: list[int]) -> dict[int, int]:
         if all(partition in self._known for partition in partitions):
@@ -250,31 +262,66 @@ class Checkpoint:
         now = self._last_batch_at = time.monotonic()
         self._moved.update((partition, now) for partition in keep)
 
+    @property
+    def audit_every_s(self) -> float:
+        """How often :meth:`recover_stalled` should be called."""
+        return min(self.stall_after_s, self.held_back_after_s or self.stall_after_s) / 3
+
     async def stalled(self, partitions: Collection[int]) -> dict[int, range]:
         """Partitions whose stream stopped: events beyond the checkpoint, no batch for a while.
 
         Seen after a rebalance: the group commits past a partition's last
-        events (or never fetches them) and, with no later event to reveal the
-        gap, they would wait for the next restart. Partitions are judged only
-        once the agent has finished no batch at all for ``stall_after_s``, and
-        count only if no batch moved them for as long: a stream that is merely
-        busy (a new group working through a long history, say) is left alone
-        rather than read twice over. A partition no batch has ever reached (no
-        checkpoint) is judged from the start of its log, where a new group
-        starts reading.
+        events, or never fetches a partition again, and with no batch to
+        reveal the gap its events would wait for the next restart. A partition
+        counts when it has events beyond its checkpoint and either
+
+        * **stalled**: the agent has finished no batch at all for
+          ``stall_after_s``, and none moved the partition for as long. Only
+          then: an agent's own consumer drains a long history one partition
+          after another, and judged alone, a new group's partitions were read
+          back while the consumer was on its way to them; and a consumer that
+          delivers nothing may be waiting behind another agent's backlog;
+        * **held back** (with ``held_back_after_s``, for an agent on a Faust
+          stream): it has been behind at an unmoved checkpoint for
+          ``held_back_after_s`` while batches of other partitions were
+          finished. A Faust stream hands out every fetched partition's events
+          in turn, so one it serves at all moves within moments; it was seen
+          to hold back one partition for good after a rebalance while the
+          others flowed, and the agent was never idle long enough to look.
+
+        A partition no batch has ever reached (no checkpoint) is judged from
+        the start of its log, where a new group starts reading.
         """
-        if not partitions or time.monotonic() - self._last_batch_at < self.stall_after_s:
+        now = time.monotonic()
+        owned = set(partitions)
+        self._behind = {p: seen for p, seen in self._behind.items() if p in owned}
+        idle = now - self._last_batch_at >= self.stall_after_s
+        if not owned or not (idle or self.held_back_after_s is not None):
             return {}
-        saved = await self.store.checkpoints(self.key, sorted(partitions))
-        bounds = await self.reader.log_bounds(self.key.topic, sorted(partitions))
+        saved = await self.store.checkpoints(self.key, sorted(owned))
+        bounds = await self.reader.log_bounds(self.key.topic, sorted(owned))
         now = time.monotonic()
         found = {}
         for partition, bound in bounds.items():
             checkpoint = max(saved.get(partition, bound.start), bound.start)
+            if bound.stop <= checkpoint:
+                self._behind.pop(partition, None)
+                continue
             quiet_since = self._moved.get(partition, self._created_at)
-            if bound.stop > checkpoint and now - quiet_since >= self.stall_after_s:
+            stalled = idle and now - quiet_since >= self.stall_after_s
+            if stalled or self._held_back(partition, checkpoint, now):
                 found[partition] = range(checkpoint, bound.stop)
         return found
+
+    def _held_back(self, partition: int, checkpoint: int, now: float) -> bool:
+        """Whether ``partition``, behind at ``checkpoint``, waits while batches go by."""
+        if self.held_back_after_s is None:
+            return False
+        seen = self._behind.get(partition)
+        if seen is None or seen[0] != checkpoint:
+            seen = self._behind[partition] = (checkpoint, now)
+        since = seen[1]
+        return now - since >= self.held_back_after_s and self._last_batch_at > since
 
     async def recover_stalled(
         self, partitions: Collection[int], handle: BatchHandler, batch_size: int

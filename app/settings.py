@@ -105,7 +105,8 @@ class Settings(BaseSettings):
     process_batch_wait_s: float = Field(0.05, gt=0, alias="PROCESS_BATCH_WAIT_S")
     #: Once an agent has finished no batch for this long, a partition with events
     #: beyond its checkpoint is read back from Kafka (a stream stalled by a
-    #: rebalance would otherwise wait for the next restart).
+    #: rebalance would otherwise wait for the next restart); on a Faust stream,
+    #: a partition that waits a third of it while the others flow is read back too.
     stall_after_s: float = Field(15.0, gt=0, alias="STALL_AFTER_S")
     #: A viewing session with no activity for this long reads as ended (``inatividade``).
     session_idle_timeout_s: float = Field(1800.0, gt=0, alias="SESSION_IDLE_TIMEOUT_S")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -22,6 +23,7 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import OffsetAndMetadata
 from elasticsearch import Elasticsearch
 
@@ -111,10 +113,10 @@ def has_partitions(worker: Worker) -> bool:
     return state["status"] == "up" and state["assigned_partitions"] > 0
 
 
-def stalling_worker(tmp_path: Path, name: str) -> tuple[Worker, str, str]:
-    """A worker (not started) that judges stalls after 1 s; its group and topic."""
+def stalling_worker(tmp_path: Path, name: str, **env: str) -> tuple[Worker, str, str]:
+    """A worker (not started) that judges stalls after 1 s (or ``env``'s); its group and topic."""
     names = own_names(f"{name}{uuid.uuid4().hex[:8]}")
-    worker = Worker(tmp_path / "w", STALL_AFTER_S="1", **names)
+    worker = Worker(tmp_path / "w", **{"STALL_AFTER_S": "1", **env, **names})
     return worker, names["APP_ID"], worker.topic("user_events")
 
 
@@ -293,4 +295,50 @@ def test_outcomes_committed_past_still_become_final_statuses(tmp_path: Path) -> 
         assert status["status"] == "error"
         assert status["message"] == "Usuário não encontrado"
     finally:
+        worker.stop()
+
+
+def partition_of(key: bytes, partitions: int) -> int:
+    """The partition Kafka's default partitioner gives ``key``."""
+    every = list(range(partitions))
+    return int(DefaultPartitioner()(key, every, every))
+
+
+def keep_busy(topic: str, avoiding: int, stop: threading.Event) -> None:
+    """Produce an outcome every 0.2 s to ``topic``'s partitions but ``avoiding``, until ``stop``."""
+    while not stop.is_set():
+        record = response_record()
+        if partition_of(record[0], 2) != avoiding:
+            run(produce(topic, [record]))
+        stop.wait(0.2)
+
+
+def test_an_outcome_committed_past_becomes_final_while_other_partitions_keep_the_agent_busy(
+    tmp_path: Path,
+) -> None:
+    """A stream that holds back one partition is caught while the others keep flowing."""
+    # Idle for 3 s the agent never is, so only a per-partition judgement finds the gap.
+    worker, group, _ = stalling_worker(tmp_path, "busy", STALL_AFTER_S="3", TOPIC_PARTITIONS="2")
+    response_events = worker.topic("response_events")
+    stop = threading.Event()
+    try:
+        worker.start()
+        with worker.client() as api:
+            accepted = api.post("/usuarios")
+            assert accepted.status_code == 202
+            wait_for_final_status(api, accepted.json()["correlation_id"])  # a checkpoint exists
+        worker.stop(signal.SIGTERM)
+        outcome = response_record()
+        run(produce(response_events, [outcome]))
+        run(commit_past(group, response_events))  # the group never saw it, Kafka says it did
+        worker.start()
+        busy = threading.Thread(
+            target=keep_busy, args=(response_events, partition_of(outcome[0], 2), stop)
+        )
+        busy.start()
+        with worker.client() as api:
+            status = wait_for_final_status(api, outcome[0].decode(), timeout=30)
+        assert status["status"] == "error"
+    finally:
+        stop.set()
         worker.stop()

@@ -77,9 +77,15 @@ def kafka() -> FakeKafka:
     return FakeKafka()
 
 
-def checkpoint_of(store: MemoryStore, kafka: FakeKafka, stall_after_s: float = 15.0) -> Checkpoint:
+def checkpoint_of(
+    store: MemoryStore,
+    kafka: FakeKafka,
+    stall_after_s: float = 15.0,
+    held_back_after_s: float | None = None,
+) -> Checkpoint:
     """A checkpoint kept in ``store``, reading back from ``kafka``."""
-    return Checkpoint(store, kafka, CheckpointKey("group", "agent", TOPIC), stall_after_s)
+    key = CheckpointKey("group", "agent", TOPIC)
+    return Checkpoint(store, kafka, key, stall_after_s, held_back_after_s)
 
 
 @pytest.fixture

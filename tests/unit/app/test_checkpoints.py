@@ -146,7 +146,7 @@ async def test_a_partition_no_batch_ever_reached_is_judged_from_the_start_of_its
     assert await checkpoint.stalled({2}) == {2: range(9)}
 
 
-async def test_no_partition_is_judged_while_the_agent_is_busy(
+async def test_an_agent_with_its_own_consumer_has_no_partition_judged_while_it_is_busy(
     store: MemoryStore, kafka: FakeKafka
 ) -> None:
     store.saved = {0: 10}
@@ -156,6 +156,82 @@ async def test_no_partition_is_judged_while_the_agent_is_busy(
     await asyncio.sleep(0.03)
     await checkpoint.save([kafka.record(1, 4)])  # partition 1 keeps the agent busy
     await asyncio.sleep(0.03)
+
+    assert await checkpoint.stalled({0}) == {}
+
+
+def _stream_checkpoint(
+    store: MemoryStore, kafka: FakeKafka, held_back_after_s: float
+) -> Checkpoint:
+    """A Faust stream's checkpoint, whose agent is never idle long enough to be judged whole."""
+    return checkpoint_of(store, kafka, stall_after_s=60, held_back_after_s=held_back_after_s)
+
+
+async def test_a_stream_partition_held_back_while_the_others_flow_is_stalled(
+    store: MemoryStore, kafka: FakeKafka
+) -> None:
+    store.saved = {0: 10, 1: 4}
+    kafka.ends = {0: 13, 1: 9}
+    checkpoint = _stream_checkpoint(store, kafka, 0.05)
+    assert await checkpoint.stalled({0, 1}) == {}  # first seen behind now
+    await asyncio.sleep(0.03)
+    await checkpoint.save([kafka.record(1, 6)])  # partition 1 keeps the agent busy
+    assert await checkpoint.stalled({0, 1}) == {}
+    await asyncio.sleep(0.03)
+
+    assert await checkpoint.stalled({0, 1}) == {0: range(10, 13)}
+
+
+async def test_a_stream_that_delivers_nothing_is_not_judged_per_partition(
+    store: MemoryStore, kafka: FakeKafka
+) -> None:
+    """It may be waiting behind another agent's backlog: the whole-agent rule decides."""
+    store.saved = {0: 10, 1: 4}
+    kafka.ends = {0: 13, 1: 9}
+    checkpoint = _stream_checkpoint(store, kafka, 0.05)
+    await checkpoint.stalled({0, 1})
+    await asyncio.sleep(0.06)
+
+    assert await checkpoint.stalled({0, 1}) == {}
+
+
+async def test_a_stream_partition_whose_checkpoint_moves_is_not_stalled(
+    store: MemoryStore, kafka: FakeKafka
+) -> None:
+    store.saved = {0: 10}
+    kafka.ends = {0: 13}
+    checkpoint = _stream_checkpoint(store, kafka, 0.05)
+    await checkpoint.stalled({0})
+    await asyncio.sleep(0.06)
+    await checkpoint.save([kafka.record(0, 10)])  # the stream got to it, slowly
+
+    assert await checkpoint.stalled({0}) == {}
+
+
+async def test_a_stream_partition_whose_owner_changed_waits_afresh(
+    store: MemoryStore, kafka: FakeKafka
+) -> None:
+    store.saved = {0: 10}
+    kafka.ends = {0: 13}
+    checkpoint = _stream_checkpoint(store, kafka, 0.05)
+    await checkpoint.stalled({0})
+    await checkpoint.save([kafka.record(1, 4)])  # other partitions flow
+    await asyncio.sleep(0.06)
+    checkpoint.forget({0})  # reassigned: the new stream has not had its chance yet
+
+    assert await checkpoint.stalled({0}) == {}
+
+
+async def test_a_stream_partition_not_owned_throughout_waits_afresh(
+    store: MemoryStore, kafka: FakeKafka
+) -> None:
+    store.saved = {0: 10}
+    kafka.ends = {0: 13}
+    checkpoint = _stream_checkpoint(store, kafka, 0.05)
+    await checkpoint.stalled({0})
+    await checkpoint.save([kafka.record(1, 4)])  # other partitions flow
+    await checkpoint.stalled(set())  # rebalancing: nothing owned
+    await asyncio.sleep(0.06)
 
     assert await checkpoint.stalled({0}) == {}
 
