@@ -142,7 +142,9 @@ async def _sustained(pipeline: Pipeline, client: ApiClient, traffic: Traffic) ->
         done = await pipeline.settle()
         late_s = done - start - options.duration_s
         kept_up = not load.errors and late_s <= KEPT_UP_WITHIN_S
-        say(f"sustained: {rate:g} req/s -> all applied, logged and recorded {late_s:.1f}s after the end")
+        say(
+            f"sustained: {rate:g} req/s -> all applied, logged and recorded {late_s:.1f}s after the end"
+        )
         _report_errors("sustained", load)
         if not kept_up:
             return best or load.accepted / (done - start)

@@ -193,9 +193,10 @@ async def test_set_based_and_one_by_one_agree(seed: int) -> None:
     dice = random.Random(seed)
     seen: list[dict[str, Any]] = []
     batches = [_random_batch(dice, seen) for _ in range(8)]
-    async with migrated_database("set_based") as set_based, migrated_database(
-        "one_by_one"
-    ) as one_by_one:
+    async with (
+        migrated_database("set_based") as set_based,
+        migrated_database("one_by_one") as one_by_one,
+    ):
         for batch in batches:
             await _set_based_takes(set_based, batch)  # no fallback behind the agreement
             expected = await _apply(one_by_one, batch, "apply_events_one_by_one")
