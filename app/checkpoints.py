@@ -242,7 +242,7 @@ class Checkpoint:
         if not missing:
             return batch
         found = [
-            (partition, await self._read_back(partition, wanted))
+            (partition, await self._read_back(partition, wanted, found_by="a later batch"))
             for partition, ranges in missing.items()
             for wanted in ranges
         ]
@@ -340,7 +340,7 @@ class Checkpoint:
             head = range(
                 wanted.start, min(wanted.stop, wanted.start + STALL_BATCHES_PER_AUDIT * batch_size)
             )
-            back = await self._read_back(partition, head)
+            back = await self._read_back(partition, head, found_by="the stall audit")
             records = [cast(EventT, record) for record in back.records]
             for start in range(0, len(records), batch_size):
                 async with self.lock:
@@ -348,10 +348,12 @@ class Checkpoint:
                 handled += len(records[start : start + batch_size])
         return handled
 
-    async def _read_back(self, partition: int, wanted: range) -> ReadBack:
+    async def _read_back(self, partition: int, wanted: range, found_by: str) -> ReadBack:
         """The records of ``wanted``; an incomplete read-back when Kafka fails us."""
         where = f"{self.key.topic}:{partition} offsets {wanted}"
-        log.warning("%s never reached %s; reading them back", where, self.key.agent)
+        log.warning(
+            "%s never reached %s (found by %s); reading them back", where, self.key.agent, found_by
+        )
         try:
             return await self.reader.read_back(self.key.topic, partition, wanted)
         except (KafkaError, OSError) as exc:
