@@ -275,21 +275,27 @@ def test_events_committed_past_on_every_topic_are_still_logged(
         worker.stop()
 
 
+def strand_outcome(worker: Worker, group: str) -> tuple[bytes, bytes]:
+    """Start ``worker``, stop it, produce an outcome its group is committed past; restart it."""
+    worker.start()
+    with worker.client() as api:
+        accepted = api.post("/usuarios")
+        assert accepted.status_code == 202
+        wait_for_final_status(api, accepted.json()["correlation_id"])  # a checkpoint exists
+    worker.stop(signal.SIGTERM)
+    outcome = response_record()
+    response_events = worker.topic("response_events")
+    run(produce(response_events, [outcome]))
+    run(commit_past(group, response_events))  # the group never saw it, Kafka says it did
+    worker.start()
+    return outcome
+
+
 def test_outcomes_committed_past_still_become_final_statuses(tmp_path: Path) -> None:
     """The status agent is guarded too: an outcome Faust skipped is read back into the table."""
     worker, group, _ = stalling_worker(tmp_path, "status")
     try:
-        worker.start()
-        with worker.client() as api:
-            accepted = api.post("/usuarios")
-            assert accepted.status_code == 202
-            wait_for_final_status(api, accepted.json()["correlation_id"])  # a checkpoint exists
-        worker.stop(signal.SIGTERM)
-        outcome = response_record()
-        response_events = worker.topic("response_events")
-        run(produce(response_events, [outcome]))
-        run(commit_past(group, response_events))  # the group never saw it, Kafka says it did
-        worker.start()
+        outcome = strand_outcome(worker, group)
         with worker.client() as api:
             status = wait_for_final_status(api, outcome[0].decode(), timeout=60)
         assert status["status"] == "error"
@@ -322,16 +328,7 @@ def test_an_outcome_committed_past_becomes_final_while_other_partitions_keep_the
     response_events = worker.topic("response_events")
     stop = threading.Event()
     try:
-        worker.start()
-        with worker.client() as api:
-            accepted = api.post("/usuarios")
-            assert accepted.status_code == 202
-            wait_for_final_status(api, accepted.json()["correlation_id"])  # a checkpoint exists
-        worker.stop(signal.SIGTERM)
-        outcome = response_record()
-        run(produce(response_events, [outcome]))
-        run(commit_past(group, response_events))  # the group never saw it, Kafka says it did
-        worker.start()
+        outcome = strand_outcome(worker, group)
         busy = threading.Thread(
             target=keep_busy, args=(response_events, partition_of(outcome[0], 2), stop)
         )

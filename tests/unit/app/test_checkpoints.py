@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
+
+import pytest
 
 from app.checkpoints import Checkpoint, first_offsets, gaps, next_offsets
 from tests.unit.app.conftest import checkpoint_of
@@ -208,30 +210,26 @@ async def test_a_stream_partition_whose_checkpoint_moves_is_not_stalled(
     assert await checkpoint.stalled({0}) == {}
 
 
-async def test_a_stream_partition_whose_owner_changed_waits_afresh(
-    store: MemoryStore, kafka: FakeKafka
+async def reassigned(checkpoint: Checkpoint) -> None:
+    checkpoint.forget({0})
+
+
+async def owned_by_nobody_for_a_while(checkpoint: Checkpoint) -> None:
+    await checkpoint.stalled(set())  # an audit while the group rebalances
+
+
+@pytest.mark.parametrize("lose", [reassigned, owned_by_nobody_for_a_while])
+async def test_a_stream_partition_that_changed_hands_waits_afresh(
+    store: MemoryStore, kafka: FakeKafka, lose: Callable[[Checkpoint], Awaitable[None]]
 ) -> None:
+    """The partition's new stream has not had its chance yet."""
     store.saved = {0: 10}
     kafka.ends = {0: 13}
     checkpoint = _stream_checkpoint(store, kafka, 0.05)
     await checkpoint.stalled({0})
     await checkpoint.save([kafka.record(1, 4)])  # other partitions flow
     await asyncio.sleep(0.06)
-    checkpoint.forget({0})  # reassigned: the new stream has not had its chance yet
-
-    assert await checkpoint.stalled({0}) == {}
-
-
-async def test_a_stream_partition_not_owned_throughout_waits_afresh(
-    store: MemoryStore, kafka: FakeKafka
-) -> None:
-    store.saved = {0: 10}
-    kafka.ends = {0: 13}
-    checkpoint = _stream_checkpoint(store, kafka, 0.05)
-    await checkpoint.stalled({0})
-    await checkpoint.save([kafka.record(1, 4)])  # other partitions flow
-    await checkpoint.stalled(set())  # rebalancing: nothing owned
-    await asyncio.sleep(0.06)
+    await lose(checkpoint)
 
     assert await checkpoint.stalled({0}) == {}
 
