@@ -24,6 +24,7 @@ from faust.types import TopicT
 
 from app.application import app
 from app.retry import retrying
+from app.topics import topics_declared
 
 #: One message to produce: (key, value).
 Message = tuple[bytes | None, bytes]
@@ -32,9 +33,16 @@ _partitioner = DefaultPartitioner()
 
 
 async def publish_all(topic: TopicT, messages: Sequence[Message]) -> None:
-    """Produce ``messages`` to ``topic`` and return once Kafka acknowledged all."""
+    """Produce ``messages`` to ``topic`` and return once Kafka acknowledged all.
+
+    Waits first until the worker has declared its topics (:data:`app.topics.topics_declared`).
+    """
     if not messages:
         return
+    # Asking for the partitions of a topic not created yet makes the broker
+    # create it with its own defaults (make test saw trending_tops made with 8
+    # partitions instead of 1, and the board, reading one, saw no trending).
+    await topics_declared.wait()
     await retrying(
         lambda: _send_and_confirm(topic, messages),
         on=(KafkaError, TimeoutError),

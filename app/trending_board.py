@@ -61,9 +61,12 @@ class TrendingBoard(Service):
         if self._topic not in await consumer.topics():  # the first worker creates it
             await stop_consumer(consumer)
             raise KafkaError(f"{self._topic} not created yet")
-        tp = TopicPartition(self._topic, 0)  # declared with one partition (app/topics.py)
-        consumer.assign([tp])
-        await consumer.seek_to_beginning(tp)
+        # Declared with one partition (app/topics.py); every partition is read in
+        # case the broker created the topic with its own default count.
+        partitions = consumer.partitions_for_topic(self._topic) or {0}
+        tps = [TopicPartition(self._topic, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
         return consumer
 
     async def _read(self, consumer: AIOKafkaConsumer) -> None:

@@ -1,10 +1,18 @@
-"""Publishing: messages are grouped per partition exactly as the producer would place them."""
+"""Publishing: messages are grouped per partition exactly as the producer would place them,
+and nothing leaves before the worker has declared its topics."""
 
 from __future__ import annotations
 
-from aiokafka.partitioner import DefaultPartitioner
+import asyncio
+from collections.abc import Sequence
 
-from app.publishing import by_partition
+import pytest
+from aiokafka.partitioner import DefaultPartitioner
+from faust.types import TopicT
+
+from app import publishing
+from app.publishing import Message, by_partition, publish_all
+from app.topics import trending_tops
 
 
 def test_messages_land_on_the_partition_the_default_partitioner_picks() -> None:
@@ -22,3 +30,24 @@ def test_messages_of_one_partition_keep_their_order() -> None:
     messages = [(b"same-key", str(i).encode()) for i in range(50)]
     [(_, group)] = by_partition(messages, list(range(8))).items()
     assert [value for _, value in group] == [str(i).encode() for i in range(50)]
+
+
+async def test_nothing_is_produced_before_the_topics_are_declared(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Asking for an undeclared topic's partitions makes the broker create it its own way."""
+    declared = asyncio.Event()
+    sent: list[Sequence[Message]] = []
+
+    async def send(topic: TopicT, messages: Sequence[Message]) -> None:
+        sent.append(messages)
+
+    monkeypatch.setattr(publishing, "topics_declared", declared)
+    monkeypatch.setattr(publishing, "_send_and_confirm", send)
+    publishing_task = asyncio.create_task(publish_all(trending_tops, [(b"k", b"v")]))
+    await asyncio.sleep(0.05)
+    assert sent == []
+
+    declared.set()
+    await asyncio.wait_for(publishing_task, timeout=1)
+    assert sent == [[(b"k", b"v")]]
