@@ -2,9 +2,9 @@
 
 Values travel as raw bytes: the agents decode them themselves, so an event that
 is not even JSON becomes a dead letter with its reason instead of a crash.
-Every topic is ``internal`` (owned by this app): Faust creates it with the
-partition count below before subscribing, instead of the broker auto-creating
-it later with its own default. ``user_events`` is keyed by user id (one user's
+Every topic is ``internal`` (owned by this app): the worker creates it with
+the partition count below before its consumer starts (:class:`TopicDeclaration`),
+instead of the broker auto-creating it later with its own default. ``user_events`` is keyed by user id (one user's
 events stay in order on one partition); ``response_events`` by correlation id,
 the key of the status table.
 
@@ -27,6 +27,7 @@ from typing import Any
 
 from aiokafka.errors import KafkaError
 from faust.types import TopicT
+from mode import Service
 
 from app.application import app, settings
 from app.retry import retrying
@@ -97,24 +98,35 @@ LOGGED_TOPICS = (
 )
 
 
-#: Set once every topic of :data:`ALL_TOPICS` exists. Agents reading without
-#: Faust wait for it before their first batch: producing to a topic still being
-#: created was seen to leave aiokafka's producer asking for metadata forever.
+#: Set once every topic of :data:`ALL_TOPICS` exists (:class:`TopicDeclaration`).
 topics_declared = asyncio.Event()
 
 
-@app.task
-async def declare_topics() -> None:
-    """Create any missing topic with its partition count when the worker starts.
+class TopicDeclaration(Service):
+    """Creates every missing topic with its partition count before the worker joins its group.
 
-    Faust declares only topics that an agent consumes; this also covers the
-    ones the app only produces to (dead letters), so the broker never
-    auto-creates them with its own defaults.
+    Faust declares only the topics an agent consumes, and only just before
+    subscribing: the consumer's metadata may not know them yet when the group
+    leader assigns partitions, and the leader then leaves them out. With static
+    membership (``WORKER_INSTANCE_ID``) a restarted worker is handed that same
+    assignment back without a rebalance, and those topics stay unread for good
+    (make test, chaos scenario 1: a first worker killed seconds after its start
+    left ``session_events`` to nobody). A dependency of the app, this starts
+    before Faust's producer, web server and consumer, and holds their start
+    until every topic exists (waiting out a Kafka that is not up yet); nothing
+    is produced to an undeclared topic either, which a broker would create
+    with its own defaults.
     """
-    for topic in ALL_TOPICS:
-        await retrying(
-            topic.maybe_declare,
-            on=(KafkaError, OSError),
-            what=f"declaring {topic.get_topic_name()}",
-        )
-    topics_declared.set()
+
+    async def on_start(self) -> None:
+        """Declare each topic of :data:`ALL_TOPICS`, retrying while Kafka refuses."""
+        for topic in ALL_TOPICS:
+            await retrying(
+                topic.maybe_declare,
+                on=(KafkaError, OSError),
+                what=f"declaring {topic.get_topic_name()}",
+            )
+        topics_declared.set()
+
+
+app.add_dependency(TopicDeclaration())

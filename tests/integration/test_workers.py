@@ -14,6 +14,17 @@ from tests.support.workers import Worker, own_names, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 
+#: Every topic of the app (app/topics.py), without the prefix.
+TOPICS = (
+    "user_events",
+    "response_events",
+    "dead_letters",
+    "viewing_events",
+    "session_events",
+    "recommendation_requests",
+    "title_activity",
+    "trending_tops",
+)
 #: Time for a worker's standby copy of the other's table partitions to catch up.
 STANDBY_CATCH_UP_S = 3.0
 
@@ -23,6 +34,27 @@ def accept_users(client: httpx.Client, count: int) -> list[str]:
     answers = [client.post("/usuarios") for _ in range(count)]
     assert [a.status_code for a in answers] == [202] * count
     return [a.json()["correlation_id"] for a in answers]
+
+
+def test_a_worker_declares_every_topic_before_its_consumer_starts(tmp_path: Path) -> None:
+    """So the group's first assignment knows every topic the worker reads.
+
+    Faust's leader leaves out topics its consumer's metadata does not know yet,
+    and a worker restarted under the same WORKER_INSTANCE_ID is handed that
+    assignment back without a rebalance: such a topic stays unread (make test,
+    chaos scenario 1).
+    """
+    names = own_names("declare")
+    worker = Worker(tmp_path / "declare", **names).start()
+    try:
+        worker.wait_ready()
+        log = worker.log_path.read_text()
+        consumer_starts = log.index("[^--Consumer]: Starting")
+        for topic in TOPICS:
+            created = log.index(f"Creating topic '{names['TOPIC_PREFIX']}{topic}'")
+            assert created < consumer_starts, topic
+    finally:
+        worker.stop()
 
 
 def test_statuses_survive_a_crash_and_a_lost_data_dir(tmp_path: Path) -> None:
