@@ -184,11 +184,6 @@ class Checkpoint:
                 # Stopping: let the batch finish rather than cut a transaction short.
                 await asyncio.shield(pending)
 
-    async def idle(self) -> None:
-        """Return once no batch of this agent is being handled."""
-        async with self.lock:
-            return
-
     async def _handle_locked(self, handle: BatchHandler, batch: Sequence[EventT]) -> None:
         async with self.lock:
             await handle(batch)

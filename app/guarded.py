@@ -114,9 +114,7 @@ class GuardedAgent:
 
         Never raises: what cannot be handled becomes a dead letter.
         """
-        events = self._owned(await self.checkpoint.with_skipped(self._owned(batch)))
-        if not events:
-            return
+        events = await self.checkpoint.with_skipped(batch)
         try:
             await self._handle_durably(events)
         except Exception:  # not transient: find the one event that fails
@@ -124,29 +122,6 @@ class GuardedAgent:
             await self._handle_one_by_one(events)
             return
         await self.checkpoint.save(events)
-
-    def _owned(self, events: Sequence[EventT]) -> Sequence[EventT]:
-        """``events`` of partitions this worker owns, for an agent that writes tables.
-
-        A table write for a partition another worker took over would reach the
-        changelog after the new owner recovered the partition, and an active
-        table never reads its changelog again: the new owner would never hold
-        it. Such events are left alone, their checkpoint unmoved, for the new
-        owner to handle (the gap before its first batch, or its stall audit).
-        Nothing is owned while the group rebalances.
-        """
-        if not self.writes_tables:
-            return events
-        owned = self.partitions()
-        kept = [event for event in events if event.message.partition in owned]
-        if len(kept) < len(events):
-            log.info(
-                "%s leaves %d events of %s to the partitions' owner",
-                self.stage,
-                len(events) - len(kept),
-                self.topic_name,
-            )
-        return kept
 
     async def recover_stalled(self) -> None:
         """Feed the handler events its stream stopped delivering (``Checkpoint.stalled``)."""
@@ -322,21 +297,6 @@ async def _forget_known_checkpoints(
     assigned: set[TP] = args[0] if args else kwargs.get("assigned", set())
     for guard in _stream_guards:
         guard.checkpoint.forget({tp.partition for tp in assigned if tp.topic == guard.topic_name})
-
-
-@app.on_partitions_revoked.connect
-async def _finish_batches_in_hand(
-    sender: object, /, *args: Any, signal: BaseSignalT[Any], **kwargs: Any
-) -> None:
-    """A batch in hand is finished, its table writes flushed, before its partitions move.
-
-    Faust waits for unacknowledged events before a revocation completes, but a
-    guarded stream's batch is acknowledged as soon as the next one is gathered,
-    while it is still being handled (:meth:`app.checkpoints.Checkpoint.run`).
-    Its table writes must reach the changelog before the next owner recovers
-    the partition (see :meth:`GuardedAgent._owned`).
-    """
-    await asyncio.gather(*(guard.checkpoint.idle() for guard in _stream_guards))
 
 
 def _faust_agent(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -101,70 +100,6 @@ async def test_an_agent_without_dead_letters_still_moves_past_a_failing_event(
     assert handler.handled == [2]
     assert letters == []
     assert store.saved == {0: 3}
-
-
-class FlushedProducer:
-    """Faust's producer as the guard uses it: a flush that succeeds."""
-
-    async def flush(self) -> None:
-        return None
-
-
-@pytest.fixture
-def owning(monkeypatch: pytest.MonkeyPatch) -> set[int]:
-    """The partitions this worker owns (edit the set), with a producer to flush."""
-    owned: set[int] = set()
-    monkeypatch.setattr(guarded, "assigned_partitions", lambda topic: owned)
-    monkeypatch.setattr(guarded.app, "producer", FlushedProducer())
-    return owned
-
-
-async def test_a_table_agent_leaves_events_of_partitions_it_does_not_own_to_their_owner(
-    checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka, owning: set[int]
-) -> None:
-    store.saved = {0: 4, 1: 2}
-    owning.add(0)
-    handler = Handler()
-    guard = GuardedAgent(handler, checkpoint, batch_size=10, writes_tables=True)
-
-    await guard.handle_batch([kafka.record(0, 5), kafka.record(1, 3)])
-
-    assert handler.handled == [4, 5]  # partition 1's skipped 2 is not read back either
-    assert store.saved == {0: 6, 1: 2}  # the new owner finds partition 1's gap
-
-
-async def test_a_table_agent_handles_nothing_while_the_group_rebalances(
-    checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka, owning: set[int]
-) -> None:
-    store.saved = {0: 5}
-    handler = Handler()  # owning nothing: what assigned_partitions says while rebalancing
-    guard = GuardedAgent(handler, checkpoint, batch_size=10, writes_tables=True)
-
-    await guard.handle_batch([kafka.record(0, 5)])
-
-    assert handler.handled == []
-    assert store.saved == {0: 5}
-
-
-async def test_a_revocation_waits_for_the_batch_in_hand(
-    checkpoint: Checkpoint, kafka: FakeKafka, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    release = asyncio.Event()
-
-    async def slow_handler(batch: Sequence[EventT]) -> None:
-        await release.wait()
-
-    guard = GuardedAgent(slow_handler, checkpoint, batch_size=10, writes_tables=True)
-    monkeypatch.setattr(guarded, "_stream_guards", [guard])
-    in_hand = asyncio.create_task(checkpoint._handle_locked(slow_handler, [kafka.record(0, 1)]))
-    await asyncio.sleep(0)  # the batch starts
-    revoking = asyncio.create_task(guarded._finish_batches_in_hand(None, {0}, signal=None))
-    await asyncio.sleep(0.05)
-    assert not revoking.done()
-
-    release.set()
-    await asyncio.wait_for(revoking, timeout=1)
-    assert in_hand.done()
 
 
 def test_acting_on_an_event_makes_it_faust_current_event_for_the_block(
