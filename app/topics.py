@@ -4,9 +4,9 @@ Values travel as raw bytes: the agents decode them themselves, so an event that
 is not even JSON becomes a dead letter with its reason instead of a crash.
 Every topic is ``internal`` (owned by this app): the worker creates it with
 the partition count below before its consumer starts (:class:`TopicDeclaration`),
-instead of the broker auto-creating it later with its own default. ``user_events`` is keyed by user id (one user's
-events stay in order on one partition); ``response_events`` by correlation id,
-the key of the status table.
+instead of the broker auto-creating it later with its own default.
+``user_events`` is keyed by user id (one user's events stay in order on one
+partition); ``response_events`` by correlation id, the key of the status table.
 
 The viewing side has topics of its own: ``viewing_events`` (every heartbeat of
 a player, the platform's largest stream, keyed by user id), ``session_events``
@@ -99,6 +99,9 @@ LOGGED_TOPICS = (
 
 
 #: Set once every topic of :data:`ALL_TOPICS` exists (:class:`TopicDeclaration`).
+#: Nothing is produced before (:func:`app.publishing.publish_all`): producing to a
+#: topic still being created was seen to leave aiokafka's producer asking for
+#: metadata forever, and one not created yet is created by the broker its own way.
 topics_declared = asyncio.Event()
 
 
