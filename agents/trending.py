@@ -27,7 +27,7 @@ from app.catalogue import TitleInfo
 from app.clock import iso_now
 from app.guarded import acting_on, assigned_partitions, guarded_agent
 from app.publishing import Message, publish_all
-from app.topics import TITLE_ACTIVITY, title_activity, topics_declared, trending_tops
+from app.topics import TITLE_ACTIVITY, title_activity, trending_tops
 from app.trending import Move, PartitionIndex, ViewerShard, shard_key
 from tables.trending_viewers import trending_viewers
 
@@ -100,7 +100,7 @@ guarded_agent(title_activity, count_viewers, stage=STAGE, writes_tables=True)
 @app.timer(interval=0.5)
 async def publish_trending() -> None:
     """Publishes each owned partition's top lists when they changed (the board reads them)."""
-    if app.rebalancing or app.in_recovery or not topics_declared.is_set():
+    if app.rebalancing or app.in_recovery:
         return
     owned, now = assigned_partitions(TITLE_ACTIVITY), time.time()
     if owned != indexes.built:

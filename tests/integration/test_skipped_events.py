@@ -310,11 +310,15 @@ def partition_of(key: bytes, partitions: int) -> int:
     return int(DefaultPartitioner()(key, every, every))
 
 
+#: Partitions of the busy test's topics: the stranded one and one kept busy.
+BUSY_PARTITIONS = 2
+
+
 def keep_busy(topic: str, avoiding: int, stop: threading.Event) -> None:
     """Produce an outcome every 0.2 s to ``topic``'s partitions but ``avoiding``, until ``stop``."""
     while not stop.is_set():
         record = response_record()
-        if partition_of(record[0], 2) != avoiding:
+        if partition_of(record[0], BUSY_PARTITIONS) != avoiding:
             run(produce(topic, [record]))
         stop.wait(0.2)
 
@@ -324,13 +328,16 @@ def test_an_outcome_committed_past_becomes_final_while_other_partitions_keep_the
 ) -> None:
     """A stream that holds back one partition is caught while the others keep flowing."""
     # Idle for 3 s the agent never is, so only a per-partition judgement finds the gap.
-    worker, group, _ = stalling_worker(tmp_path, "busy", STALL_AFTER_S="3", TOPIC_PARTITIONS="2")
+    worker, group, _ = stalling_worker(
+        tmp_path, "busy", STALL_AFTER_S="3", TOPIC_PARTITIONS=str(BUSY_PARTITIONS)
+    )
     response_events = worker.topic("response_events")
     stop = threading.Event()
     try:
         outcome = strand_outcome(worker, group)
         busy = threading.Thread(
-            target=keep_busy, args=(response_events, partition_of(outcome[0], 2), stop)
+            target=keep_busy,
+            args=(response_events, partition_of(outcome[0], BUSY_PARTITIONS), stop),
         )
         busy.start()
         with worker.client() as api:

@@ -10,21 +10,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.settings import get_settings
+from app.topics import ALL_TOPICS
 from tests.support.workers import Worker, own_names, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 
-#: Every topic of the app (app/topics.py), without the prefix.
-TOPICS = (
-    "user_events",
-    "response_events",
-    "dead_letters",
-    "viewing_events",
-    "session_events",
-    "recommendation_requests",
-    "title_activity",
-    "trending_tops",
-)
+#: Every topic of the app, without this process's prefix (a test worker has its own).
+TOPICS = [t.get_topic_name().removeprefix(get_settings().topic_prefix) for t in ALL_TOPICS]
 #: Time for a worker's standby copy of the other's table partitions to catch up.
 STANDBY_CATCH_UP_S = 3.0
 
