@@ -1,12 +1,14 @@
-"""``make chaos`` at small size: every fault scenario, audited, as part of ``make test``.
+"""``make chaos`` at small size: every fault scenario, audited.
 
 Each test runs one scenario of :mod:`chaos.scenarios` on topics and a consumer
 group of its own, with a real worker process, against the real services (which
-it stops and starts: run them alone, not beside another suite). Small N and a
-5 s PostgreSQL outage keep the whole file within a few minutes; ``make chaos``
-runs the same scenarios at full size. The broker-loss scenario starts a
+it stops and starts: run them alone, not beside another suite). ``make test``
+runs the quick ones (a worker crash, PostgreSQL and Kafka down, poison events,
+sign-ups sent twice: under two minutes together); the slow ones are marked
+``extended`` and left to ``make chaos`` (every scenario at full size) and to
+``pytest -m extended`` (these tests). The broker-loss scenario starts a
 three-broker cluster of its own when the stack has one broker
-(:mod:`chaos.cluster`), so it runs here too.
+(:mod:`chaos.cluster`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from chaos.run import table
 from chaos.scenarios import Options, Row
 
 pytestmark = [pytest.mark.integration, pytest.mark.disruptive, pytest.mark.timeout(240)]
+
+#: Slow enough (40 s to 2.5 min each here) to be left out of ``make test``.
+extended = pytest.mark.extended
 
 SMALL = Options(n=100, pg_outage_s=5.0, es_outage_s=3.0, fuzz_examples=5, audit_timeout_s=90.0)
 
@@ -44,6 +49,7 @@ def test_postgresql_down_under_load_delays_effects_without_losing_them() -> None
     _check(asyncio.run(scenarios.postgres_outage(SMALL)))
 
 
+@extended
 def test_elasticsearch_down_under_load_logs_every_event_once_through_the_fallback_file() -> None:
     _check(asyncio.run(scenarios.elasticsearch_outage(SMALL)))
 
@@ -52,6 +58,7 @@ def test_kafka_restart_answers_quick_503s_and_keeps_every_accepted_request() -> 
     _check(asyncio.run(scenarios.kafka_restart(SMALL)))
 
 
+@extended
 def test_final_statuses_read_through_a_rebalance_survivor_answer_within_a_second() -> None:
     _check(asyncio.run(scenarios.rebalance(SMALL)))
 
@@ -60,18 +67,22 @@ def test_poison_events_become_dead_letters_and_the_stream_goes_on() -> None:
     _check(asyncio.run(scenarios.poison_events(SMALL)))
 
 
+@extended
 def test_fuzzing_the_api_from_its_openapi_spec_finds_no_5xx_and_no_crash() -> None:
     _check(asyncio.run(scenarios.fuzz_api(SMALL)))
 
 
+@extended
 def test_a_broker_of_three_killed_under_load_refuses_loses_and_doubles_nothing() -> None:
     _check(asyncio.run(scenarios.broker_loss(SMALL)))
 
 
+@extended
 def test_two_of_three_workers_killed_at_once_lose_and_double_nothing() -> None:
     _check(asyncio.run(scenarios.two_workers_killed(SMALL)))
 
 
+@extended
 def test_elasticsearch_disk_full_logs_every_event_once_through_the_fallback_file() -> None:
     _check(asyncio.run(scenarios.elasticsearch_disk_full(SMALL)))
 
