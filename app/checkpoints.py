@@ -21,6 +21,7 @@ from typing import Any, Protocol, TypeVar, cast
 
 from aiokafka.errors import KafkaError
 from faust.types import EventT
+from mode.utils.tracebacks import format_task_stack
 
 from app.database import TRANSIENT_ERRORS, CheckpointKey
 from app.kafka_reads import ReadBack
@@ -34,6 +35,8 @@ BatchHandler = Callable[[Sequence[EventT]], Awaitable[None]]
 #: Most batches read back per stalled partition per audit: a long stall is
 #: worked off over several audits rather than held in memory at once.
 STALL_BATCHES_PER_AUDIT = 10
+#: A batch in hand this long (and again each time as long) has its stack logged.
+SLOW_BATCH_S = 60.0
 
 
 class CheckpointStore(Protocol):
@@ -185,8 +188,27 @@ class Checkpoint:
                 await asyncio.shield(pending)
 
     async def _handle_locked(self, handle: BatchHandler, batch: Sequence[EventT]) -> None:
+        """``handle(batch)`` under the lock; a batch held for long has its stack logged.
+
+        A batch that never ends holds the lock, and so stops the agent and its
+        stall audit with no error to show (chaos scenario 7 saw one): the stack
+        logged every :data:`SLOW_BATCH_S` says which await it is stuck on.
+        """
         async with self.lock:
-            await handle(batch)
+            handling = asyncio.ensure_future(handle(batch))
+            try:
+                while not (await asyncio.wait({handling}, timeout=SLOW_BATCH_S))[0]:
+                    log.warning(
+                        "%s: a batch of %d events still in hand after %.0f s more\n%s",
+                        self._what,
+                        len(batch),
+                        SLOW_BATCH_S,
+                        format_task_stack(handling),
+                    )
+            except asyncio.CancelledError:
+                handling.cancel()
+                raise
+            handling.result()
 
     async def seed(self, batch: Sequence[EventT]) -> None:
         """Give each partition of ``batch`` without a checkpoint one at the start of its log.
@@ -338,8 +360,7 @@ class Checkpoint:
             back = await self._read_back(partition, head, found_by="the stall audit")
             records = [cast(EventT, record) for record in back.records]
             for start in range(0, len(records), batch_size):
-                async with self.lock:
-                    await handle(records[start : start + batch_size])  # never raises
+                await self._handle_locked(handle, records[start : start + batch_size])
                 handled += len(records[start : start + batch_size])
         return handled
 

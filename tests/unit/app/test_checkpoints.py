@@ -338,3 +338,30 @@ async def test_a_checkpoint_another_worker_moved_reads_back_until_forgotten(
 
     checkpoint.forget({0})
     assert positions(await checkpoint.with_skipped([kafka.record(0, 20)])) == [(0, 20)]
+
+
+async def test_a_batch_held_for_long_has_the_await_it_is_stuck_on_logged_and_still_ends(
+    checkpoint: Checkpoint,
+    kafka: FakeKafka,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr("app.checkpoints.SLOW_BATCH_S", 0.05)
+    released = asyncio.Event()
+
+    async def waiting_for_a_reply_that_comes_late() -> None:
+        await released.wait()
+
+    async def handle(batch: Sequence[Any]) -> None:
+        await waiting_for_a_reply_that_comes_late()
+
+    async def batches() -> AsyncIterator[list[Any]]:
+        yield [kafka.record(0, 0)]
+
+    asyncio.get_running_loop().call_later(0.2, released.set)
+    await checkpoint.run(batches(), handle)
+
+    slow = [r.getMessage() for r in caplog.records if "still in hand" in r.getMessage()]
+    assert slow, "no log line for a batch held 0.2 s with SLOW_BATCH_S at 0.05 s"
+    assert "waiting_for_a_reply_that_comes_late" in slow[0]
+    assert released.is_set()
