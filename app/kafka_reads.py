@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -130,6 +131,21 @@ async def _collect(consumer: AIOKafkaConsumer, tp: TopicPartition, wanted: range
             records.append(as_record(tp, record))
             position = record.offset + 1
     return ReadBack(records, complete=True)
+
+
+async def unlisted_topics(bootstrap_servers: str, names: Collection[str]) -> list[str]:
+    """Those of ``names`` that Kafka's metadata does not list yet (with their partitions).
+
+    A topic just created is listed a moment later: a consumer asking before
+    that does not see it.
+    """
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    try:
+        await consumer.start()
+        listed = await consumer.topics()
+    finally:
+        await stop_consumer(consumer)
+    return sorted(set(names) - listed)
 
 
 def as_record(tp: TopicPartition, record: ConsumerRecord) -> Record:

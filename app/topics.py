@@ -23,6 +23,7 @@ or a fault-injection run work on topics of its own beside a live system.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from aiokafka.errors import KafkaError
@@ -30,7 +31,10 @@ from faust.types import TopicT
 from mode import Service
 
 from app.application import app, settings
+from app.kafka_reads import unlisted_topics
 from app.retry import retrying
+
+log = logging.getLogger(__name__)
 
 USER_EVENTS = f"{settings.topic_prefix}user_events"
 RESPONSE_EVENTS = f"{settings.topic_prefix}response_events"
@@ -122,14 +126,40 @@ class TopicDeclaration(Service):
     """
 
     async def on_start(self) -> None:
-        """Declare each topic of :data:`ALL_TOPICS`, retrying while Kafka refuses."""
-        for topic in ALL_TOPICS:
+        """Declare each topic the worker reads or writes, then wait until Kafka lists them all.
+
+        Retries while Kafka refuses. The tables' changelog topics are declared
+        here too: created by the tables just before the consumer subscribed,
+        one was not listed yet when the leader assigned partitions, so the
+        table had no partition of it and refused every write (make test,
+        chaos scenario 6: ``PartitionsMismatch``, every viewing dead-lettered).
+        """
+        topics = [*ALL_TOPICS, *(table.changelog_topic for table in app.tables.values())]
+        for topic in topics:
             await retrying(
                 topic.maybe_declare,
                 on=(KafkaError, OSError),
                 what=f"declaring {topic.get_topic_name()}",
             )
+        names = [topic.get_topic_name() for topic in topics]
+        await retrying(
+            lambda: _listed(names),
+            on=(KafkaError, OSError, TopicsNotListedYet),
+            what="waiting for Kafka to list every topic",
+        )
+        log.info("Kafka lists every topic of this worker: %s", ", ".join(names))
         topics_declared.set()
+
+
+class TopicsNotListedYet(Exception):
+    """Kafka's metadata does not list some topics just created."""
+
+
+async def _listed(names: list[str]) -> None:
+    """Return once Kafka's metadata lists every topic of ``names``."""
+    missing = await unlisted_topics(settings.kafka_bootstrap_servers, names)
+    if missing:
+        raise TopicsNotListedYet(", ".join(missing))
 
 
 app.add_dependency(TopicDeclaration())

@@ -18,6 +18,11 @@ pytestmark = pytest.mark.integration
 
 #: Every topic of the app, without this process's prefix (a test worker has its own).
 TOPICS = [t.get_topic_name().removeprefix(get_settings().topic_prefix) for t in ALL_TOPICS]
+#: The changelog topic of each table of a worker of every role (tables/).
+CHANGELOGS = [
+    f"{table}-changelog"
+    for table in ("correlation_status", "user_sessions", "trending_viewers", "recommendations")
+]
 #: Time for a worker's standby copy of the other's table partitions to catch up.
 STANDBY_CATCH_UP_S = 3.0
 
@@ -29,23 +34,33 @@ def accept_users(client: httpx.Client, count: int) -> list[str]:
     return [a.json()["correlation_id"] for a in answers]
 
 
-def test_a_worker_declares_every_topic_before_its_consumer_starts(tmp_path: Path) -> None:
+def test_a_worker_declares_every_topic_and_sees_it_listed_before_its_consumer_starts(
+    tmp_path: Path,
+) -> None:
     """So the group's first assignment knows every topic the worker reads.
 
     Faust's leader leaves out topics its consumer's metadata does not know yet,
     and a worker restarted under the same WORKER_INSTANCE_ID is handed that
     assignment back without a rebalance: such a topic stays unread (make test,
-    chaos scenario 1).
+    chaos scenario 1). A changelog left out leaves its table refusing every
+    write (chaos scenario 6).
     """
     names = own_names("declare")
+    prefix = names["TOPIC_PREFIX"]
     worker = Worker(tmp_path / "declare", **names).start()
     try:
         worker.wait_ready()
         log = worker.log_path.read_text()
         consumer_starts = log.index("[^--Consumer]: Starting")
         for topic in TOPICS:
-            created = log.index(f"Creating topic '{names['TOPIC_PREFIX']}{topic}'")
+            created = log.index(f"Creating topic '{prefix}{topic}'")
             assert created < consumer_starts, topic
+        listed_at = log.index("Kafka lists every topic of this worker")
+        assert listed_at < consumer_starts
+        listed = log[listed_at : log.index("\n", listed_at)]
+        for topic in [*TOPICS, *CHANGELOGS]:
+            assert f"{prefix}{topic}" in listed, topic
+        assert "Ignoring missing topic" not in log
     finally:
         worker.stop()
 
