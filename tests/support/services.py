@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import psycopg2
+from psycopg2 import errors
+from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from app.database import Database
 from app.settings import get_settings
@@ -38,7 +40,7 @@ def scratch_database(purpose: str) -> Iterator[str]:
     try:
         yield settings.postgres_dsn.replace(f"dbname={settings.postgres_db}", f"dbname={name}")
     finally:
-        _as_admin(f"DROP DATABASE {name} WITH (FORCE)")
+        _drop_database(name)
 
 
 @asynccontextmanager
@@ -52,6 +54,18 @@ async def migrated_database(purpose: str) -> AsyncIterator[Database]:
             yield database
         finally:
             await database.stop()
+
+
+# FORCE ends the database's other sessions, but not an autovacuum worker's, which is
+# not ours to end (InsufficientPrivilege): it is done within moments (make test saw one).
+@retry(
+    retry=retry_if_exception_type((errors.InsufficientPrivilege, errors.ObjectInUse)),
+    wait=wait_fixed(0.5),
+    stop=stop_after_delay(30),
+    reraise=True,
+)
+def _drop_database(name: str) -> None:
+    _as_admin(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 def _as_admin(sql: str) -> None:
