@@ -4,6 +4,10 @@ Every stage takes its settings from :func:`get_settings`; nothing else reads
 ``os.environ``. The variable names of the original system are kept
 (``KAFKA_BOOTSTRAP_SERVERS``, ``POSTGRES_*``, ``ELASTICSEARCH_HOST``,
 ``LOG_LEVEL``); the rest are ours and documented in the README.
+
+A ``.env`` file in the project root (the one compose reads, see ``.env.example``)
+is read too, so a native worker and a compose stack share one set of overrides;
+variables set in the environment win over it.
 """
 
 from __future__ import annotations
@@ -17,11 +21,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.trending_windows import Window, parse_windows
 
+#: The project root's ``.env``, whatever the working directory of the process.
+PROJECT_ENV_FILE = Path(__file__).resolve().parents[1] / ".env"
+
 
 class Settings(BaseSettings):
     """All knobs of the worker, with the contract's defaults."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+    model_config = SettingsConfigDict(
+        frozen=True, extra="ignore", env_file=PROJECT_ENV_FILE, env_file_encoding="utf-8"
+    )
 
     app_id: str = Field("streaming-platform", alias="APP_ID")
     #: Which stages this process runs: ``all`` (one process does everything), or

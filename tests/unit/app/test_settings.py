@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -57,3 +59,28 @@ def test_min_insync_replicas_can_be_set_explicitly() -> None:
 def test_more_replicas_in_sync_than_copies_is_refused() -> None:
     with pytest.raises(ValidationError, match="TOPIC_MIN_INSYNC_REPLICAS=3 exceeds"):
         _settings(TOPIC_REPLICATION_FACTOR="2", TOPIC_MIN_INSYNC_REPLICAS="3")
+
+
+def test_the_project_root_env_file_is_read_by_default() -> None:
+    root = Path(__file__).resolve().parents[3]
+    assert Settings.model_config.get("env_file") == root / ".env"
+
+
+def test_a_dotenv_file_sets_what_the_environment_does_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TOPIC_PARTITIONS", raising=False)
+    monkeypatch.delenv("LOG_FORMAT", raising=False)
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("TOPIC_PARTITIONS=3\nLOG_FORMAT=json\nCOMPOSE_PROJECT_NAME=ignored\n")
+    settings = Settings(_env_file=dotenv)  # type: ignore[call-arg]
+    assert (settings.topic_partitions, settings.log_format) == (3, "json")
+
+
+def test_a_variable_in_the_environment_wins_over_the_dotenv_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("TOPIC_PARTITIONS=3\n")
+    monkeypatch.setenv("TOPIC_PARTITIONS", "12")
+    assert Settings(_env_file=dotenv).topic_partitions == 12  # type: ignore[call-arg]
