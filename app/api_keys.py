@@ -6,6 +6,10 @@ Keys are configured as SHA-256 digests (never in clear) in a JSON file
 A presented key is hashed and compared with every configured digest in
 constant time. With no key configured nobody gets in: there is no default key.
 
+A bearer token for Prometheus can also come from a file (``METRICS_TOKEN_FILE``,
+the file Prometheus' ``credentials_file`` names): it becomes a key holding only
+the ``metrics`` scope (``GET /metrics``), kept as its digest like the others.
+
 ``python -m app.api_keys dev`` creates (once) a development key with every
 scope, stores its digest in ``var/api-keys.json`` and prints the key; ``make
 run``, ``make key`` and ``start.py`` use it. ``python -m app.api_keys new NAME
@@ -23,12 +27,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-Scope = Literal["read", "write", "admin"]
-ALL_SCOPES: frozenset[str] = frozenset({"read", "write", "admin"})
+Scope = Literal["read", "write", "admin", "metrics"]
+#: ``metrics`` lets a scraper read ``/metrics`` and nothing else.
+ALL_SCOPES: frozenset[str] = frozenset({"read", "write", "admin", "metrics"})
 DEFAULT_RATE_PER_S = 50.0
 DEV_KEY_NAME = "dev"
 DEV_KEYS_FILE = Path("var/api-keys.json")
 DEV_SECRET_FILE = Path("var/dev-api-key")
+#: The caller name of the token read from ``METRICS_TOKEN_FILE``.
+METRICS_TOKEN_NAME = "metrics-token"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,12 +89,29 @@ def parse_entries(entries: list[dict[str, Any]]) -> list[ApiKey]:
     return keys
 
 
-def load_key_ring(keys_json: str | None, keys_file: Path | None) -> KeyRing:
-    """The keys from the ``API_KEYS`` JSON list and the ``API_KEYS_FILE`` document."""
+def load_key_ring(
+    keys_json: str | None, keys_file: Path | None, metrics_token_file: Path | None = None
+) -> KeyRing:
+    """The keys from ``API_KEYS``, the ``API_KEYS_FILE`` document and ``METRICS_TOKEN_FILE``."""
     entries: list[dict[str, Any]] = json.loads(keys_json) if keys_json else []
     if keys_file is not None and keys_file.exists():
         entries += json.loads(keys_file.read_text())["keys"]
-    return KeyRing(parse_entries(entries))
+    keys = parse_entries(entries)
+    if metrics_token_file is not None:
+        keys.append(metrics_token_key(metrics_token_file))
+    return KeyRing(keys)
+
+
+def metrics_token_key(token_file: Path) -> ApiKey:
+    """The scraper's key: the token in ``token_file`` (surrounding blanks ignored), scope metrics.
+
+    Raises ``ValueError`` for an empty file: a scraper without a token would
+    only ever get 401s, which is better said at start-up.
+    """
+    token = token_file.read_text().strip()
+    if not token:
+        raise ValueError(f"METRICS_TOKEN_FILE {token_file} is empty: write the scraper's token")
+    return ApiKey(METRICS_TOKEN_NAME, frozenset({"metrics"}), digest_of(token))
 
 
 def key_entry(name: str, secret: str, scopes: frozenset[str], rate_per_s: float) -> dict[str, Any]:

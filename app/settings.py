@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, FilePath, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.trending_windows import Window, parse_windows
@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     #: JSON file of them. Neither set: no key exists and every protected route is 401.
     api_keys: str | None = Field(None, alias="API_KEYS")
     api_keys_file: Path | None = Field(None, alias="API_KEYS_FILE")
+    #: A file holding the bearer token Prometheus presents on ``GET /metrics``
+    #: (the one its ``credentials_file`` names); it reads metrics and nothing else.
+    metrics_token_file: FilePath | None = Field(None, alias="METRICS_TOKEN_FILE")
     #: Signs correlation ids so that ids never issued can be told apart (404).
     correlation_secret: str = Field("dev-only-correlation-secret", alias="CORRELATION_SECRET")
 

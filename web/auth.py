@@ -2,7 +2,8 @@
 
 A caller presents its key as ``X-API-Key: <key>`` or ``Authorization: Bearer
 <key>``. POSTs need the ``write`` scope, reads need ``read``, operator views
-need ``admin``; the banner, health, docs, OpenAPI spec and the dashboard's
+need ``admin``, ``/metrics`` needs ``metrics`` (held by admins and by the
+scraper's token, which Prometheus presents as ``Authorization: Bearer``); the banner, health, docs, OpenAPI spec and the dashboard's
 static files are public. Answers: 401 without a valid key, 403 with a key
 lacking the scope, 429 (with ``Retry-After``) over the key's rate. The
 identified key is kept on the request for object-level checks (a caller
@@ -26,7 +27,8 @@ CALLER: web.RequestKey[ApiKey] = web.RequestKey("caller", ApiKey)
 
 PUBLIC_PATHS = frozenset({"/", "/health", "/openapi.json", "/favicon.ico"})
 PUBLIC_PREFIXES = ("/docs", "/dashboard")
-ADMIN_PREFIXES = ("/metrics", "/api/")
+METRICS_PATH = "/metrics"
+ADMIN_PREFIXES = ("/api/",)
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -59,6 +61,8 @@ def required_scope(method: str, path: str) -> str | None:
     """The scope a request needs, or ``None`` for public ones."""
     if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
         return None
+    if path == METRICS_PATH:
+        return "metrics"
     if path.startswith(ADMIN_PREFIXES):
         return "admin"
     return "read" if method in READ_METHODS else "write"

@@ -11,6 +11,7 @@ from app.api_keys import (
     ensure_dev_key,
     key_entry,
     load_key_ring,
+    metrics_token_key,
     parse_entries,
 )
 
@@ -72,3 +73,24 @@ def test_dev_key_is_created_once_and_stored_hashed(tmp_path: Path) -> None:
     caller = load_key_ring(None, keys_file).identify(first)
     assert caller is not None and caller.scopes == ALL_SCOPES
     assert secret_file.stat().st_mode & 0o077 == 0
+
+
+def test_the_metrics_token_file_gives_a_key_that_only_reads_metrics(tmp_path: Path) -> None:
+    token_file = tmp_path / "metrics-token"
+    token_file.write_text("scrape-me-7f3a\n")
+    caller = load_key_ring(None, None, token_file).identify("scrape-me-7f3a")
+    assert caller is not None and caller.allows("metrics")
+    assert not any(caller.allows(scope) for scope in ALL_SCOPES - {"metrics"})
+
+
+def test_an_empty_metrics_token_file_is_refused(tmp_path: Path) -> None:
+    token_file = tmp_path / "metrics-token"
+    token_file.write_text(" \n")
+    with pytest.raises(ValueError, match="is empty"):
+        metrics_token_key(token_file)
+
+
+def test_a_key_entry_may_hold_the_metrics_scope_alone() -> None:
+    keys = ring(key_entry("prometheus", "k3", frozenset({"metrics"}), 1))
+    caller = keys.identify("k3")
+    assert caller is not None and caller.allows("metrics") and not caller.allows("read")

@@ -84,3 +84,8 @@ def test_a_variable_in_the_environment_wins_over_the_dotenv_file(
     dotenv.write_text("TOPIC_PARTITIONS=3\n")
     monkeypatch.setenv("TOPIC_PARTITIONS", "12")
     assert Settings(_env_file=dotenv).topic_partitions == 12  # type: ignore[call-arg]
+
+
+def test_a_metrics_token_file_that_does_not_exist_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="METRICS_TOKEN_FILE"):
+        _settings(METRICS_TOKEN_FILE=str(tmp_path / "missing"))

@@ -23,7 +23,7 @@ from web.auth import presented_key, required_scope
         ("GET", "/cache/conteudo/1000", "read"),
         # Loading the cache changes no data, but it is a POST: write, like every POST.
         ("POST", "/cache/conteudo/1000", "write"),
-        ("GET", "/metrics", "admin"),
+        ("GET", "/metrics", "metrics"),
         ("GET", "/api/metrics/summary", "admin"),
     ],
 )
