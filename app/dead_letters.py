@@ -12,12 +12,16 @@ from typing import Any
 
 import orjson
 from faust.types import EventT
+from prometheus_client import Counter
 
 from app.clock import iso_now
 from app.publishing import Message, publish_all
 from app.topics import dead_letters
 
 MAX_PAYLOAD_CHARS = 64 * 1024
+
+#: Every dead letter this process produced, counted once Kafka has it (alerts watch it).
+DEAD_LETTERS = Counter("dead_letters_total", "Dead letters produced to the dead-letter topic")
 
 
 def dead_letter(event: EventT, reason: str, stage: str) -> Message:
@@ -43,3 +47,4 @@ async def send_dead_letters(letters: Sequence[Message]) -> None:
     """Produce dead letters and wait until Kafka has them."""
     if letters:
         await publish_all(dead_letters, letters)
+        DEAD_LETTERS.inc(len(letters))

@@ -9,10 +9,17 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import orjson
+from prometheus_client import Gauge
 
 from app.search import Document
 
 log = logging.getLogger(__name__)
+
+#: Exported by the processes running the logging agents (their module imports this one).
+BACKLOG_BYTES = Gauge(
+    "es_fallback_file_bytes",
+    "Bytes of documents waiting in the Elasticsearch fallback file (replaying included)",
+)
 
 
 class FallbackFile:
@@ -27,6 +34,13 @@ class FallbackFile:
         self.path = path
         self.replaying = path.with_name(path.name + ".replaying")
         self._lock = asyncio.Lock()
+        # Read at each scrape: the process's one fallback file is the one exported.
+        BACKLOG_BYTES.set_function(lambda: self.backlog_bytes)
+
+    @property
+    def backlog_bytes(self) -> int:
+        """Bytes waiting to be replayed, in the file and in one being replayed."""
+        return _size(self.path) + _size(self.replaying)
 
     @property
     def has_backlog(self) -> bool:

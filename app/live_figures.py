@@ -6,7 +6,9 @@ the HTTP middleware every answer (:func:`record_http`). ``GET
 /api/metrics/summary`` reads :func:`summary`. The figures are this process's
 own, kept in memory for :data:`WINDOW_S` seconds: with two replicas each serves
 the statuses of its own partitions.
-Prometheus (``/metrics``) keeps the long-term counters.
+Prometheus (``/metrics``) keeps the long-term counters: the same recordings
+also count ``outcomes_recorded_total{status}``, ``viewings_recorded_total`` and
+``outcome_latency_seconds`` (Grafana's dashboard draws these figures from them).
 
 Latency is end to end: from the moment the API accepted the request (the
 outcome's ``request_timestamp``) to the moment its outcome was published.
@@ -20,6 +22,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from prometheus_client import Counter, Histogram
 
 from app.percentiles import nearest_rank
 
@@ -78,6 +82,22 @@ class Figures:
 
 FIGURES = Figures()
 
+#: Outcome statuses counted under their own label value; anything else is ``other``.
+OUTCOME_STATUSES = frozenset({"success", "error"})
+#: Seconds from a request's acceptance to its recorded outcome.
+OUTCOME_LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+OUTCOMES = Counter(
+    "outcomes_recorded_total", "Outcomes recorded by this worker's status agent", ["status"]
+)
+for _status in (*OUTCOME_STATUSES, "other"):
+    OUTCOMES.labels(_status)  # every series exists from the start: rate() sees the first ones
+VIEWINGS = Counter("viewings_recorded_total", "Heartbeats recorded with success (outcomes)")
+OUTCOME_LATENCY = Histogram(
+    "outcome_latency_seconds",
+    "End to end: from the API accepting a request to its outcome being recorded",
+    buckets=OUTCOME_LATENCY_BUCKETS,
+)
+
 
 def record_outcomes(responses: Sequence[Mapping[str, Any]]) -> None:
     """Count outcomes (``response_events`` values, parsed) and their latency since the request.
@@ -100,10 +120,16 @@ def record_outcomes(responses: Sequence[Mapping[str, Any]]) -> None:
         error=statuses.count("error"),
         viewings=viewings,
     )
+    for status in OUTCOME_STATUSES:
+        OUTCOMES.labels(status).inc(statuses.count(status))
+    OUTCOMES.labels("other").inc(sum(1 for s in statuses if s not in OUTCOME_STATUSES))
+    VIEWINGS.inc(viewings)
     for response in responses:
         requested_at = _epoch(response.get("request_timestamp"))
         if requested_at is not None:
-            FIGURES.latencies.append((now, max(0.0, (now - requested_at) * 1000)))
+            waited_s = max(0.0, now - requested_at)
+            FIGURES.latencies.append((now, waited_s * 1000))
+            OUTCOME_LATENCY.observe(waited_s)
 
 
 def record_dead_letters(count: int) -> None:

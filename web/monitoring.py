@@ -2,7 +2,11 @@
 
 ``/metrics`` is Faust's Prometheus sensor (commits, rebalances, assignments,
 offsets, send errors, prefixed ``faust_``) plus the HTTP metrics of
-:mod:`web.http_metrics`, all in the default registry. The summary is this
+:mod:`web.http_metrics`, the live figures' counters (:mod:`app.live_figures`),
+dead letters (:mod:`app.dead_letters`), the fallback file's size
+(:mod:`app.fallback_file`), and two read at each scrape here:
+``consumer_lag_messages{topic}`` (the dashboard's lag) and ``worker_info``
+(role, group), all in the default registry. The summary is this
 worker's live figures (:mod:`app.live_figures`) and its consumer lag.
 
 Faust's sensor also counts every message, event, table operation, send and
@@ -15,6 +19,7 @@ live figures.
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from typing import Any
 
 from aiohttp import web
@@ -22,7 +27,9 @@ from faust.exceptions import ConsumerNotStarted
 from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
 from faust.types import TP, AppT, CollectionT, EventT, Message, StreamT
 from faust.web import Request, View
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Info, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from app import live_figures
 from app.application import app, settings
@@ -83,6 +90,35 @@ class PerBatchMonitor(PrometheusMonitor):
 
 
 app.monitor = PerBatchMonitor(metrics=FaustMetrics.create(REGISTRY, PROMETHEUS_PREFIX))
+
+
+class ConsumerLagCollector(Collector):
+    """``consumer_lag_messages{topic}``: :func:`consumer_lag`, read when scraped."""
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        """The family without samples (registration must not read the consumer)."""
+        yield self._family()
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        """Yields this worker's lag per source topic (no series before it consumes)."""
+        family = self._family()
+        for topic, behind in sorted(consumer_lag(app).items()):
+            family.add_metric([topic], behind)
+        yield family
+
+    @staticmethod
+    def _family() -> GaugeMetricFamily:
+        return GaugeMetricFamily(
+            "consumer_lag_messages",
+            "Messages not yet committed on the topics this worker's agents consume",
+            labels=["topic"],
+        )
+
+
+REGISTRY.register(ConsumerLagCollector())
+Info("worker", "Which stages this process runs, and its consumer group").info(
+    {"role": settings.worker_role, "app_id": settings.app_id, "group": settings.group_id}
+)
 
 
 @app.page("/metrics")

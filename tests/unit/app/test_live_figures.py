@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from prometheus_client import REGISTRY
 
 from app import live_figures
 
@@ -85,3 +86,23 @@ def test_successful_heartbeats_are_counted_as_viewings() -> None:
     payment = {"status": "success", "original_event_type": "pagamento_realizado"}
     live_figures.record_outcomes([heartbeat, heartbeat, refused, payment])
     assert live_figures.summary()["totals"]["viewings"] == 2
+
+
+def test_outcomes_viewings_and_latency_are_also_prometheus_counters() -> None:
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before = {
+        "success": sample("outcomes_recorded_total", status="success"),
+        "error": sample("outcomes_recorded_total", status="error"),
+        "viewings": sample("viewings_recorded_total"),
+        "latencies": sample("outcome_latency_seconds_count"),
+        "slow": sample("outcome_latency_seconds_bucket", le="0.1"),
+    }
+    viewing = {**outcome("success", 0.5), "original_event_type": live_figures.VIEWING}
+    live_figures.record_outcomes([outcome("success", 0.01), outcome("error", 0.2), viewing])
+    assert sample("outcomes_recorded_total", status="success") - before["success"] == 2
+    assert sample("outcomes_recorded_total", status="error") - before["error"] == 1
+    assert sample("viewings_recorded_total") - before["viewings"] == 1
+    assert sample("outcome_latency_seconds_count") - before["latencies"] == 3
+    assert sample("outcome_latency_seconds_bucket", le="0.1") - before["slow"] == 1

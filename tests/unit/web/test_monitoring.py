@@ -1,0 +1,29 @@
+"""What /metrics adds to Faust's sensor: the lag read at each scrape, and the worker's role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from prometheus_client import REGISTRY
+
+from app.application import settings
+from web import monitoring
+
+
+def test_consumer_lag_is_read_from_the_consumer_at_each_scrape(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lags = iter([{"user_events": 7, "viewing_events": 0}, {"user_events": 2}])
+
+    def lag(_app: Any) -> dict[str, int]:
+        return next(lags)
+
+    monkeypatch.setattr(monitoring, "consumer_lag", lag)
+    assert REGISTRY.get_sample_value("consumer_lag_messages", {"topic": "user_events"}) == 7
+    assert REGISTRY.get_sample_value("consumer_lag_messages", {"topic": "user_events"}) == 2
+
+
+def test_the_worker_names_its_role_and_group() -> None:
+    labels = {"role": settings.worker_role, "app_id": settings.app_id, "group": settings.group_id}
+    assert REGISTRY.get_sample_value("worker_info", labels) == 1
