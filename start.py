@@ -30,6 +30,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
+from stack.prometheus_server import PrometheusServer
+from stack.settings import load_settings
+
 ROOT = Path(__file__).resolve().parent
 Mode = Literal["docker", "native"]
 API_PORT = 8000
@@ -204,6 +207,8 @@ def start_worker(port: int) -> None:
         "API_PORT": str(port),
         "DASHBOARD_PORT": str(DASHBOARD_PORT),
         "API_KEYS_FILE": str(DEV_KEYS_FILE),
+        # The token the stack's Prometheus scrapes /metrics with (`make up` made it).
+        "METRICS_TOKEN_FILE": str(PrometheusServer(load_settings()).token_file),
     }
     with WORKER_LOG.open("ab") as log:
         worker = subprocess.Popen(

@@ -1,4 +1,7 @@
-"""Command line of the stack: `python3 -m stack up|down|clean|status|start|stop|pid|logs-dir`."""
+"""Command line of the stack: `python3 -m stack up|down|clean|status|start|stop|pid|logs-dir`.
+
+And `metrics-token-file`: where the token Prometheus scrapes the workers with is.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from stack.kafka_broker import KafkaCluster, node_files
 from stack.messages import PROG, StackError
 from stack.postgres_server import PostgresServer
 from stack.processes import make_dir
+from stack.prometheus_server import PrometheusServer
 from stack.service import Service, service_line
 from stack.settings import SUPPORTED_BROKERS, Settings, load_settings
 from stack.tools import require_root
@@ -27,12 +31,19 @@ SERVICE_NAMES = (
     "postgresql",
     "elasticsearch",
     "adminer",
+    "prometheus",
 )
 
 
 def build_services(s: Settings) -> list[Service]:
     """Every service, in the order of `up`'s report."""
-    return [KafkaCluster(s), PostgresServer(s), ElasticsearchNode(s), AdminerServer(s)]
+    return [
+        KafkaCluster(s),
+        PostgresServer(s),
+        ElasticsearchNode(s),
+        AdminerServer(s),
+        PrometheusServer(s),
+    ]
 
 
 def find_service(services: Sequence[Service], name: str) -> Service:
@@ -157,6 +168,8 @@ def wiped_paths(s: Settings) -> list[Path]:
         s.pg / "data",
         s.adminer / "sessions",
         s.adminer / "tmp",
+        # The metrics token under prometheus/config/secrets/ is kept: running workers hold it.
+        s.prometheus / "data",
         s.logs,
     ]
 
@@ -183,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Command-line interface."""
     parser = argparse.ArgumentParser(
         prog=f"python3 -m {PROG}",
-        description="Local Kafka + PostgreSQL + Elasticsearch + Adminer, no Docker.",
+        description="Local Kafka + PostgreSQL + Elasticsearch + Adminer + Prometheus, no Docker.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("up", help="provision if needed, start, wait until every service answers")
@@ -191,6 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("clean", help="down, then wipe data and logs (downloads are kept)")
     sub.add_parser("status", help="print each service's state")
     sub.add_parser("logs-dir", help="print the directory holding the service logs")
+    sub.add_parser(
+        "metrics-token-file",
+        help="print the file of the token Prometheus scrapes with (a worker's METRICS_TOKEN_FILE)",
+    )
     for verb, what in (
         ("start", "start one service, leaving the others as they are"),
         ("stop", "stop one service, leaving the others as they are"),
@@ -205,6 +222,8 @@ def dispatch(command: str, settings: Settings, service: str | None) -> None:
     """Run one command."""
     if command == "logs-dir":
         print(settings.logs)
+    elif command == "metrics-token-file":
+        print(PrometheusServer(settings).token_file)
     elif service is not None:
         {"start": cmd_start, "stop": cmd_stop, "pid": cmd_pid}[command](settings, service)
     else:

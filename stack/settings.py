@@ -37,6 +37,9 @@ class Settings:
     pg_db: str
     es_port: int
     adminer_port: int
+    prometheus_port: int
+    #: The port of the worker `make run` starts (API_PORT): Prometheus' native target.
+    worker_port: int
 
     @property
     def kafka_port(self) -> int:
@@ -82,6 +85,11 @@ class Settings:
     def adminer(self) -> Path:
         """Adminer's root: document root, sessions, pid file."""
         return self.home / "adminer"
+
+    @property
+    def prometheus(self) -> Path:
+        """Prometheus' root: config (rules, targets, the metrics token), data, pid file."""
+        return self.home / "prometheus"
 
 
 def env_port(name: str, value: str) -> int:
@@ -152,7 +160,7 @@ def kafka_port_names(brokers: tuple[int, ...], controllers: tuple[int, ...]) -> 
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Read STACK_HOME, KAFKA_BROKERS, ADMINER_PORT and the contract's environment variables."""
+    """Read STACK_HOME, KAFKA_BROKERS, ADMINER_PORT, PROMETHEUS_PORT and the app's variables."""
     env = os.environ if env is None else env
     count = broker_count(env.get("KAFKA_BROKERS", "1"))
     controller_var = "KAFKA_CONTROLLER_PORT"
@@ -172,6 +180,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         pg_db=env.get("POSTGRES_DB", "streaming_db"),
         es_port=es_port_from(env.get("ELASTICSEARCH_HOST", "http://127.0.0.1:9200")),
         adminer_port=env_port("ADMINER_PORT", env.get("ADMINER_PORT", "8081")),
+        prometheus_port=env_port("PROMETHEUS_PORT", env.get("PROMETHEUS_PORT", "9090")),
+        worker_port=env_port("API_PORT", env.get("API_PORT", "8000")),
     )
     check_distinct(
         {
@@ -179,6 +189,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             "postgresql": settings.pg_port,
             "elasticsearch": settings.es_port,
             "adminer": settings.adminer_port,
+            "prometheus": settings.prometheus_port,
         }
     )
     return settings

@@ -88,6 +88,7 @@ def test_the_native_worker_serves_the_dashboard_port(
     env = started["env"]
     assert isinstance(env, dict)
     assert (env["API_PORT"], env["DASHBOARD_PORT"]) == ("8010", "8089")
+    assert env["METRICS_TOKEN_FILE"].endswith("prometheus/config/secrets/metrics-token")
 
 
 def test_no_browser_never_opens_one(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,7 +15,13 @@ from stack.settings import load_settings
 def test_services_are_reported_in_a_fixed_order(tmp_path: Path) -> None:
     services = build_services(load_settings({"STACK_HOME": str(tmp_path)}))
 
-    assert [s.name for s in services] == ["kafka", "postgresql", "elasticsearch", "adminer"]
+    assert [s.name for s in services] == [
+        "kafka",
+        "postgresql",
+        "elasticsearch",
+        "adminer",
+        "prometheus",
+    ]
 
 
 def test_a_broker_of_a_cluster_is_found_by_name(tmp_path: Path) -> None:
@@ -47,7 +53,8 @@ def test_clean_wipes_data_of_every_cluster_size_but_keeps_downloads(tmp_path: Pa
     wiped = wiped_paths(s)
 
     assert s.kafka / "data" in wiped and s.kafka / "node-3" in wiped
-    assert s.pg / "data" in wiped and s.logs in wiped
+    assert s.pg / "data" in wiped and s.logs in wiped and s.prometheus / "data" in wiped
+    assert not any(s.prometheus / "config" in path.parents for path in wiped)  # the token stays
     assert not {s.downloads, s.kafka / "libs", s.home / "build"} & set(wiped)
 
 
@@ -83,3 +90,15 @@ def test_logs_dir_prints_where_the_logs_are(
     assert main(["logs-dir"]) == 0
 
     assert capsys.readouterr().out == f"{tmp_path / 'logs'}\n"
+
+
+def test_metrics_token_file_prints_the_file_prometheus_presents(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("STACK_HOME", str(tmp_path))
+    monkeypatch.delenv("KAFKA_BROKERS", raising=False)
+
+    assert main(["metrics-token-file"]) == 0
+
+    token = tmp_path / "prometheus" / "config" / "secrets" / "metrics-token"
+    assert capsys.readouterr().out == f"{token}\n"

@@ -22,6 +22,7 @@ def test_defaults_are_the_contracts_ports_and_one_broker() -> None:
         "streaming_db",
     )
     assert (s.es_port, s.adminer_port) == (9200, 8081)
+    assert (s.prometheus_port, s.worker_port) == (9090, 8000)
     assert s.kafka_bootstrap == "127.0.0.1:9092"
 
 
