@@ -92,6 +92,7 @@ class Settings(BaseSettings):
     kafka_ui_url: str = Field("http://127.0.0.1:8080/", alias="KAFKA_UI_URL")
     kibana_url: str = Field("http://127.0.0.1:5601/", alias="KIBANA_URL")
     adminer_url: str = Field("http://127.0.0.1:8081/", alias="ADMINER_URL")
+    prometheus_url: str = Field("http://127.0.0.1:9090/", alias="PROMETHEUS_URL")
     #: Longest wait for one reading of the dashboard's Kafka view (topics, groups, messages).
     kafka_admin_timeout_s: float = Field(3.0, gt=0, alias="KAFKA_ADMIN_TIMEOUT_S")
     data_dir: Path = Field(Path("var/worker"), alias="WORKER_DATA_DIR")

@@ -1,10 +1,11 @@
 """``GET /dashboard/tools``: which operator tools answer, for the dashboard's links.
 
-Kafka UI, Kibana and Adminer run beside the app in compose; natively only
-what the stack installed does. The dashboard links to a tool that answers and,
+Kafka UI, Kibana, Adminer and Prometheus run beside the app in compose;
+natively only what the stack installed does (Adminer, Prometheus). The dashboard links to a tool that answers and,
 for Kafka UI and Kibana, to its own views otherwise (``/dashboard/kafka``,
 ``/dashboard/logs``). The worker probes each tool at the address it is
-configured with (``KAFKA_UI_URL``, ``KIBANA_URL``, ``ADMINER_URL``: in compose
+configured with (``KAFKA_UI_URL``, ``KIBANA_URL``, ``ADMINER_URL``,
+``PROMETHEUS_URL``: in compose
 the services' names, natively 127.0.0.1), within half a second; any HTTP
 answer counts. Public, like the dashboard: it tells nothing but which tools
 answer.
@@ -38,6 +39,7 @@ TOOLS = (
     Tool("kafka_ui", settings.kafka_ui_url, "/dashboard/kafka"),
     Tool("kibana", settings.kibana_url, "/dashboard/logs"),
     Tool("adminer", settings.adminer_url, None),
+    Tool("prometheus", settings.prometheus_url, None),
 )
 
 
@@ -46,10 +48,10 @@ class ToolsView(View):
     """Whether each operator tool answers now."""
 
     async def get(self, request: Request) -> web.Response:
-        """Produces ``{kafka_ui, kibana, adminer}``, each ``{available, fallback}``.
+        """Produces ``{kafka_ui, kibana, adminer, prometheus}``, each ``{available, fallback}``.
 
         ``fallback`` is the dashboard's own view doing the tool's job (null
-        for Adminer, which has none).
+        for Adminer and Prometheus, which have none).
         """
         states = await asyncio.gather(*(answers(tool.probe_url) for tool in TOOLS))
         return json_response(

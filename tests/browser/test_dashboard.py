@@ -77,7 +77,8 @@ def test_swagger_ui_renders_the_spec_from_local_assets(tab: Page, dashboard_work
 def _expect_tool_links(page: Page, worker: Worker) -> None:
     """Each tool's link goes to the tool where it answers, to the dashboard's own view otherwise."""
     tools = httpx.get(f"{worker.url}/dashboard/tools", timeout=5).json()
-    for name, port in {"kafka_ui": "8080", "adminer": "8081", "kibana": "5601"}.items():
+    ports = {"kafka_ui": "8080", "adminer": "8081", "kibana": "5601", "prometheus": "9090"}
+    for name, port in ports.items():
         link = page.locator(f'#tools a[data-name="{name}"]')
         own = not tools[name]["available"] and tools[name]["fallback"]
         expected = tools[name]["fallback"] if own else f"http://127.0.0.1:{port}/"

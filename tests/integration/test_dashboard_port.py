@@ -85,6 +85,7 @@ def test_tools_answering_are_linked_and_the_others_fall_back(ported: Worker) -> 
     assert tools["kafka_ui"] == {"available": True, "fallback": "/dashboard/kafka"}
     assert tools["kibana"] == {"available": False, "fallback": "/dashboard/logs"}
     assert tools["adminer"]["fallback"] is None
+    assert tools["prometheus"]["fallback"] is None
 
 
 def test_a_taken_dashboard_port_is_no_reason_to_stop(
