@@ -41,6 +41,8 @@ from stack.settings import Settings
 from stack.tools import apt_install, ensure_system_user
 
 PROMETHEUS_USER = "prometheus"
+#: The release Debian 12 ships, which compose.yml's image matches (tests/unit/test_compose.py).
+PROMETHEUS_VERSION = "2.42.0"
 #: Debian's package: the server and promtool, which checks and unit-tests the rules.
 PROMETHEUS_PACKAGES = ("prometheus",)
 #: The configuration and rules in the repository, shared with compose.yml.

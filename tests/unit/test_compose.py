@@ -15,6 +15,7 @@ import yaml
 
 from app.settings import Settings
 from stack.elasticsearch_node import ES_VERSION
+from stack.prometheus_server import PROMETHEUS_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_REPLICAS = {"app-1": 8000, "app-2": 8001}
@@ -122,11 +123,17 @@ def test_every_long_running_service_has_a_healthcheck(services: dict[str, Any]) 
         assert check.get("test") and not check.get("disable"), f"{name} has no healthcheck"
 
 
-def test_dependencies_wait_for_health(services: dict[str, Any]) -> None:
+def test_dependencies_wait_for_health_or_for_a_one_shot_to_finish(
+    services: dict[str, Any],
+) -> None:
     for name, service in services.items():
         for dependency, rule in service.get("depends_on", {}).items():
-            assert rule["condition"] == "service_healthy", f"{name} -> {dependency}"
-            assert not is_one_shot(services[dependency])
+            expected = (
+                "service_completed_successfully"
+                if is_one_shot(services[dependency])
+                else "service_healthy"
+            )
+            assert rule["condition"] == expected, f"{name} -> {dependency}"
 
 
 def test_state_lives_in_named_volumes(compose: dict[str, Any]) -> None:
@@ -200,5 +207,66 @@ def test_the_app_finds_the_operator_tools_by_their_service_names(
         "KAFKA_UI_URL": "kafka-ui",
         "KIBANA_URL": "kibana",
         "ADMINER_URL": "adminer",
+        "PROMETHEUS_URL": "prometheus",
     }.items():
         assert env[variable].startswith(f"http://{service}:"), variable
+
+
+WORKERS = [*APP_REPLICAS, "processing", "logging"]
+
+
+def test_prometheus_matches_the_native_stack_and_uses_the_repositorys_files(
+    services: dict[str, Any],
+) -> None:
+    prometheus = services["prometheus"]
+    assert prometheus["image"] == f"prom/prometheus:v{PROMETHEUS_VERSION}"
+    mounts = {volume.split(":")[1]: volume.split(":")[0] for volume in prometheus["volumes"]}
+    assert mounts["/etc/prometheus/prometheus.yml"] == "./ops/prometheus/prometheus.yml"
+    assert mounts["/etc/prometheus/alerts.yml"] == "./ops/prometheus/alerts.yml"
+    assert mounts["/etc/prometheus/targets"] == "./ops/prometheus/compose-targets"
+
+
+def test_prometheus_scrapes_every_worker_container_with_its_role(
+    services: dict[str, Any],
+) -> None:
+    listed = yaml.safe_load((ROOT / "ops/prometheus/compose-targets/workers.yml").read_text())
+    targets = {at: group["labels"]["role"] for group in listed for at in group["targets"]}
+    expected = {
+        f"{name}:{services[name]['environment']['API_PORT']}": services[name]["environment"][
+            "WORKER_ROLE"
+        ]
+        for name in WORKERS
+    }
+    assert targets == expected
+
+
+def test_workers_accept_the_token_prometheus_presents(services: dict[str, Any]) -> None:
+    token_dir = "/etc/prometheus/secrets"
+    assert f"metrics-token:{token_dir}:ro" in services["prometheus"]["volumes"]
+    for name in WORKERS:
+        env = services[name]["environment"]
+        mounted = [v for v in services[name]["volumes"] if v.startswith("metrics-token:")]
+        assert len(mounted) == 1, name
+        directory = mounted[0].split(":")[1]
+        assert env["METRICS_TOKEN_FILE"] == f"{directory}/metrics-token", name
+        assert services[name]["depends_on"]["metrics-token"]["condition"] == (
+            "service_completed_successfully"
+        )
+
+
+def test_grafana_is_provisioned_with_prometheus_and_the_dashboard(
+    services: dict[str, Any],
+) -> None:
+    grafana = services["grafana"]
+    mounts = {volume.split(":")[0]: volume.split(":")[1] for volume in grafana["volumes"]}
+    assert mounts["./ops/grafana/provisioning"] == "/etc/grafana/provisioning"
+    provider = yaml.safe_load(
+        (ROOT / "ops/grafana/provisioning/dashboards/streaming-platform.yml").read_text()
+    )
+    assert provider["providers"][0]["options"]["path"] == mounts["./ops/grafana/dashboards"]
+    source = yaml.safe_load(
+        (ROOT / "ops/grafana/provisioning/datasources/prometheus.yml").read_text()
+    )["datasources"][0]
+    assert source["url"] == "http://prometheus:9090" and "9090:9090" in services["prometheus"][
+        "ports"
+    ]

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from stack.prometheus_server import PROMETHEUS_VERSION, parse_version
 from tests.support.metrics import exported_metric_names, metric_names_in
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,3 +91,8 @@ def test_workers_are_scraped_with_the_bearer_token_file() -> None:
         "credentials_file": "secrets/metrics-token",
     }
     assert config["rule_files"] == ["alerts.yml"]
+
+
+def test_the_installed_release_is_the_one_compose_runs() -> None:
+    shown = promtool("--version")
+    assert parse_version(shown.stdout + shown.stderr) == PROMETHEUS_VERSION
