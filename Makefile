@@ -11,19 +11,29 @@ STACKCTL := $(PYTHON) -m stack
 STAMP    := $(VENV)/.requirements.stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help venv up down clean status run key test lint browser compose bench chaos soak
+.PHONY: help venv lock up down clean status run key test lint browser compose bench chaos soak
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_.-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-venv: $(STAMP) ## Create .venv and install requirements.txt + requirements-dev.txt
+venv: $(STAMP) ## Create .venv from requirements-dev.lock (every dependency pinned, with hashes) + the project, editable
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+# The locks pin pip and setuptools too: no unpinned upgrade first. pip checks every hash.
+$(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	$(VENV)/bin/python -m pip install --quiet --require-hashes -r requirements-dev.lock
 	$(VENV)/bin/python -m pip install --quiet --no-deps --editable .
 	touch $(STAMP)
+
+# requirements.txt (runtime) and requirements-dev.txt (tools) are the files people edit;
+# the locks are compiled from them: requirements.lock for the image, requirements-dev.lock
+# (the same runtime pins plus the tools) for .venv.
+PIP_COMPILE = $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-find-links --no-emit-index-url
+lock: venv ## Re-pin every dependency with hashes after editing requirements*.txt (UPGRADE=1: newest allowed versions)
+	$(PIP_COMPILE) $(if $(UPGRADE),--upgrade) --output-file requirements.lock requirements.txt
+	$(PIP_COMPILE) $(if $(UPGRADE),--upgrade) --constraint requirements.lock \
+		--output-file requirements-dev.lock requirements.txt requirements-dev.txt
 
 up: ## Start Kafka, PostgreSQL, Elasticsearch, Adminer, Prometheus (provisions them on first use; KAFKA_BROKERS=3: three Kafka nodes)
 	$(STACKCTL) up
