@@ -74,13 +74,25 @@ def unit_command(instance: str, env: dict[str, str]) -> list[str]:
     return [word.replace(install_dir, str(REPO_ROOT), 1) for word in words]
 
 
+class UnitWorker(Worker):
+    """A worker started by the unit's command line instead of ``make run``'s."""
+
+    def __init__(self, data_dir: Path, unit_command: list[str], env: dict[str, str]) -> None:
+        super().__init__(data_dir, int(env["API_PORT"]), **env)
+        self.unit_command = unit_command
+
+    def command(self) -> list[str]:
+        """ExecStart, expanded."""
+        return self.unit_command
+
+
 @pytest.fixture
 def unit_worker(tmp_path: Path) -> Iterator[tuple[Worker, list[str]]]:
     """The worker the unit's ExecStart starts, and that command line."""
     env = unit_environment(ROLE, tmp_path / "state", tmp_path)
     command = unit_command(ROLE, env)
     data_dir = Path(env["WORKER_DATA_DIR"])
-    worker = Worker(data_dir, int(env["API_PORT"]), command, **env)
+    worker = UnitWorker(data_dir, command, env)
     try:
         yield worker.start(), command
     finally:

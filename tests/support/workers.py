@@ -73,17 +73,9 @@ class Worker:
     #: Whether any worker was started in this run (its topics then need deleting).
     started_any = False
 
-    def __init__(
-        self,
-        data_dir: Path,
-        port: int | None = None,
-        command: list[str] | None = None,
-        **env: str,
-    ) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, **env: str) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
-        #: The command line when not ``make run``'s (a systemd unit's ExecStart).
-        self._command = command
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir / f"worker-{self.port}.log"
         self._env = {**own_names("shared"), "API_KEYS": test_api_keys(), **env}
@@ -108,15 +100,17 @@ class Worker:
             "WORKER_DATA_DIR": str(self.data_dir),
             "API_PORT": str(self.port),
         }
-        command = self._command or [
-            *(sys.executable, "-m", "faust", "-A", "app", "worker", "-l", "info"),
-            *("--web-port", str(self.port), "--web-host", "127.0.0.1"),
-        ]
+        command = self.command()
         Worker.started_any = True
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
                 command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
             )
+
+    def command(self) -> list[str]:
+        """The worker's command line: ``make run``'s."""
+        command = [sys.executable, "-m", "faust", "-A", "app", "worker", "-l", "info"]
+        return [*command, "--web-port", str(self.port), "--web-host", "127.0.0.1"]
 
     def wait_healthy(self) -> None:
         """Return once ``/health`` answers 200; fail if the process exits first."""

@@ -81,24 +81,24 @@ def test_a_settings_error_is_one_line_and_exit_status_one(
     assert err == "stack: error: KAFKA_BROKERS: '2' is not supported: use 1 or 3\n"
 
 
-def test_logs_dir_prints_where_the_logs_are(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+@pytest.mark.parametrize(
+    ("command", "where"),
+    [
+        ("logs-dir", "logs"),
+        # The file the stack's Prometheus presents; a worker's METRICS_TOKEN_FILE.
+        ("metrics-token-file", "prometheus/config/secrets/metrics-token"),
+    ],
+)
+def test_path_commands_print_where_their_file_is(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    command: str,
+    where: str,
 ) -> None:
     monkeypatch.setenv("STACK_HOME", str(tmp_path))
     monkeypatch.delenv("KAFKA_BROKERS", raising=False)
 
-    assert main(["logs-dir"]) == 0
+    assert main([command]) == 0
 
-    assert capsys.readouterr().out == f"{tmp_path / 'logs'}\n"
-
-
-def test_metrics_token_file_prints_the_file_prometheus_presents(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    monkeypatch.setenv("STACK_HOME", str(tmp_path))
-    monkeypatch.delenv("KAFKA_BROKERS", raising=False)
-
-    assert main(["metrics-token-file"]) == 0
-
-    token = tmp_path / "prometheus" / "config" / "secrets" / "metrics-token"
-    assert capsys.readouterr().out == f"{token}\n"
+    assert capsys.readouterr().out == f"{tmp_path / where}\n"
