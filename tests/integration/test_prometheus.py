@@ -1,0 +1,46 @@
+"""The stack's Prometheus (a service of ``make up``) runs the repository's rules and targets.
+
+It only reads the running Prometheus; the alerts firing are shown by test_alerts.py,
+on a Prometheus of that test's own.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from tests.support.workers import REPO_ROOT
+
+pytestmark = pytest.mark.integration
+
+PROMETHEUS_URL = f"http://127.0.0.1:{os.environ.get('PROMETHEUS_PORT', '9090')}"
+WORKER_PORT = os.environ.get("API_PORT", "8000")
+
+
+def api(path: str) -> Any:
+    answer = httpx.get(f"{PROMETHEUS_URL}/api/v1/{path}", timeout=5)
+    answer.raise_for_status()
+    return answer.json()["data"]
+
+
+def test_it_evaluates_the_rules_of_the_repository() -> None:
+    rules = yaml.safe_load((REPO_ROOT / "ops" / "prometheus" / "alerts.yml").read_text())
+    expected = {rule["alert"] for group in rules["groups"] for rule in group["rules"]}
+    loaded = {rule["name"] for group in api("rules")["groups"] for rule in group["rules"]}
+    assert loaded == expected
+
+
+def test_it_scrapes_itself_and_the_make_run_worker_with_the_token() -> None:
+    targets = api("targets")["activeTargets"]
+    by_job = {target["labels"]["job"]: target for target in targets}
+    assert by_job["prometheus"]["health"] == "up"
+    worker = by_job["workers"]
+    assert worker["scrapeUrl"] == f"http://127.0.0.1:{WORKER_PORT}/metrics"
+    assert worker["labels"]["role"] == "all"
+    config = yaml.safe_load(api("status/config")["yaml"])
+    (workers,) = [job for job in config["scrape_configs"] if job["job_name"] == "workers"]
+    assert workers["authorization"]["type"] == "Bearer"
