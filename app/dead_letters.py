@@ -2,7 +2,7 @@
 
 A dead letter is a JSON object naming where the event came from (topic,
 partition, offset), why it was refused, and its payload (as text, cut to
-:data:`MAX_PAYLOAD_CHARS` so a huge poison value cannot block the topic).
+:data:`MAX_PAYLOAD_CHARS` bytes so a huge poison value cannot block the topic).
 Its Kafka key is the refused event's own key, so a replay lands the event on
 the partition it came from.
 
@@ -45,15 +45,17 @@ class DeadLetter(BaseModel):
     offset: int = Field(ge=0)
     replays: Replays = 0
     payload_bytes: int = Field(ge=0, description="O tamanho do evento original, em bytes")
-    payload: str = Field(
-        description=f"O evento como texto, cortado em {MAX_PAYLOAD_CHARS} caracteres"
-    )
+    payload: str = Field(description=f"O evento como texto, cortado em {MAX_PAYLOAD_CHARS} bytes")
 
     @property
     def payload_is_whole(self) -> bool:
         """Whether ``payload`` is the refused event byte for byte (not cut, valid UTF-8)."""
         text = self.payload
         return "\ufffd" not in text and len(text.encode()) == self.payload_bytes
+
+    def refuses(self, value: bytes) -> bool:
+        """Whether ``value`` is the record this letter refused (a recreated topic reuses offsets)."""
+        return len(value) == self.payload_bytes and payload_text(value) == self.payload
 
 
 def dead_letter(event: EventT, reason: str, stage: str) -> Message:
@@ -71,10 +73,15 @@ def dead_letter(event: EventT, reason: str, stage: str) -> Message:
         "offset": message.offset,
         "replays": _replays_of(payload),
         "payload_bytes": len(payload),
-        "payload": payload[:MAX_PAYLOAD_CHARS].decode("utf-8", errors="replace"),
+        "payload": payload_text(payload),
     }
     key = message.key if isinstance(message.key, bytes) else None
     return key, orjson.dumps(value)
+
+
+def payload_text(payload: bytes) -> str:
+    """What a dead letter keeps of a payload: its first :data:`MAX_PAYLOAD_CHARS` bytes, as text."""
+    return payload[:MAX_PAYLOAD_CHARS].decode("utf-8", errors="replace")
 
 
 def _replays_of(payload: bytes) -> int:
