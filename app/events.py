@@ -68,7 +68,9 @@ def check_uuid(value: str) -> str:
     return value
 
 
-CorrelationId = Annotated[str, Field(max_length=36), AfterValidator(check_uuid)]
+CorrelationId = Annotated[
+    str, Field(max_length=36, json_schema_extra={"format": "uuid"}), AfterValidator(check_uuid)
+]
 
 
 class Envelope(BaseModel):
@@ -130,6 +132,34 @@ UserEvent: TypeAlias = Annotated[
 _user_event_adapter: TypeAdapter[UserEvent] = TypeAdapter(UserEvent)
 
 
+class Outcome(BaseModel):
+    """``response``: the outcome of one request event, keyed by its correlation id.
+
+    Built as a plain dict on the hot path (:func:`response_event`,
+    :func:`refusal_response`); this model describes it for the published
+    schema, and the tests hold the two together.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    event_type: Literal["response"] = "response"
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    correlation_id: CorrelationId
+    original_event_type: str | None = Field(description="O event_type da requisição")
+    timestamp: UtcDateTime = Field(description="Quando o resultado foi produzido")
+    request_timestamp: str | None = Field(description="O timestamp da requisição (ISO 8601)")
+    source: str = RESPONSE_SOURCE
+    target: str = RESPONSE_TARGET
+    status: Literal["success", "error"]
+    message: str = Field(description="O resultado, em português")
+    user_id: int | None
+    requested_by: str | None = Field(None, description="O nome da chave de API que pediu")
+    replays: Replays = 0
+    dados: dict[str, Any] | None = Field(
+        None, description="Os campos do comando (ausente quando o evento era inválido)"
+    )
+
+
 def encode_event(event: Envelope) -> bytes:
     """The event as the contract's flat JSON object, ``event_type`` first."""
     return orjson.dumps({"event_type": event.event_type, **event.model_dump(mode="json")})
@@ -182,10 +212,11 @@ def refusal_response(raw: bytes, reason: str) -> dict[str, Any] | None:
         return None
     user_id = fields.get("user_id")
     event_type = fields.get("event_type")
+    timestamp = fields.get("timestamp")
     outcome = _outcome(
         correlation_id,
         event_type if isinstance(event_type, str) else None,
-        fields.get("timestamp"),
+        timestamp if isinstance(timestamp, str) else None,
         "error",
         f"Evento inválido: {reason}",
         user_id if isinstance(user_id, int) else None,
