@@ -11,7 +11,7 @@ STACKCTL := $(PYTHON) -m stack
 STAMP    := $(VENV)/.requirements.stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lock up down clean status run key test lint browser compose bench chaos soak
+.PHONY: help venv lock up down clean status run key test lint events browser compose bench chaos soak
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_.-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -67,6 +67,9 @@ test: venv up browser compose lint ## Lint, then run the whole test suite agains
 lint: venv ## Check style (ruff) and types (mypy)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy app agents tables web bench chaos stack
+
+events: venv ## Regenerate docs/events/ (each event's JSON Schema, AsyncAPI 3) from the event models
+	$(VENV)/bin/python -m app.event_schemas
 
 browser: ## Install Debian's chromium for the browser tests (when /usr/bin/chromium is missing)
 	@test -x /usr/bin/chromium || command -v apt-get >/dev/null || \

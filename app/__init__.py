@@ -17,7 +17,10 @@ __all__ = ["app"]
 
 def __getattr__(name: str) -> Any:
     if name == "app":
-        from app import loadgen  # noqa: F401  (registers ``faust -A app loadgen``)
+        from app import (
+            dead_letter_cli,  # noqa: F401  (registers ``faust -A app dead-letters``)
+            loadgen,  # noqa: F401  (registers ``faust -A app loadgen``)
+        )
         from app.application import app
 
         return app

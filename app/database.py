@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -162,6 +163,19 @@ SELECT conteudo_id, vizinho_id, vezes FROM co_visualizacoes
 _TITLE_INFOS = """
 SELECT conteudo_id, titulo, tipo, categoria, visualizacoes FROM conteudos
  WHERE conteudo_id = ANY(%s)"""
+# Dead letters re-sent (migration 0009): claimed in the transaction that re-sends them.
+_REPLAYED_DEAD_LETTERS = """
+SELECT partition, "offset", written_at, replays, resent_topic, resent_partition,
+       resent_offset, replayed_at
+  FROM dead_letter_replays WHERE topic = %s"""
+_CLAIM_REPLAY = """
+INSERT INTO dead_letter_replays (topic, partition, "offset", written_at, replays, resent_topic)
+VALUES (%s, %s, %s, %s, %s, %s)
+ON CONFLICT DO NOTHING
+RETURNING 1"""
+_RECORD_RESENT = """
+UPDATE dead_letter_replays SET resent_partition = %s, resent_offset = %s
+ WHERE topic = %s AND partition = %s AND "offset" = %s AND written_at = %s"""
 #: Titles inserted per statement while seeding the demo catalogue.
 _SEED_CHUNK = 1000
 
@@ -205,6 +219,25 @@ class RecordedOutcome(NamedTuple):
     user_id: int
     outcome: str
     processed_at: datetime
+
+
+class DeadLetterKey(NamedTuple):
+    """One dead letter: its place in the dead-letter topic and when it was written."""
+
+    topic: str
+    partition: int
+    offset: int
+    written_at: datetime
+
+
+class DeadLetterReplay(NamedTuple):
+    """A dead letter's replay: the count the re-sent event carried, and where it went."""
+
+    replays: int
+    resent_topic: str
+    resent_partition: int | None
+    resent_offset: int | None
+    replayed_at: datetime
 
 
 class CheckpointKey(NamedTuple):
@@ -431,6 +464,36 @@ class Database(Service):
         partitions, offsets = list(next_offsets), list(next_offsets.values())
         async with self.pool.acquire() as conn, conn.cursor() as cur:
             await cur.execute(_SEED_CHECKPOINTS, (*key, partitions, offsets))
+
+    async def dead_letter_replays(self, topic: str) -> dict[DeadLetterKey, DeadLetterReplay]:
+        """The dead letters of ``topic`` replayed so far, with their replays."""
+        rows = await self._rows(_REPLAYED_DEAD_LETTERS, (topic,))
+        return {
+            DeadLetterKey(topic, partition, offset, written_at): DeadLetterReplay(*replay)
+            for partition, offset, written_at, *replay in rows
+        }
+
+    async def replay_once(
+        self,
+        letter: DeadLetterKey,
+        replays: int,
+        resent_topic: str,
+        resend: Callable[[], Awaitable[tuple[int, int]]],
+    ) -> tuple[int, int] | None:
+        """Run ``resend`` under a claim on ``letter``; where it put the event, or None if claimed.
+
+        The claim commits only once ``resend`` returned (the event is in
+        Kafka): a failed send leaves the dead letter to replay again, and a
+        second replay of it, even a concurrent one, sends nothing.
+        """
+        claim = (*letter, replays, resent_topic)
+        async with self.pool.acquire() as conn, conn.cursor() as cur, cur.begin():
+            await cur.execute(_CLAIM_REPLAY, claim)
+            if await cur.fetchone() is None:
+                return None
+            partition, offset = await resend()
+            await cur.execute(_RECORD_RESENT, (partition, offset, *letter))
+        return partition, offset
 
     async def reserve_user_ids(self) -> range:
         """A block of user ids no other worker, now or later, will hand out."""

@@ -1,9 +1,17 @@
 """The events on ``user_events`` and ``response_events``, and their wire format.
 
 A request event is the contract's flat JSON object: an envelope (``event_type``,
-``correlation_id``, ``timestamp``, ``source``, ``target``, ``user_id``) followed by
-the command's fields. The models below reuse the command models of
-:mod:`app.models`, so an event is valid exactly when its command would be.
+``correlation_id``, ``timestamp``, ``source``, ``target``, ``user_id``,
+``schema_version``, ``replays``) followed by the command's fields. The models
+below reuse the command models of :mod:`app.models`, so an event is valid
+exactly when its command would be.
+
+Versions: every event and outcome this code writes carries ``schema_version``
+(:data:`SCHEMA_VERSION`). Topics outlive code, so readers take an event
+without it as version 1 (everything published before the field existed) and
+refuse one newer than they know: it is dead-lettered with that reason, and can
+be replayed once the reader is upgraded (``faust -A app dead-letters replay``).
+The JSON Schemas of every version are published under ``docs/events/``.
 """
 
 from __future__ import annotations
@@ -29,6 +37,29 @@ EVENT_TARGET = "processor"
 RESPONSE_SOURCE = "processor"
 RESPONSE_TARGET = "api"
 
+#: The version of the event formats this code writes (one for every topic).
+SCHEMA_VERSION = 1
+SchemaVersion = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=SCHEMA_VERSION,
+        description="Versão do formato do evento; ausente nos eventos da versão 1",
+    ),
+]
+#: How many times an operator re-sent the event from the dead letters.
+Replays = Annotated[
+    int, Field(ge=0, description="Quantas vezes o evento foi reenviado das dead letters")
+]
+
+
+def replays_in(fields: object) -> int:
+    """The ``replays`` count of a parsed event, 0 when it has none (or a malformed one)."""
+    value = fields.get("replays") if isinstance(fields, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return 0
+
 
 def check_uuid(value: str) -> str:
     """A correlation id must be a UUID in its canonical text form."""
@@ -37,7 +68,9 @@ def check_uuid(value: str) -> str:
     return value
 
 
-CorrelationId = Annotated[str, Field(max_length=36), AfterValidator(check_uuid)]
+CorrelationId = Annotated[
+    str, Field(max_length=36, json_schema_extra={"format": "uuid"}), AfterValidator(check_uuid)
+]
 
 
 class Envelope(BaseModel):
@@ -54,6 +87,10 @@ class Envelope(BaseModel):
     #: Name of the API key that made the request (never the key itself): only
     #: that caller, or an admin, may read the request's status and trail.
     requested_by: str | None = Field(None, max_length=64)
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    #: Raised by each replay of a dead letter: the outcome of a later replay
+    #: supersedes an earlier final status (:meth:`app.status_record.StatusRecord.may_replace`).
+    replays: Replays = 0
 
 
 class UserCreated(Envelope, NewUser):
@@ -95,6 +132,34 @@ UserEvent: TypeAlias = Annotated[
 _user_event_adapter: TypeAdapter[UserEvent] = TypeAdapter(UserEvent)
 
 
+class Outcome(BaseModel):
+    """``response``: the outcome of one request event, keyed by its correlation id.
+
+    Built as a plain dict on the hot path (:func:`response_event`,
+    :func:`refusal_response`); this model describes it for the published
+    schema, and the tests hold the two together.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    event_type: Literal["response"] = "response"
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    correlation_id: CorrelationId
+    original_event_type: str | None = Field(description="O event_type da requisição")
+    timestamp: UtcDateTime = Field(description="Quando o resultado foi produzido")
+    request_timestamp: str | None = Field(description="O timestamp da requisição (ISO 8601)")
+    source: str = RESPONSE_SOURCE
+    target: str = RESPONSE_TARGET
+    status: Literal["success", "error"]
+    message: str = Field(description="O resultado, em português")
+    user_id: int | None
+    requested_by: str | None = Field(None, description="O nome da chave de API que pediu")
+    replays: Replays = 0
+    dados: dict[str, Any] | None = Field(
+        None, description="Os campos do comando (ausente quando o evento era inválido)"
+    )
+
+
 def encode_event(event: Envelope) -> bytes:
     """The event as the contract's flat JSON object, ``event_type`` first."""
     return orjson.dumps({"event_type": event.event_type, **event.model_dump(mode="json")})
@@ -129,6 +194,7 @@ def response_event(
             request.user_id,
         ),
         "requested_by": request.requested_by,
+        "replays": request.replays,
         "dados": command_fields(request),
     }
 
@@ -146,14 +212,16 @@ def refusal_response(raw: bytes, reason: str) -> dict[str, Any] | None:
         return None
     user_id = fields.get("user_id")
     event_type = fields.get("event_type")
-    return _outcome(
+    timestamp = fields.get("timestamp")
+    outcome = _outcome(
         correlation_id,
         event_type if isinstance(event_type, str) else None,
-        fields.get("timestamp"),
+        timestamp if isinstance(timestamp, str) else None,
         "error",
         f"Evento inválido: {reason}",
         user_id if isinstance(user_id, int) else None,
     )
+    return {**outcome, "replays": replays_in(fields)}
 
 
 def _outcome(
@@ -166,6 +234,7 @@ def _outcome(
 ) -> dict[str, Any]:
     return {
         "event_type": "response",
+        "schema_version": SCHEMA_VERSION,
         "correlation_id": correlation_id,
         "original_event_type": original_event_type,
         "timestamp": iso_now(),

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.clock import iso_utc
+from app.events import replays_in
 
 PENDING = "pendente"
 SUCCESS = "success"
@@ -38,6 +39,9 @@ class StatusRecord(BaseModel):
     )
     processed_at: str | None = Field(default=None, description="Quando o resultado foi produzido")
     requested_by: str | None = Field(default=None, description="O nome da chave de API que pediu")
+    replays: int = Field(
+        default=0, ge=0, description="Quantas vezes o evento foi reenviado das dead letters"
+    )
 
     @property
     def is_final(self) -> bool:
@@ -56,6 +60,7 @@ class StatusRecord(BaseModel):
             requested_at=response.get("request_timestamp"),
             processed_at=response.get("timestamp"),
             requested_by=response.get("requested_by"),
+            replays=replays_in(response),
         )
 
     @classmethod
@@ -100,5 +105,13 @@ class StatusRecord(BaseModel):
         return self.model_dump(mode="json")
 
     def may_replace(self, current: StatusRecord | None) -> bool:
-        """Whether this record may be stored over ``current``: a final status, only once."""
-        return self.is_final and (current is None or not current.is_final)
+        """Whether this record may be stored over ``current``: a final status, once per replay.
+
+        A final status never changes, except by an operator's replay of the
+        event from the dead letters: the outcome of a later replay (a higher
+        ``replays``) supersedes the one before, so a request refused, fixed
+        and replayed ends with the status of its one effect.
+        """
+        if not self.is_final:
+            return False
+        return current is None or not current.is_final or self.replays > current.replays

@@ -14,16 +14,13 @@ sign-ups nor payments; their agent applies a whole batch in one statement.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 import orjson
-from pydantic import ConfigDict, TypeAdapter
+from pydantic import BaseModel, ConfigDict
 
-from app.events import Envelope
+from app.events import SCHEMA_VERSION, Envelope, Replays, SchemaVersion
 from app.models import UserId, Viewing
-
-UserIdAdapter: TypeAdapter[int] = TypeAdapter(UserId)
 
 
 class ViewingRecorded(Envelope, Viewing):
@@ -44,21 +41,28 @@ class RecommendationsRequested(Envelope):
     event_type: Literal["gerar_recomendacoes"] = "gerar_recomendacoes"
 
 
-@dataclass(frozen=True, slots=True)
-class Refresh:
-    """A refresh the viewing agent asked for: a user's list to recompute, no outcome awaited."""
+class Refresh(BaseModel):
+    """A refresh the viewing agent asked for: a user's list to recompute, no outcome awaited.
 
-    user_id: int
+    It has neither ``event_type`` nor ``correlation_id``: that is how a reader
+    tells it from a client's request.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    user_id: UserId
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    replays: Replays = 0
 
 
 def decode_recommendation_request(raw: bytes) -> RecommendationsRequested | Refresh:
     """A client's request, or a refresh; raises ``ValueError`` if it is neither."""
     fields = orjson.loads(raw)
-    if isinstance(fields, dict) and set(fields) == {"user_id"}:
-        return Refresh(UserIdAdapter.validate_python(fields["user_id"]))
+    if isinstance(fields, dict) and not {"event_type", "correlation_id"} & fields.keys():
+        return Refresh.model_validate(fields)
     return RecommendationsRequested.model_validate(fields)
 
 
 def refresh_request(user_id: int) -> bytes:
     """The value asking for ``user_id``'s recommendations to be recomputed (no outcome)."""
-    return orjson.dumps({"user_id": user_id})
+    return Refresh(user_id=user_id).model_dump_json().encode()

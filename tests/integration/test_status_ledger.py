@@ -49,4 +49,5 @@ def test_an_applied_event_whose_outcome_the_table_missed_reads_as_its_ledger_out
         "requested_at": None,
         "processed_at": None,
         "requested_by": ADMIN,
+        "replays": 0,
     }

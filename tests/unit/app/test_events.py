@@ -4,13 +4,16 @@ from decimal import Decimal
 
 import orjson
 import pytest
+from pydantic import ValidationError
 
 from app.events import (
+    SCHEMA_VERSION,
     PaymentMade,
     PreferencesUpdated,
     decode_user_event,
     encode_event,
     refusal_response,
+    replays_in,
     response_event,
 )
 from app.models import Preferences
@@ -68,3 +71,36 @@ def test_refusal_answers_only_events_naming_a_correlation_id() -> None:
     assert (refused["status"], refused["user_id"]) == ("error", 4)
     assert refusal_response(b"garbage", "bad") is None
     assert refusal_response(b'{"correlation_id": 12}', "bad") is None
+
+
+def test_every_event_and_outcome_carries_the_schema_version_it_was_written_in() -> None:
+    event = PaymentMade(correlation_id=CID, user_id=7, valor=Decimal(1), forma_pagamento="Pix")
+    assert orjson.loads(encode_event(event))["schema_version"] == SCHEMA_VERSION
+    assert response_event(event, "success", "ok")["schema_version"] == SCHEMA_VERSION
+    refused = refusal_response(b'{"correlation_id": "%s"}' % CID.encode(), "bad")
+    assert refused is not None and refused["schema_version"] == SCHEMA_VERSION
+
+
+def test_an_event_without_a_schema_version_reads_as_version_1() -> None:
+    fields = {"event_type": "atualizar_config", "correlation_id": CID, "user_id": 3}
+    fields["preferencias"] = {"idioma": "pt-BR", "notificacoes": True}
+    assert decode_user_event(orjson.dumps(fields)).schema_version == 1
+
+
+def test_an_event_of_a_version_newer_than_the_reader_is_refused_with_the_field_named() -> None:
+    event = PreferencesUpdated(correlation_id=CID, user_id=3, preferencias=Preferences())
+    newer = orjson.loads(encode_event(event)) | {"schema_version": SCHEMA_VERSION + 1}
+    with pytest.raises(ValidationError, match="schema_version"):
+        decode_user_event(orjson.dumps(newer))
+
+
+def test_a_replayed_event_hands_its_replay_count_to_its_outcome() -> None:
+    event = PaymentMade(
+        correlation_id=CID, user_id=7, valor=Decimal(1), forma_pagamento="Pix", replays=2
+    )
+    assert decode_user_event(encode_event(event)).replays == 2
+    assert response_event(event, "success", "ok")["replays"] == 2
+    raw = b'{"correlation_id": "%s", "replays": 3}' % CID.encode()
+    refused = refusal_response(raw, "bad")
+    assert refused is not None and refused["replays"] == 3
+    assert replays_in({"replays": True}) == replays_in({"replays": -1}) == replays_in([]) == 0

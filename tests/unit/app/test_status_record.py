@@ -1,4 +1,4 @@
-"""The status record and its transitions: absent -> final, and final never changes."""
+"""The status record and its transitions: absent -> final; final changes only by a replay."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from app.status_record import StatusRecord
 
 
-def record(status: str) -> StatusRecord:
-    return StatusRecord(correlation_id="c", status=status)  # type: ignore[arg-type]
+def record(status: str, replays: int = 0) -> StatusRecord:
+    return StatusRecord(correlation_id="c", status=status, replays=replays)  # type: ignore[arg-type]
 
 
 def test_first_outcome_may_be_stored() -> None:
@@ -20,6 +20,23 @@ def test_final_status_is_never_replaced() -> None:
     assert not record("error").may_replace(record("success"))
     assert not record("success").may_replace(record("error"))
     assert not record("success").may_replace(record("success"))
+
+
+def test_the_outcome_of_a_later_replay_supersedes_a_final_status() -> None:
+    assert record("success", replays=1).may_replace(record("error"))
+    assert record("error", replays=2).may_replace(record("error", replays=1))
+
+
+def test_an_outcome_of_the_same_or_an_earlier_replay_changes_nothing() -> None:
+    assert not record("success", replays=1).may_replace(record("error", replays=1))
+    assert not record("error").may_replace(record("success", replays=1))
+    assert not record("pendente", replays=3).may_replace(record("error"))
+
+
+def test_an_outcome_carries_its_replay_count_and_one_without_reads_as_none() -> None:
+    replayed = {"correlation_id": "c", "status": "success", "replays": 2}
+    assert StatusRecord.from_response(replayed).replays == 2
+    assert StatusRecord.from_response({"correlation_id": "c", "status": "error"}).replays == 0
 
 
 def test_a_pending_record_is_never_stored() -> None:
@@ -49,6 +66,7 @@ def test_an_outcome_gives_the_fields_clients_read() -> None:
         "requested_at": "t0",
         "processed_at": "t1",
         "requested_by": "alice",
+        "replays": 0,
     }
 
 

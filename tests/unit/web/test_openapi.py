@@ -9,10 +9,11 @@ import pytest
 from aiohttp import web
 from openapi_spec_validator import validate
 
+from app import live_figures
 from app.application import app
 from app.catalogue import Title
 from app.models import NewUser, Payment
-from web import openapi
+from web import openapi_answers, openapi_spec
 from web.title_cache import CACHED_FIELDS
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
@@ -29,7 +30,7 @@ def spec() -> dict[str, Any]:
     """The spec of the app as ``faust worker`` serves it: every stage imported."""
     app.discover()
     app.web.init_server()
-    return openapi.build_spec(app.web.web_app.router, dict(app.web.views))
+    return openapi_spec.build_spec(app.web.web_app.router, dict(app.web.views))
 
 
 def registered_routes() -> set[tuple[str, str]]:
@@ -135,8 +136,8 @@ def test_the_catalogue_documents_its_filters_answers_and_integer_ids(spec: dict[
 
 def test_the_catalogue_answers_documented_are_the_ones_served() -> None:
     title_fields = [field.name for field in dataclasses.fields(Title)]
-    assert list(openapi.Conteudo.__annotations__) == [*title_fields, "visualizacoes"]
-    cached = openapi.ConteudoEmCache.__annotations__
+    assert list(openapi_answers.Conteudo.__annotations__) == [*title_fields, "visualizacoes"]
+    cached = openapi_answers.ConteudoEmCache.__annotations__
     assert list(cached) == [*CACHED_FIELDS, "em_cache_ate", "cache"]
 
 
@@ -179,3 +180,71 @@ def test_the_session_paths_document_their_commands_listing_and_ids(spec: dict[st
         "ativa",
         "motivo_encerramento",
     }
+
+
+def operations_without_answer_schemas(spec: dict[str, Any]) -> list[str]:
+    """Every operation lacking a schema for its success answer or for one of its errors."""
+    missing = []
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            where = f"{method.upper()} {path}"
+            if operation.get("x-undocumented"):
+                missing.append(f"{where}: not in web.openapi_operations.OPERATIONS")
+            for code, answer in operation["responses"].items():
+                if code.startswith("3"):
+                    continue  # a redirect has no body
+                contents = answer.get("content", {}).values()
+                if not contents or not all("schema" in content for content in contents):
+                    missing.append(f"{where} {code}: no schema")
+    return missing
+
+
+def test_every_route_of_the_live_router_has_its_answers_and_errors_described(
+    spec: dict[str, Any],
+) -> None:
+    for method, path in registered_routes():
+        responses = spec["paths"][path][method]["responses"]
+        assert any(code[0] in "23" for code in responses), f"{method} {path}: no success answer"
+    assert operations_without_answer_schemas(spec) == []
+
+
+def test_a_route_missing_from_the_table_is_listed_and_caught() -> None:
+    router = web.UrlDispatcher()
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.json_response({})
+
+    router.add_get("/nao-documentada", handler)
+    spec = openapi_spec.build_spec(router, {})
+    operation = spec["paths"]["/nao-documentada"]["get"]
+    assert operation["x-undocumented"] is True
+    assert operations_without_answer_schemas(spec) == [
+        "GET /nao-documentada: not in web.openapi_operations.OPERATIONS",
+        "GET /nao-documentada 200: no schema",
+    ]
+
+
+def test_protected_reads_document_their_answers_and_errors(spec: dict[str, Any]) -> None:
+    ref = "#/components/schemas/{}".format
+    for path, answer in [
+        ("/usuarios/{user_id}", "Usuario"),
+        ("/logs", "BuscaLogs"),
+        ("/logs/{correlation_id}", "TrilhaLogs"),
+        ("/api/kafka/topics", "KafkaTopics"),
+        ("/api/kafka/topics/{topic}/messages", "KafkaMessages"),
+        ("/api/kafka/groups", "KafkaGroups"),
+        ("/api/kafka/groups/{group_id}", "KafkaGroupLag"),
+        ("/api/metrics/summary", "MetricsSummary"),
+    ]:
+        responses = spec["paths"][path]["get"]["responses"]
+        assert responses["200"]["content"]["application/json"]["schema"] == {"$ref": ref(answer)}
+        assert {"401", "403", "429"} <= set(responses), path
+
+
+def test_the_live_figures_documented_are_the_ones_served() -> None:
+    summary = live_figures.summary()
+    documented = openapi_answers.MetricsSummary.__annotations__
+    assert set(documented) == {"worker", "consumer_lag", *summary}
+    second = [f.name for f in dataclasses.fields(live_figures.Second)]
+    assert list(openapi_answers.SecondFigures.__annotations__) == ["t", *second]
+    assert set(summary["series"][0]) == {"t", *second}
