@@ -7,6 +7,7 @@ on a Prometheus of that test's own.
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 import httpx
@@ -34,9 +35,22 @@ def test_it_evaluates_the_rules_of_the_repository() -> None:
     assert loaded == expected
 
 
+def scraped_targets(timeout_s: float = 30.0) -> dict[str, Any]:
+    """The active targets by job, once Prometheus has scraped itself (``make up`` may have just
+    started it: a target reads ``unknown`` until its first scrape)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        targets = api("targets")["activeTargets"]
+        by_job = {target["labels"]["job"]: target for target in targets}
+        if by_job.get("prometheus", {}).get("health") != "unknown":
+            return by_job
+        if time.monotonic() > deadline:
+            return by_job
+        time.sleep(0.5)
+
+
 def test_it_scrapes_itself_and_the_make_run_worker_with_the_token() -> None:
-    targets = api("targets")["activeTargets"]
-    by_job = {target["labels"]["job"]: target for target in targets}
+    by_job = scraped_targets()
     assert by_job["prometheus"]["health"] == "up"
     worker = by_job["workers"]
     assert worker["scrapeUrl"] == f"http://127.0.0.1:{WORKER_PORT}/metrics"
