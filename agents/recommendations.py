@@ -68,7 +68,7 @@ async def recommend_titles(batch: Sequence[EventT]) -> None:
     live_figures.record_dead_letters(len(decoded.letters))
 
 
-guarded_agent(recommendation_requests, recommend_titles, stage=STAGE, writes_tables=True)
+guarded_agent(recommendation_requests, recommend_titles, stage=STAGE, writes=recommendations)
 
 
 async def _inputs(users: list[int]) -> Inputs:

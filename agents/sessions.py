@@ -36,7 +36,7 @@ from app.publishing import publish_all
 from app.session_events import SessionEvent, SessionOpened, decode_session_event
 from app.session_state import Outcome, apply
 from app.topics import response_events, session_events, user_key
-from tables.sessions import store_sessions, stored_sessions
+from tables.sessions import sessions, store_sessions, stored_sessions
 
 STAGE = "sessions"
 
@@ -62,7 +62,7 @@ async def track_sessions(batch: Sequence[EventT]) -> None:
     live_figures.record_dead_letters(len(decoded.letters))
 
 
-guarded_agent(session_events, track_sessions, stage=STAGE, writes_tables=True)
+guarded_agent(session_events, track_sessions, stage=STAGE, writes=sessions)
 
 
 def _keyed_by_their_user(

@@ -46,7 +46,7 @@ async def record_statuses(batch: Sequence[EventT]) -> None:
     live_figures.record_outcomes(recorded)
 
 
-guarded_agent(response_events, record_statuses, stage="status", writes_tables=True)
+guarded_agent(response_events, record_statuses, stage="status", writes=statuses)
 
 
 def _outcome(value: object) -> tuple[dict[str, Any], StatusRecord] | None:

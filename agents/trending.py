@@ -25,9 +25,9 @@ from faust.types import EventT
 from app.application import app, settings
 from app.catalogue import TitleInfo
 from app.clock import iso_now
-from app.guarded import acting_on, assigned_partitions, guarded_agent
+from app.guarded import acting_on, guarded_agent
 from app.publishing import Message, publish_all
-from app.topics import TITLE_ACTIVITY, title_activity, trending_tops
+from app.topics import title_activity, trending_tops
 from app.trending import Move, PartitionIndex, ViewerShard, shard_key
 from tables.trending_viewers import trending_viewers
 
@@ -94,7 +94,7 @@ async def count_viewers(batch: Sequence[EventT]) -> None:
             index.move(move, now)
 
 
-guarded_agent(title_activity, count_viewers, stage=STAGE, writes_tables=True)
+guard = guarded_agent(title_activity, count_viewers, stage=STAGE, writes=trending_viewers)
 
 
 @app.timer(interval=0.5)
@@ -102,7 +102,7 @@ async def publish_trending() -> None:
     """Publishes each owned partition's top lists when they changed (the board reads them)."""
     if app.rebalancing or app.in_recovery:
         return
-    owned, now = assigned_partitions(TITLE_ACTIVITY), time.time()
+    owned, now = guard.partitions(), time.time()
     if owned != indexes.built:
         indexes.rebuild(owned, now)
     messages = [m for p in sorted(owned) for m in _changed_tops(p, now)]

@@ -6,14 +6,14 @@ views import what they need from here; this module imports none of them.
 
 from __future__ import annotations
 
-import faust
-
 from app import logging_setup
 from app.correlation import CorrelationIds
 from app.database import Database
+from app.faust_fixes import PlatformApp
 from app.kafka_admin import KafkaAdmin
 from app.search import SearchIndex
 from app.settings import Settings, get_settings
+from app.table_ownership import TableOwnership
 from app.user_ids import UserIdAllocator
 
 #: The modules holding each role's agents, tables and views, imported by the
@@ -35,10 +35,10 @@ ROLE_MODULES: dict[str, list[str]] = {
 }
 
 
-def create_app(settings: Settings) -> faust.App:
+def create_app(settings: Settings) -> PlatformApp:
     """A Faust app configured from ``settings``."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return faust.App(
+    return PlatformApp(
         settings.group_id,
         broker=settings.kafka_broker_url,
         store="rocksdb://",
@@ -55,6 +55,7 @@ def create_app(settings: Settings) -> faust.App:
         # for PRODUCER_LINGER_MS (outcomes are sent as whole batches, app/publishing.py).
         producer_linger=settings.producer_linger_ms / 1000,
         producer_max_batch_size=256 * 1024,
+        producer_request_timeout=settings.producer_request_timeout_s,
         stream_recovery_delay=0.5,
         # A topic created while the group formed (a first start: agents declare
         # their topics as they start) is missing from the first assignment; the
@@ -78,6 +79,8 @@ def create_app(settings: Settings) -> faust.App:
 
 settings = get_settings()
 app = create_app(settings)
+#: Which table partitions this worker owns; the table agents' feeds follow it.
+table_ownership = TableOwnership(app)
 logging_setup.install(app, settings.log_format)
 database = Database(settings.postgres_dsn, settings.postgres_pool_size)
 app.add_dependency(database)

@@ -1,19 +1,27 @@
-"""Guarded batch agents: every event of a topic handled, in order, nothing skipped, nothing lost.
+"""Guarded batch agents: every event of a topic handled, in order, once, nothing skipped.
 
-Faust alone acks an event whose handler raised, and can skip (and commit
-past) events around a rebalance. A guarded agent wraps a plain batch handler
-in everything that makes "every event, one effect" hold, so an agent module
-holds only what it does with a batch:
+A guarded agent is a plain batch handler plus one declaration; the guard
+holds everything that makes "every event, one effect" hold, so an agent
+module holds only what it does with a batch:
 
-* **a checkpoint** per partition in PostgreSQL (:mod:`app.checkpoints`), moved
-  only once a batch is handled and what it produced is durable;
-* **read-back** from Kafka of offsets the stream skipped, handled first, in order;
-* **a stall audit**: a timer reads back partitions whose stream stopped;
+* **its own consumer** (:mod:`app.feeds`, :mod:`app.topic_batches`) that starts
+  each partition at the agent's **checkpoint** in PostgreSQL
+  (:mod:`app.checkpoints`), moved only once a batch is handled and what it
+  produced is durable. Faust's streams are not used: around a rebalance they
+  can skip records and commit past them. An agent that writes a Faust table
+  reads exactly the partitions Faust's group gave this worker for that
+  table (:mod:`app.table_ownership`);
+* **a deadline** on every attempt at a batch (``BATCH_DEADLINE_S``): an await
+  that hangs is cancelled, its stack logged, and the batch tried again
+  (handlers are idempotent);
 * **retry with backoff** while PostgreSQL, Kafka or the disk is unavailable,
   without moving on;
 * **one by one**: a batch failing for any other reason is handled again event by
   event, and an event that still fails alone becomes a dead letter (when the
-  agent's rule says so), so the stream goes on.
+  agent's rule says so), so the stream goes on;
+* **alarms** that never fire in a healthy system (``guarded_gaps_total``,
+  ``guarded_stalls_total``, ``guarded_records_lost_total``): see
+  :mod:`app.checkpoints` for what each means and what the feed then does.
 
 Declaring one is a handler plus one call::
 
@@ -21,19 +29,14 @@ Declaring one is a handler plus one call::
         \"\"\"Idempotent: after a crash, a batch is handled again.\"\"\"
         for event in batch:
             with acting_on(event):  # table writes land in the event's partition
-                views[event.key] = views[event.key] + 1  # (not idempotent: use a max or a set)
+                views[event.key] = max(views[event.key], event.message.offset)
 
-    guarded_agent(title_views, count_views, stage="view_counts", writes_tables=True)
+    guarded_agent(title_views, count_views, stage="view_counts", writes=views)
 
 A handler raises to say the batch is not done: a transient error (see
 :data:`TRANSIENT`) is retried, anything else sends the batch one by one. What
 it publishes must be acknowledged before it returns (:func:`app.publishing.publish_all`);
 table writes are flushed by the guard before the checkpoint moves.
-
-Where batches come from: an agent that writes Faust tables reads a Faust
-stream (a table's partitions follow the assignment of Faust's group); any
-other agent reads its topic with a consumer of its own
-(:mod:`app.topic_batches`), without Faust's per-event machinery.
 """
 
 from __future__ import annotations
@@ -41,44 +44,34 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import AsyncIterable, Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, cast
 
 from aiokafka.errors import KafkaError
-from faust import StreamT
 from faust.streams import _current_event
-from faust.types import TP, EventT, TopicT
-from mode.types.signals import BaseSignalT
+from faust.types import CollectionT, EventT, TopicT
+from mode.utils.tracebacks import format_task_stack
 
 from app import live_figures
-from app.application import app, database, settings
+from app.application import app, database, settings, table_ownership
 from app.checkpoints import Checkpoint, describe
 from app.database import TRANSIENT_ERRORS, CheckpointKey
 from app.dead_letters import dead_letter, send_dead_letters
-from app.kafka_reads import LogReader
+from app.feeds import DirectFeed, Feed, GapFound, TableFeed, log_reader
 from app.retry import retrying
 from app.topic_batches import ConsumerSettings, TopicBatches, feed_group
-from app.topics import topics_declared
 
 log = logging.getLogger(__name__)
 
 #: What a guarded handler does with one batch (see the module's docstring).
 BatchHandler = Callable[[Sequence[EventT]], Awaitable[None]]
-#: Failures waited out: PostgreSQL or Kafka unavailable, a disk full or unwritable.
+#: Failures waited out: PostgreSQL or Kafka unavailable, a disk full or unwritable,
+#: an attempt past its deadline.
 TRANSIENT = (*TRANSIENT_ERRORS, KafkaError, TimeoutError, OSError)
-
-#: One reader for every guarded agent of this process.
-log_reader = LogReader(settings.kafka_bootstrap_servers)
-
-
-@app.on_before_shutdown.connect
-async def _close_log_reader(*_: object, **__: object) -> None:
-    await log_reader.close()
 
 
 class GuardedAgent:
-    """One guarded agent: its handler, its checkpoint, its stream loop and its stall audit."""
+    """One guarded agent: its handler and its checkpoint."""
 
     def __init__(
         self,
@@ -87,6 +80,7 @@ class GuardedAgent:
         batch_size: int,
         dead_letter_failures: bool = True,
         writes_tables: bool = False,
+        deadline_s: float = 30.0,
     ) -> None:
         self.handle = handle
         self.checkpoint = checkpoint
@@ -95,44 +89,38 @@ class GuardedAgent:
         self.batch_size = batch_size
         self.dead_letter_failures = dead_letter_failures
         self.writes_tables = writes_tables
-        #: The agent's own consumer, when it reads without Faust (writes no table).
-        self.source: TopicBatches | None = None
-
-    async def consume(self, batches: object) -> None:
-        """The agent's body: batches from the stream, each handled under guard."""
-        await database.wait_ready()  # the checkpoints live there
-        await self.checkpoint.run(batches, self.handle_batch)  # type: ignore[arg-type]
+        self.deadline_s = deadline_s
+        #: The consumer feeding it (set by :func:`guarded_agent`).
+        self.feed: Feed | None = None
 
     def partitions(self) -> set[int]:
-        """The partitions of the agent's topic this worker owns now."""
-        if self.source is not None:
-            return self.source.assignment()
-        return assigned_partitions(self.topic_name)
+        """The partitions of the agent's topic this worker reads now."""
+        return set() if self.feed is None else self.feed.source.assignment()
 
-    async def handle_batch(self, batch: Sequence[EventT]) -> None:
-        """``batch`` after what the stream skipped before it; then the checkpoint moves.
+    async def handle_batch(self, batch: Sequence[EventT], check: bool = True) -> None:
+        """Handle ``batch``, then move the checkpoint past it.
 
-        Never raises: what cannot be handled becomes a dead letter.
+        With ``check``, raises :class:`GapFound` (handling nothing) when the
+        batch does not start at the checkpoint; never raises otherwise: what
+        cannot be handled becomes a dead letter.
         """
-        events = await self.checkpoint.with_skipped(batch)
+        missing = self.checkpoint.gaps_in(batch) if check else {}
+        if missing:
+            raise GapFound(missing)
         try:
-            await self._handle_durably(events)
+            await self._handle_durably(batch)
         except Exception:  # not transient: find the one event that fails
             log.exception("%s failed on a batch; handling it event by event", self.stage)
-            await self._handle_one_by_one(events)
+            await self._handle_one_by_one(batch)
             return
-        await self.checkpoint.save(events)
-
-    async def recover_stalled(self) -> None:
-        """Feed the handler events its stream stopped delivering (``Checkpoint.stalled``)."""
-        partitions = self.partitions()
-        await self.checkpoint.recover_stalled(partitions, self.handle_batch, self.batch_size)
+        await self.checkpoint.save(batch)
 
     async def _handle_durably(self, events: Sequence[EventT]) -> None:
+        what = f"{self.stage} on {len(events)} events of {self.topic_name}"
         await retrying(
-            lambda: self._handle_and_flush(events),
+            lambda: within(self.deadline_s, self._handle_and_flush(events), what),
             on=TRANSIENT,
-            what=f"{self.stage} on {len(events)} events of {self.topic_name}",
+            what=what,
         )
 
     async def _handle_and_flush(self, events: Sequence[EventT]) -> None:
@@ -145,8 +133,8 @@ class GuardedAgent:
     async def _handle_one_by_one(self, events: Sequence[EventT]) -> None:
         """Each event alone, in order; one that still fails is dead-lettered and passed.
 
-        The checkpoint moves past every event either way: otherwise each later
-        batch would read the failing event back and fail on it again.
+        The checkpoint moves past every event either way: otherwise the agent
+        would read the failing event again and fail on it again.
         """
         for event in events:
             try:
@@ -164,70 +152,30 @@ class GuardedAgent:
         live_figures.record_dead_letters(1)
 
 
-class DirectFeed:
-    """Runs a guarded agent on batches from its own consumer (:mod:`app.topic_batches`)."""
+async def within(deadline_s: float, work: Awaitable[None], what: str) -> None:
+    """Await ``work`` for at most ``deadline_s``; past it, log what it waits on and cancel.
 
-    def __init__(self, guard: GuardedAgent, source: TopicBatches) -> None:
-        self.guard = guard
-        self.source = source
-        self._task: asyncio.Task[None] | None = None
-
-    async def run(self) -> None:
-        """Join the agent's group and handle its batches until stopped; reconnect on failure."""
-        self._task = asyncio.current_task()
-        await database.wait_ready()  # the checkpoints live there
-        await topics_declared.wait()  # what the handler produces to exists
-        while not self.source.closing:
-            await retrying(self.source.start, on=(KafkaError, OSError), what=self._what)
-            try:
-                # A record has everything of an event that the agents use.
-                batches = cast(AsyncIterable[Sequence[EventT]], self.source.batches())
-                await self.guard.checkpoint.run(batches, self.guard.handle_batch)
-            except (KafkaError, OSError) as exc:  # the consumer failed: a fresh one
-                log.warning("%s failed (%r); reconnecting", self._what, exc)
-            await self.source.stop()
-
-    async def stop(self) -> None:
-        """Let the batch in hand finish, commit, leave the group.
-
-        The loop is asked to end rather than cancelled: a cancellation could cut
-        a batch short, and was seen to be lost inside aiokafka's fetch wait.
-        """
-        self.source.close()
-        if self._task is not None:
-            done, _ = await asyncio.wait({self._task}, timeout=STOP_WITHIN_S)
-            if not done:
-                log.warning("%s did not stop within %.0f s; cancelling", self._what, STOP_WITHIN_S)
-                self._task.cancel()
-        await self.source.stop()
-
-    @property
-    def _what(self) -> str:
-        return f"the {self.guard.stage} consumer of {self.guard.topic_name}"
-
-
-#: Longest a direct feed's loop may take to finish its batch when asked to stop.
-STOP_WITHIN_S = 20.0
-#: Every direct feed of this process, stopped before the producer and the database.
-_feeds: list[DirectFeed] = []
-
-
-@app.on_before_shutdown.connect
-async def _stop_feeds(*_: object, **__: object) -> None:
-    await asyncio.gather(*(feed.stop() for feed in _feeds))
-
-
-def direct_partitions() -> int:
-    """Partitions this worker's direct feeds own (Faust's consumer counts its own)."""
-    return sum(len(feed.source.assignment()) for feed in _feeds)
-
-
-def direct_lag() -> dict[str, int]:
-    """Records beyond the direct feeds' committed checkpoints, per topic."""
-    lag: dict[str, int] = {}
-    for feed in _feeds:
-        lag[feed.source.topic] = lag.get(feed.source.topic, 0) + feed.source.lag()
-    return lag
+    Raises :class:`TimeoutError` then, which the guard retries: a batch stuck
+    on an await that never ends (a produce to a vanished leader, a lost
+    wake-up) is tried afresh instead of holding the agent for good.
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=deadline_s)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if not done:
+        log.warning(
+            "%s still in hand after %.0f s; cancelled to try again\n%s",
+            what,
+            deadline_s,
+            format_task_stack(task),
+        )
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        raise TimeoutError(f"{what}: past its {deadline_s:g} s deadline")
+    task.result()
 
 
 def guarded_agent(
@@ -238,7 +186,7 @@ def guarded_agent(
     batch_size: int | None = None,
     batch_wait_s: float | None = None,
     dead_letter_failures: bool = True,
-    writes_tables: bool = False,
+    writes: CollectionT | None = None,
     name: str | None = None,
 ) -> GuardedAgent:
     """Declare a guarded agent on ``topic`` that runs ``handle`` on each batch.
@@ -247,76 +195,40 @@ def guarded_agent(
     ``batch_size`` events gathered for at most ``batch_wait_s`` (default: the
     processing settings). ``dead_letter_failures=False`` for agents whose
     failures must not produce dead letters (the dead letters' own log).
-    ``writes_tables`` makes the guard flush table changelogs before the
-    checkpoint moves. ``name`` (default: the handler's) names the agent.
+    ``writes``: the Faust table the handler writes, if any; the agent then
+    reads the partitions this worker owns of that table, and the guard
+    flushes its changelog before the checkpoint moves. ``name`` (default:
+    the handler's) names the agent and its consumer group.
     """
     size = batch_size or settings.process_batch_size
     wait = batch_wait_s or settings.process_batch_wait_s
     key = CheckpointKey(settings.group_id, stage, topic.get_topic_name())
-    checkpoint = Checkpoint(
-        database, log_reader, key, settings.stall_after_s, _held_back_after_s(writes_tables)
+    checkpoint = Checkpoint(database, log_reader, key, settings.stall_after_s)
+    guard = GuardedAgent(
+        handle,
+        checkpoint,
+        size,
+        dead_letter_failures,
+        writes is not None,
+        settings.batch_deadline_s,
     )
-    guard = GuardedAgent(handle, checkpoint, size, dead_letter_failures, writes_tables)
     agent_name = name or handle.__name__
-    if writes_tables:
-        _faust_agent(guard, topic, handle, agent_name, wait)
+    source = TopicBatches(
+        topic.get_topic_name(), _consumer_settings(agent_name), size, wait, checkpoint.saved
+    )
+    if writes is None:
+        guard.feed = DirectFeed(guard, source)
     else:
-        guard.source = TopicBatches(
-            topic.get_topic_name(), _consumer_settings(agent_name), size, wait, checkpoint.saved
-        )
-        feed = DirectFeed(guard, guard.source)
-        _feeds.append(feed)
-        app.task(feed.run)
+        guard.feed = TableFeed(guard, source, table_ownership, writes)
+    app.task(guard.feed.run)
     app.timer(interval=checkpoint.audit_every_s, name=f"{handle.__module__}.stalls_{agent_name}")(
-        guard.recover_stalled
+        guard.feed.audit
     )
     return guard
 
 
-def _held_back_after_s(reads_faust_stream: bool) -> float | None:
-    """How long a Faust stream may serve other partitions before one is read back.
-
-    Only a Faust stream is judged per partition
-    (:meth:`app.checkpoints.Checkpoint.stalled`); it is judged sooner than a
-    whole stalled agent, since the statuses a held-back ``response_events``
-    partition keeps from the table read ``pendente`` meanwhile (chaos
-    scenario 5).
-    """
-    return settings.stall_after_s / 3 if reads_faust_stream else None
-
-
-#: Every guarded agent of this process that reads a Faust stream.
-_stream_guards: list[GuardedAgent] = []
-
-
-@app.on_partitions_assigned.connect
-async def _forget_known_checkpoints(
-    sender: object, /, *args: Any, signal: BaseSignalT[Any], **kwargs: Any
-) -> None:
-    """Partitions (re)assigned may have moved under another worker meanwhile."""
-    assigned: set[TP] = args[0] if args else kwargs.get("assigned", set())
-    for guard in _stream_guards:
-        guard.checkpoint.forget({tp.partition for tp in assigned if tp.topic == guard.topic_name})
-
-
-def _faust_agent(
-    guard: GuardedAgent, topic: TopicT, handle: BatchHandler, agent_name: str, wait: float
-) -> None:
-    """Declare ``guard`` as a Faust agent on ``topic``'s stream."""
-    _stream_guards.append(guard)
-
-    async def consume(stream: StreamT[bytes]) -> None:
-        # ``take_events`` is missing from StreamT's stubs (it is on Stream).
-        await guard.consume(stream.take_events(guard.batch_size, within=wait))  # type: ignore[attr-defined]
-
-    consume.__name__ = consume.__qualname__ = agent_name
-    consume.__module__ = handle.__module__  # Faust names the agent after it in logs
-    consume.__doc__ = handle.__doc__
-    app.agent(topic, name=f"{handle.__module__}.{agent_name}")(consume)
-
-
 def _consumer_settings(agent_name: str) -> ConsumerSettings:
-    """The consumer of a direct agent: a group of its own within the role's."""
+    """The consumer of an agent: a group of its own within the role's."""
     instance = settings.worker_instance_id
     return ConsumerSettings(
         bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -327,20 +239,13 @@ def _consumer_settings(agent_name: str) -> ConsumerSettings:
     )
 
 
-def assigned_partitions(topic: str) -> set[int]:
-    """The partitions of ``topic`` this worker actively owns (none while rebalancing)."""
-    if app.rebalancing:
-        return set()
-    return {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == topic}
-
-
 @contextmanager
 def acting_on(event: EventT) -> Iterator[None]:
     """Make ``event`` Faust's current event, so table writes go to its partition.
 
     Faust finds the partition of a table write (and of its changelog entry)
-    through the event being processed, which a batch handler does not have:
-    inside ``take()`` there is none, and a read-back record never had one.
+    through the event being processed, which a batch handler read from its
+    own consumer does not have.
     """
     token = _current_event.set(weakref.ref(event))
     try:

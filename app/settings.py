@@ -113,13 +113,19 @@ class Settings(BaseSettings):
     producer_linger_ms: float = Field(5.0, ge=0, le=100, alias="PRODUCER_LINGER_MS")
     #: How long a POST waits for Kafka to acknowledge its event before a 503.
     produce_timeout_s: float = Field(5.0, gt=0, alias="PRODUCE_TIMEOUT_S")
+    #: Longest the producer waits for one request to the broker (a metadata
+    #: lookup, a produce, a flush): Faust's default is 20 minutes, during
+    #: which an agent awaiting it would stand still.
+    producer_request_timeout_s: float = Field(30.0, gt=0, alias="PRODUCER_REQUEST_TIMEOUT_S")
+    #: Longest one attempt at a batch may take; past it the attempt is
+    #: cancelled (its stack logged) and the batch tried again.
+    batch_deadline_s: float = Field(30.0, gt=0, alias="BATCH_DEADLINE_S")
     #: Events the processing agent applies to PostgreSQL in one round trip.
     process_batch_size: int = Field(500, ge=1, alias="PROCESS_BATCH_SIZE")
     process_batch_wait_s: float = Field(0.05, gt=0, alias="PROCESS_BATCH_WAIT_S")
     #: Once an agent has finished no batch for this long, a partition with events
-    #: beyond its checkpoint is read back from Kafka (a stream stalled by a
-    #: rebalance would otherwise wait for the next restart); on a Faust stream,
-    #: a partition that waits a third of it while the others flow is read back too.
+    #: beyond its checkpoint counts as stalled (an alarm; its consumer is moved
+    #: back to the checkpoint, see app/checkpoints.py).
     stall_after_s: float = Field(15.0, gt=0, alias="STALL_AFTER_S")
     #: A viewing session with no activity for this long reads as ended (``inatividade``).
     session_idle_timeout_s: float = Field(1800.0, gt=0, alias="SESSION_IDLE_TIMEOUT_S")

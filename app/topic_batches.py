@@ -22,8 +22,14 @@ What Faust did for the agent, it does itself:
   once it holds ``fetch_min_bytes`` or ``batch_wait_s`` has passed, so a quiet
   topic costs one fetch per ``batch_wait_s``, not one per event.
 
-Agents that write Faust tables stay on Faust's streams: a table's partitions
-follow the assignment of Faust's own group.
+Two ways to be given partitions:
+
+* **by the consumer's own group** (:meth:`TopicBatches.start` with
+  ``subscribe=True``): workers of one role split the topic among themselves;
+* **by the caller** (:meth:`TopicBatches.assign`), for an agent that writes a
+  Faust table: it must handle exactly the partitions whose table partitions
+  Faust's group gave this worker (:mod:`app.table_ownership`). Its consumer
+  still commits under its group id, so lag is visible, but never joins it.
 """
 
 from __future__ import annotations
@@ -86,8 +92,16 @@ class TopicBatches:
         self._next_commit = 0.0
         #: Set by :meth:`close`: :meth:`batches` ends after the fetch in hand.
         self.closing = False
+        self.closed = asyncio.Event()
         #: The offset last committed per partition (the agent's checkpoint then).
         self._committed: dict[int, int] = {}
+        #: While the consumer's group moves partitions (a subscribed consumer only).
+        self.rebalancing = False
+
+    @property
+    def started(self) -> bool:
+        """Whether the consumer is connected."""
+        return self._consumer is not None
 
     def assignment(self) -> set[int]:
         """The partitions this worker's consumer owns now."""
@@ -106,13 +120,14 @@ class TopicBatches:
                 behind += max(0, end - done)
         return behind
 
-    async def start(self) -> None:
-        """Join the group and subscribe (the topic may not exist yet: it is waited for)."""
+    async def start(self, subscribe: bool = True) -> None:
+        """Connect; with ``subscribe``, join the group (the topic may not exist yet: it is
+        waited for), else wait for :meth:`assign`."""
         s = self.settings
         consumer = AIOKafkaConsumer(
             bootstrap_servers=s.bootstrap_servers,
             group_id=s.group_id,
-            group_instance_id=s.instance_id,
+            group_instance_id=s.instance_id if subscribe else None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self.batch_size,
@@ -128,8 +143,34 @@ class TopicBatches:
         except BaseException:
             await consumer.stop()
             raise
-        consumer.subscribe([self.topic], listener=_Rebalance(self))
+        if subscribe:
+            consumer.subscribe([self.topic], listener=_Rebalance(self))
         self._consumer = consumer
+
+    async def assign(self, partitions: set[int]) -> None:
+        """Read exactly ``partitions``, each from its checkpoint (a caller's assignment)."""
+        if self._consumer is None:
+            return
+        tps = {TopicPartition(self.topic, p) for p in partitions}
+        self._consumer.assign(sorted(tps))
+        await self.seek_to_checkpoints(tps)
+
+    async def unassign(self) -> None:
+        """Commit how far the checkpoints got and read nothing until the next :meth:`assign`."""
+        if self._consumer is None:
+            return
+        await self._commit(self._consumer, self._consumer.assignment())
+        self._consumer.assign([])
+
+    def rewind(self, positions: dict[int, int]) -> None:
+        """Read these owned partitions again from the given offsets."""
+        if self._consumer is None:
+            return
+        owned = self._consumer.assignment()
+        for partition, offset in positions.items():
+            tp = TopicPartition(self.topic, partition)
+            if tp in owned:
+                self._consumer.seek(tp, offset)
 
     async def stop(self) -> None:
         """Commit how far the checkpoints got, and leave the group."""
@@ -144,10 +185,14 @@ class TopicBatches:
     def close(self) -> None:
         """Let :meth:`batches` end (within :data:`IDLE_POLL_MS`); :meth:`stop` follows."""
         self.closing = True
+        self.closed.set()
 
-    async def batches(self) -> AsyncIterator[list[Record]]:
-        """Batches as they come, until :meth:`close`; Kafka's offsets committed along the way."""
-        while self._consumer is not None and not self.closing:
+    async def batches(
+        self, current: Callable[[], bool] = lambda: True
+    ) -> AsyncIterator[list[Record]]:
+        """Batches as they come, until :meth:`close` or while ``current()``; Kafka's offsets
+        committed along the way."""
+        while self._consumer is not None and not self.closing and current():
             batch = await self._gather(self._consumer)
             if batch:
                 yield batch
@@ -200,9 +245,11 @@ class _Rebalance(ConsumerRebalanceListener):
         self.source = source
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        self.source.rebalancing = True
         consumer = self.source._consumer
         if consumer is not None:
             await self.source._commit(consumer, revoked)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         await self.source.seek_to_checkpoints(assigned)
+        self.source.rebalancing = False

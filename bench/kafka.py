@@ -97,10 +97,10 @@ async def group_lag(group: str, topics: Sequence[str]) -> int:
 async def pipeline_lag(app_id: str, topic: Callable[[str], str]) -> int:
     """Records of the account stream some agent of a one-process worker has not finished.
 
-    ``topic`` names a topic for the worker (its ``TOPIC_PREFIX`` applied). The
-    status agent reads in the app's group; the others in groups of their own
-    (:func:`app.topic_batches.feed_group`), where the logging agents are
-    named after the prefixed topic they log.
+    ``topic`` names a topic for the worker (its ``TOPIC_PREFIX`` applied). Every
+    agent reads in a group of its own (:func:`app.topic_batches.feed_group`),
+    named after its handler; the logging agents are named after the prefixed
+    topic they log.
     """
     prefix = topic("user_events").removesuffix("user_events")
     read_by = {
@@ -108,7 +108,7 @@ async def pipeline_lag(app_id: str, topic: Callable[[str], str]) -> int:
         feed_group(app_id, f"log_{prefix}user_events"): ["user_events"],
         feed_group(app_id, f"log_{prefix}response_events"): ["response_events"],
         feed_group(app_id, f"log_{prefix}dead_letters"): ["dead_letters"],
-        app_id: ["response_events"],
+        feed_group(app_id, "record_statuses"): ["response_events"],
     }
     lags = await asyncio.gather(
         *(group_lag(group, [topic(name) for name in names]) for group, names in read_by.items())

@@ -21,9 +21,7 @@ log = logging.getLogger(__name__)
 
 def install_middlewares() -> None:
     """Outermost first: metrics see every answer, errors become JSON, then auth."""
-    key_ring = load_key_ring(
-        settings.api_keys, settings.api_keys_file, settings.metrics_token_file
-    )
+    key_ring = load_key_ring(settings.api_keys, settings.api_keys_file, settings.metrics_token_file)
     if not len(key_ring):
         log.warning("no API key configured: every protected route will answer 401")
     middlewares = [observe_http, json_errors, authentication(key_ring, RateLimiter())]

@@ -11,7 +11,7 @@ from faust.web import Request, View
 
 from app.application import app, database, search, settings
 from app.clock import iso_now
-from app.guarded import direct_partitions
+from app.feeds import feed_partitions, feed_states
 from app.publishing import kafka_producer
 from web.responses import json_response
 
@@ -42,15 +42,19 @@ class HealthView(View):
 
         503 when Kafka or PostgreSQL is down (requests cannot be served). Elasticsearch
         down only makes the status ``degraded``: the flow goes on and its logs wait
-        in the fallback file until Elasticsearch is back.
+        in the fallback file until Elasticsearch is back. So does an agent whose
+        consumer is starting, rebalancing or stalled (``worker.agents``): its
+        events wait meanwhile.
         """
         kafka, postgres, elasticsearch = await asyncio.gather(
             kafka_connected(), database.ping(), search.ping()
         )
         healthy = kafka and postgres
+        agents = feed_states()
+        agents_up = all(state == "up" for state in agents.values())
         body = {
             "service": settings.app_id,
-            "status": "healthy" if healthy and elasticsearch else "degraded",
+            "status": "healthy" if healthy and elasticsearch and agents_up else "degraded",
             "timestamp": iso_now(),
             "kafka_connected": kafka,
             "dependencies": {
@@ -60,7 +64,8 @@ class HealthView(View):
                 "worker": {
                     "role": settings.worker_role,
                     "status": worker_state(),
-                    "assigned_partitions": len(app.consumer.assignment()) + direct_partitions(),
+                    "assigned_partitions": len(app.consumer.assignment()) + feed_partitions(),
+                    "agents": agents,
                 },
             },
         }

@@ -23,9 +23,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from aiohttp import web
-from faust.exceptions import ConsumerNotStarted
 from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
-from faust.types import TP, AppT, CollectionT, EventT, Message, StreamT
+from faust.types import TP, CollectionT, EventT, Message, StreamT
 from faust.web import Request, View
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Info, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -33,7 +32,7 @@ from prometheus_client.registry import Collector
 
 from app import live_figures
 from app.application import app, settings
-from app.guarded import direct_lag
+from app.feeds import feed_lag
 from web.responses import json_response
 
 #: A fixed prefix: dashboards and alerts keep working whatever the APP_ID.
@@ -102,7 +101,7 @@ class ConsumerLagCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         """Yields this worker's lag per source topic (no series before it consumes)."""
         family = self._family()
-        for topic, behind in sorted(consumer_lag(app).items()):
+        for topic, behind in sorted(consumer_lag().items()):
             family.add_metric([topic], behind)
         yield family
 
@@ -138,7 +137,7 @@ class MetricsSummaryView(View):
 
     async def get(self, request: Request) -> web.Response:
         """Produces rates, outcome counts, latency percentiles, lag and a 60 s series."""
-        lag = consumer_lag(app)
+        lag = consumer_lag()
         body: dict[str, Any] = {
             "worker": {
                 "app_id": settings.app_id,
@@ -152,46 +151,12 @@ class MetricsSummaryView(View):
         return json_response(body)
 
 
-def consumer_lag(faust_app: AppT) -> dict[str, int]:
+def consumer_lag() -> dict[str, int]:
     """Messages not yet committed, per source topic, over this worker's partitions.
 
     Lag is the log end offset (the consumer's latest highwater) minus the
-    committed offset, the figure Kafka's own tools report. Changelog and
-    other internal partitions are left out: only topics the agents consume,
-    through Faust or through consumers of their own (:func:`app.guarded.direct_lag`).
+    committed offset, the figure Kafka's own tools report, read from every
+    agent's own consumer (:func:`app.feeds.feed_lag`): no agent reads through
+    Faust's consumer, which only follows the tables' changelogs.
     """
-    lag = direct_lag()
-    consumer = faust_app.consumer
-    try:
-        assigned = consumer.assignment()
-    except ConsumerNotStarted:
-        return lag
-    sources = agent_topics(faust_app)
-    for tp in assigned:
-        if tp.topic in sources:
-            behind = partition_lag(consumer, tp)
-            if behind is not None:
-                lag[tp.topic] = lag.get(tp.topic, 0) + behind
-    return lag
-
-
-def agent_topics(faust_app: AppT) -> set[str]:
-    """Names of the topics the app's agents consume."""
-    names: set[str] = set()
-    for agent in faust_app.agents.values():
-        names.update(getattr(agent.channel, "topics", ()))
-    return names
-
-
-def partition_lag(consumer: Any, tp: TP) -> int | None:
-    """End offset minus committed offset of ``tp``; None while either is unknown."""
-    try:
-        end = consumer.highwater(tp)
-    except (ConsumerNotStarted, AssertionError, KeyError):
-        return None
-    # Faust keeps the last committed offset per partition (private, but the
-    # only place it is held without a broker round trip).
-    committed = consumer._committed_offset.get(tp)
-    if end is None or committed is None:
-        return None
-    return max(0, end - committed)
+    return feed_lag()

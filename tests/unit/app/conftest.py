@@ -1,13 +1,12 @@
-"""In-memory stand-ins for where an agent's checkpoint lives (PostgreSQL) and reads (Kafka)."""
+"""In-memory stand-ins for where an agent's checkpoint lives (PostgreSQL) and what Kafka holds."""
 
 from __future__ import annotations
 
 import pytest
-from aiokafka.errors import KafkaConnectionError
 
 from app.checkpoints import Checkpoint
 from app.database import CheckpointKey
-from app.kafka_reads import ReadBack, Record
+from app.kafka_reads import Record
 
 TOPIC = "user_events"
 
@@ -40,31 +39,20 @@ class MemoryStore:
 
 
 class FakeKafka:
-    """A topic whose every offset holds a record; a read-back can be cut short or fail."""
+    """A topic whose every offset holds a record."""
 
     def __init__(self) -> None:
-        self.reads: list[tuple[int, range]] = []
-        #: A read-back gives up (idle timeout) before this offset.
-        self.stall_at: int | None = None
-        self.down = False
-        #: Each partition's log-end offset (its log starts at 0).
+        #: Each partition's log-end offset (its log starts at ``starts``, default 0).
         self.ends: dict[int, int] = {}
+        self.starts: dict[int, int] = {}
 
     def record(self, partition: int, offset: int) -> Record:
         """The record at ``partition``/``offset``."""
         value = f"{partition}:{offset}".encode()
         return Record(TOPIC, partition, offset, None, value, 1_700_000_000.0)
 
-    async def read_back(self, topic: str, partition: int, wanted: range) -> ReadBack:
-        self.reads.append((partition, wanted))
-        if self.down:
-            raise KafkaConnectionError("broker unreachable")
-        stop = wanted.stop if self.stall_at is None else min(wanted.stop, self.stall_at)
-        records = [self.record(partition, offset) for offset in range(wanted.start, stop)]
-        return ReadBack(records, complete=stop == wanted.stop)
-
     async def log_bounds(self, topic: str, partitions: list[int]) -> dict[int, range]:
-        return {p: range(self.ends.get(p, 0)) for p in partitions}
+        return {p: range(self.starts.get(p, 0), self.ends.get(p, 0)) for p in partitions}
 
 
 @pytest.fixture
@@ -77,15 +65,10 @@ def kafka() -> FakeKafka:
     return FakeKafka()
 
 
-def checkpoint_of(
-    store: MemoryStore,
-    kafka: FakeKafka,
-    stall_after_s: float = 15.0,
-    held_back_after_s: float | None = None,
-) -> Checkpoint:
-    """A checkpoint kept in ``store``, reading back from ``kafka``."""
+def checkpoint_of(store: MemoryStore, kafka: FakeKafka, stall_after_s: float = 15.0) -> Checkpoint:
+    """A checkpoint kept in ``store``, over the log of ``kafka``."""
     key = CheckpointKey("group", "agent", TOPIC)
-    return Checkpoint(store, kafka, key, stall_after_s, held_back_after_s)
+    return Checkpoint(store, kafka, key, stall_after_s)
 
 
 @pytest.fixture

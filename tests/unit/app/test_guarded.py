@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,7 @@ from faust.types import EventT
 
 from app import guarded
 from app.checkpoints import Checkpoint
+from app.feeds import GapFound
 from app.guarded import GuardedAgent, acting_on
 
 if TYPE_CHECKING:
@@ -48,18 +50,55 @@ def letters(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return sent
 
 
-async def test_skipped_events_are_handled_before_their_batch_then_checkpointed(
+async def test_a_batch_beyond_its_checkpoint_is_refused_whole_as_a_gap(
     checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka, letters: list[Any]
 ) -> None:
     store.saved = {0: 5}
+    await checkpoint.saved([0])
+    handler = Handler()
+
+    with pytest.raises(GapFound) as found:
+        await GuardedAgent(handler, checkpoint, batch_size=10).handle_batch(
+            [kafka.record(0, 8), kafka.record(0, 9)]
+        )
+
+    assert found.value.missing == {0: [range(5, 8)]}
+    assert handler.handled == []
+    assert store.saved == {0: 5}
+
+
+async def test_a_batch_at_its_checkpoint_is_handled_then_checkpointed(
+    checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka, letters: list[Any]
+) -> None:
+    store.saved = {0: 8}
+    await checkpoint.saved([0])
     handler = Handler()
 
     await GuardedAgent(handler, checkpoint, batch_size=10).handle_batch(
         [kafka.record(0, 8), kafka.record(0, 9)]
     )
 
-    assert handler.handled == [5, 6, 7, 8, 9]
+    assert handler.handled == [8, 9]
     assert store.saved == {0: 10}
+
+
+async def test_an_attempt_past_its_deadline_is_cancelled_and_the_batch_tried_again(
+    checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka, letters: list[Any]
+) -> None:
+    attempts: list[str] = []
+
+    async def hangs_once(batch: Sequence[EventT]) -> None:
+        attempts.append("start")
+        if len(attempts) == 1:
+            await asyncio.Event().wait()  # a wake-up that never comes
+        attempts.append("done")
+
+    guard = GuardedAgent(hangs_once, checkpoint, batch_size=10, deadline_s=0.05)
+    await guard.handle_batch([kafka.record(0, 0)])
+
+    assert attempts == ["start", "start", "done"]
+    assert store.saved == {0: 1}
+    assert letters == []
 
 
 async def test_a_transient_failure_is_retried_without_moving_on(
@@ -81,11 +120,13 @@ async def test_an_event_that_fails_alone_is_dead_lettered_once_and_passed(
     store.saved = {0: 5}
     handler = Handler(poison=frozenset({6}))
 
-    await GuardedAgent(handler, checkpoint, batch_size=10).handle_batch([kafka.record(0, 7)])
+    await GuardedAgent(handler, checkpoint, batch_size=10).handle_batch(
+        [kafka.record(0, 5), kafka.record(0, 6), kafka.record(0, 7)]
+    )
 
-    assert handler.handled == [5, 7]  # 5 and 6 were skipped; 6 never handles
+    assert handler.handled == [5, 7]  # 6 never handles
     assert len(letters) == 1
-    assert store.saved == {0: 8}  # the next batch will not read 6 back again
+    assert store.saved == {0: 8}  # the agent does not read 6 again
 
 
 async def test_an_agent_without_dead_letters_still_moves_past_a_failing_event(
@@ -106,6 +147,6 @@ def test_acting_on_an_event_makes_it_faust_current_event_for_the_block(
     kafka: FakeKafka,
 ) -> None:
     record = kafka.record(3, 9)
-    with acting_on(record):  # type: ignore[arg-type]  # a read-back record is event-shaped
+    with acting_on(record):  # type: ignore[arg-type]  # a record is event-shaped
         assert current_event() is record
     assert current_event() is None

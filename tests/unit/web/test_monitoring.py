@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from prometheus_client import REGISTRY
 
@@ -16,7 +14,7 @@ def test_consumer_lag_is_read_from_the_consumer_at_each_scrape(
 ) -> None:
     lags = iter([{"user_events": 7, "viewing_events": 0}, {"user_events": 2}])
 
-    def lag(_app: Any) -> dict[str, int]:
+    def lag() -> dict[str, int]:
         return next(lags)
 
     monkeypatch.setattr(monitoring, "consumer_lag", lag)
