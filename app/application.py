@@ -14,6 +14,7 @@ from app.database import Database
 from app.kafka_admin import KafkaAdmin
 from app.search import SearchIndex
 from app.settings import Settings, get_settings
+from app.table_store import STORE_URL
 from app.user_ids import UserIdAllocator
 
 #: The modules holding each role's agents, tables and views, imported by the
@@ -41,7 +42,8 @@ def create_app(settings: Settings) -> faust.App:
     return faust.App(
         settings.group_id,
         broker=settings.kafka_broker_url,
-        store="rocksdb://",
+        # RocksDB, every table partition within the worker's one memory budget.
+        store=STORE_URL,
         datadir=str(settings.data_dir),
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication_factor,
