@@ -22,7 +22,7 @@ from app.user_ids import UserIdAllocator
 #: probed and scraped.
 _PROBES = ["web.health", "web.monitoring"]
 ROLE_MODULES: dict[str, list[str]] = {
-    "all": ["agents", "tables", "web"],
+    "all": ["agents", "tables", "web", "app.ledger_retention"],
     "api": [
         "tables",
         "agents.status_recorder",
@@ -31,7 +31,7 @@ ROLE_MODULES: dict[str, list[str]] = {
         "agents.recommendations",
         "web",
     ],
-    "processing": ["agents.processing", "agents.viewing", *_PROBES],
+    "processing": ["agents.processing", "agents.viewing", "app.ledger_retention", *_PROBES],
     "logging": ["agents.event_log", *_PROBES],
 }
 
