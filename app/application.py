@@ -12,6 +12,7 @@ from app import logging_setup
 from app.correlation import CorrelationIds
 from app.database import Database
 from app.kafka_admin import KafkaAdmin
+from app.log_indices import LogIndices
 from app.search import SearchIndex
 from app.settings import Settings, get_settings
 from app.table_store import STORE_URL
@@ -22,7 +23,7 @@ from app.user_ids import UserIdAllocator
 #: probed and scraped.
 _PROBES = ["web.health", "web.monitoring"]
 ROLE_MODULES: dict[str, list[str]] = {
-    "all": ["agents", "tables", "web", "app.ledger_retention"],
+    "all": ["agents", "tables", "web", "app.ledger_retention", "app.log_retention"],
     "api": [
         "tables",
         "agents.status_recorder",
@@ -32,7 +33,7 @@ ROLE_MODULES: dict[str, list[str]] = {
         "web",
     ],
     "processing": ["agents.processing", "agents.viewing", "app.ledger_retention", *_PROBES],
-    "logging": ["agents.event_log", *_PROBES],
+    "logging": ["agents.event_log", "app.log_retention", *_PROBES],
 }
 
 
@@ -83,7 +84,11 @@ app = create_app(settings)
 logging_setup.install(app, settings.log_format)
 database = Database(settings.postgres_dsn, settings.postgres_pool_size)
 app.add_dependency(database)
-search = SearchIndex(settings.elasticsearch_host, settings.elasticsearch_timeout_s)
+search = SearchIndex(
+    settings.elasticsearch_host,
+    settings.elasticsearch_timeout_s,
+    LogIndices(settings.log_index, settings.log_index_hours),
+)
 app.add_dependency(search)
 #: Read-only view of the cluster for the dashboard (clients made on first use).
 kafka_admin = KafkaAdmin(settings.kafka_bootstrap_servers, settings.kafka_admin_timeout_s)

@@ -140,6 +140,9 @@ class Settings(BaseSettings):
     ledger_margin_hours: float = Field(24.0, ge=0, alias="LEDGER_MARGIN_HOURS")
     #: Rows the ledger's pruning deletes per statement (short transactions: writers never wait).
     ledger_prune_batch: int = Field(5000, ge=1, alias="LEDGER_PRUNE_BATCH")
+    #: The alias the event log is read through (the contract's ``system_logs``); its
+    #: indices are named after it. A test or benchmark run may take one of its own.
+    log_index: str = Field("system_logs", pattern=r"^[a-z0-9][a-z0-9._-]*$", alias="LOG_INDEX")
     #: Event-log documents live in one index per this many hours (a divisor of 24) ...
     log_index_hours: int = Field(24, ge=1, le=24, alias="LOG_INDEX_HOURS")
     #: ... and an index is deleted once all its hours are older than this.
