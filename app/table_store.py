@@ -24,6 +24,7 @@ from typing import Any
 import rocksdict
 from faust.stores import STORES
 from faust.stores import rocksdb as faust_rocksdb
+from prometheus_client import Gauge
 
 from app.settings import get_settings
 
@@ -31,6 +32,18 @@ from app.settings import get_settings
 SCHEME = "rocksdb-shared"
 STORE_URL = f"{SCHEME}://"
 MIB = 1024**2
+
+#: On ``/metrics`` of a worker holding tables: what the budget allows and what is used.
+CACHE_CAPACITY = Gauge(
+    "rocksdb_block_cache_capacity_bytes", "The shared RocksDB block cache's capacity"
+)
+CACHE_USAGE = Gauge(
+    "rocksdb_block_cache_usage_bytes",
+    "Bytes held in the shared RocksDB block cache, the memtables charged to it included",
+)
+WRITE_BUFFERS = Gauge(
+    "rocksdb_write_buffers_bytes", "Bytes of memtables in every RocksDB database of the worker"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +65,12 @@ class SharedMemory:
         self.write_buffers = rocksdict.WriteBufferManager.new_write_buffer_manager_with_cache(
             budget.write_buffer_bytes, False, self.cache
         )
+
+    def publish(self) -> None:
+        """Report this memory's capacity and usage on ``/metrics``."""
+        CACHE_CAPACITY.set(self.budget.block_cache_bytes)
+        CACHE_USAGE.set_function(self.cache.get_usage)
+        WRITE_BUFFERS.set_function(self.write_buffers.get_usage)
 
 
 @cache
@@ -103,10 +122,10 @@ class SharedMemoryStore(faust_rocksdb.Store):
         super().__init__(*args, **kwargs)
         if not self.use_rocksdict:
             raise RuntimeError("the shared RocksDB store needs rocksdict (pip install rocksdict)")
+        memory = shared_memory(configured_budget())
+        memory.publish()
         # Faust's store has taken its own keys (read_only, driver) out of the options.
-        self.rocksdb_options = SharedMemoryOptions(
-            shared_memory(configured_budget()), **(self.options or {})
-        )
+        self.rocksdb_options = SharedMemoryOptions(memory, **(self.options or {}))
 
 
 STORES.aliases[SCHEME] = f"{__name__}:{SharedMemoryStore.__name__}"

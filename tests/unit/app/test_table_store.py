@@ -12,6 +12,7 @@ from pathlib import Path
 
 import faust
 import pytest
+from prometheus_client import REGISTRY
 from rocksdict import Rdict
 
 from app.settings import get_settings
@@ -63,6 +64,9 @@ def test_every_partition_database_reports_the_one_shared_cache(
     # Seven databases never read a block, yet report the blocks the first one cached.
     assert usages == {cache.get_usage()}
     assert cache.get_usage() > 1024**2
+    # And /metrics says so.
+    assert REGISTRY.get_sample_value("rocksdb_block_cache_usage_bytes") == cache.get_usage()
+    assert REGISTRY.get_sample_value("rocksdb_block_cache_capacity_bytes") == CACHE_MB * 1024**2
 
 
 def test_the_cache_stays_within_its_capacity_however_many_partitions_fill(
