@@ -179,9 +179,15 @@ UPDATE dead_letter_replays SET resent_partition = %s, resent_offset = %s
 #: Titles inserted per statement while seeding the demo catalogue.
 _SEED_CHUNK = 1000
 
-#: Tables gaining a row per request, by the column saying when it was written:
-#: rows older than the retention are deleted (see :meth:`Database.prune_expired`).
-PRUNED_TABLES = {"processed_events": "processed_at", "signup_user_ids": "claimed_at"}
+#: Tables gaining a row per request (or per replayed dead letter), by the column
+#: saying when it was written: rows older than the retention are deleted (see
+#: :meth:`Database.prune_expired`). Each row guards something Kafka could deliver
+#: again; past the retention it cannot.
+PRUNED_TABLES = {
+    "processed_events": "processed_at",
+    "signup_user_ids": "claimed_at",
+    "dead_letter_replays": "replayed_at",
+}
 #: Held by the one worker pruning, so that two never delete the same rows.
 PRUNE_LOCK_KEY = 4_711_2026
 _TRY_LOCK = "SELECT pg_try_advisory_lock(%s)"
@@ -194,9 +200,8 @@ _DROP_INDEX = "DROP INDEX CONCURRENTLY IF EXISTS {index}"
 _CREATE_INDEX = "CREATE INDEX CONCURRENTLY IF NOT EXISTS {index} ON {table} ({column})"
 # One short statement per batch: row locks on expired rows only, which nobody writes.
 _PRUNE_BATCH = """
-DELETE FROM {table} WHERE correlation_id IN (
-    SELECT correlation_id FROM {table}
-     WHERE {column} < now() - make_interval(secs => %s) LIMIT %s)"""
+DELETE FROM {table} WHERE ctid = ANY(ARRAY(
+    SELECT ctid FROM {table} WHERE {column} < now() - make_interval(secs => %s) LIMIT %s))"""
 
 
 def contains_pattern(text: str) -> str:

@@ -1,13 +1,15 @@
-"""Timer: the ledger and the sign-up claims forget what Kafka can no longer deliver.
+"""Timer: the ledger, the sign-up claims and the replay records forget what Kafka no longer holds.
 
-``processed_events`` gains a row per event (every viewing heartbeat included)
-and ``signup_user_ids`` one per sign-up sent with an ``Idempotency-Key``. A
-row is what makes a redelivered event, or a request sent again, apply once; it
-is needed while Kafka could deliver that event again: the topics' retention
-plus one segment (Kafka deletes whole segments), :attr:`Settings.event_lifetime_s`.
-Rows are kept ``LEDGER_MARGIN_HOURS`` longer than that, then deleted in small
-batches (:meth:`app.database.Database.prune_expired`) by one processing worker
-at a time. Runs in the processing role, which writes both tables.
+``processed_events`` gains a row per event (every viewing heartbeat included),
+``signup_user_ids`` one per sign-up sent with an ``Idempotency-Key`` and
+``dead_letter_replays`` one per dead letter re-sent (``faust -A app
+dead-letters replay``). Each row is what makes a redelivered event, a request
+sent again or a replay run again act once; it is needed while Kafka could
+deliver that record again: the topics' retention plus one segment (Kafka
+deletes whole segments), :attr:`Settings.event_lifetime_s`. Rows are kept
+``LEDGER_MARGIN_HOURS`` longer than that, then deleted in small batches
+(:meth:`app.database.Database.prune_expired`) by one processing worker at a
+time. Runs in the processing role, which writes the ledger.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ _FAILURES: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, psycopg2.Error)
 
 @app.timer(interval=INTERVAL_S)
 async def prune_ledger() -> None:
-    """Deletes ledger rows and sign-up claims older than the ledger's retention."""
+    """Deletes ledger rows, sign-up claims and replay records older than the ledger's retention."""
     if not database.is_ready:
         return
     try:

@@ -49,6 +49,17 @@ async def _claims(database: Database, age_days: float, first_user: int, count: i
     return set(ids)
 
 
+async def _replays(database: Database, age_days_by_offset: dict[int, float]) -> None:
+    for offset, age_days in age_days_by_offset.items():
+        await _run(
+            database,
+            'INSERT INTO dead_letter_replays (topic, partition, "offset", written_at, replays,'
+            " resent_topic, replayed_at) VALUES ('dead_letters', 0, %s, now(), 1, 'user_events',"
+            " now() - make_interval(secs => %s))",
+            (offset, age_days * DAY_S),
+        )
+
+
 async def _ids(database: Database, table: str) -> set[str]:
     return {row[0] for row in await _run(database, f"SELECT correlation_id::text FROM {table}")}
 
@@ -63,17 +74,26 @@ async def test_rows_past_the_retention_go_in_batches_and_current_ones_stay(
     await _claims(empty_database, age_days=10, first_user=1000, count=4)
     current_claims = await _claims(empty_database, age_days=1, first_user=2000, count=2)
 
+    await _replays(empty_database, {1: 10, 2: 30, 3: 1})
+
     deleted = await empty_database.prune_expired(RETENTION_S, batch=5)
 
-    assert deleted == {"processed_events": 13, "signup_user_ids": 4}  # 5 + 5 + 3: batches
+    assert deleted == {  # 5 + 5 + 3: in batches
+        "processed_events": 13,
+        "signup_user_ids": 4,
+        "dead_letter_replays": 2,
+    }
     assert await _ids(empty_database, "processed_events") == current
     assert await _ids(empty_database, "signup_user_ids") == current_claims
+    assert await _run(empty_database, 'SELECT "offset" FROM dead_letter_replays') == [(3,)]
     indexes = await _run(
         empty_database,
         "SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
-        " WHERE c.relname IN ('processed_events_processed_at', 'signup_user_ids_claimed_at')",
+        " WHERE c.relname IN ('processed_events_processed_at', 'signup_user_ids_claimed_at',"
+        "                     'dead_letter_replays_replayed_at')",
     )
     assert sorted(indexes) == [
+        ("dead_letter_replays_replayed_at", True),
         ("processed_events_processed_at", True),
         ("signup_user_ids_claimed_at", True),
     ]
@@ -94,6 +114,7 @@ async def test_an_event_delivered_again_within_the_retention_is_still_a_replay(
     assert await empty_database.prune_expired(RETENTION_S, batch=100) == {
         "processed_events": 3,
         "signup_user_ids": 0,
+        "dead_letter_replays": 0,
     }
     again = await empty_database.apply_events([event])
     assert [(o.outcome, o.replayed) for o in first + again] == [
@@ -116,4 +137,5 @@ async def test_one_worker_prunes_at_a_time(empty_database: Database) -> None:
     assert await empty_database.prune_expired(RETENTION_S, batch=100) == {
         "processed_events": 3,
         "signup_user_ids": 0,
+        "dead_letter_replays": 0,
     }
