@@ -132,9 +132,12 @@ class SearchIndex(Service):
     async def _date_single_index(self) -> None:
         """Make the single ``system_logs`` index of earlier versions a dated one, under the alias.
 
-        Cloned (segments are hard-linked: seconds, whatever its size) to the
-        index of its newest document, then swapped for the alias in one step.
-        The clone takes the writes of workers of the earlier version meanwhile.
+        Write-blocked, cloned (segments are hard-linked: seconds, whatever its
+        size) to the index of its newest document, then swapped for the alias
+        in one step. The clone is the alias's write index: workers of the
+        earlier version, still writing ``system_logs`` during a rolling
+        restart, write there (blocked meanwhile, they keep their documents in
+        the fallback file).
         """
         indices, alias = self._client.indices, self.indices.name
         if not (await self._client.count(index=alias))["count"]:
