@@ -11,9 +11,11 @@ from app.correlation import CorrelationIds
 from app.database import Database
 from app.faust_fixes import PlatformApp
 from app.kafka_admin import KafkaAdmin
+from app.log_indices import LogIndices
 from app.search import SearchIndex
 from app.settings import Settings, get_settings
 from app.table_ownership import TableOwnership
+from app.table_store import STORE_URL
 from app.user_ids import UserIdAllocator
 
 #: The modules holding each role's agents, tables and views, imported by the
@@ -21,7 +23,7 @@ from app.user_ids import UserIdAllocator
 #: probed and scraped.
 _PROBES = ["web.health", "web.monitoring"]
 ROLE_MODULES: dict[str, list[str]] = {
-    "all": ["agents", "tables", "web"],
+    "all": ["agents", "tables", "web", "app.ledger_retention", "app.log_retention"],
     "api": [
         "tables",
         "agents.status_recorder",
@@ -30,8 +32,8 @@ ROLE_MODULES: dict[str, list[str]] = {
         "agents.recommendations",
         "web",
     ],
-    "processing": ["agents.processing", "agents.viewing", *_PROBES],
-    "logging": ["agents.event_log", *_PROBES],
+    "processing": ["agents.processing", "agents.viewing", "app.ledger_retention", *_PROBES],
+    "logging": ["agents.event_log", "app.log_retention", *_PROBES],
 }
 
 
@@ -41,7 +43,8 @@ def create_app(settings: Settings) -> PlatformApp:
     return PlatformApp(
         settings.group_id,
         broker=settings.kafka_broker_url,
-        store="rocksdb://",
+        # RocksDB, every table partition within the worker's one memory budget.
+        store=STORE_URL,
         datadir=str(settings.data_dir),
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication_factor,
@@ -84,7 +87,11 @@ table_ownership = TableOwnership(app)
 logging_setup.install(app, settings.log_format)
 database = Database(settings.postgres_dsn, settings.postgres_pool_size)
 app.add_dependency(database)
-search = SearchIndex(settings.elasticsearch_host, settings.elasticsearch_timeout_s)
+search = SearchIndex(
+    settings.elasticsearch_host,
+    settings.elasticsearch_timeout_s,
+    LogIndices(settings.log_index, settings.log_index_hours),
+)
 app.add_dependency(search)
 #: Read-only view of the cluster for the dashboard (clients made on first use).
 kafka_admin = KafkaAdmin(settings.kafka_bootstrap_servers, settings.kafka_admin_timeout_s)

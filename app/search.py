@@ -1,9 +1,11 @@
-"""Elasticsearch: the ``system_logs`` index, its mapping, and every request to it.
+"""Elasticsearch: the ``system_logs`` indices, and every request to them.
 
 No other module talks to Elasticsearch. The service connects in the background
 with backoff, so the worker comes up while Elasticsearch is down; it installs
-the index template (and creates the index) before anything is indexed, so a
-document can never reach an index built by dynamic mapping.
+the index template (and creates the current index) before anything is indexed,
+so a document can never reach an index built by dynamic mapping. Documents go
+to time-based indices read through the alias ``system_logs``
+(:mod:`app.log_indices`); :meth:`SearchIndex.prune_indices` deletes old ones.
 
 Errors are split the way a caller must act on them:
 
@@ -21,7 +23,7 @@ import asyncio
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -30,7 +32,17 @@ from elasticsearch import ApiError, AsyncElasticsearch
 from elasticsearch.serializer import OrjsonSerializer
 from mode import Service
 
-from app.clock import iso_utc
+from app.clock import utc_now
+from app.log_indices import INDEX_SETTINGS, MAPPINGS, LogIndices
+from app.log_queries import (
+    LogPage,
+    all_of,
+    histogram_interval,
+    log_filters,
+    log_page,
+    log_search_body,
+    millis_time,
+)
 from app.models import LogQuery
 from app.retry import retrying
 
@@ -38,7 +50,6 @@ log = logging.getLogger(__name__)
 # The client logs every request at INFO: one line per bulk, too chatty for a log stream.
 logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)
 
-SYSTEM_LOGS = "system_logs"
 #: Trail of one request: its request, outcome and dead letters, never more than this.
 MAX_TRAIL = 100
 #: Upper bound of one ``_bulk`` body; Elasticsearch refuses bodies over 100 MB.
@@ -50,94 +61,7 @@ PARALLEL_REQUESTS = 2
 MIN_PARALLEL_DOCS = 250
 _PING_TIMEOUT_S = 1.0
 
-_KEYWORD = {"type": "keyword", "ignore_above": 1024}
-# A sane, fixed subset of the event: business fields worth charting. Everything
-# else stays in ``_source`` unindexed, so no event can add or break a mapping.
-_EVENT_FIELDS: dict[str, Any] = {
-    "plano": _KEYWORD,
-    "forma_pagamento": _KEYWORD,
-    "status": _KEYWORD,
-    # (``scaled_float`` lives in the mapper-extras module, absent from this distribution.)
-    "valor": {"type": "double"},
-    # The viewing side: what was watched, how far, on which device.
-    "conteudo_id": {"type": "integer"},
-    "tipo": _KEYWORD,
-    "posicao": {"type": "float"},
-    "tempo_assistido": {"type": "integer"},
-    "dispositivo": _KEYWORD,
-}
-MAPPINGS: dict[str, Any] = {
-    "dynamic": False,
-    "properties": {
-        "timestamp": {"type": "date"},
-        "logged_at": {"type": "date"},
-        "topic": _KEYWORD,
-        "partition": {"type": "integer"},
-        "offset": {"type": "long"},
-        "correlation_id": _KEYWORD,
-        "event_type": _KEYWORD,
-        "original_event_type": _KEYWORD,
-        "source": _KEYWORD,
-        "target": _KEYWORD,
-        "status": _KEYWORD,
-        "stage": _KEYWORD,
-        "user_id": {"type": "long"},
-        # The API key's name that made the request: the log explorer shows a
-        # non-admin caller only its own documents (``event`` is not indexed).
-        "requested_by": _KEYWORD,
-        "latency_ms": {"type": "float"},
-        "event": {
-            "type": "object",
-            "dynamic": False,
-            "properties": {
-                **_EVENT_FIELDS,
-                "dados": {"type": "object", "dynamic": False, "properties": _EVENT_FIELDS},
-            },
-        },
-    },
-}
-INDEX_SETTINGS: dict[str, Any] = {
-    "number_of_shards": 1,
-    # One node: a replica could never be assigned (the index would stay yellow).
-    "number_of_replicas": 0,
-    # A malformed number or date inside ``event`` is skipped, not a rejection.
-    "mapping.ignore_malformed": True,
-}
 _BULK_FILTER = "errors,items.*.status,items.*.error.type,items.*.error.reason"
-#: The log explorer's histogram has at most this many bars ...
-MAX_BUCKETS = 60
-#: ... each as wide as the first of these (Elasticsearch's ``fixed_interval``) that fits.
-HISTOGRAM_INTERVALS: tuple[tuple[str, timedelta], ...] = tuple(
-    (name, timedelta(seconds=seconds))
-    for name, seconds in (
-        # One request's documents lie milliseconds apart: its bars show the latency.
-        ("10ms", 0.01),
-        ("50ms", 0.05),
-        ("100ms", 0.1),
-        ("500ms", 0.5),
-        ("1s", 1),
-        ("2s", 2),
-        ("5s", 5),
-        ("10s", 10),
-        ("30s", 30),
-        ("1m", 60),
-        ("2m", 120),
-        ("5m", 300),
-        ("10m", 600),
-        ("30m", 1800),
-        ("1h", 3600),
-        ("3h", 3 * 3600),
-        ("6h", 6 * 3600),
-        ("12h", 12 * 3600),
-        ("1d", 86400),
-        ("7d", 7 * 86400),
-        ("30d", 30 * 86400),
-        ("365d", 365 * 86400),
-    )
-)
-#: Values of a facet listed (event types, topics), most frequent first.
-FACET_SIZE = 20
-FACETS = ("event_type", "topic")
 
 
 class SearchUnavailable(Exception):
@@ -153,33 +77,6 @@ class Document:
 
 
 @dataclass(frozen=True, slots=True)
-class Bucket:
-    """One bar of the log explorer's histogram: documents from ``start`` on."""
-
-    start: str
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class Facet:
-    """One value of a field among the matching documents, and how many hold it."""
-
-    value: str
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class LogPage:
-    """A page of matching documents (newest first), their total and their spread in time."""
-
-    total: int
-    documents: list[dict[str, Any]]
-    interval: str | None
-    histogram: list[Bucket]
-    facets: dict[str, list[Facet]]
-
-
-@dataclass(frozen=True, slots=True)
 class Rejection:
     """A document Elasticsearch refused for good, and why."""
 
@@ -190,7 +87,15 @@ class Rejection:
 class SearchIndex(Service):
     """Owns the Elasticsearch client; prepares ``system_logs``; indexes and searches it."""
 
-    def __init__(self, host: str, request_timeout: float = 5.0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        host: str,
+        request_timeout: float = 5.0,
+        indices: LogIndices | None = None,
+        **kwargs: Any,
+    ) -> None:
+        #: The dated indices, and the alias (``system_logs``) they are read through.
+        self.indices = indices or LogIndices()
         self._client = AsyncElasticsearch(
             host,
             request_timeout=request_timeout,
@@ -206,28 +111,89 @@ class SearchIndex(Service):
     async def _prepare_index(self) -> None:
         await retrying(
             self._install_mappings,
-            on=(TransportError, ApiError),
-            what=f"preparing the Elasticsearch index {SYSTEM_LOGS}",
+            on=(TransportError, ApiError, SearchUnavailable),
+            what=f"preparing the Elasticsearch indices {self.indices.pattern}",
         )
         self._ready.set()
-        log.info("Elasticsearch ready: index %s prepared", SYSTEM_LOGS)
+        log.info("Elasticsearch ready: indices %s prepared", self.indices.pattern)
 
     async def _install_mappings(self) -> None:
-        await self._client.indices.put_index_template(
-            name=SYSTEM_LOGS,
-            index_patterns=[SYSTEM_LOGS],
-            template={"settings": INDEX_SETTINGS, "mappings": MAPPINGS},
-            priority=100,
-        )
-        if await self._client.indices.exists(index=SYSTEM_LOGS):
-            # Adds fields new in this version; never changes an existing one.
-            await self._client.indices.put_mapping(index=SYSTEM_LOGS, **MAPPINGS)
+        indices, alias = self._client.indices, self.indices.name
+        # First, as the template's alias may not name an existing index.
+        if await indices.exists(index=alias) and not await indices.exists_alias(name=alias):
+            await self._date_single_index()
+        # The template of the single index of earlier versions, then ours.
+        await self._client.options(ignore_status=404).indices.delete_index_template(name=alias)
+        await indices.put_index_template(name=self.indices.template_name, **self.indices.template())
+        # Adds fields new in this version; never changes an existing one.
+        await indices.put_mapping(index=self.indices.pattern, allow_no_indices=True, **MAPPINGS)
+        await self._create_index(self.indices.index_for(utc_now()))
+
+    async def _date_single_index(self) -> None:
+        """Make the single ``system_logs`` index of earlier versions a dated one, under the alias.
+
+        Write-blocked, cloned (segments are hard-linked: seconds, whatever its
+        size) to the index of its newest document, then swapped for the alias
+        in one step. The clone is the alias's write index: workers of the
+        earlier version, still writing ``system_logs`` during a rolling
+        restart, write there (blocked meanwhile, they keep their documents in
+        the fallback file).
+        """
+        indices, alias = self._client.indices, self.indices.name
+        if not (await self._client.count(index=alias))["count"]:
+            await indices.delete(index=alias)
             return
+        newest = await self._newest(alias)
+        target = self.indices.index_for(min(newest or utc_now(), utc_now()))
+        log.info("Elasticsearch: the single index %s becomes %s", alias, target)
+        await indices.put_settings(index=alias, settings={"index.blocks.write": True})
+        if not await indices.exists(index=target):
+            # (A clone's replicas default to 1, which one node can never assign.)
+            replicas = INDEX_SETTINGS["number_of_replicas"]
+            settings = {"index.blocks.write": False, "index.number_of_replicas": replicas}
+            await indices.clone(index=alias, target=target, settings=settings)
+        # Its primary active: the copy is complete (replicas may follow later).
+        health = await self._client.cluster.health(
+            index=target, wait_for_status="yellow", timeout="20s"
+        )
+        if health.get("timed_out"):
+            raise SearchUnavailable(f"{target} not active after cloning {alias}")
+        await indices.update_aliases(
+            actions=[
+                {"remove_index": {"index": alias}},
+                {"add": {"index": target, "alias": alias, "is_write_index": True}},
+            ]
+        )
+
+    async def _newest(self, index: str) -> datetime | None:
+        aggs = {"newest": {"max": {"field": "timestamp"}}}
+        response = await self._client.search(index=index, size=0, aggs=aggs)
+        return millis_time(response.get("aggregations", {}).get("newest"))
+
+    async def _create_index(self, index: str) -> None:
+        """Create ``index`` (mapped and aliased by the template) unless it exists."""
         try:
-            await self._client.indices.create(index=SYSTEM_LOGS)
+            await self._client.indices.create(index=index)
         except ApiError as exc:
             if _error_type(exc) != "resource_already_exists_exception":
                 raise
+
+    async def prune_indices(self, retention: timedelta) -> list[str]:
+        """Delete the indices whose period is older than ``retention``; return their names.
+
+        Also creates the current period's index, so that the alias always
+        names one (readers refresh and search ``system_logs`` by name).
+        """
+        now = utc_now()
+        try:
+            await self._create_index(self.indices.index_for(now))
+            found = await self._client.indices.get_alias(index=self.indices.pattern)
+            gone = self.indices.expired(found.body, now, retention)
+            if gone:
+                await self._client.indices.delete(index=",".join(gone), ignore_unavailable=True)
+        except (TransportError, ApiError) as exc:
+            raise SearchUnavailable(_describe(exc)) from exc
+        return gone
 
     async def on_stop(self) -> None:
         """Close the client's connections."""
@@ -261,11 +227,14 @@ class SearchIndex(Service):
         reason; indexing again is harmless, the ids make it an overwrite.
         """
         if not self.is_ready:
-            raise SearchUnavailable("index system_logs not prepared yet")
+            raise SearchUnavailable(f"indices {self.indices.pattern} not prepared yet")
         # Split in parallel requests: the node indexes them on several threads.
         per_request = max(MIN_PARALLEL_DOCS, -(-len(documents) // PARALLEL_REQUESTS))
         outcomes = await asyncio.gather(
-            *(self._bulk(chunk, body) for chunk, body in _bulk_bodies(documents, per_request))
+            *(
+                self._bulk(chunk, body)
+                for chunk, body in _bulk_bodies(documents, per_request, self.indices)
+            )
         )
         return sum(ok for ok, _ in outcomes), [r for _, refused in outcomes for r in refused]
 
@@ -288,7 +257,7 @@ class SearchIndex(Service):
         """The documents of one correlation id, oldest first (at most :data:`MAX_TRAIL`)."""
         try:
             response = await self._client.search(
-                index=SYSTEM_LOGS,
+                index=self.indices.name,
                 query={"term": {"correlation_id": correlation_id}},
                 sort=[{"timestamp": {"order": "asc"}}],
                 size=MAX_TRAIL,
@@ -319,126 +288,31 @@ class SearchIndex(Service):
     async def _time_span(self, filters: list[dict[str, Any]]) -> tuple[datetime | None, ...]:
         """The first and last ``timestamp`` among the documents matching ``filters``."""
         aggs = {"first": {"min": {"field": "timestamp"}}, "last": {"max": {"field": "timestamp"}}}
-        response = await self._search({"query": _all_of(filters), "size": 0, "aggs": aggs})
+        response = await self._search({"query": all_of(filters), "size": 0, "aggs": aggs})
         found = response.get("aggregations", {})
-        return _millis_time(found.get("first")), _millis_time(found.get("last"))
+        return millis_time(found.get("first")), millis_time(found.get("last"))
 
     async def _search(self, body: dict[str, Any]) -> dict[str, Any]:
         try:
-            response = await self._client.search(index=SYSTEM_LOGS, ignore_unavailable=True, **body)
+            response = await self._client.search(
+                index=self.indices.name, ignore_unavailable=True, **body
+            )
         except (TransportError, ApiError) as exc:
             raise SearchUnavailable(_describe(exc)) from exc
         return dict(response.body)
 
 
-def log_filters(query: LogQuery, owner: str | None) -> list[dict[str, Any]]:
-    """The ``bool`` filters of ``query``; ``owner`` (if any) sees its own documents only.
-
-    Documents indexed before ``requested_by`` was (they lack the field) match
-    no owner: only admins see them.
-    """
-    terms = {
-        "correlation_id": query.correlation_id,
-        "user_id": query.user_id,
-        "event_type": query.event_type,
-        "topic": query.topic,
-        "requested_by": query.requested_by,
-    }
-    filters: list[dict[str, Any]] = [
-        {"term": {field: value}} for field, value in terms.items() if value is not None
-    ]
-    if owner is not None:
-        filters.append({"term": {"requested_by": owner}})
-    bounds = {"gte": query.desde, "lte": query.ate}
-    if any(bounds.values()):
-        moments = {k: iso_utc(v) for k, v in bounds.items() if v is not None}
-        filters.append({"range": {"timestamp": moments}})
-    return filters
-
-
-def histogram_interval(start: datetime, end: datetime) -> str:
-    """The narrowest interval that draws ``start``-``end`` in at most :data:`MAX_BUCKETS` bars."""
-    span = end - start
-    for name, width in HISTOGRAM_INTERVALS:
-        if span < width * MAX_BUCKETS:
-            return name
-    return HISTOGRAM_INTERVALS[-1][0]
-
-
-def log_search_body(
-    query: LogQuery,
-    filters: list[dict[str, Any]],
-    interval: str | None,
-    start: datetime | None,
-    end: datetime | None,
-) -> dict[str, Any]:
-    """The ``_search`` body: the page's hits, the histogram and the facets."""
-    aggs: dict[str, Any] = {
-        facet: {"terms": {"field": facet, "size": FACET_SIZE}} for facet in FACETS
-    }
-    if interval is not None and start is not None and end is not None:
-        aggs["histogram"] = _histogram(interval, start, end)
-    return {
-        "query": _all_of(filters),
-        # Ties (one request's documents can share a millisecond) in a fixed order,
-        # so a page never repeats or skips a document of the previous one.
-        "sort": [{"timestamp": "desc"}, {"topic": "asc"}, {"offset": "desc"}],
-        "from_": query.offset,
-        "size": query.limit,
-        "track_total_hits": True,
-        "aggs": aggs,
-    }
-
-
-def log_page(response: dict[str, Any], interval: str | None) -> LogPage:
-    """The :class:`LogPage` of a ``_search`` answer built by :func:`log_search_body`."""
-    hits = response.get("hits", {})
-    aggs = response.get("aggregations", {})
-    buckets = aggs.get("histogram", {}).get("buckets", [])
-    return LogPage(
-        total=hits.get("total", {}).get("value", 0),
-        documents=[hit["_source"] for hit in hits.get("hits", [])],
-        interval=interval if buckets else None,
-        histogram=[Bucket(b["key_as_string"], b["doc_count"]) for b in buckets],
-        facets={
-            facet: [Facet(b["key"], b["doc_count"]) for b in aggs.get(facet, {}).get("buckets", [])]
-            for facet in FACETS
-        },
-    )
-
-
-def _histogram(interval: str, start: datetime, end: datetime) -> dict[str, Any]:
-    bounds = {"min": iso_utc(start), "max": iso_utc(end)}
-    return {
-        "date_histogram": {
-            "field": "timestamp",
-            "fixed_interval": interval,
-            "min_doc_count": 0,
-            # Empty bars at both ends too: the chart spans the whole range asked for.
-            "extended_bounds": bounds,
-            "format": "strict_date_optional_time",
-        }
-    }
-
-
-def _all_of(filters: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"bool": {"filter": filters}} if filters else {"match_all": {}}
-
-
-def _millis_time(aggregation: dict[str, Any] | None) -> datetime | None:
-    value = (aggregation or {}).get("value")
-    return datetime.fromtimestamp(value / 1000, UTC) if value is not None else None
-
-
 def _bulk_bodies(
-    documents: Sequence[Document], max_docs: int
+    documents: Sequence[Document], max_docs: int, indices: LogIndices
 ) -> Iterator[tuple[list[Document], bytes]]:
-    """``_bulk`` NDJSON bodies of at most ``max_docs`` documents and :data:`MAX_BULK_BYTES`."""
+    """``_bulk`` NDJSON bodies of at most ``max_docs`` documents and :data:`MAX_BULK_BYTES`,
+    each document into the index of its own time."""
     chunk: list[Document] = []
     lines: list[bytes] = []
     size = 0
     for document in documents:
-        action = orjson.dumps({"index": {"_index": SYSTEM_LOGS, "_id": document.id}})
+        index = indices.of_document(document.source)
+        action = orjson.dumps({"index": {"_index": index, "_id": document.id}})
         source = orjson.dumps(document.source)
         if chunk and (
             len(chunk) >= max_docs or size + len(action) + len(source) + 2 > MAX_BULK_BYTES

@@ -130,6 +130,32 @@ class Settings(BaseSettings):
     #: A viewing session with no activity for this long reads as ended (``inatividade``).
     session_idle_timeout_s: float = Field(1800.0, gt=0, alias="SESSION_IDLE_TIMEOUT_S")
 
+    #: The one block cache every RocksDB database of the worker shares (every table,
+    #: every partition; app/table_store.py): RocksDB's memory ceiling in the worker.
+    rocksdb_block_cache_mb: int = Field(64, ge=8, alias="ROCKSDB_BLOCK_CACHE_MB")
+    #: The part of that cache the memtables of all databases may fill before one is flushed.
+    rocksdb_write_buffer_mb: int = Field(32, ge=1, alias="ROCKSDB_WRITE_BUFFER_MB")
+
+    #: How long Kafka keeps events: ``retention.ms`` of the event topics the app creates.
+    event_retention_hours: float = Field(168.0, gt=0, alias="EVENT_RETENTION_HOURS")
+    #: ``segment.ms`` of those topics: Kafka deletes whole segments, so an event can
+    #: stay up to this much longer than the retention.
+    event_segment_hours: float = Field(24.0, gt=0, alias="EVENT_SEGMENT_HOURS")
+    #: The ledger (``processed_events``) keeps an event's id while Kafka could
+    #: deliver the event again (retention + segment) and this much longer.
+    ledger_margin_hours: float = Field(24.0, ge=0, alias="LEDGER_MARGIN_HOURS")
+    #: Rows the ledger's pruning deletes per statement (short transactions: writers never wait).
+    ledger_prune_batch: int = Field(5000, ge=1, alias="LEDGER_PRUNE_BATCH")
+    #: The alias the event log is read through (the contract's ``system_logs``); its
+    #: indices are named after it. A test or benchmark run may take one of its own.
+    log_index: str = Field("system_logs", pattern=r"^[a-z0-9][a-z0-9._-]*$", alias="LOG_INDEX")
+    #: Event-log documents live in one index per this many hours (a divisor of 24) ...
+    log_index_hours: int = Field(24, ge=1, le=24, alias="LOG_INDEX_HOURS")
+    #: ... and an index is deleted once all its hours are older than this.
+    log_retention_days: float = Field(30.0, gt=0, alias="LOG_RETENTION_DAYS")
+    #: How often the ledger and the event log are pruned.
+    retention_interval_s: float = Field(300.0, gt=0, alias="RETENTION_INTERVAL_S")
+
     #: Trending's hopping windows, size/hop (see app/trending_windows.py).
     trending_windows_spec: str = Field("1h/5m,24h/1h", alias="TRENDING_WINDOWS")
     #: Titles each trending list holds, per window and per tipo or categoria.
@@ -139,6 +165,13 @@ class Settings(BaseSettings):
     @classmethod
     def _windows_parse(cls, value: str) -> str:
         parse_windows(value)
+        return value
+
+    @field_validator("log_index_hours")
+    @classmethod
+    def _index_hours_divide_a_day(cls, value: int) -> int:
+        if 24 % value:
+            raise ValueError("LOG_INDEX_HOURS must divide 24 (1, 2, 3, 4, 6, 8, 12 or 24)")
         return value
 
     @property
@@ -155,6 +188,26 @@ class Settings(BaseSettings):
                 "ever be acknowledged; lower it or add replicas"
             )
         return self
+
+    @model_validator(mode="after")
+    def _write_buffers_within_cache(self) -> Settings:
+        if self.rocksdb_write_buffer_mb > self.rocksdb_block_cache_mb:
+            raise ValueError(
+                f"ROCKSDB_WRITE_BUFFER_MB={self.rocksdb_write_buffer_mb} exceeds "
+                f"ROCKSDB_BLOCK_CACHE_MB={self.rocksdb_block_cache_mb}: the memtables are "
+                "charged to the cache; lower the first or raise the second"
+            )
+        return self
+
+    @property
+    def event_lifetime_s(self) -> float:
+        """Longest time Kafka may keep an event: its retention plus one segment."""
+        return (self.event_retention_hours + self.event_segment_hours) * 3600
+
+    @property
+    def ledger_retention_s(self) -> float:
+        """How long the ledger keeps an event's id: Kafka's longest hold plus the margin."""
+        return self.event_lifetime_s + self.ledger_margin_hours * 3600
 
     @property
     def min_insync_replicas(self) -> int:

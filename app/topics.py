@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from aiokafka.errors import KafkaError
 from faust.types import TopicT
@@ -51,12 +50,19 @@ def user_key(user_id: int) -> bytes:
     return str(user_id).encode()
 
 
-def _raw_topic(name: str, partitions: int, **options: Any) -> TopicT:
+def _raw_topic(name: str, partitions: int, compacting: bool = False) -> TopicT:
     """A topic of raw byte keys and values, created by this app if missing.
 
     Created with ``TOPIC_REPLICATION_FACTOR`` copies (Faust's
     ``topic_replication_factor``) and ``min.insync.replicas`` from the settings.
+    An event topic keeps its events ``EVENT_RETENTION_HOURS`` in segments of
+    ``EVENT_SEGMENT_HOURS``: the ledger's retention is derived from both.
     """
+    config = dict(settings.topic_config)
+    retention = None
+    if not compacting:
+        retention = settings.event_retention_hours * 3600
+        config["segment.ms"] = str(int(settings.event_segment_hours * 3_600_000))
     return app.topic(
         name,
         key_type=bytes,
@@ -65,8 +71,9 @@ def _raw_topic(name: str, partitions: int, **options: Any) -> TopicT:
         value_serializer="raw",
         internal=True,
         partitions=partitions,
-        config=settings.topic_config,
-        **options,
+        compacting=compacting,
+        retention=retention,
+        config=config,
     )
 
 

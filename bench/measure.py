@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import orjson
 
+from app.log_indices import SYSTEM_LOGS
 from app.percentiles import nearest_rank
-from app.search import SYSTEM_LOGS
 from app.settings import get_settings
 
 
@@ -126,7 +126,8 @@ class BenchDocuments:
         query = {"bool": {"should": [{"prefix": {"topic": p}} for p in prefixes]}}
         deleted = 0
         while ids := await self._ids(query, page):
-            lines = [orjson.dumps({"delete": {"_index": SYSTEM_LOGS, "_id": i}}) for i in ids]
+            # Each document from its own index: ``system_logs`` is an alias over several.
+            lines = [orjson.dumps({"delete": {"_index": x, "_id": i}}) for x, i in ids]
             body = b"\n".join(lines) + b"\n"
             headers = {"content-type": "application/x-ndjson"}
             answer = await self._client.post("/_bulk?refresh=true", content=body, headers=headers)
@@ -134,11 +135,12 @@ class BenchDocuments:
             deleted += len(ids)
         return deleted
 
-    async def _ids(self, query: dict[str, Any], size: int) -> list[str]:
+    async def _ids(self, query: dict[str, Any], size: int) -> list[tuple[str, str]]:
+        """``(index, _id)`` of up to ``size`` documents matching ``query``."""
         body = {"query": query, "size": size, "_source": False}
         answer = await self._client.post(f"/{SYSTEM_LOGS}/_search", json=body)
         answer.raise_for_status()
-        return [hit["_id"] for hit in answer.json()["hits"]["hits"]]
+        return [(hit["_index"], hit["_id"]) for hit in answer.json()["hits"]["hits"]]
 
     async def close(self) -> None:
         """Close the HTTP client."""

@@ -34,7 +34,7 @@ import orjson
 import psycopg2
 from aiokafka import AIOKafkaConsumer
 
-from app.search import SYSTEM_LOGS
+from app.log_indices import SYSTEM_LOGS
 from app.settings import get_settings
 from tests.support.kafka import end_offsets
 from tests.support.services import kafka_bootstrap

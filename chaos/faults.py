@@ -138,12 +138,13 @@ def restore_disk() -> None:
 
 
 def read_only(index: str) -> bool:
-    """Whether ``index`` carries the flood stage's ``read_only_allow_delete`` block."""
+    """Whether ``index`` (or an index of the alias ``index``) carries the flood stage's
+    ``read_only_allow_delete`` block."""
     with _es() as es:
         answer = es.get(f"/{index}/_settings/{_BLOCK}", params={"flat_settings": "true"})
         answer.raise_for_status()
-        settings = answer.json().get(index, {}).get("settings", {})
-        return str(settings.get(_BLOCK)).lower() == "true"
+        blocks = [found.get("settings", {}).get(_BLOCK) for found in answer.json().values()]
+        return any(str(block).lower() == "true" for block in blocks)
 
 
 def remove_block(index: str) -> None:

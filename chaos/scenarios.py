@@ -37,7 +37,7 @@ from aiokafka import AIOKafkaProducer
 from app.correlation import IDEMPOTENCY_HEADER
 from app.loadgen.engine import NO_ANSWER, ApiClient, open_loop
 from app.loadgen.traffic import VIEWING_MIX, Request, Traffic
-from app.search import SYSTEM_LOGS
+from app.log_indices import SYSTEM_LOGS
 from app.settings import Settings, get_settings
 from bench import kafka, postgres
 from chaos import faults
@@ -359,10 +359,14 @@ async def _delete_documents(prefix: str) -> None:
                 json={"query": query, "size": 5000, "_source": False},
             )
             found.raise_for_status()
-            ids = [hit["_id"] for hit in found.json()["hits"]["hits"]]
-            if not ids:
+            hits = found.json()["hits"]["hits"]
+            if not hits:
                 return
-            lines = [orjson.dumps({"delete": {"_index": SYSTEM_LOGS, "_id": i}}) for i in ids]
+            # Each document from its own index: ``system_logs`` is an alias over several.
+            lines = [
+                orjson.dumps({"delete": {"_index": hit["_index"], "_id": hit["_id"]}})
+                for hit in hits
+            ]
             answer = await es.post(
                 "/_bulk",
                 content=b"\n".join(lines) + b"\n",
@@ -811,8 +815,10 @@ async def _dead_letter_documents(
     async with httpx.AsyncClient(base_url=get_settings().elasticsearch_host, timeout=30) as es:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            answer = await es.post(f"/{SYSTEM_LOGS}/_mget", json={"ids": ids})
-            if answer.status_code == 200 and all(d.get("found") for d in answer.json()["docs"]):
+            # A search, not _mget: the alias spans several indices.
+            body = {"query": {"ids": {"values": ids}}, "size": 0, "track_total_hits": True}
+            answer = await es.post(f"/{SYSTEM_LOGS}/_search", json=body)
+            if answer.status_code == 200 and answer.json()["hits"]["total"]["value"] == len(ids):
                 return True
             await asyncio.sleep(1.0)
     return False

@@ -61,8 +61,8 @@ DEFAULT_RATE = 50.0
 READS_PER_POST = 0.5
 #: The worker's RSS may grow at most this fast over the run's second half: a leak of
 #: 1 MiB per minute would be 1.4 GiB a day. What may legitimately still be filling
-#: then is bounded: RocksDB's memtables (the status table: 8 partitions x 2 x 4 MiB)
-#: and block caches (8 x 8 MiB); docs/chaos.md has what a run measured.
+#: then is bounded: RocksDB's one block cache, memtables included
+#: (ROCKSDB_BLOCK_CACHE_MB; docs/operations.md); docs/chaos.md has what a run measured.
 RSS_SLOPE_LIMIT_MB_PER_MIN = 1.0
 #: The group may trail by at most this many seconds of traffic (Faust commits every
 #: 2.8 s, and a batch is in flight meanwhile: a few seconds' worth is normal).

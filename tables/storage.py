@@ -1,6 +1,8 @@
 """How every table of the app is stored: RocksDB with small buffers, routable by key.
 
-Each table is keyed by raw bytes exactly like the topic that feeds it (same
+Every partition's database takes its block cache and write buffers from the
+worker's one shared budget (:mod:`app.table_store`, the app's store); the
+options below size each database within it. Each table is keyed by raw bytes exactly like the topic that feeds it (same
 bytes, same partition count), so a request for a key can be routed to the
 worker owning the key's partition (:mod:`web.routing`), and the agent writes
 each key to the partition its event came from.
@@ -12,14 +14,15 @@ from faust.types import TableT
 
 from app.application import app, settings
 
-#: Small RocksDB buffers: the defaults (2 GiB block cache per partition) would
-#: dwarf the rest of the worker.
+#: Each database's own sizes. The block cache is not sized here: every database
+#: shares the worker's one (``ROCKSDB_BLOCK_CACHE_MB``). A memtable is flushed at
+#: 1 MiB: RocksDB flushes the database being written when all memtables together
+#: pass ``ROCKSDB_WRITE_BUFFER_MB``, never an idle one, so it is the per-database
+#: size that keeps the total there (32 databases x 1 MiB = the default 32 MiB).
 ROCKSDB_OPTIONS = {
-    "write_buffer_size": 4 * 1024**2,
+    "write_buffer_size": 1024**2,
     "max_write_buffer_number": 2,
     "target_file_size_base": 8 * 1024**2,
-    "block_cache_size": 8 * 1024**2,
-    "block_cache_compressed_size": 1024**2,
 }
 
 

@@ -14,8 +14,8 @@ from typing_extensions import TypedDict
 
 from app.kafka_admin import GroupLag, PartitionOffsets, TopicMessage
 from app.live_figures import Second
+from app.log_queries import Bucket, Facet
 from app.models import AgeRating, PaymentMethod, PaymentStatus, Plan, TitleKind
-from app.search import Bucket, Facet
 from app.session_state import SessionListing
 from app.status_record import StatusRecord
 

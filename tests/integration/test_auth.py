@@ -9,7 +9,7 @@ import httpx
 import pytest
 from elasticsearch import Elasticsearch
 
-from app.search import SYSTEM_LOGS
+from app.log_indices import SYSTEM_LOGS
 from app.settings import get_settings
 from tests.support.workers import TEST_CALLERS, Worker, wait_for_final_status
 

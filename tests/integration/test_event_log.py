@@ -22,7 +22,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from elasticsearch import Elasticsearch
 
-from app.search import SYSTEM_LOGS
+from app.log_indices import SYSTEM_LOGS
 from tests.support.services import kafka_bootstrap
 from tests.support.workers import Worker, own_names, wait_for_final_status
 

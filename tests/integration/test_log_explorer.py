@@ -12,7 +12,7 @@ import httpx
 import pytest
 from elasticsearch import Elasticsearch
 
-from app.search import SYSTEM_LOGS
+from app.log_indices import SYSTEM_LOGS, LogIndices
 from tests.support.workers import Worker, wait_for_final_status
 
 pytestmark = pytest.mark.integration
@@ -53,8 +53,9 @@ def old_document(es: Elasticsearch) -> Iterator[str]:
     """A document indexed before ``requested_by`` was a field: its requester only in ``event``."""
     correlation_id = str(uuid.uuid4())
     doc_id = f"test-old-document:{correlation_id}"
+    index = LogIndices(SYSTEM_LOGS).index_for(datetime.now(UTC))  # the alias reads it
     es.index(
-        index=SYSTEM_LOGS,
+        index=index,
         id=doc_id,
         refresh=True,
         document={
@@ -68,7 +69,7 @@ def old_document(es: Elasticsearch) -> Iterator[str]:
         },
     )
     yield correlation_id
-    es.delete(index=SYSTEM_LOGS, id=doc_id, refresh=True)
+    es.delete(index=index, id=doc_id, refresh=True)
 
 
 def test_an_admin_finds_a_request_by_correlation_id_with_its_histogram(

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from elasticsearch import Elasticsearch
 
-from app.search import SYSTEM_LOGS
+from app.log_indices import SYSTEM_LOGS
 from tests.integration.test_event_log import wait_until
 from tests.support.flow import create_user
 from tests.support.services import pg_rows

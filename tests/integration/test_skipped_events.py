@@ -29,8 +29,8 @@ from elasticsearch import Elasticsearch
 
 from app.correlation import CorrelationIds
 from app.events import PreferencesUpdated, encode_event, response_event
+from app.log_indices import SYSTEM_LOGS
 from app.models import Preferences
-from app.search import SYSTEM_LOGS
 from app.settings import get_settings
 from tests.support.kafka import end_offsets, produce, run
 from tests.support.services import kafka_bootstrap, pg_rows

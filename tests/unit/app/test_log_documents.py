@@ -13,7 +13,8 @@ from faust.types import EventT
 from app.fallback_file import FallbackFile
 from app.kafka_reads import Record
 from app.log_documents import build_document, document_of, unindexed_copy
-from app.search import MAPPINGS, Document
+from app.log_indices import MAPPINGS
+from app.search import Document
 
 CID = "01a222cc-d2dd-7673-9115-162d98e7896f"
 LOGGED_AT = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""app.search: the log explorer's filters, ownership, histogram interval and answer."""
+"""app.log_queries: the log explorer's filters, ownership, histogram interval and answer."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from app.models import LogQuery
-from app.search import (
-    MAPPINGS,
+from app.log_indices import MAPPINGS
+from app.log_queries import (
     MAX_BUCKETS,
     Bucket,
     Facet,
@@ -18,6 +17,7 @@ from app.search import (
     log_page,
     log_search_body,
 )
+from app.models import LogQuery
 
 CID = "01a222cc-d2dd-7673-9115-162d98e7896f"
 START = datetime(2025, 1, 2, 3, 0, tzinfo=UTC)

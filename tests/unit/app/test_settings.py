@@ -89,3 +89,26 @@ def test_a_variable_in_the_environment_wins_over_the_dotenv_file(
 def test_a_metrics_token_file_that_does_not_exist_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="METRICS_TOKEN_FILE"):
         _settings(METRICS_TOKEN_FILE=str(tmp_path / "missing"))
+
+
+def test_each_store_is_pruned_by_the_role_that_writes_it() -> None:
+    assert "app.ledger_retention" in ROLE_MODULES["processing"]
+    assert "app.log_retention" in ROLE_MODULES["logging"]
+    assert {"app.ledger_retention", "app.log_retention"} <= set(ROLE_MODULES["all"])
+    assert not {"app.ledger_retention", "app.log_retention"} & set(ROLE_MODULES["api"])
+
+
+def test_the_ledger_outlives_what_kafka_can_deliver_again() -> None:
+    defaults = _settings()
+    assert defaults.event_lifetime_s == (168 + 24) * 3600
+    assert defaults.ledger_retention_s == (168 + 24 + 24) * 3600  # 9 days
+
+
+def test_write_buffers_larger_than_the_cache_they_are_charged_to_are_refused() -> None:
+    with pytest.raises(ValidationError, match="ROCKSDB_WRITE_BUFFER_MB"):
+        _settings(ROCKSDB_BLOCK_CACHE_MB="16", ROCKSDB_WRITE_BUFFER_MB="32")
+
+
+def test_an_index_period_must_divide_a_day() -> None:
+    with pytest.raises(ValidationError, match="LOG_INDEX_HOURS"):
+        _settings(LOG_INDEX_HOURS="5")

@@ -90,3 +90,24 @@ def test_partition_tops_merge_into_one_list() -> None:
 
 def test_a_viewer_always_falls_in_the_same_shard_of_a_title() -> None:
     assert shard_key(1000, 17) == shard_key(1000, 17 + 8) == "1000:1"
+
+
+def test_what_trending_keeps_is_bounded_by_the_last_day_of_viewers() -> None:
+    # Three days of a title watched by 5 new viewers every 10 minutes, each batch
+    # handled as the agent does: see the viewers, forget those outside 24 h.
+    shard, built = ViewerShard(FILM), index()
+    sizes, hops = [], []
+    for step in range(3 * 144):
+        now = NOW + step * 600
+        moves = [shard.see(step * 5 + i, now) for i in range(5)]
+        moves += shard.forget_before(now - DAY.size_s)
+        for move in moves:
+            assert move is not None
+            built.move(move, now)
+        sizes.append(len(shard.last_seen))
+        hops.append({name: len(w.by_hop) for name, w in built.windows.items()})
+    # After the first day the stored viewers stop growing: one day of them.
+    assert max(sizes) == sizes[-1] == 5 * 145  # the viewers of the last 24 h, both ends included
+    assert 0 < built.count("24h", FILM.conteudo_id) <= sizes[-1]
+    # The counts' histograms hold one entry per hop of each window, never more.
+    assert max(h["1h"] for h in hops) <= 13 and max(h["24h"] for h in hops) <= 25

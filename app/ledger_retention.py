@@ -1,0 +1,46 @@
+"""Timer: the ledger, the sign-up claims and the replay records forget what Kafka no longer holds.
+
+``processed_events`` gains a row per event (every viewing heartbeat included),
+``signup_user_ids`` one per sign-up sent with an ``Idempotency-Key`` and
+``dead_letter_replays`` one per dead letter re-sent (``faust -A app
+dead-letters replay``). Each row is what makes a redelivered event, a request
+sent again or a replay run again act once; it is needed while Kafka could
+deliver that record again: the topics' retention plus one segment (Kafka
+deletes whole segments), :attr:`Settings.event_lifetime_s`. Rows are kept
+``LEDGER_MARGIN_HOURS`` longer than that, then deleted in small batches
+(:meth:`app.database.Database.prune_expired`) by one processing worker at a
+time. Runs in the processing role, which writes the ledger.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import psycopg2
+
+from app.application import app, database, settings
+from app.database import TRANSIENT_ERRORS
+
+log = logging.getLogger(__name__)
+
+INTERVAL_S = settings.retention_interval_s
+#: Maintenance never stops a worker: the next run deletes what this one left.
+_FAILURES: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, psycopg2.Error)
+
+
+@app.timer(interval=INTERVAL_S)
+async def prune_ledger() -> None:
+    """Deletes ledger rows, sign-up claims and replay records older than the ledger's retention."""
+    if not database.is_ready:
+        return
+    try:
+        deleted = await database.prune_expired(
+            settings.ledger_retention_s, settings.ledger_prune_batch
+        )
+    except _FAILURES as exc:
+        log.warning("pruning the ledger failed (%s); next attempt in %.0f s", exc, INTERVAL_S)
+        return
+    if deleted is None:
+        log.debug("another worker is pruning the ledger")
+    elif any(deleted.values()):
+        log.info("pruned expired rows: %s", deleted)
