@@ -173,14 +173,14 @@ class Feed:
         count = sum(len(r) for ranges in missing.values() for r in ranges)
         GAPS.labels(stage).inc(count)
         known = self.guard.checkpoint.known(missing)
-        if all(self._rewound.get(p) == known.get(p) for p in missing):
+        starts = {p: known.get(p, ranges[0].start) for p, ranges in missing.items()}
+        if all(self._rewound.get(p) == start for p, start in starts.items()):
             log.error("%s: offsets %s of %s are not in Kafka: lost", stage, missing, topic)
             LOST.labels(stage).inc(count)
             self._rewound.clear()
             await self._handle_unchecked(batch)
             return
         log.error("%s: offsets %s of %s never reached it; reading again", stage, missing, topic)
-        starts = {p: known.get(p, ranges[0].start) for p, ranges in missing.items()}
         self._rewound.update(starts)
         self.source.rewind(starts)
 

@@ -267,6 +267,6 @@ def test_grafana_is_provisioned_with_prometheus_and_the_dashboard(
     source = yaml.safe_load(
         (ROOT / "ops/grafana/provisioning/datasources/prometheus.yml").read_text()
     )["datasources"][0]
-    assert source["url"] == "http://prometheus:9090" and "9090:9090" in services["prometheus"][
-        "ports"
-    ]
+    assert (
+        source["url"] == "http://prometheus:9090" and "9090:9090" in services["prometheus"]["ports"]
+    )

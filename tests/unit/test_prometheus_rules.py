@@ -39,7 +39,9 @@ def promtool(*args: str, cwd: Path = OPS) -> subprocess.CompletedProcess[str]:
     """Run promtool; fail with one line saying how to get it when it is missing."""
     binary = shutil.which("promtool")
     if binary is None:
-        pytest.fail("promtool is missing: `make up` installs Debian's prometheus (promtool included)")
+        pytest.fail(
+            "promtool is missing: `make up` installs Debian's prometheus (promtool included)"
+        )
     return subprocess.run([binary, *args], cwd=cwd, capture_output=True, text=True, check=False)
 
 

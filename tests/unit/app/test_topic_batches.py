@@ -32,6 +32,9 @@ class FakeConsumer:
     def assignment(self) -> set[TopicPartition]:
         return self.owned
 
+    def assign(self, partitions: list[TopicPartition]) -> None:
+        self.owned = set(partitions)
+
     async def getmany(self, timeout_ms: int, max_records: int) -> dict[TopicPartition, list[Any]]:
         return self.fetches.pop(0) if self.fetches else {}
 
@@ -85,3 +88,36 @@ async def test_offsets_committed_are_the_checkpoints_never_more() -> None:
     await source.stop()
     assert consumer.committed == {TopicPartition(TOPIC, 0): 7, TopicPartition(TOPIC, 1): 3}
     assert consumer.stopped
+
+
+async def test_partitions_given_by_the_caller_start_at_their_checkpoints() -> None:
+    consumer = FakeConsumer([])
+    source = batches_of(consumer, {2: 9, 3: 4})
+    await source.assign({2, 5})
+    assert source.assignment() == {2, 5}
+    assert consumer.sought == {TopicPartition(TOPIC, 2): 9}  # 5 has none yet
+
+
+async def test_only_owned_partitions_are_read_again_from_where_they_are_asked() -> None:
+    consumer = FakeConsumer([])
+    source = batches_of(consumer, {})
+    source.rewind({0: 3, 7: 1})
+    assert consumer.sought == {TopicPartition(TOPIC, 0): 3}
+
+
+async def test_giving_partitions_up_commits_their_checkpoints_first() -> None:
+    consumer = FakeConsumer([])
+    source = batches_of(consumer, {0: 7, 1: 3})
+    await source.unassign()
+    assert consumer.committed == {TopicPartition(TOPIC, 0): 7, TopicPartition(TOPIC, 1): 3}
+    assert source.assignment() == set()
+
+
+async def test_batches_end_once_the_caller_says_they_are_no_longer_current() -> None:
+    tp0 = TopicPartition(TOPIC, 0)
+    consumer = FakeConsumer([{tp0: [record(0, 1)]}, {tp0: [record(0, 2)]}])
+    source = batches_of(consumer, {})
+    handed: list[list[Any]] = []
+    async for batch in source.batches(lambda: not handed):
+        handed.append(batch)
+    assert [[r.offset for r in batch] for batch in handed] == [[1]]
