@@ -1,8 +1,10 @@
 """Agent: ``response_events`` -> the correlation-status table.
 
-Guarded (:mod:`app.guarded`): an outcome Faust skipped around a rebalance is
-read back, so every request's status reaches the table; the table's changelog
-is flushed before the agent's checkpoint moves past an outcome.
+Guarded (:mod:`app.guarded`): it reads the partitions of ``response_events``
+whose table partitions this worker owns, from its checkpoint, so every
+request's status reaches the table; the statuses are also kept in PostgreSQL
+(``request_outcomes``), and the table's changelog is flushed, before the
+agent's checkpoint moves past an outcome.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from faust.types import EventT
 from pydantic import ValidationError
 
 from app import live_figures
+from app.application import database
 from app.guarded import acting_on, guarded_agent
 from app.status_record import StatusRecord
 from app.topics import response_events
@@ -27,21 +30,28 @@ log = logging.getLogger(__name__)
 async def record_statuses(batch: Sequence[EventT]) -> None:
     """Consumes outcomes; records each as the final status of its correlation id.
 
-    Produces nothing but the table's changelog. An outcome for an id that
-    already has its final status changes nothing (a replay). A malformed
-    outcome is logged and skipped (the logging agent keeps it in
-    Elasticsearch); it never stops the stream.
+    Produces the statuses in PostgreSQL (``request_outcomes``, one statement
+    per batch: any worker reads them when its copy of the table lacks one)
+    and in the table's changelog. An outcome for an id that already has its
+    final status changes nothing (a replay). A malformed outcome is logged
+    and skipped (the logging agent keeps it in Elasticsearch); it never stops
+    the stream.
     """
-    recorded = []
+    parsed = []
     for event in batch:
         key, outcome = event.message.key, _outcome(event.message.value)
         if outcome is None or not isinstance(key, bytes):
             log.warning("skipping malformed response event (key=%r)", key)
             continue
-        response, record = outcome
+        parsed.append((event, *outcome))
+    await database.record_outcomes(
+        [(r.correlation_id, r.as_json(), r.replays) for _, _, r in parsed if r.is_final]
+    )
+    recorded = []
+    for event, response, record in parsed:
         with acting_on(event):  # reads and writes go to the event's own partition
-            if record.may_replace(stored_status(key.decode())):
-                statuses[key] = record.as_json()
+            if record.may_replace(stored_status(event.message.key.decode())):
+                statuses[event.message.key] = record.as_json()
                 recorded.append(response)
     live_figures.record_outcomes(recorded)
 

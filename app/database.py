@@ -62,9 +62,20 @@ INSERT INTO agent_checkpoints (group_id, agent, topic, partition, next_offset)
 SELECT %s, %s, %s, p, o FROM unnest(%s::int[], %s::bigint[]) AS t (p, o)
 ON CONFLICT (group_id, agent, topic, partition) DO NOTHING"""
 # An event applied at least some seconds ago: what the ledger says its outcome was.
+# The status the status agent recorded, else what the ledger of applied events says.
 _RECORDED_OUTCOME = """
-SELECT event_type, user_id, outcome, processed_at FROM processed_events
- WHERE correlation_id = %s::uuid AND processed_at < now() - make_interval(secs => %s)"""
+SELECT record, NULL, NULL, NULL, NULL, 0 AS rank FROM request_outcomes
+ WHERE correlation_id = %(cid)s::uuid
+UNION ALL
+SELECT NULL, event_type, user_id, outcome, processed_at, 1 FROM processed_events
+ WHERE correlation_id = %(cid)s::uuid
+ORDER BY rank LIMIT 1"""
+# A replayed dead letter's later outcome replaces the status of the earlier attempt.
+_RECORD_OUTCOMES = """
+INSERT INTO request_outcomes (correlation_id, record, replays) VALUES {rows}
+ON CONFLICT (correlation_id) DO UPDATE
+   SET record = EXCLUDED.record, replays = EXCLUDED.replays, recorded_at = now()
+ WHERE EXCLUDED.replays > request_outcomes.replays"""
 _NEXT_USER_ID_BLOCK = """
 SELECT nextval('user_id_blocks'), increment_by
   FROM pg_sequences WHERE sequencename = 'user_id_blocks'"""
@@ -187,6 +198,7 @@ PRUNED_TABLES = {
     "processed_events": "processed_at",
     "signup_user_ids": "claimed_at",
     "dead_letter_replays": "replayed_at",
+    "request_outcomes": "recorded_at",
 }
 #: Held by the one worker pruning, so that two never delete the same rows.
 PRUNE_LOCK_KEY = 4_711_2026
@@ -441,12 +453,26 @@ class Database(Service):
             await cur.execute(_CONTINUE_WATCHING, (user_id, count))
             return [row[0] for row in await cur.fetchall()]
 
-    async def recorded_outcome(
-        self, correlation_id: str, older_than_s: float
-    ) -> RecordedOutcome | None:
-        """What the ledger recorded for ``correlation_id``'s event at least ``older_than_s`` ago."""
-        rows = await self._rows(_RECORDED_OUTCOME, (correlation_id, older_than_s))
-        return RecordedOutcome(*rows[0]) if rows else None
+    async def recorded_outcome(self, correlation_id: str) -> dict[str, Any] | RecordedOutcome | None:
+        """The status recorded for ``correlation_id`` (a status record's JSON), else the
+        ledger row of its applied event, else None."""
+        rows = await self._rows(_RECORDED_OUTCOME, {"cid": correlation_id})
+        if not rows:
+            return None
+        record, *ledger, _ = rows[0]
+        return record if record is not None else RecordedOutcome(*ledger)
+
+    async def record_outcomes(self, outcomes: list[tuple[str, dict[str, Any], int]]) -> None:
+        """Keep ``(correlation_id, status record, replays)`` of final statuses (a replay's
+        later outcome replaces an earlier one)."""
+        if not outcomes:
+            return
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            rows = [
+                cur.mogrify("(%s::uuid, %s::jsonb, %s)", (cid, orjson.dumps(record).decode(), n))
+                for cid, record, n in outcomes
+            ]
+            await cur.execute(_RECORD_OUTCOMES.format(rows=b",".join(rows).decode()))
 
     async def existing_users(self, user_ids: list[int]) -> set[int]:
         """Which of ``user_ids`` exist."""
@@ -466,7 +492,7 @@ class Database(Service):
         """``(conteudo_id, titulo, tipo, categoria, distinct viewers)`` of these titles."""
         return await self._rows(_TITLE_INFOS, (titles,))
 
-    async def _rows(self, statement: str, params: tuple[Any, ...]) -> list[Any]:
+    async def _rows(self, statement: str, params: tuple[Any, ...] | dict[str, Any]) -> list[Any]:
         async with self.pool.acquire() as conn, conn.cursor() as cur:
             await cur.execute(statement, params)
             return list(await cur.fetchall())

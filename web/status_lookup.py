@@ -8,7 +8,6 @@ from aiohttp import web
 from faust.web import Request, Response, View
 
 from app.application import app, correlation_ids, database
-from app.clock import utc_now
 from app.command_batches import describe_code
 from app.correlation import issued_at
 from app.database import TRANSIENT_ERRORS
@@ -20,8 +19,6 @@ from web.responses import json_response
 from web.routing import TableRoute, Unrouted
 
 UNKNOWN = "correlation_id desconhecido"
-#: How long after an event was applied the ledger may answer for its status.
-LEDGER_GRACE_S = 10.0
 
 status_route = TableRoute(
     statuses,
@@ -48,7 +45,8 @@ class StatusView(View):
         authenticates it again) to the worker owning the id's table partition
         (:mod:`web.routing`); while the owner's table is recovering, no owner is
         known yet, or the owner does not answer (it died and the group has not
-        noticed yet), the answer is a 503.
+        noticed yet), the status recorded in PostgreSQL is answered, and only
+        an id with none there is a 503 (ask again).
         """
         record = stored_status(correlation_id)
         if record is not None and record.is_final:
@@ -58,7 +56,7 @@ class StatusView(View):
             return await read_status(request, correlation_id)
 
         async def from_copy(why: str) -> web.Response:
-            return read_copy(request, correlation_id, why)
+            return await read_copy(request, correlation_id, why)
 
         key = correlation_id.encode()
         return await status_route.answer(key, self, request, from_owner, from_copy)
@@ -68,8 +66,7 @@ async def read_status(request: Request, correlation_id: str) -> web.Response:
     """The owner's answer: the stored status, or ``pendente`` for an id issued to this caller.
 
     404 for an id never issued, or another caller's (admins read every final
-    status). Before answering ``pendente`` for a request issued over
-    :data:`LEDGER_GRACE_S` ago, the ledger is asked (:func:`ledger_status`).
+    status). Before answering ``pendente`` the ledger is asked (:func:`ledger_status`).
     """
     record = stored_status(correlation_id)
     if record is not None and may_see(request, record.requested_by):
@@ -79,46 +76,57 @@ async def read_status(request: Request, correlation_id: str) -> web.Response:
         raise NotFound(UNKNOWN)
     issued = issued_at(correlation_id)
     found = await ledger_status(correlation_id, issued, caller)
-    pending = StatusRecord.pending(correlation_id, issued, caller)
-    return json_response((found or pending).as_json())
+    if found is not None:
+        return answer_record(request, found)
+    return json_response(StatusRecord.pending(correlation_id, issued, caller).as_json())
 
 
 async def ledger_status(
     correlation_id: str, issued: datetime | None, caller: str
 ) -> StatusRecord | None:
-    """The status the ledger implies for an event applied over :data:`LEDGER_GRACE_S` ago.
+    """The final status PostgreSQL holds for ``correlation_id``, if any.
 
-    A belt to the guarded status agent's braces: a standby copy of the table
-    was once seen missing one changelog entry after its owner died, so an
-    outcome recorded with its effect in PostgreSQL (``processed_events``) but
-    absent from the table long after is answered from the ledger rather than
-    read as ``pendente`` forever. Within the grace period every reader gets
-    the table's record; no query is made for an id issued more recently (its
-    UUIDv7 says when), nor while PostgreSQL is down.
+    The status agent keeps every final status there too (``request_outcomes``),
+    and an applied account or viewing event has its outcome in the ledger
+    (``processed_events``) even before the agent gets to it. None while
+    PostgreSQL is down: the caller answers as it can without.
     """
-    if issued is not None and (utc_now() - issued).total_seconds() < LEDGER_GRACE_S:
-        return None
     try:
-        row = await database.recorded_outcome(correlation_id, LEDGER_GRACE_S)
+        found = await database.recorded_outcome(correlation_id)
     except TRANSIENT_ERRORS:
         return None
-    if row is None:
+    if found is None:
         return None
-    outcome = describe_code(row.event_type, row.outcome, user_id=row.user_id)
+    if isinstance(found, dict):
+        return StatusRecord.model_validate(found)
+    outcome = describe_code(found.event_type, found.outcome, user_id=found.user_id)
     return StatusRecord.recorded(
-        correlation_id, outcome, row.event_type, row.user_id, issued, row.processed_at, caller
+        correlation_id,
+        outcome,
+        found.event_type,
+        found.user_id,
+        issued,
+        found.processed_at,
+        caller,
     )
 
 
-def read_copy(request: Request, correlation_id: str, why: str) -> web.Response:
-    """A final status from this worker's copy of the table, else a 503 saying ``why``.
+async def read_copy(request: Request, correlation_id: str, why: str) -> web.Response:
+    """A final status from this worker's copy of the table or from PostgreSQL, else a 503
+    saying ``why``.
 
-    Safe without the owner: a final status never changes, so any copy that
-    holds one (a standby replica, or partitions this worker owned before) is
-    right. Only "pending" or "unknown" need the owner's up-to-date answer.
+    Safe without the owner: a final status never changes (but by a replay,
+    which only the status agent writes), so any copy that holds one is right.
+    Only "pending" or "unknown" need the owner's up-to-date answer.
     """
     record = stored_status(correlation_id)
     if record is None or not record.is_final:
+        caller = caller_name(request)
+        # The ledger of applied events does not say who asked: an id issued to
+        # the caller is theirs; any other is shown to admins only.
+        asked_by = caller if correlation_ids.is_issued(correlation_id, caller) else ""
+        record = await ledger_status(correlation_id, issued_at(correlation_id), asked_by)
+    if record is None:
         raise Unavailable(f"{why}, tente novamente")
     return answer_record(request, record)
 

@@ -1,7 +1,8 @@
-"""GET /status falls back to the ledger when the status table lacks an outcome long applied."""
+"""GET /status answers from PostgreSQL when a worker's copy of the status table lacks it."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import httpx
@@ -9,8 +10,9 @@ import pytest
 
 from app.correlation import CorrelationIds
 from app.settings import get_settings
+from tests.support.flow import create_user
 from tests.support.services import pg_rows
-from tests.support.workers import ADMIN
+from tests.support.workers import ADMIN, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 
@@ -51,3 +53,46 @@ def test_an_applied_event_whose_outcome_the_table_missed_reads_as_its_ledger_out
         "requested_by": ADMIN,
         "replays": 0,
     }
+
+
+def test_a_status_postgresql_holds_is_answered_when_the_table_lacks_it(
+    api: httpx.Client,
+) -> None:
+    ids = CorrelationIds(get_settings().correlation_secret)
+    correlation_id = ids.derive(ADMIN, f"outcome-test-{time.time_ns()}")
+    record = {
+        "correlation_id": correlation_id,
+        "status": "error",
+        "message": "Limite de telas do plano atingido",
+        "original_event_type": "sessao_iniciada",
+        "user_id": 7,
+        "requested_at": None,
+        "processed_at": "2026-12-05T12:00:00Z",
+        "requested_by": ADMIN,
+        "replays": 0,
+    }
+    pg_rows(
+        "INSERT INTO request_outcomes (correlation_id, record) VALUES (%s, %s::jsonb)",
+        [correlation_id, json.dumps(record)],
+    )
+
+    answer = status_once_routable(api, correlation_id)
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == record
+
+
+def test_the_status_agent_keeps_every_final_status_in_postgresql_too(
+    api: httpx.Client,
+) -> None:
+    user_id = create_user(api)
+    answer = api.post("/sessoes", json={"user_id": user_id})  # no plan: refused, an outcome
+    assert answer.status_code == 202, answer.text
+    correlation_id = answer.json()["correlation_id"]
+    final = wait_for_final_status(api, correlation_id)
+
+    rows = pg_rows(
+        "SELECT record FROM request_outcomes WHERE correlation_id = %s", [correlation_id]
+    )
+
+    assert [row[0] for row in rows] == [final]
