@@ -43,15 +43,15 @@ async def record_statuses(batch: Sequence[EventT]) -> None:
         if outcome is None or not isinstance(key, bytes):
             log.warning("skipping malformed response event (key=%r)", key)
             continue
-        parsed.append((event, *outcome))
+        parsed.append((event, key, *outcome))
     await database.record_outcomes(
-        [(r.correlation_id, r.as_json(), r.replays) for _, _, r in parsed if r.is_final]
+        [(r.correlation_id, r.as_json(), r.replays) for *_, r in parsed if r.is_final]
     )
     recorded = []
-    for event, response, record in parsed:
+    for event, key, response, record in parsed:
         with acting_on(event):  # reads and writes go to the event's own partition
-            if record.may_replace(stored_status(event.message.key.decode())):
-                statuses[event.message.key] = record.as_json()
+            if record.may_replace(stored_status(key.decode())):
+                statuses[key] = record.as_json()
                 recorded.append(response)
     live_figures.record_outcomes(recorded)
 

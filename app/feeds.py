@@ -322,3 +322,8 @@ def feed_lag() -> dict[str, int]:
 def feed_states() -> dict[str, str]:
     """Each feed's state, by agent stage (``/health``)."""
     return {feed.name: feed.state for feed in _feeds}
+
+
+def feed_figures() -> dict[str, dict[str, object]]:
+    """Each feed's state and the age of its batch in hand, by agent stage (the dashboard)."""
+    return {f.name: {"state": f.state, "batch_age_s": round(f.batch_age_s(), 1)} for f in _feeds}

@@ -32,7 +32,7 @@ from prometheus_client.registry import Collector
 
 from app import live_figures
 from app.application import app, settings
-from app.feeds import feed_lag
+from app.feeds import feed_figures, feed_lag
 from web.responses import json_response
 
 #: A fixed prefix: dashboards and alerts keep working whatever the APP_ID.
@@ -147,6 +147,7 @@ class MetricsSummaryView(View):
             },
             **live_figures.summary(),
             "consumer_lag": {"total": sum(lag.values()), "by_topic": lag},
+            "agents": feed_figures(),
         }
         return json_response(body)
 

@@ -359,6 +359,13 @@ class ConsumerLag(TypedDict):
     by_topic: dict[str, int]
 
 
+class AgentFigures(TypedDict):
+    """One agent of this worker: its consumer's state and the age of its batch in hand."""
+
+    state: Literal["starting", "rebalancing", "stalled", "up"]
+    batch_age_s: float
+
+
 class MetricsSummary(TypedDict):
     """``GET /api/metrics/summary``: the dashboard's live figures, as this worker sees them."""
 
@@ -371,6 +378,7 @@ class MetricsSummary(TypedDict):
     latency_ms: LatencyFigures
     series: list[SecondFigures]
     consumer_lag: ConsumerLag
+    agents: dict[str, AgentFigures]
 
 
 class ToolState(TypedDict):

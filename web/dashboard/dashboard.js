@@ -9,7 +9,7 @@ const STATUS_TIMEOUT_MS = 30000;
 const HISTORY = 60;
 const TRENDING_POLL_MS = 3000;
 
-const history = { p50: [], p99: [], lag: [] };
+const history = { p50: [], p99: [], lag: [], batchAge: [] };
 
 // ---------- helpers ----------
 
@@ -144,6 +144,9 @@ function renderFigures(summary) {
   remember(history.p50, latency.p50);
   remember(history.p99, latency.p99);
   remember(history.lag, lag.total);
+  const ages = Object.values(summary.agents || {}).map((a) => a.batch_age_s);
+  const oldest = ages.length ? Math.max(...ages) : null;
+  remember(history.batchAge, oldest);
 
   setValue("fig-rate", formatNumber(summary.events_per_s, 1), "/s");
   setValue("fig-success", formatNumber(totals.success));
@@ -151,6 +154,7 @@ function renderFigures(summary) {
   setValue("fig-p50", ...formatLatency(latency.p50));
   setValue("fig-p99", ...formatLatency(latency.p99));
   setValue("fig-lag", formatNumber(lag.total));
+  setValue("fig-batch-age", formatNumber(oldest, 1), "s");
   setValue("fig-dead", formatNumber(totals.dead_letters));
 
   spark("fig-rate", series.map((p) => p.events));
@@ -159,6 +163,7 @@ function renderFigures(summary) {
   spark("fig-p50", history.p50);
   spark("fig-p99", history.p99);
   spark("fig-lag", history.lag);
+  spark("fig-batch-age", history.batchAge);
   spark("fig-dead", series.map((p) => p.dead_letters));
   throughputChart(document.getElementById("throughput"), series);
   setValue("fig-viewings", formatNumber(summary.viewings_per_s, 1), "/s");

@@ -39,6 +39,9 @@ class FakeSource:
     def rewind(self, positions: dict[int, int]) -> None:
         self.rewound.append(positions)
 
+    def lag(self) -> int:
+        return 0
+
     async def batches(self, current: Callable[[], bool] = lambda: True) -> AsyncIterator[Any]:
         while self.pending and current():
             yield self.pending.pop(0)
@@ -57,6 +60,12 @@ class Recorder:
         self.started.set()
         await self.release.wait()
         self.handled.extend(event.message.offset for event in batch)
+
+
+@pytest.fixture(autouse=True)
+def own_feed_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The feeds a test makes stay out of the process's list (metrics and health read it)."""
+    monkeypatch.setattr(feeds, "_feeds", [])
 
 
 def counted(name: str) -> float:

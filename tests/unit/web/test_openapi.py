@@ -244,7 +244,7 @@ def test_protected_reads_document_their_answers_and_errors(spec: dict[str, Any])
 def test_the_live_figures_documented_are_the_ones_served() -> None:
     summary = live_figures.summary()
     documented = openapi_answers.MetricsSummary.__annotations__
-    assert set(documented) == {"worker", "consumer_lag", *summary}
+    assert set(documented) == {"worker", "consumer_lag", "agents", *summary}
     second = [f.name for f in dataclasses.fields(live_figures.Second)]
     assert list(openapi_answers.SecondFigures.__annotations__) == ["t", *second]
     assert set(summary["series"][0]) == {"t", *second}
