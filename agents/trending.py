@@ -25,6 +25,7 @@ from faust.types import EventT
 from app.application import app, settings
 from app.catalogue import TitleInfo
 from app.clock import iso_now
+from app.events import SCHEMA_VERSION
 from app.guarded import acting_on, guarded_agent
 from app.publishing import Message, publish_all
 from app.topics import title_activity, trending_tops
@@ -167,6 +168,7 @@ def _changed_tops(partition: int, now: float) -> list[Message]:
         indexes.published[key] = encoded
         titles = _listed_titles(index, tops)
         value = {
+            "schema_version": SCHEMA_VERSION,
             **tops,
             "titulos": titles,
             "janela": window.name,

@@ -31,6 +31,7 @@ from app import live_figures, logging_setup
 from app.application import app, database, settings
 from app.command_batches import applied_outcome, decode_batch
 from app.dead_letters import send_dead_letters
+from app.events import SCHEMA_VERSION
 from app.guarded import guarded_agent
 from app.publishing import Message, publish_all
 from app.recommending import NEIGHBOURS_KEPT
@@ -97,6 +98,7 @@ def _moves_taste(change: dict[str, Any]) -> bool:
 
 def _activity(change: dict[str, Any]) -> Message:
     value = {
+        "schema_version": SCHEMA_VERSION,
         "conteudo_id": change["conteudo_id"],
         "user_id": change["user_id"],
         "titulo": change["titulo"],
