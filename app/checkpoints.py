@@ -35,6 +35,14 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+#: Words each alarm's log line carries, so a fault-injection run can count them.
+ALARM_WORDS = {
+    "gaps": "GUARD-GAP",
+    "lost": "GUARD-LOST",
+    "stalls": "GUARD-STALL",
+    "deadlines": "GUARD-DEADLINE",
+}
+
 
 class CheckpointStore(Protocol):
     """Where checkpoints are kept (:class:`app.database.Database`)."""

@@ -453,7 +453,9 @@ class Database(Service):
             await cur.execute(_CONTINUE_WATCHING, (user_id, count))
             return [row[0] for row in await cur.fetchall()]
 
-    async def recorded_outcome(self, correlation_id: str) -> dict[str, Any] | RecordedOutcome | None:
+    async def recorded_outcome(
+        self, correlation_id: str
+    ) -> dict[str, Any] | RecordedOutcome | None:
         """The status recorded for ``correlation_id`` (a status record's JSON), else the
         ledger row of its applied event, else None."""
         rows = await self._rows(_RECORDED_OUTCOME, {"cid": correlation_id})

@@ -30,6 +30,7 @@ from faust.types import CollectionT, EventT
 from prometheus_client import Counter, Gauge
 
 from app.application import app, database, settings
+from app.checkpoints import ALARM_WORDS
 from app.database import TRANSIENT_ERRORS
 from app.kafka_reads import LogReader, Record
 from app.retry import retrying
@@ -59,6 +60,8 @@ LOST = Counter(
 OLDEST_BATCH = Gauge(
     "guarded_batch_oldest_age_seconds", "How long the agent's batch in hand has been", ["stage"]
 )
+
+GAP_WORD, LOST_WORD, STALL_WORD = ALARM_WORDS["gaps"], ALARM_WORDS["lost"], ALARM_WORDS["stalls"]
 
 #: Bounds of partitions' logs, for every feed of this process.
 log_reader = LogReader(settings.kafka_bootstrap_servers)
@@ -175,12 +178,20 @@ class Feed:
         known = self.guard.checkpoint.known(missing)
         starts = {p: known.get(p, ranges[0].start) for p, ranges in missing.items()}
         if all(self._rewound.get(p) == start for p, start in starts.items()):
-            log.error("%s: offsets %s of %s are not in Kafka: lost", stage, missing, topic)
+            log.error(
+                "%s %s: offsets %s of %s are not in Kafka: lost", LOST_WORD, stage, missing, topic
+            )
             LOST.labels(stage).inc(count)
             self._rewound.clear()
             await self._handle_unchecked(batch)
             return
-        log.error("%s: offsets %s of %s never reached it; reading again", stage, missing, topic)
+        log.error(
+            "%s %s: offsets %s of %s never reached it; reading again",
+            GAP_WORD,
+            stage,
+            missing,
+            topic,
+        )
         self._rewound.update(starts)
         self.source.rewind(starts)
 
@@ -286,7 +297,11 @@ class TableFeed(Feed):
         if handling is not None:
             done, _ = await asyncio.wait({handling}, timeout=self.guard.deadline_s)
             if not done:
-                log.warning("%s: the batch in hand outlived its deadline; dropped", self._what)
+                log.warning(
+                    "%s %s: the batch in hand outlived its deadline; dropped",
+                    ALARM_WORDS["deadlines"],
+                    self._what,
+                )
                 handling.cancel()
                 await asyncio.wait({handling})
         try:

@@ -54,7 +54,7 @@ from mode.utils.tracebacks import format_task_stack
 
 from app import live_figures
 from app.application import app, database, settings, table_ownership
-from app.checkpoints import Checkpoint, describe
+from app.checkpoints import ALARM_WORDS, Checkpoint, describe
 from app.database import TRANSIENT_ERRORS, CheckpointKey
 from app.dead_letters import dead_letter, send_dead_letters
 from app.feeds import DirectFeed, Feed, GapFound, TableFeed, log_reader
@@ -167,7 +167,8 @@ async def within(deadline_s: float, work: Awaitable[None], what: str) -> None:
         raise
     if not done:
         log.warning(
-            "%s still in hand after %.0f s; cancelled to try again\n%s",
+            "%s %s still in hand after %.0f s; cancelled to try again\n%s",
+            ALARM_WORDS["deadlines"],
             what,
             deadline_s,
             format_task_stack(task),

@@ -34,6 +34,7 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaProducer
 
+from app.checkpoints import ALARM_WORDS
 from app.correlation import IDEMPOTENCY_HEADER
 from app.loadgen.engine import NO_ANSWER, ApiClient, open_loop
 from app.loadgen.traffic import VIEWING_MIX, Request, Traffic
@@ -379,6 +380,19 @@ def _now() -> float:
     return asyncio.get_running_loop().time()
 
 
+def guard_alarms(logs: list[Path]) -> dict[str, int]:
+    """How many log lines of each guard alarm (:data:`app.feeds.ALARM_WORDS`) the workers wrote."""
+    counts = dict.fromkeys(ALARM_WORDS, 0)
+    for path in logs:
+        if not path.exists():
+            continue
+        with path.open(errors="replace") as lines:
+            for line in lines:
+                for alarm, word in ALARM_WORDS.items():
+                    counts[alarm] += word in line
+    return counts
+
+
 def _outage_load_s(options: Options, fault_s: float) -> float:
     return LEAD_S + fault_s + TAIL_S
 
@@ -394,6 +408,12 @@ async def _run(
     async with stage:
         row = await body(stage)
     row.scenario = name
+    alarms = guard_alarms([worker.log_path for worker in stage.workers])
+    row.notes.append("guard alarms " + ", ".join(f"{k} {v}" for k, v in alarms.items()))
+    # A gap, a lost offset or a stall is a record some consumer skipped: zero, always.
+    row.checks["no record skipped (guard gaps, lost offsets, stalls: 0)"] = not (
+        alarms["gaps"] or alarms["lost"] or alarms["stalls"]
+    )
     if row.passed and not options.keep:
         await stage.clean()
     return row
