@@ -19,6 +19,10 @@ from web.responses import json_response
 from web.routing import TableRoute, Unrouted
 
 UNKNOWN = "correlation_id desconhecido"
+#: How long after an event was applied its ledger row may answer for its status:
+#: until then the status agent's own record (same time stamps for every reader) is
+#: awaited; the statuses that agent recorded in PostgreSQL are answered at once.
+LEDGER_GRACE_S = 10.0
 
 status_route = TableRoute(
     statuses,
@@ -66,18 +70,19 @@ async def read_status(request: Request, correlation_id: str) -> web.Response:
     """The owner's answer: the stored status, or ``pendente`` for an id issued to this caller.
 
     404 for an id never issued, or another caller's (admins read every final
-    status). Before answering ``pendente`` the ledger is asked (:func:`ledger_status`).
+    status). Before answering ``pendente`` PostgreSQL is asked (:func:`ledger_status`).
     """
     record = stored_status(correlation_id)
-    if record is not None and may_see(request, record.requested_by):
-        return json_response(record.as_json())
+    if record is not None:
+        return answer_record(request, record)
     caller = caller_name(request)
-    if record is not None or not correlation_ids.is_issued(correlation_id, caller):
-        raise NotFound(UNKNOWN)
+    issued_to_caller = correlation_ids.is_issued(correlation_id, caller)
     issued = issued_at(correlation_id)
-    found = await ledger_status(correlation_id, issued, caller)
-    if found is not None:
-        return answer_record(request, found)
+    found = await ledger_status(correlation_id, issued, caller if issued_to_caller else "")
+    if found is not None and may_see(request, found.requested_by):
+        return json_response(found.as_json())
+    if not issued_to_caller:
+        raise NotFound(UNKNOWN)
     return json_response(StatusRecord.pending(correlation_id, issued, caller).as_json())
 
 
@@ -86,13 +91,15 @@ async def ledger_status(
 ) -> StatusRecord | None:
     """The final status PostgreSQL holds for ``correlation_id``, if any.
 
-    The status agent keeps every final status there too (``request_outcomes``),
-    and an applied account or viewing event has its outcome in the ledger
-    (``processed_events``) even before the agent gets to it. None while
-    PostgreSQL is down: the caller answers as it can without.
+    The status agent keeps every final status there too (``request_outcomes``);
+    an applied account or viewing event whose status is missing
+    :data:`LEDGER_GRACE_S` after it was applied is answered from its ledger row
+    (``processed_events``), which does not say who asked for it: ``caller`` is
+    named as its requester. None while PostgreSQL is down: the caller answers
+    as it can without.
     """
     try:
-        found = await database.recorded_outcome(correlation_id)
+        found = await database.recorded_outcome(correlation_id, LEDGER_GRACE_S)
     except TRANSIENT_ERRORS:
         return None
     if found is None:

@@ -71,4 +71,8 @@ def test_a_dead_letter_then_a_stopped_worker_fire_their_alerts(
     worker.stop()
     wait_until(lambda: bool(prometheus.firing("WorkerDown")), ALERT_WAIT_S, "WorkerDown")
     (down,) = prometheus.firing("WorkerDown")
-    assert (down["instance"], down["role"], down["severity"]) == (instance, "processing", "critical")
+    assert (down["instance"], down["role"], down["severity"]) == (
+        instance,
+        "processing",
+        "critical",
+    )

@@ -60,6 +60,18 @@ async def _replays(database: Database, age_days_by_offset: dict[int, float]) -> 
         )
 
 
+async def _outcomes(database: Database, age_days: float, count: int) -> set[str]:
+    ids = [str(uuid.uuid4()) for _ in range(count)]
+    await _run(
+        database,
+        "INSERT INTO request_outcomes (correlation_id, record, recorded_at)"
+        " SELECT id::uuid, '{}'::jsonb, now() - make_interval(secs => %s)"
+        "   FROM unnest(%s::text[]) AS id",
+        (age_days * DAY_S, ids),
+    )
+    return set(ids)
+
+
 async def _ids(database: Database, table: str) -> set[str]:
     return {row[0] for row in await _run(database, f"SELECT correlation_id::text FROM {table}")}
 
@@ -75,6 +87,8 @@ async def test_rows_past_the_retention_go_in_batches_and_current_ones_stay(
     current_claims = await _claims(empty_database, age_days=1, first_user=2000, count=2)
 
     await _replays(empty_database, {1: 10, 2: 30, 3: 1})
+    await _outcomes(empty_database, age_days=12, count=3)
+    current_outcomes = await _outcomes(empty_database, age_days=2, count=1)
 
     deleted = await empty_database.prune_expired(RETENTION_S, batch=5)
 
@@ -82,19 +96,22 @@ async def test_rows_past_the_retention_go_in_batches_and_current_ones_stay(
         "processed_events": 13,
         "signup_user_ids": 4,
         "dead_letter_replays": 2,
+        "request_outcomes": 3,
     }
     assert await _ids(empty_database, "processed_events") == current
+    assert await _ids(empty_database, "request_outcomes") == current_outcomes
     assert await _ids(empty_database, "signup_user_ids") == current_claims
     assert await _run(empty_database, 'SELECT "offset" FROM dead_letter_replays') == [(3,)]
     indexes = await _run(
         empty_database,
         "SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
         " WHERE c.relname IN ('processed_events_processed_at', 'signup_user_ids_claimed_at',"
-        "                     'dead_letter_replays_replayed_at')",
+        "                     'dead_letter_replays_replayed_at', 'request_outcomes_recorded_at')",
     )
     assert sorted(indexes) == [
         ("dead_letter_replays_replayed_at", True),
         ("processed_events_processed_at", True),
+        ("request_outcomes_recorded_at", True),
         ("signup_user_ids_claimed_at", True),
     ]
 
@@ -115,6 +132,7 @@ async def test_an_event_delivered_again_within_the_retention_is_still_a_replay(
         "processed_events": 3,
         "signup_user_ids": 0,
         "dead_letter_replays": 0,
+        "request_outcomes": 0,
     }
     again = await empty_database.apply_events([event])
     assert [(o.outcome, o.replayed) for o in first + again] == [
@@ -138,4 +156,5 @@ async def test_one_worker_prunes_at_a_time(empty_database: Database) -> None:
         "processed_events": 3,
         "signup_user_ids": 0,
         "dead_letter_replays": 0,
+        "request_outcomes": 0,
     }

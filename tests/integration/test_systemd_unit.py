@@ -109,7 +109,7 @@ def test_the_unit_command_line_runs_a_worker_of_its_role(
         health = client.get("/health").json()
         metrics = client.get("/metrics", headers={"Authorization": "Bearer unit-test-token"})
     assert health["dependencies"]["worker"]["role"] == ROLE
-    assert metrics.status_code == 200 and 'worker_info{app_id=' in metrics.text
+    assert metrics.status_code == 200 and "worker_info{app_id=" in metrics.text
     # StateDirectory=streaming-platform/%i, under systemd's state directory (%S).
     assert worker.data_dir.parts[-2:] == ("streaming-platform", ROLE)
     assert worker.data_dir.is_dir()

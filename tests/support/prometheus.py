@@ -31,7 +31,11 @@ READY_DEADLINE_S = 30.0
 def sped_up_config() -> dict[str, Any]:
     """prometheus.yml with scrapes and evaluations every second."""
     config: dict[str, Any] = yaml.safe_load((OPS / "prometheus.yml").read_text())
-    config["global"] = {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"}
+    config["global"] = {
+        "scrape_interval": "1s",
+        "scrape_timeout": "1s",
+        "evaluation_interval": "1s",
+    }
     return config
 
 

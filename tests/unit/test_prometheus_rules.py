@@ -25,6 +25,7 @@ ALERTS = {
     "WorkerDown",
     "ConsumerLagGrowing",
     "BatchPastDeadline",
+    "RecordsSkipped",
     "DeadLettersArriving",
     "FallbackFileNotEmpty",
     "HighHttp5xxRate",
