@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 from aiohttp import web
 from faust.web import Request, Response, View
@@ -52,6 +53,8 @@ class StatusView(View):
         noticed yet), the status recorded in PostgreSQL is answered, and only
         an id with none there is a 503 (ask again).
         """
+        if not is_uuid(correlation_id):
+            raise NotFound(UNKNOWN)  # every correlation id ever issued is a UUID
         record = stored_status(correlation_id)
         if record is not None and record.is_final:
             return answer_record(request, record)
@@ -136,6 +139,15 @@ async def read_copy(request: Request, correlation_id: str, why: str) -> web.Resp
     if record is None:
         raise Unavailable(f"{why}, tente novamente")
     return answer_record(request, record)
+
+
+def is_uuid(text: str) -> bool:
+    """Whether ``text`` is a UUID (every correlation id ever issued is one)."""
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def answer_record(request: Request, record: StatusRecord) -> web.Response:
