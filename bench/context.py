@@ -13,7 +13,7 @@ from pathlib import Path
 from app.api_keys import ALL_SCOPES, key_entry
 from app.settings import get_settings
 from bench.cpu import CpuSampler, per_unit_us
-from bench.worker import BenchWorker
+from harness.workers import PrefixedWorker
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WORK_DIR = REPO_ROOT / "var" / "bench"
@@ -114,10 +114,10 @@ class Run:
         """The topics of one part of the run (``s``: the solo phases)."""
         return RunTopics(prefix=f"{self.tag}{suffix}-")
 
-    def worker(self, role: str, suffix: str = "") -> BenchWorker:
+    def worker(self, role: str, suffix: str = "") -> PrefixedWorker:
         """A worker of ``role`` on the topics (and group) of ``suffix``."""
         group = self.tag + suffix
-        worker = BenchWorker(
+        worker = PrefixedWorker(
             WORK_DIR / group / role,
             self.topics(suffix).prefix,
             APP_ID=group,
@@ -128,7 +128,7 @@ class Run:
         worker.log_path = WORK_DIR / f"{group}-{role}.log"
         return worker
 
-    async def start(self, workers: Sequence[tuple[str, BenchWorker]]) -> None:
+    async def start(self, workers: Sequence[tuple[str, PrefixedWorker]]) -> None:
         """Launch ``(name, worker)`` pairs together, follow their CPU, wait until they serve.
 
         The CPU of workers started earlier (stopped by now) is no longer followed.
@@ -153,7 +153,7 @@ def bench_key_env(api_key: str) -> dict[str, str]:
     return {"API_KEYS": json.dumps([key_entry("bench", api_key, ALL_SCOPES, BENCH_KEY_RATE)])}
 
 
-async def stop_all(workers: Sequence[BenchWorker]) -> None:
+async def stop_all(workers: Sequence[PrefixedWorker]) -> None:
     """Stop workers together."""
     await asyncio.gather(*(asyncio.to_thread(worker.stop) for worker in workers))
 

@@ -12,14 +12,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bench import kafka, postgres
+from bench import postgres, progress
 from bench.cpu import SAMPLE_EVERY_S
 from bench.measure import BenchDocuments
-from tests.support.kafka import end_offsets
+from harness.broker import end_offsets
 
 
 async def applied(
-    correlation_ids: Sequence[str], watcher: kafka.OutcomeWatcher, expected: int
+    correlation_ids: Sequence[str], watcher: progress.OutcomeWatcher, expected: int
 ) -> tuple[float, float]:
     """Wait for ``expected`` outcomes in all; the window of ``correlation_ids``' processing.
 

@@ -26,7 +26,7 @@ from app.catalogue import DEMO_IDS
 from app.loadgen.engine import ApiClient, LoadResult, closed_loop, open_loop
 from app.loadgen.traffic import Traffic
 from app.settings import get_settings
-from bench import drain, kafka
+from bench import drain, progress
 from bench.context import Run, RunTopics, say
 from bench.cpu import TOTAL
 from bench.measure import BenchDocuments, percentile
@@ -45,7 +45,7 @@ class Pipeline:
 
     run: Run
     url: str
-    watcher: kafka.OutcomeWatcher
+    watcher: progress.OutcomeWatcher
     documents: BenchDocuments
     statuses: drain.StatusAgent
     #: Requests whose outcome (and two documents: request, outcome) are due.
@@ -184,7 +184,7 @@ async def _trending_lag(
         await watcher.stop()
 
 
-def _e2e_latencies(load: LoadResult, watcher: kafka.OutcomeWatcher) -> list[float]:
+def _e2e_latencies(load: LoadResult, watcher: progress.OutcomeWatcher) -> list[float]:
     return [
         (watcher.arrivals[cid][0] - due) * 1000
         for cid, due in load.accepted_ids

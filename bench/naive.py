@@ -23,7 +23,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from app.events import UserEvent, decode_user_event, response_event
 from app.settings import get_settings
-from tests.support.services import kafka_bootstrap
+from harness.services import kafka_bootstrap
 
 _EFFECTS = {
     "criar_usuario": """INSERT INTO usuarios (user_id, nome, email, cpf, data_criacao)

@@ -19,10 +19,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bench import kafka, postgres
+from bench import postgres
 from bench.backlog import build_backlog, users_needed
 from bench.context import WORK_DIR, RunTopics, bench_key_env
-from bench.worker import BenchWorker
+from harness import broker
+from harness.workers import PrefixedWorker
 
 
 def top_functions(collapsed: Path, limit: int) -> tuple[int, list[tuple[str, int, int]]]:
@@ -44,10 +45,10 @@ def top_functions(collapsed: Path, limit: int) -> tuple[int, list[tuple[str, int
 async def _profile(n: int, seconds: float, role: str, out: Path) -> None:
     tag = f"profile{int(time.time())}"
     topics = RunTopics(prefix=f"{tag}-")
-    await kafka.create_topics(topics.layout())
+    await broker.create_topics(topics.layout())
     backlog = build_backlog(n, postgres.reserve_user_ids(users_needed(n)), tag)
-    await kafka.produce_all(topics.name("user_events"), backlog.records)
-    worker = BenchWorker(
+    await broker.produce_all(topics.name("user_events"), backlog.records)
+    worker = PrefixedWorker(
         WORK_DIR / tag, topics.prefix, APP_ID=tag, WORKER_ROLE=role, **bench_key_env("profile")
     )
     try:
@@ -57,7 +58,7 @@ async def _profile(n: int, seconds: float, role: str, out: Path) -> None:
         await asyncio.to_thread(subprocess.run, spy, check=True, capture_output=True)
     finally:
         await asyncio.to_thread(worker.stop)
-        await kafka.delete_topics([topics.prefix])
+        await broker.delete_topics([topics.prefix])
         postgres.delete_rows(backlog.user_ids, backlog.correlation_ids)
         shutil.rmtree(WORK_DIR / tag, ignore_errors=True)
 

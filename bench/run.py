@@ -1,6 +1,6 @@
 """``python -m bench.run`` (``make bench``): measure the workers on the real services.
 
-Each run starts real workers (:class:`bench.worker.BenchWorker`), each with a
+Each run starts real workers (:class:`harness.workers.PrefixedWorker`), each with a
 fresh consumer group on topics of its own, follows the CPU time of every
 process (workers, Kafka, PostgreSQL, Elasticsearch; :mod:`bench.cpu`), then:
 
@@ -35,7 +35,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from bench import drain, kafka, postgres, results
+from bench import drain, postgres, progress, results
 from bench.backlog import Backlog, build_backlog, users_needed
 from bench.context import (
     PHASES,
@@ -53,6 +53,7 @@ from bench.measure import BenchDocuments, peak_rss_mb
 from bench.naive import run_naive
 from bench.solo import SOLO, VIEWING, solo_phases
 from bench.viewing import build_viewing_backlog
+from harness import broker
 
 
 class Backlogs:
@@ -79,22 +80,24 @@ async def _prepare(run: Run) -> Backlogs:
     """Create the run's topics; build and pre-load every backlog (nothing consumes them yet)."""
     main, solo, viewing = run.topics(), run.topics(SOLO), run.topics(VIEWING)
     naive = {main.name(n): main.partitions for n in ("naive_events", "naive_responses")}
-    await kafka.create_topics(main.layout() | solo.layout() | viewing.layout() | naive)
+    await broker.create_topics(main.layout() | solo.layout() | viewing.layout() | naive)
     backlogs = Backlogs(run.options, run.tag)
     for backlog in backlogs.all:
         run.cleanup.user_ids += backlog.user_ids
         run.cleanup.correlation_ids += backlog.correlation_ids
-    await kafka.produce_all(main.name("user_events"), backlogs.of["pipeline"].records)
-    await kafka.produce_all(solo.name("user_events"), backlogs.of[SOLO].records)
-    await kafka.produce_all(viewing.name("viewing_events"), backlogs.of[VIEWING].records)
-    await kafka.produce_all(main.name("naive_events"), backlogs.of["naive"].records)
+    await broker.produce_all(main.name("user_events"), backlogs.of["pipeline"].records)
+    await broker.produce_all(solo.name("user_events"), backlogs.of[SOLO].records)
+    await broker.produce_all(viewing.name("viewing_events"), backlogs.of[VIEWING].records)
+    await broker.produce_all(main.name("naive_events"), backlogs.of["naive"].records)
     return backlogs
 
 
 async def _pipeline_phases(run: Run, backlog: Backlog) -> dict[str, float]:
     """Start every role together on the backlog; measure it, then the load; stop them."""
     topics = run.topics()
-    watcher = await kafka.OutcomeWatcher(topics.name("response_events"), topics.partitions).start()
+    watcher = await progress.OutcomeWatcher(
+        topics.name("response_events"), topics.partitions
+    ).start()
     documents = BenchDocuments([topics.name("user_events"), topics.name("response_events")])
     roles = ROLES_BY_TOPOLOGY[run.options.topology]
     workers = [(role, run.worker(role)) for role in roles]
@@ -180,7 +183,7 @@ def _speedups(figures: dict[str, float]) -> dict[str, float]:
 
 async def _clean(run: Run) -> None:
     """Remove the run's topics (and the workers' changelogs), rows, documents, data directories."""
-    await kafka.delete_topics([run.tag])
+    await broker.delete_topics([run.tag])
     documents = BenchDocuments([])
     try:
         await documents.delete_run([run.tag])

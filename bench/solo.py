@@ -15,7 +15,7 @@ Each phase charges the CPU every process used in its window to its backlog.
 from __future__ import annotations
 
 from app.settings import get_settings
-from bench import drain, kafka
+from bench import drain, progress
 from bench.backlog import Backlog
 from bench.context import Run, say, stop_all
 from bench.measure import BenchDocuments
@@ -51,7 +51,7 @@ async def _drain_with_processing(
     run: Run, suffix: str, backlog: Backlog, responses: str
 ) -> tuple[float, float]:
     partitions = get_settings().topic_partitions
-    watcher = await kafka.OutcomeWatcher(responses, partitions).start()
+    watcher = await progress.OutcomeWatcher(responses, partitions).start()
     worker = run.worker("processing", suffix)
     try:
         await run.start([("processing", worker)])

@@ -27,7 +27,7 @@ from app.catalogue import DEMO_IDS
 from app.loadgen.traffic import Request
 from app.viewing_events import ViewingRecorded
 from bench.backlog import Backlog
-from tests.support.services import kafka_bootstrap
+from harness.services import kafka_bootstrap
 
 #: Titles each backlog user watches, and heartbeats per title.
 TITLES_PER_USER = 2

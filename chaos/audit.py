@@ -36,8 +36,8 @@ from aiokafka import AIOKafkaConsumer
 
 from app.log_indices import SYSTEM_LOGS
 from app.settings import get_settings
-from tests.support.kafka import end_offsets
-from tests.support.services import kafka_bootstrap
+from harness.broker import end_offsets
+from harness.services import kafka_bootstrap
 
 #: The request kinds of :mod:`app.loadgen.traffic` and the event each one becomes.
 EVENT_TYPES = {

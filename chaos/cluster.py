@@ -19,8 +19,8 @@ import signal
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
-from bench import kafka
 from chaos.faults import stack_tool
+from harness import broker
 from stack.settings import load_settings
 
 #: The cluster beside a one-broker stack listens on the stack's Kafka ports plus this.
@@ -66,7 +66,7 @@ def beside(env: Mapping[str, str]) -> dict[str, str]:
 @contextlib.asynccontextmanager
 async def three_brokers() -> AsyncIterator[ThreeBrokers]:
     """The stack's cluster if it has three brokers, else one started beside it for the block."""
-    if await kafka.broker_count() >= len(NODES):
+    if await broker.broker_count() >= len(NODES):
         env = {**os.environ, "KAFKA_BROKERS": str(len(NODES))}
         yield ThreeBrokers(load_settings(env).kafka_bootstrap, env, own=False)
         return

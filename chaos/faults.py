@@ -16,10 +16,9 @@ from collections.abc import Mapping
 import httpx
 
 from app.settings import get_settings
-from bench.worker import BenchWorker
+from harness.workers import REPO_ROOT, PrefixedWorker
 from stack.elasticsearch_node import ElasticsearchNode
 from stack.settings import load_settings
-from tests.support.workers import REPO_ROOT
 
 SERVICES = ("kafka", "postgresql", "elasticsearch")
 
@@ -74,7 +73,7 @@ def thaw(pid: int) -> None:
     os.kill(pid, signal.SIGCONT)
 
 
-class ChaosWorker(BenchWorker):
+class ChaosWorker(PrefixedWorker):
     """A real worker on the run's own topics, which can be killed and started again.
 
     Restarting reuses the same data directory, port and ``WORKER_INSTANCE_ID``

@@ -40,7 +40,7 @@ from app.loadgen.engine import NO_ANSWER, ApiClient, open_loop
 from app.loadgen.traffic import VIEWING_MIX, Request, Traffic
 from app.log_indices import SYSTEM_LOGS
 from app.settings import Settings, get_settings
-from bench import kafka, postgres
+from bench import postgres, progress
 from chaos import faults
 from chaos.audit import (
     FINAL,
@@ -54,8 +54,9 @@ from chaos.audit import (
 )
 from chaos.cluster import three_brokers
 from chaos.faults import ChaosWorker
-from tests.support.services import kafka_bootstrap
-from tests.support.workers import ADMIN, REPO_ROOT, TEST_CALLERS
+from harness import broker
+from harness.services import kafka_bootstrap
+from harness.workers import ADMIN, REPO_ROOT, TEST_CALLERS
 
 WORK_DIR = REPO_ROOT / "var" / "chaos"
 ADMIN_KEY = TEST_CALLERS[ADMIN][0]
@@ -206,7 +207,7 @@ class Stage:
         self.dir = WORK_DIR / self.app_id
         self.workers: list[ChaosWorker] = []
         self.client: RecordingClient | None = None
-        self.watcher: kafka.OutcomeWatcher | None = None
+        self.watcher: progress.OutcomeWatcher | None = None
         self.extra_ids: set[str] = set()
         self._partitions = get_settings().topic_partitions
 
@@ -217,10 +218,10 @@ class Stage:
     async def __aenter__(self) -> Self:
         layout = {self.topic(n): self._partitions for n in ("user_events", "response_events")}
         topics = Settings(TOPIC_REPLICATION_FACTOR=self.replication)  # type: ignore[call-arg]
-        await kafka.create_topics(
+        await broker.create_topics(
             layout | {self.topic("dead_letters"): 1}, self.replication, topics.topic_config
         )
-        self.watcher = await kafka.OutcomeWatcher(
+        self.watcher = await progress.OutcomeWatcher(
             self.topic("response_events"), self._partitions
         ).start()
         return self
@@ -309,7 +310,7 @@ class Stage:
         while _now() < deadline:
             waiting = {a.correlation_id for a in self.client.accepted()}
             final = waiting <= self.watcher.arrivals.keys()
-            if final and await kafka.pipeline_lag(self.app_id, self.topic) == 0:
+            if final and await progress.pipeline_lag(self.app_id, self.topic) == 0:
                 return _now() - since
             await asyncio.sleep(0.5)
         return None
@@ -330,7 +331,7 @@ class Stage:
         ]
         await asyncio.to_thread(postgres.delete_rows, users, _uuids(cids))
         await _delete_documents(self.prefix)
-        await kafka.delete_topics([self.prefix])
+        await broker.delete_topics([self.prefix])
         for worker in self.workers:
             await asyncio.to_thread(_remove_tree, worker.data_dir)
 
@@ -948,7 +949,7 @@ async def broker_loss(options: Options) -> Row:
 
             async def fault() -> float:
                 await asyncio.sleep(LEAD_S)
-                leaders = await kafka.partition_leaders(stage.topic("user_events"))
+                leaders = await broker.partition_leaders(stage.topic("user_events"))
                 (node_id, led), *_ = leaders.most_common(1)
                 victim = cluster.node_name(node_id)
                 window.append(_now())

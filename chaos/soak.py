@@ -38,7 +38,7 @@ from typing import Any
 import httpx
 
 from app.loadgen.traffic import VIEWING_MIX, SteadyTraffic
-from bench import kafka, postgres
+from bench import postgres, progress
 from bench.measure import percentile, rss_mb, slope, tree_rss_mb
 from chaos.faults import ChaosWorker, stack_tool
 from chaos.run import table
@@ -51,8 +51,8 @@ from chaos.scenarios import (
     Stage,
     describe,
 )
+from harness.workers import REPO_ROOT
 from stack.settings import load_settings
-from tests.support.workers import REPO_ROOT
 
 SAMPLE_EVERY_S = 10.0
 DEFAULT_DURATION_S = 600.0
@@ -124,7 +124,7 @@ class Sampler:
     async def sample(self) -> Sample:
         """One sample of the last :data:`SAMPLE_EVERY_S`."""
         now = asyncio.get_running_loop().time()
-        lag = await kafka.pipeline_lag(self.stage.app_id, self.stage.topic)
+        lag = await progress.pipeline_lag(self.stage.app_id, self.stage.topic)
         disk = {
             "worker data dir": directory_mb(self.worker.data_dir),
             "postgresql db": await asyncio.to_thread(postgres.database_size_mb),

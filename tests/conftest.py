@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bench.kafka import delete_topics
-from tests.support.workers import RUN_PREFIX, Worker
+from harness.broker import delete_topics
+from harness.workers import RUN_PREFIX, Worker
 
 
 @pytest.fixture(scope="session", autouse=True)

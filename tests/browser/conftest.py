@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import BrowserContext, Page
 
+from harness.workers import Worker, own_names
 from tests.support.browser import chromium_context, collect_errors
-from tests.support.workers import Worker, own_names
 
 
 @pytest.fixture(scope="session")

@@ -14,9 +14,9 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from harness.workers import ADMIN, TEST_CALLERS, Worker, wait_for_final_status
 from tests.support.browser import ARTIFACTS
 from tests.support.flow import create_user
-from tests.support.workers import ADMIN, TEST_CALLERS, Worker, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 

@@ -8,8 +8,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from harness.workers import Worker, own_names, wait_for_final_status
 from tests.support.browser import screenshot, use_key
-from tests.support.workers import Worker, own_names, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
+from harness.workers import Worker, wait_for_final_status
 from tests.support.browser import screenshot, use_key
-from tests.support.workers import Worker, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,8 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from app.database import Database
-from tests.support.services import ES_URL, migrated_database
-from tests.support.workers import Worker
+from harness.services import ES_URL, migrated_database
+from harness.workers import Worker
 
 
 @pytest.fixture(scope="session")

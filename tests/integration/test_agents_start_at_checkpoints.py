@@ -28,9 +28,9 @@ from app.events import PreferencesUpdated, encode_event, response_event
 from app.models import Preferences
 from app.settings import get_settings
 from app.topic_batches import feed_group
-from tests.support.kafka import end_offsets, produce, run
-from tests.support.services import kafka_bootstrap, pg_rows
-from tests.support.workers import ADMIN, Worker, own_names, wait_for_final_status
+from harness.broker import end_offsets, produce, run
+from harness.services import kafka_bootstrap, pg_rows
+from harness.workers import ADMIN, Worker, own_names, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.broker import produce
+from harness.workers import Worker, own_names
 from tests.integration.test_event_log import wait_until
-from tests.support.kafka import produce
 from tests.support.prometheus import OwnPrometheus
-from tests.support.workers import Worker, own_names
 
 pytestmark = pytest.mark.integration
 

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator
 
+from harness.workers import Worker
 from tests.support.flow import create_user, settle
-from tests.support.workers import Worker
 
 pytestmark = pytest.mark.integration
 

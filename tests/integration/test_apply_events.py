@@ -17,7 +17,7 @@ import orjson
 import pytest
 
 from app.database import Database
-from tests.support.services import migrated_database
+from harness.services import migrated_database
 
 pytestmark = pytest.mark.integration
 

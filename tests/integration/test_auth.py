@@ -11,7 +11,7 @@ from elasticsearch import Elasticsearch
 
 from app.log_indices import SYSTEM_LOGS
 from app.settings import get_settings
-from tests.support.workers import TEST_CALLERS, Worker, wait_for_final_status
+from harness.workers import TEST_CALLERS, Worker, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bench.results import FIGURES, WINDOWS
-from tests.support.workers import REPO_ROOT
+from harness.workers import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 

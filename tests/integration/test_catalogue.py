@@ -13,8 +13,8 @@ import pytest
 
 from app.catalogue import DEMO_IDS, demo_catalogue
 from app.database import Database
-from tests.support.services import pg_rows, scratch_database
-from tests.support.workers import Worker
+from harness.services import pg_rows, scratch_database
+from harness.workers import Worker
 from web.title_cache import CACHED_FIELDS
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.support.workers import Worker, free_port, own_names
+from harness.workers import Worker, free_port, own_names
 
 pytestmark = pytest.mark.integration
 

@@ -25,10 +25,10 @@ import pytest
 
 from app.application import correlation_ids
 from app.dead_letters import MAX_PAYLOAD_CHARS
+from harness.broker import produce, run
+from harness.services import scratch_database
+from harness.workers import ADMIN, REPO_ROOT, Worker, own_names, wait_for_final_status
 from tests.support.flow import create_user
-from tests.support.kafka import produce, run
-from tests.support.services import scratch_database
-from tests.support.workers import ADMIN, REPO_ROOT, Worker, own_names, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 

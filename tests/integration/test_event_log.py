@@ -23,8 +23,8 @@ from aiokafka import AIOKafkaProducer
 from elasticsearch import Elasticsearch
 
 from app.log_indices import SYSTEM_LOGS
-from tests.support.services import kafka_bootstrap
-from tests.support.workers import Worker, own_names, wait_for_final_status
+from harness.services import kafka_bootstrap
+from harness.workers import Worker, own_names, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 

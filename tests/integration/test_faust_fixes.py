@@ -26,10 +26,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.kafka import create_topics, produce_all
-from tests.support.kafka import run
-from tests.support.services import kafka_bootstrap
-from tests.support.workers import REPO_ROOT, RUN_PREFIX, free_port
+from harness.broker import create_topics, produce_all, run
+from harness.services import kafka_bootstrap
+from harness.workers import REPO_ROOT, RUN_PREFIX, free_port
 
 pytestmark = pytest.mark.integration
 

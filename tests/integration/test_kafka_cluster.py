@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from tests.support.workers import REPO_ROOT
+from harness.workers import REPO_ROOT
 
 pytestmark = [
     pytest.mark.integration,

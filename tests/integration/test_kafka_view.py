@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.workers import Worker, wait_for_final_status
+from harness.workers import Worker, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from app.log_indices import SYSTEM_LOGS, LogIndices
-from tests.support.workers import Worker, wait_for_final_status
+from harness.workers import Worker, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 

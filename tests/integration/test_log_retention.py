@@ -19,8 +19,8 @@ from app.fallback_file import FallbackFile
 from app.log_indices import INDEX_SETTINGS, MAPPINGS, LogIndices
 from app.log_sink import LogSink
 from app.search import Document, SearchIndex
-from tests.support.services import ES_URL
-from tests.support.workers import RUN_PREFIX
+from harness.services import ES_URL
+from harness.workers import RUN_PREFIX
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.support.workers import REPO_ROOT
+from harness.workers import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 

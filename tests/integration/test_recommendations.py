@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from app.clock import iso_now
+from harness.workers import Worker, own_names, wait_for_final_status
 from tests.integration.test_viewing import heartbeat
 from tests.support.flow import create_user
-from tests.support.workers import Worker, own_names, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 

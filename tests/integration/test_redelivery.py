@@ -8,10 +8,10 @@ import pytest
 
 from app.application import correlation_ids
 from app.events import PaymentMade, encode_event
+from harness.broker import end_offsets, produce, read_json_since, run
+from harness.services import pg_rows
+from harness.workers import ADMIN, Worker, wait_for_final_status
 from tests.support.flow import create_user, settle
-from tests.support.kafka import end_offsets, produce, read_json_since, run
-from tests.support.services import pg_rows
-from tests.support.workers import ADMIN, Worker, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 

@@ -10,10 +10,10 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from app.log_indices import SYSTEM_LOGS
+from harness.services import pg_rows
+from harness.workers import Worker, own_names, wait_for_final_status
 from tests.integration.test_event_log import wait_until
 from tests.support.flow import create_user
-from tests.support.services import pg_rows
-from tests.support.workers import Worker, own_names, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 

@@ -23,10 +23,10 @@ from app.events import encode_event
 from app.models import Device
 from app.session_events import SessionOpened, session_id_of
 from app.topics import user_key
+from harness.broker import end_offsets, produce, read_json_since, run
+from harness.workers import ADMIN, Worker, own_names, wait_for_final_status
 from tests.integration.test_event_log import documents_of, wait_until
 from tests.support.flow import create_user
-from tests.support.kafka import end_offsets, produce, read_json_since, run
-from tests.support.workers import ADMIN, Worker, own_names, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 

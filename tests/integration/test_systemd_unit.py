@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from app.settings import get_settings
-from tests.support import workers
+from harness import workers
+from harness.workers import REPO_ROOT, Worker, free_port, own_names
 from tests.support.systemd import (
     command_line,
     environment_lines,
@@ -24,7 +25,6 @@ from tests.support.systemd import (
     read_env_file,
     specifiers,
 )
-from tests.support.workers import REPO_ROOT, Worker, free_port, own_names
 
 pytestmark = pytest.mark.integration
 

@@ -17,11 +17,11 @@ from app.correlation import CorrelationIds
 from app.events import encode_event
 from app.settings import get_settings
 from app.viewing_events import ViewingRecorded
+from harness.broker import produce, run
+from harness.services import pg_rows
+from harness.workers import ADMIN, Worker, own_names, wait_for_final_status
 from tests.integration.test_viewing import heartbeat
 from tests.support.flow import create_user
-from tests.support.kafka import produce, run
-from tests.support.services import pg_rows
-from tests.support.workers import ADMIN, Worker, own_names, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 

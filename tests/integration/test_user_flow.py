@@ -10,9 +10,9 @@ import pytest
 from app.correlation import CorrelationIds
 from app.demo import demo_user
 from app.settings import get_settings
+from harness.services import pg_rows
+from harness.workers import ADMIN, wait_for_final_status
 from tests.support.flow import create_user, settle
-from tests.support.services import pg_rows
-from tests.support.workers import ADMIN, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 

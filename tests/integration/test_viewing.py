@@ -7,9 +7,9 @@ from typing import Any
 import httpx
 import pytest
 
+from harness.services import pg_rows
+from harness.workers import Worker, wait_for_final_status
 from tests.support.flow import create_user
-from tests.support.services import pg_rows
-from tests.support.workers import Worker, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 

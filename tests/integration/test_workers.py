@@ -12,7 +12,7 @@ import pytest
 
 from app.settings import get_settings
 from app.topics import ALL_TOPICS
-from tests.support.workers import Worker, own_names, wait_for_final_status
+from harness.workers import Worker, own_names, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from app.demo import demo_user
-from tests.support.workers import wait_for_final_status
+from harness.workers import wait_for_final_status
 
 
 def create_user(api: httpx.Client) -> int:

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import yaml
 
-from tests.support.workers import REPO_ROOT, free_port
+from harness.workers import REPO_ROOT, free_port
 
 OPS = REPO_ROOT / "ops" / "prometheus"
 #: How long a condition must hold before an alert fires, instead of the rules' minutes.

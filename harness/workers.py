@@ -56,7 +56,7 @@ def test_api_keys() -> str:
     return json.dumps(entries)
 
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 START_DEADLINE_S = 90.0
 
 
@@ -191,3 +191,10 @@ def wait_for_final_status(
                 return body
         time.sleep(0.1)
     raise TimeoutError(f"{correlation_id} still not final after {timeout}s: {body}")
+
+
+class PrefixedWorker(Worker):
+    """A worker whose topic names all start with ``topic_prefix`` (a bench or chaos run's own)."""
+
+    def __init__(self, data_dir: Path, topic_prefix: str, **env: str) -> None:
+        super().__init__(data_dir, None, TOPIC_PREFIX=topic_prefix, **env)

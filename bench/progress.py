@@ -1,77 +1,18 @@
-"""The bench's own topics: create them, pre-load them, watch outcomes land, delete them."""
+"""How far a bench run got: outcomes as they land, and the agents' groups' lag."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from app.topic_batches import feed_group
-from tests.support.services import kafka_bootstrap
-
-#: Records produced before waiting for their acknowledgements.
-PRODUCE_WINDOW = 10_000
-
-
-async def create_topics(
-    partitions: dict[str, int], replication_factor: int = 1, config: dict[str, str] | None = None
-) -> None:
-    """Create each topic with its partition count (before anything is produced to it).
-
-    ``replication_factor`` copies of each, with ``config`` (e.g. ``min.insync.replicas``).
-    """
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
-    await admin.start()
-    try:
-        new = [
-            NewTopic(name, count, replication_factor, topic_configs=config or {})
-            for name, count in partitions.items()
-        ]
-        await admin.create_topics(new)
-        await _wait_for_leaders(admin, list(partitions))
-    finally:
-        await admin.close()
-
-
-async def _wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str]) -> None:
-    """Return once every partition of ``names`` has a leader (producing then succeeds)."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        described = await admin.describe_topics(names)
-        partitions = [p for topic in described for p in topic["partitions"]]
-        if all(t["error_code"] == 0 for t in described) and all(
-            p["leader"] >= 0 for p in partitions
-        ):
-            return
-        await asyncio.sleep(0.1)
-    raise TimeoutError(f"topics {names} have no leaders")
-
-
-async def broker_count() -> int:
-    """How many brokers the cluster has now."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
-    await admin.start()
-    try:
-        return len((await admin.describe_cluster())["brokers"])
-    finally:
-        await admin.close()
-
-
-async def partition_leaders(topic: str) -> Counter[int]:
-    """How many partitions of ``topic`` each broker (by node id) leads."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
-    await admin.start()
-    try:
-        (described,) = await admin.describe_topics([topic])
-        return Counter(p["leader"] for p in described["partitions"])
-    finally:
-        await admin.close()
+from harness.services import kafka_bootstrap
 
 
 async def group_lag(group: str, topics: Sequence[str]) -> int:
@@ -119,34 +60,6 @@ async def pipeline_lag(app_id: str, topic: Callable[[str], str]) -> int:
 def _offset(committed: object) -> int:
     offset = getattr(committed, "offset", -1)
     return max(0, int(offset))
-
-
-async def delete_topics(prefixes: Sequence[str]) -> list[str]:
-    """Delete every topic whose name starts with one of ``prefixes``; return their names."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
-    await admin.start()
-    try:
-        names = [t for t in await admin.list_topics() if t.startswith(tuple(prefixes))]
-        if names:
-            await admin.delete_topics(names)
-        return names
-    finally:
-        await admin.close()
-
-
-async def produce_all(topic: str, records: Sequence[tuple[bytes, bytes]]) -> None:
-    """Write ``(key, value)`` records to ``topic``, batched, and wait for every ack."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=kafka_bootstrap(), linger_ms=20, max_batch_size=1024 * 1024, acks="all"
-    )
-    await producer.start()
-    try:
-        for first in range(0, len(records), PRODUCE_WINDOW):
-            window = records[first : first + PRODUCE_WINDOW]
-            sent = [await producer.send(topic, value=value, key=key) for key, value in window]
-            await asyncio.gather(*sent)
-    finally:
-        await producer.stop()
 
 
 class OutcomeWatcher:

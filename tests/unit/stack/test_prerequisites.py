@@ -1,0 +1,34 @@
+"""Prerequisite checks: Java's version and missing tools."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stack.messages import StackError
+from stack.prerequisites import parse_java_major, require_tool
+
+JAVA = Path("/usr/bin/java")
+
+
+@pytest.mark.parametrize(
+    ("output", "major"),
+    [
+        ('openjdk version "17.0.15" 2025-04-15\nOpenJDK Runtime Environment', 17),
+        ('openjdk version "25" 2025-09-16', 25),
+        ('java version "1.8.0_412"', 8),
+    ],
+)
+def test_the_feature_version_is_read_from_java_version_output(output: str, major: int) -> None:
+    assert parse_java_major(output, JAVA) == major
+
+
+def test_unreadable_java_output_is_one_clear_error() -> None:
+    with pytest.raises(StackError, match="cannot read the version of /usr/bin/java"):
+        parse_java_major("Error: could not open libjvm", JAVA)
+
+
+def test_a_missing_tool_names_what_to_install() -> None:
+    with pytest.raises(StackError, match=r"`no-such-tool-x` not found on PATH: install it \(apt"):
+        require_tool("no-such-tool-x", "apt-get install -y x")
