@@ -66,7 +66,7 @@ test: venv up browser compose lint ## Lint, then run the whole test suite agains
 
 lint: venv ## Check style (ruff) and types (mypy)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy app agents tables web harness bench chaos stack
+	$(VENV)/bin/mypy app agents tables web demo harness bench chaos stack
 
 events: venv ## Regenerate docs/events/ (each event's JSON Schema, AsyncAPI 3) from the event models
 	$(VENV)/bin/python -m app.event_schemas

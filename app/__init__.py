@@ -17,11 +17,9 @@ __all__ = ["app"]
 
 def __getattr__(name: str) -> Any:
     if name == "app":
-        from app import (
-            dead_letter_cli,  # noqa: F401  (registers ``faust -A app dead-letters``)
-            loadgen,  # noqa: F401  (registers ``faust -A app loadgen``)
-        )
+        from app import dead_letter_cli  # noqa: F401  (registers ``faust -A app dead-letters``)
         from app.application import app
+        from demo import loadgen  # noqa: F401  (registers ``faust -A app loadgen``)
 
         return app
     raise AttributeError(f"module 'app' has no attribute {name!r}")

@@ -17,6 +17,7 @@ from app.settings import Settings, get_settings
 from app.table_ownership import TableOwnership
 from app.table_store import STORE_URL
 from app.user_ids import UserIdAllocator
+from demo.title_maker import catalogue_seed
 
 #: The modules holding each role's agents, tables and views, imported by the
 #: worker. Health and metrics are served by every role, so each process can be
@@ -85,7 +86,7 @@ app = create_app(settings)
 #: Which table partitions this worker owns; the table agents' feeds follow it.
 table_ownership = TableOwnership(app)
 logging_setup.install(app, settings.log_format)
-database = Database(settings.postgres_dsn, settings.postgres_pool_size)
+database = Database(settings.postgres_dsn, settings.postgres_pool_size, catalogue_seed())
 app.add_dependency(database)
 search = SearchIndex(
     settings.elasticsearch_host,

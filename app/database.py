@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -20,7 +20,7 @@ import orjson
 import psycopg2
 from mode import Service
 
-from app.catalogue import DEMO_IDS, Title, demo_catalogue
+from app.catalogue import Title
 from app.models import CatalogueQuery, HistoryQuery
 from app.retry import retrying
 
@@ -240,6 +240,17 @@ def _title_row(title: Title) -> tuple[Any, ...]:
 
 
 @dataclass(frozen=True, slots=True)
+class CatalogueSeed:
+    """Titles every database holds from its first start: how many, and the titles themselves.
+
+    ``titles`` is called only when some are missing (drawing them takes a while).
+    """
+
+    size: int
+    titles: Callable[[], Sequence[Title]]
+
+
+@dataclass(frozen=True, slots=True)
 class AppliedViewings:
     """What ``apply_viewings`` did with a batch: one outcome per event, the states it moved."""
 
@@ -312,13 +323,16 @@ class Subscription:
 class Database(Service):
     """Owns the aiopg pool; runs migrations once connected; answers every query.
 
-    After migrating it seeds the demo catalogue into ``conteudos`` (see
-    :meth:`_seed_demo_catalogue`).
+    After migrating it seeds ``conteudos`` with the catalogue it was given
+    (see :meth:`_seed_catalogue`).
     """
 
-    def __init__(self, dsn: str, pool_size: int, **kwargs: Any) -> None:
+    def __init__(
+        self, dsn: str, pool_size: int, seed: CatalogueSeed | None = None, **kwargs: Any
+    ) -> None:
         self._dsn = dsn
         self._pool_size = pool_size
+        self._seed = seed
         self._pool: aiopg.Pool | None = None
         self._ready = asyncio.Event()
         super().__init__(**kwargs)
@@ -375,7 +389,8 @@ class Database(Service):
                 for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
                     if path.stem not in applied:
                         await self._apply_migration(cur, path)
-                await self._seed_demo_catalogue(cur)
+                if self._seed is not None:
+                    await self._seed_catalogue(cur, self._seed)
             finally:
                 await cur.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK_KEY,))
 
@@ -387,8 +402,8 @@ class Database(Service):
             await cur.execute(_RECORD_MIGRATION, (path.stem,))
 
     @staticmethod
-    async def _seed_demo_catalogue(cur: aiopg.Cursor) -> None:
-        """Insert the demo titles missing from ``conteudos`` (never overwriting one).
+    async def _seed_catalogue(cur: aiopg.Cursor, seed: CatalogueSeed) -> None:
+        """Insert the seed's titles missing from ``conteudos`` (never overwriting one).
 
         Runs under the migration lock, so one worker seeds while the others
         wait and then find the table full; a seed cut short is completed by the
@@ -396,10 +411,10 @@ class Database(Service):
         """
         await cur.execute(_CATALOGUE_SIZE)
         (size,) = await cur.fetchone()
-        if size >= len(DEMO_IDS):
+        if size >= seed.size:
             return
-        titles = demo_catalogue()
-        log.info("seeding the demo catalogue: %d titles", len(titles))
+        titles = seed.titles()
+        log.info("seeding the catalogue: %d titles", len(titles))
         for start in range(0, len(titles), _SEED_CHUNK):
             chunk = titles[start : start + _SEED_CHUNK]
             rows = ",".join(cur.mogrify(_TITLE_ROW, _title_row(t)).decode() for t in chunk)

@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from app.demo import demo_payment, demo_preferences, demo_subscription, demo_user
 from app.events import (
     Envelope,
     PaymentMade,
@@ -22,6 +21,7 @@ from app.events import (
     UserEvent,
     encode_event,
 )
+from demo.people import demo_payment, demo_preferences, demo_subscription, demo_user
 
 EVENTS_PER_USER = 4
 

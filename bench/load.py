@@ -22,15 +22,15 @@ import random
 import time
 from dataclasses import dataclass
 
-from app.catalogue import DEMO_IDS
-from app.loadgen.engine import ApiClient, LoadResult, closed_loop, open_loop
-from app.loadgen.traffic import Traffic
 from app.settings import get_settings
 from bench import drain, progress
 from bench.context import Run, RunTopics, say
 from bench.cpu import TOTAL
 from bench.measure import BenchDocuments, percentile
 from bench.viewing import TrendingWatcher, ViewerTraffic, trending_lags_ms
+from demo.loadgen.engine import ApiClient, LoadResult, closed_loop, open_loop
+from demo.loadgen.traffic import Traffic
+from demo.title_maker import DEMO_IDS
 
 #: A step of the sustained ladder kept up when everything it sent was applied,
 #: logged and its status recorded within this long after its scheduled end (the

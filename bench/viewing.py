@@ -23,10 +23,10 @@ from collections.abc import Sequence
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from app.catalogue import DEMO_IDS
-from app.loadgen.traffic import Request
 from app.viewing_events import ViewingRecorded
 from bench.backlog import Backlog
+from demo.loadgen.traffic import Request
+from demo.title_maker import DEMO_IDS
 from harness.services import kafka_bootstrap
 
 #: Titles each backlog user watches, and heartbeats per title.

@@ -39,7 +39,7 @@ from app.settings import get_settings
 from harness.broker import end_offsets
 from harness.services import kafka_bootstrap
 
-#: The request kinds of :mod:`app.loadgen.traffic` and the event each one becomes.
+#: The request kinds of :mod:`demo.loadgen.traffic` and the event each one becomes.
 EVENT_TYPES = {
     "usuarios": "criar_usuario",
     "assinatura": "atualizar_assinatura",

@@ -3,8 +3,8 @@
 A scenario runs on topics of its own (``<run>-s<k>-user_events``, ...) with a
 worker of its own (:class:`chaos.faults.ChaosWorker`, the bench's prefixing
 shim), so nothing else on the machine feeds or reads them. It drives realistic
-pt_BR traffic (:mod:`app.loadgen.traffic`) through the HTTP API on an open loop
-(:func:`app.loadgen.engine.open_loop`) while a fault runs beside it, then
+pt_BR traffic (:mod:`demo.loadgen.traffic`) through the HTTP API on an open loop
+(:func:`demo.loadgen.engine.open_loop`) while a fault runs beside it, then
 :func:`chaos.audit.audit` judges what the 202s promised.
 
 **Recovery seconds**: from the moment the fault was cleared (service healthy
@@ -36,8 +36,6 @@ from aiokafka import AIOKafkaProducer
 
 from app.checkpoints import ALARM_WORDS
 from app.correlation import IDEMPOTENCY_HEADER
-from app.loadgen.engine import NO_ANSWER, ApiClient, open_loop
-from app.loadgen.traffic import VIEWING_MIX, Request, Traffic
 from app.log_indices import SYSTEM_LOGS
 from app.settings import Settings, get_settings
 from bench import postgres, progress
@@ -54,6 +52,8 @@ from chaos.audit import (
 )
 from chaos.cluster import three_brokers
 from chaos.faults import ChaosWorker
+from demo.loadgen.engine import NO_ANSWER, ApiClient, open_loop
+from demo.loadgen.traffic import VIEWING_MIX, Request, Traffic
 from harness import broker
 from harness.services import kafka_bootstrap
 from harness.workers import ADMIN, REPO_ROOT, TEST_CALLERS
@@ -134,7 +134,7 @@ class Answer:
 
 
 class RecordingClient(ApiClient):
-    """:class:`app.loadgen.engine.ApiClient` that keeps every answer and spreads requests over URLs.
+    """:class:`demo.loadgen.engine.ApiClient` that keeps every answer and spreads requests over URLs.
 
     ``urls`` may change while the load runs (a worker joins, one is killed).
     """

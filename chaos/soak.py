@@ -3,7 +3,7 @@
 One worker on topics of its own (the chaos scenarios' :class:`~chaos.scenarios.Stage`)
 takes ``--rate`` requests per second for ``--duration`` seconds: sign-ups,
 subscriptions, payments and preferences mixed the same way all along
-(:class:`~app.loadgen.traffic.SteadyTraffic`), plus status reads of accepted
+(:class:`~demo.loadgen.traffic.SteadyTraffic`), plus status reads of accepted
 requests. Every :data:`SAMPLE_EVERY_S` it samples, from ``/proc``, the resident
 memory of the worker, each Kafka node, PostgreSQL (its processes summed) and
 Elasticsearch; the consumer group's lag; the p99 latency of the POSTs answered
@@ -37,7 +37,6 @@ from typing import Any
 
 import httpx
 
-from app.loadgen.traffic import VIEWING_MIX, SteadyTraffic
 from bench import postgres, progress
 from bench.measure import percentile, rss_mb, slope, tree_rss_mb
 from chaos.faults import ChaosWorker, stack_tool
@@ -51,6 +50,7 @@ from chaos.scenarios import (
     Stage,
     describe,
 )
+from demo.loadgen.traffic import VIEWING_MIX, SteadyTraffic
 from harness.workers import REPO_ROOT
 from stack.settings import load_settings
 

@@ -14,6 +14,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixe
 
 from app.database import Database
 from app.settings import get_settings
+from demo.title_maker import catalogue_seed
 
 #: The Elasticsearch the tests read, as the worker sees it.
 ES_URL = os.environ.get("ELASTICSEARCH_HOST", get_settings().elasticsearch_host)
@@ -47,7 +48,7 @@ def scratch_database(purpose: str) -> Iterator[str]:
 async def migrated_database(purpose: str) -> AsyncIterator[Database]:
     """A started ``Database`` on a new database migrated from nothing, dropped when leaving."""
     with scratch_database(purpose) as dsn:
-        database = Database(dsn, pool_size=2)
+        database = Database(dsn, pool_size=2, seed=catalogue_seed())
         await database.start()
         try:
             await database.wait_ready()

@@ -20,11 +20,11 @@ from faust.web import Request, Response, View
 
 from app.application import app, settings
 from app.clock import utc_now
-from app.demo import demo_session_fields
 from app.models import NewSession, SessionQuery
 from app.session_events import SessionActivity, SessionEnded, SessionOpened, session_id_of
 from app.session_state import SessionListing
 from app.topics import session_events, user_key
+from demo.people import demo_session_fields
 from tables.sessions import sessions, stored_sessions
 from web.accepting import accept, envelope
 from web.errors import Unavailable

@@ -11,7 +11,6 @@ from faust.web import Request, View
 
 from app.application import app, database, user_ids
 from app.database import TRANSIENT_ERRORS
-from app.demo import demo_payment, demo_preferences, demo_subscription, demo_user
 from app.events import (
     PaymentMade,
     PreferencesUpdated,
@@ -19,6 +18,7 @@ from app.events import (
     UserCreated,
 )
 from app.models import NewUser, Payment, Preferences, SubscriptionChange
+from demo.people import demo_payment, demo_preferences, demo_subscription, demo_user
 from web.accepting import accept, envelope, has_idempotency_key, request_correlation_id
 from web.auth import may_see
 from web.errors import NotFound, Unavailable

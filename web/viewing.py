@@ -15,10 +15,10 @@ from aiohttp import web
 from faust.web import Request, View
 
 from app.application import app, database
-from app.demo import demo_viewing_fields
 from app.models import MAX_PAGE_SIZE, HistoryQuery, Viewing, history_cursor
 from app.topics import viewing_events
 from app.viewing_events import ViewingRecorded
+from demo.people import demo_viewing_fields
 from web.accepting import accept, envelope
 from web.database_reads import from_database
 from web.ownership import refuse_other_callers_user, require_readable_user

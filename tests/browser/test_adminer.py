@@ -18,6 +18,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from app.database import Database
 from app.settings import get_settings
+from demo.title_maker import catalogue_seed
 from tests.support.adminer import ADMINER_URL
 from tests.support.browser import chromium_context
 
@@ -27,7 +28,7 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 
 async def _migrate() -> None:
-    database = Database(get_settings().postgres_dsn, pool_size=1)
+    database = Database(get_settings().postgres_dsn, pool_size=1, seed=catalogue_seed())
     await database.start()
     try:
         await asyncio.wait_for(database.wait_ready(), timeout=60)

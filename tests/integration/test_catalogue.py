@@ -11,8 +11,8 @@ import httpx
 import psycopg2
 import pytest
 
-from app.catalogue import DEMO_IDS, demo_catalogue
 from app.database import Database
+from demo.title_maker import DEMO_IDS, catalogue_seed, demo_catalogue
 from harness.services import pg_rows, scratch_database
 from harness.workers import Worker
 from web.title_cache import CACHED_FIELDS
@@ -216,7 +216,7 @@ def _rows(dsn: str, sql: str) -> list[tuple[Any, ...]]:
 
 
 async def test_workers_starting_together_seed_the_catalogue_once(empty_dsn: str) -> None:
-    databases = [Database(empty_dsn, pool_size=2) for _ in range(3)]
+    databases = [Database(empty_dsn, pool_size=2, seed=catalogue_seed()) for _ in range(3)]
     try:
         await asyncio.gather(*(database.start() for database in databases))
         await asyncio.wait_for(asyncio.gather(*(d.wait_ready() for d in databases)), 60)
@@ -234,7 +234,7 @@ async def test_workers_starting_together_seed_the_catalogue_once(empty_dsn: str)
 async def test_a_restart_restores_missing_demo_titles_without_overwriting_any(
     empty_dsn: str,
 ) -> None:
-    database = Database(empty_dsn, pool_size=2)
+    database = Database(empty_dsn, pool_size=2, seed=catalogue_seed())
     await database.start()
     try:
         await database.wait_ready()

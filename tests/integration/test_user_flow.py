@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from app.correlation import CorrelationIds
-from app.demo import demo_user
 from app.settings import get_settings
+from demo.people import demo_user
 from harness.services import pg_rows
 from harness.workers import ADMIN, wait_for_final_status
 from tests.support.flow import create_user, settle

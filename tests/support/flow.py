@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from app.demo import demo_user
+from demo.people import demo_user
 from harness.workers import wait_for_final_status
 
 

@@ -16,14 +16,6 @@ from agents.trending import _changed_tops, indexes
 from agents.viewing import _activity
 from app.catalogue import TitleInfo
 from app.dead_letters import dead_letter
-from app.demo import (
-    demo_payment,
-    demo_preferences,
-    demo_session_fields,
-    demo_subscription,
-    demo_user,
-    demo_viewing_fields,
-)
 from app.event_schemas import DOCS_DIR, TOPICS, asyncapi, schema_path, stale
 from app.events import (
     PaymentMade,
@@ -40,6 +32,14 @@ from app.settings import get_settings
 from app.topics import ALL_TOPICS
 from app.trending import Move
 from app.viewing_events import RecommendationsRequested, ViewingRecorded, refresh_request
+from demo.people import (
+    demo_payment,
+    demo_preferences,
+    demo_session_fields,
+    demo_subscription,
+    demo_user,
+    demo_viewing_fields,
+)
 
 USER = 4242
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from app.demo import demo_session_fields
 from app.models import (
     DEMO_SESSION_FIELDS,
     MAX_USER_ID,
@@ -13,6 +12,7 @@ from app.models import (
     SessionQuery,
     session_user_id,
 )
+from demo.people import demo_session_fields
 
 UUID = "01a222cc-d2dd-7673-9115-162d98e7896f"
 

@@ -9,18 +9,11 @@ from typing import get_args
 
 import pytest
 
-from app import catalogue
-from app.catalogue import (
-    DEMO_IDS,
-    GENRES,
-    LATEST_YEAR,
-    Dice,
-    Title,
-    demo_catalogue,
-    unused_naming,
-)
-from app.catalogue_vocabulary import Genre, Place, Recipe
+from app.catalogue import Title
 from app.models import AgeRating, TitleKind
+from demo import title_maker, vocabulary
+from demo.title_maker import DEMO_IDS, GENRES, LATEST_YEAR, Dice, demo_catalogue, unused_naming
+from demo.vocabulary import Genre, Place, Recipe
 
 #: sha256 of repr(demo_catalogue()). If this changes, ids already seeded into
 #: databases would name other titles there than on new machines: don't change
@@ -42,7 +35,8 @@ def test_every_old_id_from_1000_to_9999_names_one_title(titles: list[Title]) -> 
 
 def test_a_rebuilt_catalogue_is_identical() -> None:
     first = demo_catalogue()
-    catalogue._catalogue.cache_clear()
+    title_maker._catalogue.cache_clear()
+    vocabulary.vocabulary.cache_clear()  # the words read from the file again, too
     assert demo_catalogue() == first
 
 
@@ -140,7 +134,7 @@ def test_places_contract_prepositions_with_their_article(
 def test_exhausted_word_lists_fail_loudly_instead_of_repeating_a_title() -> None:
     tiny = Genre(
         "Drama", 1, (Recipe("{head} {tail.em}", ("Um Dia",), (Place("Natal"),)),), ("x",),
-        (("12", 1),), (90, 100), (),
+        (("12", 1),), (90, 100), (), ("uma professora",),
     )  # fmt: skip
     used = {"um dia em natal"}
     with pytest.raises(RuntimeError, match="exhausted"):

@@ -16,8 +16,8 @@ from typing import Any, Protocol, Self, TextIO
 import aiohttp
 import orjson
 
-from app.loadgen.traffic import Request
 from app.percentiles import nearest_rank
+from demo.loadgen.traffic import Request
 
 #: Status recorded for a request that got no HTTP answer (refused, reset, timed out).
 NO_ANSWER = 0

@@ -1,4 +1,4 @@
-"""app.demo: realistic people and commands for POSTs sent without a body."""
+"""demo.people: realistic people and commands for POSTs sent without a body."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from faker.generator import random as faker_random
 from validate_docbr import CPF
 
-from app.demo import demo_user
+from demo.people import demo_user
 
 
 @pytest.fixture(autouse=True)

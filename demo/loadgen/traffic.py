@@ -2,7 +2,7 @@
 and (with :data:`VIEWING_MIX`) watch titles and open viewing sessions.
 
 Bodies come from the same Faker-based demo data the API uses for empty POSTs
-(:mod:`app.demo`), serialised once in advance so that generating load costs
+(:mod:`demo.people`), serialised once in advance so that generating load costs
 the client almost nothing while it is being measured.
 """
 
@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import orjson
 
-from app.demo import (
+from app.models import Command
+from demo.people import (
     demo_payment,
     demo_preferences,
     demo_session_fields,
@@ -22,7 +23,6 @@ from app.demo import (
     demo_user,
     demo_viewing_fields,
 )
-from app.models import Command
 
 #: How often each command follows the sign-ups, per hundred requests: the account side.
 COMMAND_WEIGHTS = {"assinatura": 30, "pagamento": 50, "config": 20}

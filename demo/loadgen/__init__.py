@@ -6,8 +6,8 @@ loop), with a progress bar and a closing summary: sent, accepted, errors by
 status code, latency percentiles measured from each scheduled start.
 
 Importing this package registers the command (``app/__init__.py`` does); the
-engine (:mod:`app.loadgen.engine`) and the traffic it sends
-(:mod:`app.loadgen.traffic`) live beside it. ``make bench`` and ``make chaos``
+engine (:mod:`demo.loadgen.engine`) and the traffic it sends
+(:mod:`demo.loadgen.traffic`) live beside it. ``make bench`` and ``make chaos``
 drive the same engine.
 """
 
@@ -19,8 +19,8 @@ from typing import Any
 from faust.cli import AppCommand, option
 
 from app.application import app
-from app.loadgen.engine import ApiClient, open_loop, summary_rows
-from app.loadgen.traffic import Traffic
+from demo.loadgen.engine import ApiClient, open_loop, summary_rows
+from demo.loadgen.traffic import Traffic
 
 
 @app.command(
