@@ -22,14 +22,14 @@ from collections.abc import Sequence
 import psycopg2
 from faust.types import EventT
 
-from app import live_figures, logging_setup
+from app.accounts.commands import UserEvent, decode_user_event
 from app.application import database
 from app.command_batches import applied_outcome, decode_batch, outcome_message
 from app.database import TRANSIENT_ERRORS
 from app.dead_letters import dead_letter, send_dead_letters
-from app.events import UserEvent, decode_user_event
 from app.guarded import guarded_agent
 from app.publishing import Message, publish_all
+from app.telemetry import live_figures, logging_setup
 from app.topics import response_events, user_events
 
 STAGE = "processing"

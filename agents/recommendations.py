@@ -5,7 +5,7 @@ agent asks) or when a client asks (``gerar_recomendacoes``, answered with an
 outcome), never by a batch job. Each batch reads what the lists are made of,
 for all its users at once: their viewing states and the co-viewing
 neighbours of their titles from PostgreSQL, trending in the longest window
-from this worker's board, then ranks with :func:`app.recommending.recommend`
+from this worker's board, then ranks with :func:`app.viewing.recommending.recommend`
 and stores each list in the recommendations table.
 """
 
@@ -17,18 +17,18 @@ from dataclasses import asdict, dataclass
 
 from faust.types import EventT
 
-from app import live_figures
 from app.application import database, settings
-from app.catalogue import TitleInfo
 from app.clock import iso_now
 from app.command_batches import decode_batch, outcome_message
 from app.dead_letters import send_dead_letters
 from app.guarded import acting_on, guarded_agent
 from app.publishing import Message, publish_all
-from app.recommending import Ranked, TrendingSnapshot, ViewedTitle, recommend
+from app.telemetry import live_figures
 from app.topics import recommendation_requests, response_events, user_key
-from app.trending_board import trending_board
-from app.viewing_events import RecommendationsRequested, decode_recommendation_request
+from app.viewing.recommending import Ranked, TrendingSnapshot, ViewedTitle, recommend
+from app.viewing.titles import TitleInfo
+from app.viewing.trending_board import trending_board
+from app.viewing.viewing_events import RecommendationsRequested, decode_recommendation_request
 from tables.recommendations import recommendations
 
 STAGE = "recommendations"

@@ -3,7 +3,7 @@
 Each batch is decoded and validated; the subscriptions of the users opening a
 session are read from PostgreSQL in one query; then each command, in order,
 is applied to its user's sessions in the table by the rules of
-:mod:`app.session_state` (screens per plan, idle expiry, first end), and
+:mod:`app.viewing.sessions` (screens per plan, idle expiry, first end), and
 answered with one outcome on ``response_events``, so ``GET /status`` gives
 ``success`` or ``error`` with the reason.
 
@@ -26,16 +26,16 @@ from datetime import timedelta
 
 from faust.types import EventT
 
-from app import live_figures, logging_setup
+from app.accounts.commands import Subscription
 from app.application import app, database, settings
 from app.command_batches import DecodedBatch, decode_batch, outcome_message
-from app.database import Subscription
 from app.dead_letters import send_dead_letters
 from app.guarded import acting_on, guarded_agent
 from app.publishing import publish_all
-from app.session_events import SessionEvent, SessionOpened, decode_session_event
-from app.session_state import Outcome, apply
+from app.telemetry import live_figures, logging_setup
 from app.topics import response_events, session_events, user_key
+from app.viewing.session_commands import SessionEvent, SessionOpened, decode_session_event
+from app.viewing.sessions import Outcome, apply
 from tables.sessions import sessions, store_sessions, stored_sessions
 
 STAGE = "sessions"

@@ -17,10 +17,10 @@ import orjson
 from faust.types import EventT
 from pydantic import ValidationError
 
-from app import live_figures
 from app.application import database
 from app.guarded import acting_on, guarded_agent
-from app.status_record import StatusRecord
+from app.requests.outcomes import StatusRecord
+from app.telemetry import live_figures
 from app.topics import response_events
 from tables.correlation_status import statuses, stored_status
 

@@ -2,11 +2,11 @@
 
 Each batch moves viewers' last-seen times in the trending table
 (:mod:`tables.trending_viewers`, a maximum per viewer: a replayed update changes
-nothing) and the in-memory counts derived from it (:class:`app.trending.PartitionIndex`,
+nothing) and the in-memory counts derived from it (:class:`app.viewing.trending.PartitionIndex`,
 rebuilt from the table whenever this worker's partitions change). A timer
 publishes each owned partition's top lists, per window and per ``tipo`` and
 ``categoria``, to ``trending_tops`` whenever they change; every worker's
-board (:mod:`app.trending_board`) reads them.
+board (:mod:`app.viewing.trending_board`) reads them.
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ from aiokafka.partitioner import DefaultPartitioner
 from faust.types import EventT
 
 from app.application import app, settings
-from app.catalogue import TitleInfo
 from app.clock import iso_now
-from app.events import SCHEMA_VERSION
 from app.guarded import acting_on, guarded_agent
 from app.publishing import Message, publish_all
+from app.requests.envelope import SCHEMA_VERSION
 from app.topics import title_activity, trending_tops
-from app.trending import Move, PartitionIndex, ViewerShard, shard_key
+from app.viewing.titles import TitleInfo
+from app.viewing.trending import Move, PartitionIndex, ViewerShard, shard_key
 from tables.trending_viewers import trending_viewers
 
 log = logging.getLogger(__name__)

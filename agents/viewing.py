@@ -27,14 +27,13 @@ from typing import Any
 import orjson
 from faust.types import EventT
 
-from app import live_figures, logging_setup
 from app.application import app, database, settings
 from app.command_batches import applied_outcome, decode_batch
 from app.dead_letters import send_dead_letters
-from app.events import SCHEMA_VERSION
 from app.guarded import guarded_agent
 from app.publishing import Message, publish_all
-from app.recommending import NEIGHBOURS_KEPT
+from app.requests.envelope import SCHEMA_VERSION
+from app.telemetry import live_figures, logging_setup
 from app.topics import (
     recommendation_requests,
     response_events,
@@ -43,7 +42,8 @@ from app.topics import (
     viewing_events,
 )
 from app.trending_windows import finest_hop_s
-from app.viewing_events import decode_viewing, refresh_request
+from app.viewing.recommending import NEIGHBOURS_KEPT
+from app.viewing.viewing_events import decode_viewing, refresh_request
 
 STAGE = "viewing"
 _HOP_S = finest_hop_s(settings.trending_windows)

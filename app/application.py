@@ -6,17 +6,17 @@ views import what they need from here; this module imports none of them.
 
 from __future__ import annotations
 
-from app import logging_setup
-from app.correlation import CorrelationIds
+from app.accounts.user_ids import UserIdAllocator
 from app.database import Database
 from app.faust_fixes import PlatformApp
 from app.kafka_admin import KafkaAdmin
 from app.log_indices import LogIndices
+from app.requests.correlation import CorrelationIds
 from app.search import SearchIndex
 from app.settings import Settings, get_settings
 from app.table_ownership import TableOwnership
 from app.table_store import STORE_URL
-from app.user_ids import UserIdAllocator
+from app.telemetry import logging_setup
 from demo.title_maker import catalogue_seed
 
 #: The modules holding each role's agents, tables and views, imported by the

@@ -19,55 +19,11 @@ from faust.types import EventT
 from pydantic import ValidationError
 
 from app.dead_letters import dead_letter
-from app.events import Envelope, refusal_response, response_event
 from app.publishing import Message
+from app.requests.envelope import Envelope
+from app.requests.outcomes import describe, refusal_response, response_event
 
 E = TypeVar("E")
-Status = Literal["success", "error"]
-
-_SUCCESS_MESSAGES = {
-    "criar_usuario": "Usuário criado com sucesso",
-    "atualizar_assinatura": "Assinatura atualizada com sucesso",
-    "pagamento_realizado": "Pagamento registrado com sucesso",
-    "atualizar_config": "Configurações atualizadas com sucesso",
-    "registrar_visualizacao": "Visualização registrada com sucesso",
-}
-_ERROR_MESSAGES = {
-    "email_taken": "E-mail já cadastrado para outro usuário",
-    "cpf_taken": "CPF já cadastrado para outro usuário",
-    "user_exists": "Usuário {user_id} já existe",
-    "user_not_found": "Usuário {user_id} não encontrado",
-    "title_not_found": "Conteúdo {conteudo_id} não encontrado no catálogo",
-    "invalid": "Dados inválidos para {event_type}",
-}
-
-
-def describe(event: Envelope, outcome: str) -> tuple[Status, str]:
-    """The status and Portuguese message for ``outcome`` of ``event``."""
-    return describe_code(
-        event.event_type,
-        outcome,
-        user_id=event.user_id,
-        conteudo_id=getattr(event, "conteudo_id", None),
-    )
-
-
-def describe_code(event_type: str, outcome: str, **fields: object) -> tuple[Status, str]:
-    """The status and message for ``outcome`` of an event of ``event_type`` (e.g. from the ledger).
-
-    A field the message names but ``fields`` lacks reads as "?".
-    """
-    if outcome == "applied":
-        return "success", _SUCCESS_MESSAGES.get(event_type, "Evento processado com sucesso")
-    template = _ERROR_MESSAGES.get(outcome, _ERROR_MESSAGES["invalid"])
-    return "error", template.format_map(_Fields(fields, event_type=event_type))
-
-
-class _Fields(dict[str, object]):
-    """Message fields; a missing one reads as "?" rather than failing."""
-
-    def __missing__(self, key: str) -> str:
-        return "?"
 
 
 @dataclass

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -20,9 +20,10 @@ import orjson
 import psycopg2
 from mode import Service
 
-from app.catalogue import Title
-from app.models import CatalogueQuery, HistoryQuery
+from app.accounts.commands import Subscription
 from app.retry import retrying
+from app.viewing.titles import CatalogueQuery, Title
+from app.viewing.viewing_events import HistoryQuery
 
 log = logging.getLogger(__name__)
 
@@ -309,15 +310,6 @@ class KnownUser(NamedTuple):
 
     user_id: int
     criado_por: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Subscription:
-    """A user's current subscription as ``assinaturas`` holds it."""
-
-    plano: str
-    inicio: date
-    fim: date
 
 
 class Database(Service):

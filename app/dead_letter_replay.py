@@ -18,7 +18,7 @@ rules (a command seen before answers its first outcome), recomputation for
 recommendations, deterministic ids in Elasticsearch. An event refused again
 comes back to the dead letters with its count raised (:mod:`app.dead_letters`),
 and its outcome supersedes the status the earlier attempt gave
-(:meth:`app.status_record.StatusRecord.may_replace`).
+(:meth:`app.requests.outcomes.StatusRecord.may_replace`).
 
 Some dead letters cannot be re-sent, and are said so, never sent half: one
 whose payload was cut (:data:`app.dead_letters.MAX_PAYLOAD_CHARS`) and whose

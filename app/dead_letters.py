@@ -23,9 +23,9 @@ from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.clock import iso_now
-from app.events import SCHEMA_VERSION, Replays, SchemaVersion, replays_in
-from app.models import UtcDateTime
 from app.publishing import Message, publish_all
+from app.requests.envelope import SCHEMA_VERSION, Replays, SchemaVersion, replays_in
+from app.requests.fields import UtcDateTime
 from app.topics import dead_letters
 
 MAX_PAYLOAD_CHARS = 64 * 1024

@@ -3,7 +3,7 @@
 ``python -m app.event_schemas`` (``make events``) writes into ``docs/events/``:
 
 * ``v{N}/{topic}/{message}.json``: the JSON Schema (2020-12) of each event
-  type of each topic, version ``N`` = :data:`app.events.SCHEMA_VERSION`, from
+  type of each topic, version ``N`` = :data:`app.requests.envelope.SCHEMA_VERSION`, from
   the pydantic models the readers validate with (validation mode: a field
   with a default may be absent; an event without ``schema_version`` is
   version 1). The files of older versions stay as they were published.
@@ -26,18 +26,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from app.accounts.commands import PaymentMade, PreferencesUpdated, SubscriptionUpdated, UserCreated
 from app.dead_letters import DeadLetter
-from app.derived_events import TitleActivity, TrendingTops
-from app.events import (
-    SCHEMA_VERSION,
-    Outcome,
-    PaymentMade,
-    PreferencesUpdated,
-    SubscriptionUpdated,
-    UserCreated,
-)
-from app.session_events import SessionActivity, SessionEnded, SessionOpened
-from app.viewing_events import RecommendationsRequested, Refresh, ViewingRecorded
+from app.requests.envelope import SCHEMA_VERSION
+from app.requests.outcomes import Outcome
+from app.viewing.derived_events import TitleActivity, TrendingTops
+from app.viewing.session_commands import SessionActivity, SessionEnded, SessionOpened
+from app.viewing.viewing_events import RecommendationsRequested, Refresh, ViewingRecorded
 
 DOCS_DIR = Path(__file__).resolve().parent.parent / "docs" / "events"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"

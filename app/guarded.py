@@ -52,13 +52,13 @@ from faust.streams import _current_event
 from faust.types import CollectionT, EventT, TopicT
 from mode.utils.tracebacks import format_task_stack
 
-from app import live_figures
 from app.application import app, database, settings, table_ownership
 from app.checkpoints import ALARM_WORDS, Checkpoint, describe
 from app.database import TRANSIENT_ERRORS, CheckpointKey
 from app.dead_letters import dead_letter, send_dead_letters
 from app.feeds import DirectFeed, Feed, GapFound, TableFeed, log_reader
 from app.retry import retrying
+from app.telemetry import live_figures
 from app.topic_batches import ConsumerSettings, TopicBatches, feed_group
 
 log = logging.getLogger(__name__)

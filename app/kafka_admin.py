@@ -31,10 +31,12 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from mode import Service
+from pydantic import Field
 
 from app.clock import iso_utc
 from app.kafka_reads import stop_consumer
 from app.masking import mask, mask_text
+from app.requests.fields import MAX_PAGE_SIZE, Query
 
 T = TypeVar("T")
 
@@ -445,3 +447,9 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError):
         return "Kafka did not answer in time"
     return f"{type(exc).__name__}: {exc}"
+
+
+class TopicMessagesQuery(Query):
+    """``GET /api/kafka/topics/{topic}/messages``: how many of the newest messages."""
+
+    limit: int = Field(20, ge=1, le=MAX_PAGE_SIZE)

@@ -18,8 +18,8 @@ import orjson
 from faust.types import EventT
 
 from app.clock import iso_utc
-from app.events import check_uuid
 from app.masking import mask, mask_text
+from app.requests.envelope import check_uuid
 from app.search import Document
 
 #: Longest text kept from a value that is not a JSON object, or from an oversized one.
@@ -30,7 +30,7 @@ MAX_EVENT_BYTES = 256 * 1024
 MAX_FIELD_CHARS = 256
 _MAX_LONG = 2**63 - 1
 _CORRELATION_IN_TEXT = re.compile(r'"correlation_id"\s*:\s*"([0-9a-fA-F-]{36})"')
-# An API key's name (at most 64 characters, app.events.Envelope) in a refused payload.
+# An API key's name (at most 64 characters, app.requests.envelope.Envelope) in a refused payload.
 _REQUESTER_IN_TEXT = re.compile(r'"requested_by"\s*:\s*"([^"\\]{1,64})"')
 
 

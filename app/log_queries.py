@@ -9,12 +9,56 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from app.clock import iso_utc
-from app.models import LogQuery
+from app.requests.fields import MAX_PAGE_SIZE, Query, UserId, UtcDateTime, check_printable
 
 #: The log explorer's histogram has at most this many bars ...
+MAX_LOG_WINDOW = 10_000
+_UUID_TEXT = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+Keyword = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=256),
+    AfterValidator(check_printable),
+]
+
+
+class LogQuery(Query):
+    """``GET /logs``: the log explorer's filters and page; blank parameters are absent.
+
+    Every filter is an exact match (``correlation_id``, ``user_id``,
+    ``event_type``, ``topic``, ``requested_by``: the API key's name), ``desde``
+    and ``ate`` bound the event's time (ISO 8601; without a zone, UTC).
+    """
+
+    correlation_id: Annotated[str, Field(pattern=_UUID_TEXT)] | None = None
+    user_id: UserId | None = None
+    event_type: Keyword | None = None
+    topic: Keyword | None = None
+    requested_by: Keyword | None = None
+    desde: UtcDateTime | None = None
+    ate: UtcDateTime | None = None
+    pagina: int = Field(1, ge=1)
+    limit: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
+
+    @model_validator(mode="after")
+    def _check_range_and_window(self) -> LogQuery:
+        if self.desde is not None and self.ate is not None and self.ate < self.desde:
+            raise ValueError("ate deve ser igual ou posterior a desde")
+        if self.pagina * self.limit > MAX_LOG_WINDOW:
+            raise ValueError(f"só os {MAX_LOG_WINDOW} eventos mais recentes são paginados")
+        return self
+
+    @property
+    def offset(self) -> int:
+        """How many hits come before this page."""
+        return (self.pagina - 1) * self.limit
+
+
 MAX_BUCKETS = 60
 #: ... each as wide as the first of these (Elasticsearch's ``fixed_interval``) that fits.
 HISTOGRAM_INTERVALS: tuple[tuple[str, timedelta], ...] = tuple(

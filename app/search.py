@@ -36,6 +36,7 @@ from app.clock import utc_now
 from app.log_indices import INDEX_SETTINGS, MAPPINGS, LogIndices
 from app.log_queries import (
     LogPage,
+    LogQuery,
     all_of,
     histogram_interval,
     log_filters,
@@ -43,7 +44,6 @@ from app.log_queries import (
     log_search_body,
     millis_time,
 )
-from app.models import LogQuery
 from app.retry import retrying
 
 log = logging.getLogger(__name__)

@@ -12,15 +12,14 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from app.events import (
-    Envelope,
+from app.accounts.commands import (
     PaymentMade,
     PreferencesUpdated,
     SubscriptionUpdated,
     UserCreated,
     UserEvent,
-    encode_event,
 )
+from app.requests.envelope import Envelope, encode_event
 from demo.people import demo_payment, demo_preferences, demo_subscription, demo_user
 
 EVENTS_PER_USER = 4

@@ -11,8 +11,8 @@ import httpx
 import orjson
 
 from app.log_indices import SYSTEM_LOGS
-from app.percentiles import nearest_rank
 from app.settings import get_settings
+from app.telemetry.percentiles import nearest_rank
 
 
 def percentile(values: Sequence[float], q: float) -> float:

@@ -1,7 +1,7 @@
 """The baseline: the original's design, one transaction and one round trip per event.
 
 Same input (a backlog of valid events on a topic of its own), same validation
-(:func:`app.events.decode_user_event`), same tables, same ledger row in
+(:func:`app.accounts.commands.decode_user_event`), same tables, same ledger row in
 ``processed_events``: only the unit of work differs. Each event is sent as one
 ``BEGIN; <effect>; <ledger row>; COMMIT`` string (one round trip, one commit,
 so one WAL flush per event), and its outcome is produced to Kafka without
@@ -21,7 +21,8 @@ import orjson
 import psycopg2
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from app.events import UserEvent, decode_user_event, response_event
+from app.accounts.commands import UserEvent, decode_user_event
+from app.requests.outcomes import response_event
 from app.settings import get_settings
 from harness.services import kafka_bootstrap
 

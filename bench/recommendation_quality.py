@@ -5,7 +5,7 @@ On a synthetic population (:mod:`bench.viewing_population`):
 1. each user's last HELD_OUT distinct titles (by first view) are held out,
    with everything the user did from the first of them on;
 2. the remaining (training) viewings are fed in time order through
-   :class:`app.recommending.CoViewIndex`, as production would feed them
+   :class:`app.viewing.recommending.CoViewIndex`, as production would feed them
    (pruned every PRUNE_EVERY of viewing time), and folded into one state per
    (user, title); trending is the distinct viewers per title over the
    training data's last TRENDING_WINDOW;
@@ -33,9 +33,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from app.catalogue import TitleInfo
-from app.models import COMPLETION_POSITION
-from app.recommending import (
+from app.viewing.recommending import (
     DEFAULT_WEIGHTS,
     BlendWeights,
     CoViewIndex,
@@ -45,6 +43,8 @@ from app.recommending import (
     recent_titles,
     recommend,
 )
+from app.viewing.titles import TitleInfo
+from app.viewing.viewing_events import COMPLETION_POSITION
 from bench.viewing_population import PopulationParams, Viewing, generate
 
 HELD_OUT = 3

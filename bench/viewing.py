@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from app.viewing_events import ViewingRecorded
+from app.viewing.viewing_events import ViewingRecorded
 from bench.backlog import Backlog
 from demo.loadgen.traffic import Request
 from demo.title_maker import DEMO_IDS

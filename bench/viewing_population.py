@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 
-from app.catalogue import TitleInfo
+from app.viewing.titles import TitleInfo
 
 CATEGORIAS = (
     "Ação",

@@ -35,8 +35,8 @@ import orjson
 from aiokafka import AIOKafkaProducer
 
 from app.checkpoints import ALARM_WORDS
-from app.correlation import IDEMPOTENCY_HEADER
 from app.log_indices import SYSTEM_LOGS
+from app.requests.correlation import IDEMPOTENCY_HEADER
 from app.settings import Settings, get_settings
 from bench import postgres, progress
 from chaos import faults

@@ -9,16 +9,16 @@ from typing import get_args
 
 from faker import Faker
 
-from app.models import (
-    Device,
+from app.accounts.commands import (
     NewUser,
     Payment,
     PaymentMethod,
     Plan,
     Preferences,
     SubscriptionChange,
-    today,
 )
+from app.clock import today
+from app.viewing.session_commands import Device
 
 #: Random draws of this module's own, seeded by the OS: processes started with one
 #: global seed (pytest-randomly seeds ``random`` and Faker alike in every xdist

@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TypeVar
 
-from app.catalogue import Title
 from app.database import CatalogueSeed
-from app.models import TitleKind
+from app.viewing.titles import Title, TitleKind
 from demo.vocabulary import Genre, Place, vocabulary
 
 DEMO_IDS = range(1000, 10_000)

@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
-from app.models import AgeRating, TitleKind
+from app.viewing.titles import AgeRating, TitleKind
 
 VOCABULARY_FILE = Path(__file__).with_name("vocabulary.json")
 

@@ -4,7 +4,7 @@ Fed by ``response_events`` (keyed by correlation id, same partition count), so
 ``GET /status/{id}`` can be routed to the worker that owns the key. Stored in
 RocksDB and replicated to a compacted changelog topic, so statuses survive
 restarts and move with their partitions on rebalance. Values are the JSON form
-of :class:`app.status_record.StatusRecord`.
+of :class:`app.requests.outcomes.StatusRecord`.
 
 Transitions: an id absent from the table is ``pendente`` (if it was issued);
 it then becomes ``success`` or ``error`` once, and a final status never changes
@@ -13,7 +13,7 @@ it then becomes ``success`` or ``error`` once, and a final status never changes
 
 from __future__ import annotations
 
-from app.status_record import StatusRecord
+from app.requests.outcomes import StatusRecord
 from tables.storage import routable_table
 
 statuses = routable_table("correlation_status", help="correlation id -> outcome of its request")

@@ -4,7 +4,7 @@ Fed by ``session_events`` (keyed by user id, same partition count), so
 ``GET /sessoes/usuario/{id}`` can be routed to the worker that owns the user.
 Stored in RocksDB with a compacted changelog topic: sessions survive restarts
 and move with their partitions on rebalance. Values are the JSON form of
-:class:`app.session_state.UserSessions`; the rules that change them are
+:class:`app.viewing.sessions.UserSessions`; the rules that change them are
 there. A value is pruned each time it changes (what ended a day before
 leaves it), and a value left empty is deleted, so compaction drops it from
 the changelog too.
@@ -12,8 +12,8 @@ the changelog too.
 
 from __future__ import annotations
 
-from app.session_state import UserSessions
 from app.topics import user_key
+from app.viewing.sessions import UserSessions
 from tables.storage import routable_table
 
 sessions = routable_table("user_sessions", help="user id -> the user's viewing sessions")

@@ -2,9 +2,9 @@
 
 Fed by ``title_activity`` (keyed by title id, same partition count), so a
 title's shards live in its partition, with the agent that owns it. The counts
-of each trending window are derived from this table (:mod:`app.trending`), so
+of each trending window are derived from this table (:mod:`app.viewing.trending`), so
 they survive restarts and follow partitions on rebalance. Values are
-:class:`app.trending.ViewerShard` as JSON; a viewer not seen for longer than
+:class:`app.viewing.trending.ViewerShard` as JSON; a viewer not seen for longer than
 the longest window is forgotten, and an empty shard deleted.
 """
 

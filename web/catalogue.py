@@ -13,7 +13,7 @@ from aiohttp import web
 from faust.web import Request, View
 
 from app.application import app, database
-from app.models import MAX_TITLE_ID, CatalogueQuery
+from app.viewing.titles import MAX_TITLE_ID, CatalogueQuery
 from web.database_reads import from_database
 from web.errors import NotFound
 from web.parsing import path_id, validate

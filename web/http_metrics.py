@@ -21,8 +21,12 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from prometheus_client import Counter, Histogram
 
-from app.live_figures import record_http
-from app.logging_setup import bind_correlation_id, current_correlation_id, unbind_correlation_id
+from app.telemetry.live_figures import record_http
+from app.telemetry.logging_setup import (
+    bind_correlation_id,
+    current_correlation_id,
+    unbind_correlation_id,
+)
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,7 @@ from aiohttp import web
 from faust.web import Request, View
 
 from app.application import app, kafka_admin, settings
-from app.kafka_admin import GroupSummary, KafkaUnavailable, TopicSummary
-from app.models import TopicMessagesQuery
+from app.kafka_admin import GroupSummary, KafkaUnavailable, TopicMessagesQuery, TopicSummary
 from app.topics import ALL_TOPICS
 from web.errors import NotFound, Unavailable
 from web.parsing import validate

@@ -9,7 +9,7 @@ from aiohttp import web
 from faust.web import Request, View
 
 from app.application import app, search
-from app.events import check_uuid
+from app.requests.envelope import check_uuid
 from app.search import SearchUnavailable
 from app.topics import DEAD_LETTERS, RESPONSE_EVENTS, USER_EVENTS
 from web.auth import may_see

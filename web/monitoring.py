@@ -2,12 +2,12 @@
 
 ``/metrics`` is Faust's Prometheus sensor (commits, rebalances, assignments,
 offsets, send errors, prefixed ``faust_``) plus the HTTP metrics of
-:mod:`web.http_metrics`, the live figures' counters (:mod:`app.live_figures`),
+:mod:`web.http_metrics`, the live figures' counters (:mod:`app.telemetry.live_figures`),
 dead letters (:mod:`app.dead_letters`), the fallback file's size
 (:mod:`app.fallback_file`), and two read at each scrape here:
 ``consumer_lag_messages{topic}`` (the dashboard's lag) and ``worker_info``
 (role, group), all in the default registry. The summary is this
-worker's live figures (:mod:`app.live_figures`) and its consumer lag.
+worker's live figures (:mod:`app.telemetry.live_figures`) and its consumer lag.
 
 Faust's sensor also counts every message, event, table operation, send and
 HTTP request, through several label lookups each: a tenth of the API
@@ -30,9 +30,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Info, generate_late
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from app import live_figures
 from app.application import app, settings
 from app.feeds import feed_figures, feed_lag
+from app.telemetry import live_figures
 from web.responses import json_response
 
 #: A fixed prefix: dashboards and alerts keep working whatever the APP_ID.

@@ -1,7 +1,7 @@
 r"""The bodies the API answers with, typed for the OpenAPI description (``/openapi.json``).
 
 What each view returns, as ``TypedDict``\ s (or the models and dataclasses the
-views serialise): field rules live in :mod:`app.models`, these only say what
+views serialise): field rules live in the command models, these only say what
 comes back. :data:`ANSWER_TYPES` names each as a component of the spec.
 """
 
@@ -12,12 +12,13 @@ from typing import Any, Literal, NotRequired
 # pydantic needs typing_extensions' TypedDict on Python < 3.12.
 from typing_extensions import TypedDict
 
+from app.accounts.commands import PaymentMethod, PaymentStatus, Plan
 from app.kafka_admin import GroupLag, PartitionOffsets, TopicMessage
-from app.live_figures import Second
 from app.log_queries import Bucket, Facet
-from app.models import AgeRating, PaymentMethod, PaymentStatus, Plan, TitleKind
-from app.session_state import SessionListing
-from app.status_record import StatusRecord
+from app.requests.outcomes import StatusRecord
+from app.telemetry.live_figures import Second
+from app.viewing.sessions import SessionListing
+from app.viewing.titles import AgeRating, TitleKind
 
 
 class FieldError(TypedDict):
@@ -340,7 +341,7 @@ class LatencyFigures(TypedDict):
 
 class SecondFigures(TypedDict):
     """What happened in one second (``t``, Unix time): ``t`` and the fields of
-    :class:`app.live_figures.Second`."""
+    :class:`app.telemetry.live_figures.Second`."""
 
     t: int
     events: int

@@ -13,25 +13,27 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
-from app.events import PaymentMade, SubscriptionUpdated, UserCreated
-from app.models import (
-    MAX_TITLE_ID,
-    CatalogueQuery,
-    HistoryQuery,
-    LogQuery,
-    NewSession,
+from app.accounts.commands import (
     NewUser,
     Payment,
+    PaymentMade,
     Preferences,
-    RecommendationsRequest,
-    SessionId,
-    SessionQuery,
     SubscriptionChange,
-    TopicMessagesQuery,
-    TrendingQuery,
-    Viewing,
+    SubscriptionUpdated,
+    UserCreated,
 )
-from app.session_events import SessionCommand, SessionOpened
+from app.kafka_admin import TopicMessagesQuery
+from app.log_queries import LogQuery
+from app.viewing.session_commands import (
+    NewSession,
+    SessionCommand,
+    SessionId,
+    SessionOpened,
+    SessionQuery,
+)
+from app.viewing.titles import MAX_TITLE_ID, CatalogueQuery
+from app.viewing.trending import TrendingQuery
+from app.viewing.viewing_events import HistoryQuery, RecommendationsRequest, Viewing
 
 SPEC_PATH = "/openapi.json"
 DOCS_PATH = "/docs"

@@ -4,7 +4,7 @@ Every route registered on the aiohttp router (Faust views and raw routes
 alike) becomes an operation, so no route can be missing from the document;
 what :data:`web.openapi_operations.OPERATIONS` says of it gives its answers.
 Request bodies are the JSON Schemas of the pydantic command models that
-validate them (:mod:`app.models`), 202 answers embed the event models'
+validate them (each concept's commands, e.g. :mod:`app.accounts.commands`), 202 answers embed the event models'
 schemas, other answers are :mod:`web.openapi_answers`' types, and every error
 is the ``{error, campos?}`` body of :mod:`web.errors`. A route the table does
 not know still gets an entry (``x-undocumented``), without an answer schema:
@@ -22,7 +22,7 @@ from aiohttp import web
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
-from app.events import Envelope
+from app.requests.envelope import Envelope
 from web.auth import required_scope
 from web.health import VERSION
 from web.openapi_answers import ANSWER_TYPES

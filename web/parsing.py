@@ -12,7 +12,8 @@ from typing import Any, Protocol, TypeVar
 import orjson
 from pydantic import ValidationError
 
-from app.models import MAX_USER_ID, Command, session_user_id
+from app.requests.fields import MAX_USER_ID, Command
+from app.viewing.session_commands import session_user_id
 from web.errors import InvalidFields, MalformedBody, NotFound
 
 C = TypeVar("C", bound=Command)

@@ -15,11 +15,10 @@ from faust.web import Request, Response, View
 
 from app.application import app, settings
 from app.clock import iso_now
-from app.models import RecommendationsRequest
-from app.recommending import recommend
 from app.topics import recommendation_requests, user_key
-from app.trending_board import trending_board
-from app.viewing_events import RecommendationsRequested
+from app.viewing.recommending import recommend
+from app.viewing.trending_board import trending_board
+from app.viewing.viewing_events import RecommendationsRequest, RecommendationsRequested
 from tables.recommendations import recommendations
 from web.accepting import accept, envelope
 from web.errors import Unavailable

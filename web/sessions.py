@@ -20,10 +20,16 @@ from faust.web import Request, Response, View
 
 from app.application import app, settings
 from app.clock import utc_now
-from app.models import NewSession, SessionQuery
-from app.session_events import SessionActivity, SessionEnded, SessionOpened, session_id_of
-from app.session_state import SessionListing
 from app.topics import session_events, user_key
+from app.viewing.session_commands import (
+    NewSession,
+    SessionActivity,
+    SessionEnded,
+    SessionOpened,
+    SessionQuery,
+    session_id_of,
+)
+from app.viewing.sessions import SessionListing
 from demo.people import demo_session_fields
 from tables.sessions import sessions, stored_sessions
 from web.accepting import accept, envelope

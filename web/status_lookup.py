@@ -9,10 +9,9 @@ from aiohttp import web
 from faust.web import Request, Response, View
 
 from app.application import app, correlation_ids, database
-from app.command_batches import describe_code
-from app.correlation import issued_at
 from app.database import TRANSIENT_ERRORS
-from app.status_record import StatusRecord
+from app.requests.correlation import issued_at
+from app.requests.outcomes import StatusRecord, describe_code
 from tables.correlation_status import statuses, stored_status
 from web.auth import caller_name, may_see
 from web.errors import NotFound, Unavailable
@@ -40,7 +39,7 @@ class StatusView(View):
     """Reads the correlation-status table: this worker's copy first, else the id's owner."""
 
     async def get(self, request: Request, correlation_id: str) -> Response | web.Response:
-        """Consumes a correlation id; produces its :class:`~app.status_record.StatusRecord`.
+        """Consumes a correlation id; produces its :class:`~app.requests.outcomes.StatusRecord`.
 
         A final status never changes, so one held by this worker's copy of the
         table (its own partitions, or a standby replica of another worker's) is

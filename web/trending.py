@@ -1,6 +1,6 @@
 """``GET /em-alta``: what is popular right now, from any replica.
 
-Answered from this worker's trending board (:mod:`app.trending_board`): the
+Answered from this worker's trending board (:mod:`app.viewing.trending_board`): the
 top lists every partition's owner publishes, merged. Counts are distinct
 viewers in the window (each window is a hopping one: ``1h`` is the last hour,
 moving by 5 minutes, by default).
@@ -16,8 +16,8 @@ from faust.web import Request, View
 
 from app.application import app, settings
 from app.clock import iso_utc
-from app.models import TrendingQuery
-from app.trending_board import trending_board
+from app.viewing.trending import TrendingQuery
+from app.viewing.trending_board import trending_board
 from web.errors import InvalidFields
 from web.parsing import validate
 from web.responses import json_response

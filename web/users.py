@@ -9,15 +9,18 @@ from __future__ import annotations
 from aiohttp import web
 from faust.web import Request, View
 
-from app.application import app, database, user_ids
-from app.database import TRANSIENT_ERRORS
-from app.events import (
+from app.accounts.commands import (
+    NewUser,
+    Payment,
     PaymentMade,
+    Preferences,
     PreferencesUpdated,
+    SubscriptionChange,
     SubscriptionUpdated,
     UserCreated,
 )
-from app.models import NewUser, Payment, Preferences, SubscriptionChange
+from app.application import app, database, user_ids
+from app.database import TRANSIENT_ERRORS
 from demo.people import demo_payment, demo_preferences, demo_subscription, demo_user
 from web.accepting import accept, envelope, has_idempotency_key, request_correlation_id
 from web.auth import may_see

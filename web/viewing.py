@@ -15,9 +15,9 @@ from aiohttp import web
 from faust.web import Request, View
 
 from app.application import app, database
-from app.models import MAX_PAGE_SIZE, HistoryQuery, Viewing, history_cursor
+from app.requests.fields import MAX_PAGE_SIZE
 from app.topics import viewing_events
-from app.viewing_events import ViewingRecorded
+from app.viewing.viewing_events import HistoryQuery, Viewing, ViewingRecorded, history_cursor
 from demo.people import demo_viewing_fields
 from web.accepting import accept, envelope
 from web.database_reads import from_database

@@ -16,7 +16,7 @@ from typing import Any, Protocol, Self, TextIO
 import aiohttp
 import orjson
 
-from app.percentiles import nearest_rank
+from app.telemetry.percentiles import nearest_rank
 from demo.loadgen.traffic import Request
 
 #: Status recorded for a request that got no HTTP answer (refused, reset, timed out).

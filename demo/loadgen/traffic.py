@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from app.models import Command
+from app.requests.fields import Command
 from demo.people import (
     demo_payment,
     demo_preferences,

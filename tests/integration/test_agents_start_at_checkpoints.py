@@ -23,9 +23,10 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import OffsetAndMetadata
 
-from app.correlation import CorrelationIds
-from app.events import PreferencesUpdated, encode_event, response_event
-from app.models import Preferences
+from app.accounts.commands import Preferences, PreferencesUpdated
+from app.requests.correlation import CorrelationIds
+from app.requests.envelope import encode_event
+from app.requests.outcomes import response_event
 from app.settings import get_settings
 from app.topic_batches import feed_group
 from harness.broker import end_offsets, produce, run

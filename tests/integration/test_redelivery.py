@@ -6,8 +6,9 @@ import httpx
 import orjson
 import pytest
 
+from app.accounts.commands import PaymentMade
 from app.application import correlation_ids
-from app.events import PaymentMade, encode_event
+from app.requests.envelope import encode_event
 from harness.broker import end_offsets, produce, read_json_since, run
 from harness.services import pg_rows
 from harness.workers import ADMIN, Worker, wait_for_final_status

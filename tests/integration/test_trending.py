@@ -13,10 +13,10 @@ import httpx
 import orjson
 import pytest
 
-from app.correlation import CorrelationIds
-from app.events import encode_event
+from app.requests.correlation import CorrelationIds
+from app.requests.envelope import encode_event
 from app.settings import get_settings
-from app.viewing_events import ViewingRecorded
+from app.viewing.viewing_events import ViewingRecorded
 from harness.broker import produce, run
 from harness.services import pg_rows
 from harness.workers import ADMIN, Worker, own_names, wait_for_final_status

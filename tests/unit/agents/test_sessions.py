@@ -11,11 +11,11 @@ import orjson
 import pytest
 
 from agents import sessions as agent
-from app.database import Subscription
-from app.events import encode_event
+from app.accounts.commands import Subscription
 from app.kafka_reads import Record
-from app.session_events import SessionActivity, SessionOpened, session_id_of
-from app.session_state import UserSessions
+from app.requests.envelope import encode_event
+from app.viewing.session_commands import SessionActivity, SessionOpened, session_id_of
+from app.viewing.sessions import UserSessions
 
 SUBSCRIPTION = Subscription("Básico", date(2000, 1, 1), date(2100, 12, 31))
 

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from app.command_batches import describe
-from app.events import PaymentMade, UserCreated
+from app.accounts.commands import PaymentMade, UserCreated
+from app.requests.outcomes import describe
 
 CID = "01a222cc-d2dd-7673-9115-162d98e7896f"
 PAYMENT = PaymentMade(correlation_id=CID, user_id=42, valor=Decimal(1), forma_pagamento="Pix")

@@ -3,7 +3,7 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from app.correlation import CorrelationIds, issued_at
+from app.requests.correlation import CorrelationIds, issued_at
 
 
 def test_issued_ids_are_uuid7_and_verify() -> None:

@@ -12,9 +12,9 @@ from prometheus_client import REGISTRY
 
 from app import dead_letters
 from app.dead_letters import MAX_PAYLOAD_CHARS, DeadLetter, dead_letter
-from app.events import SCHEMA_VERSION
 from app.kafka_reads import Record
 from app.publishing import Message
+from app.requests.envelope import SCHEMA_VERSION
 
 
 def refused(value: bytes, key: bytes | None = b"7") -> Record:

@@ -12,14 +12,15 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from agents.trending import _activity
+from app.accounts.commands import decode_user_event
 from app.dead_letters import DeadLetter
 from app.event_schemas import DOCS_DIR, TOPICS
-from app.events import SCHEMA_VERSION, Outcome, decode_user_event
-from app.session_events import decode_session_event
+from app.requests.envelope import SCHEMA_VERSION
+from app.requests.outcomes import Outcome, StatusRecord
 from app.settings import get_settings
-from app.status_record import StatusRecord
-from app.trending_board import TrendingBoard
-from app.viewing_events import Refresh, decode_recommendation_request, decode_viewing
+from app.viewing.session_commands import decode_session_event
+from app.viewing.trending_board import TrendingBoard
+from app.viewing.viewing_events import Refresh, decode_recommendation_request, decode_viewing
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "events"
 USER = 4242

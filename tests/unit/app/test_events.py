@@ -6,17 +6,9 @@ import orjson
 import pytest
 from pydantic import ValidationError
 
-from app.events import (
-    SCHEMA_VERSION,
-    PaymentMade,
-    PreferencesUpdated,
-    decode_user_event,
-    encode_event,
-    refusal_response,
-    replays_in,
-    response_event,
-)
-from app.models import Preferences
+from app.accounts.commands import PaymentMade, Preferences, PreferencesUpdated, decode_user_event
+from app.requests.envelope import SCHEMA_VERSION, encode_event, replays_in
+from app.requests.outcomes import refusal_response, response_event
 
 CID = "01a222cc-d2dd-7673-9115-162d98e7896f"
 

@@ -1,4 +1,4 @@
-"""app.live_figures: outcome counts, rates, latency percentiles and the per-second series."""
+"""app.telemetry.live_figures: outcome counts, rates, latency percentiles and the per-second series."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from prometheus_client import REGISTRY
 
-from app import live_figures
+from app.telemetry import live_figures
 
 
 @pytest.fixture(autouse=True)

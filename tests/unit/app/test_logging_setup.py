@@ -1,4 +1,4 @@
-"""app.logging_setup: JSON and text lines carrying the bound correlation id."""
+"""app.telemetry.logging_setup: JSON and text lines carrying the bound correlation id."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 
 import orjson
 
-from app import logging_setup
+from app.telemetry import logging_setup
 
 
 def record(message: str = "hello", **extra: object) -> logging.LogRecord:

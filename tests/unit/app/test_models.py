@@ -6,16 +6,9 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from app.models import (
-    HistoryQuery,
-    NewUser,
-    Payment,
-    Preferences,
-    SubscriptionChange,
-    Viewing,
-    history_cursor,
-    today,
-)
+from app.accounts.commands import NewUser, Payment, Preferences, SubscriptionChange
+from app.clock import today
+from app.viewing.viewing_events import HistoryQuery, Viewing, history_cursor
 
 VALID_CPF = "529.982.247-25"
 

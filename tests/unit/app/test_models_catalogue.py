@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from app.models import MAX_TITLE_ID, CatalogueQuery
+from app.viewing.titles import MAX_TITLE_ID, CatalogueQuery
 
 
 def broken_fields(exc: ValidationError) -> set[str]:

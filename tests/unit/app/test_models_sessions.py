@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from app.models import (
+from app.requests.fields import MAX_USER_ID
+from app.viewing.session_commands import (
     DEMO_SESSION_FIELDS,
-    MAX_USER_ID,
     NewSession,
     SessionQuery,
     session_user_id,

@@ -4,8 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.catalogue import TitleInfo
-from app.recommending import (
+from app.viewing.recommending import (
     BlendWeights,
     CoViewIndex,
     Ranked,
@@ -14,6 +13,7 @@ from app.recommending import (
     recent_titles,
     recommend,
 )
+from app.viewing.titles import TitleInfo
 
 NOW = datetime(2025, 3, 1, 20, 0, tzinfo=UTC)
 GENRE = {1000: "Drama", 1001: "Comédia", 1002: "Comédia", 1003: "Comédia", 1004: "Drama"}

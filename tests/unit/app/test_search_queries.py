@@ -12,12 +12,12 @@ from app.log_queries import (
     MAX_BUCKETS,
     Bucket,
     Facet,
+    LogQuery,
     histogram_interval,
     log_filters,
     log_page,
     log_search_body,
 )
-from app.models import LogQuery
 
 CID = "01a222cc-d2dd-7673-9115-162d98e7896f"
 START = datetime(2025, 1, 2, 3, 0, tzinfo=UTC)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from app.events import encode_event, response_event
-from app.session_events import (
+from app.requests.envelope import encode_event
+from app.requests.outcomes import response_event
+from app.viewing.session_commands import (
     SessionActivity,
     SessionEnded,
     SessionOpened,

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from app.database import Subscription
-from app.session_events import SessionActivity, SessionEnded, SessionOpened, session_id_of
-from app.session_state import (
+from app.accounts.commands import Subscription
+from app.viewing.session_commands import SessionActivity, SessionEnded, SessionOpened, session_id_of
+from app.viewing.sessions import (
     KEPT_AFTER_END,
     NO_SUBSCRIPTION,
     Outcome,

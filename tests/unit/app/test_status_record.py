@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from app.status_record import StatusRecord
+from app.requests.outcomes import StatusRecord
 
 
 def record(status: str, replays: int = 0) -> StatusRecord:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from app.catalogue import TitleInfo
-from app.trending import Move, PartitionIndex, ViewerShard, merge_tops, shard_key
 from app.trending_windows import Window
+from app.viewing.titles import TitleInfo
+from app.viewing.trending import Move, PartitionIndex, ViewerShard, merge_tops, shard_key
 
 HOUR = Window("1h", 3600, 300)
 DAY = Window("24h", 86400, 3600)

@@ -4,8 +4,8 @@ import asyncio
 
 import pytest
 
-from app.models import MAX_USER_ID
-from app.user_ids import UserIdAllocator
+from app.accounts.user_ids import UserIdAllocator
+from app.requests.fields import MAX_USER_ID
 
 
 class FakeBlocks:

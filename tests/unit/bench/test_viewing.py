@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from app.viewing_events import decode_viewing
+from app.viewing.viewing_events import decode_viewing
 from bench.viewing import TrendingWatcher, ViewerTraffic, build_viewing_backlog, trending_lags_ms
 
 

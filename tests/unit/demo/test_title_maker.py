@@ -9,8 +9,7 @@ from typing import get_args
 
 import pytest
 
-from app.catalogue import Title
-from app.models import AgeRating, TitleKind
+from app.viewing.titles import AgeRating, Title, TitleKind
 from demo import title_maker, vocabulary
 from demo.title_maker import DEMO_IDS, GENRES, LATEST_YEAR, Dice, demo_catalogue, unused_naming
 from demo.vocabulary import Genre, Place, Recipe

@@ -9,10 +9,10 @@ import pytest
 from aiohttp import web
 from openapi_spec_validator import validate
 
-from app import live_figures
+from app.accounts.commands import NewUser, Payment
 from app.application import app
-from app.catalogue import Title
-from app.models import NewUser, Payment
+from app.telemetry import live_figures
+from app.viewing.titles import Title
 from web import openapi_answers, openapi_spec
 from web.title_cache import CACHED_FIELDS
 

@@ -26,16 +26,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Literal, NamedTuple, TypeAlias
+from typing import Annotated, Literal, NamedTuple, TypeAlias
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
+from app.accounts.commands import Subscription
 from app.clock import as_utc, iso_utc
-from app.models import Device
-from app.session_events import SessionActivity, SessionEvent, SessionOpened
-
-if TYPE_CHECKING:  # the rules only read it; PostgreSQL's service stays out of them
-    from app.database import Subscription
+from app.viewing.session_commands import Device, SessionActivity, SessionEvent, SessionOpened
 
 EndReason = Literal["encerrada", "inatividade"]
 #: Sessions a plan lets a user have active at the same time.

@@ -19,10 +19,13 @@ import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from app.catalogue import TitleInfo
+from pydantic import BeforeValidator, Field
+
+from app.requests.fields import MAX_PAGE_SIZE, Query
 from app.trending_windows import Window
+from app.viewing.titles import GenreName, TitleInfo, TitleKind, canonical_kind
 
 #: One title's viewers are split in this many shards (by user id), so that no
 #: stored value grows with a blockbuster's whole audience; a viewer always
@@ -167,3 +170,12 @@ def merge_tops(lists: Iterable[list[list[Any]]], top: int) -> list[list[Any]]:
     """One top list from the top lists of disjoint sets of titles (the partitions')."""
     everything = [entry for listed in lists for entry in listed]
     return heapq.nlargest(top, everything, key=lambda entry: (entry[1], -entry[0]))
+
+
+class TrendingQuery(Query):
+    """``GET /em-alta``: which window, which breakdown, how many titles."""
+
+    janela: str = Field("1h", max_length=10, description="Uma janela de TRENDING_WINDOWS")
+    tipo: Annotated[TitleKind | None, BeforeValidator(canonical_kind)] = None
+    categoria: GenreName | None = None
+    limit: int = Field(10, ge=1, le=MAX_PAGE_SIZE)

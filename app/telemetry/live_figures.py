@@ -25,7 +25,7 @@ from typing import Any
 
 from prometheus_client import Counter, Histogram
 
-from app.percentiles import nearest_rank
+from app.telemetry.percentiles import nearest_rank
 
 #: Seconds of per-second history kept (and charted by the dashboard).
 WINDOW_S = 60

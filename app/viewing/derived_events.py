@@ -2,7 +2,7 @@
 
 The viewing agent writes ``title_activity`` (``agents/viewing.py``) and the
 trending agent ``trending_tops`` (``agents/trending.py``); the trending agent
-and every worker's board (:mod:`app.trending_board`) read them. These models
+and every worker's board (:mod:`app.viewing.trending_board`) read them. These models
 are what the published schemas (``docs/events/``) are generated from, and the
 tests check that what the agents write, and every version they wrote, is
 what the models say.
@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.events import SCHEMA_VERSION, Replays, SchemaVersion
-from app.models import TitleId, TitleKind, UserId, UtcDateTime
+from app.requests.envelope import SCHEMA_VERSION, Replays, SchemaVersion
+from app.requests.fields import UserId, UtcDateTime
+from app.viewing.titles import TitleKind
+from app.viewing.viewing_events import TitleId
 
 #: ``[conteudo_id, espectadores]``: one title of a top list and its distinct viewers.
 RankedTitle = tuple[TitleId, int]

@@ -35,8 +35,8 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import TypeAlias
 
-from app.catalogue import TitleInfo
-from app.models import COMPLETION_POSITION
+from app.viewing.titles import TitleInfo
+from app.viewing.viewing_events import COMPLETION_POSITION
 
 #: M: a first view is paired with this many of the user's latest other titles:
 #: close enough in time to reflect one taste, and a bounded cost per view.

@@ -20,12 +20,12 @@ from aiokafka.errors import KafkaError
 from mode import Service
 
 from app.application import app, settings
-from app.catalogue import TitleInfo
 from app.kafka_reads import stop_consumer
-from app.recommending import Ranked, TrendingSnapshot
 from app.retry import retrying
 from app.topics import TRENDING_TOPS
-from app.trending import merge_tops
+from app.viewing.recommending import Ranked, TrendingSnapshot
+from app.viewing.titles import TitleInfo
+from app.viewing.trending import merge_tops
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Accounts: sign-up, subscription, payment, preferences (commands and their events), user ids."""
