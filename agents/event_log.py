@@ -1,9 +1,9 @@
 """Agents: every topic -> Elasticsearch ``system_logs``, masked, each event exactly once.
 
-One guarded agent per logged topic (:data:`app.topics.LOGGED_TOPICS`), all alike: a batch of events becomes
-``system_logs`` documents (:mod:`app.log_documents`: deterministic ids, personal
-data masked) written to the log sink (:mod:`app.log_sink`: ``_bulk`` requests,
-or the fallback file while Elasticsearch is down). The guard (:mod:`app.guarded`)
+One guarded agent per logged topic (:data:`app.kafka.topics.LOGGED_TOPICS`), all alike: a batch of events becomes
+``system_logs`` documents (:mod:`app.eventlog.documents`: deterministic ids, personal
+data masked) written to the log sink (:mod:`app.eventlog.sink`: ``_bulk`` requests,
+or the fallback file while Elasticsearch is down). The guard (:mod:`app.guard.guarded`)
 moves each agent's checkpoint only once its documents are durable, reads back
 what the stream skipped, and waits with backoff while the disk or PostgreSQL
 (where checkpoints live) is unavailable: the log falls behind rather than miss
@@ -18,12 +18,12 @@ from collections.abc import Sequence
 from faust.types import EventT
 
 from app.application import app, search, settings
-from app.fallback_file import FallbackFile
-from app.guarded import guarded_agent
-from app.log_documents import document_of
-from app.log_sink import STAGE, LogSink
-from app.search import SearchUnavailable
-from app.topics import LOGGED_TOPICS, dead_letters
+from app.eventlog.documents import document_of
+from app.eventlog.fallback_file import FallbackFile
+from app.eventlog.search_index import SearchUnavailable
+from app.eventlog.sink import STAGE, LogSink
+from app.guard.guarded import guarded_agent
+from app.kafka.topics import LOGGED_TOPICS, dead_letters
 
 log = logging.getLogger(__name__)
 

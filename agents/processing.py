@@ -3,7 +3,7 @@
 Each batch is decoded and validated, applied to PostgreSQL in one round trip
 (``apply_events``: in order, each event at most once, recorded in
 ``processed_events`` in the same transaction), and answered with one outcome
-per event on ``response_events``. The agent is guarded (:mod:`app.guarded`):
+per event on ``response_events``. The agent is guarded (:mod:`app.guard.guarded`):
 its checkpoint moves past a batch only once the outcomes are in Kafka, so a
 crash means the batch is read again, and reading it again means the recorded
 outcome is sent again, never a second effect.
@@ -24,13 +24,13 @@ from faust.types import EventT
 
 from app.accounts.commands import UserEvent, decode_user_event
 from app.application import database
-from app.command_batches import applied_outcome, decode_batch, outcome_message
 from app.database import TRANSIENT_ERRORS
-from app.dead_letters import dead_letter, send_dead_letters
-from app.guarded import guarded_agent
-from app.publishing import Message, publish_all
+from app.guard.command_batches import applied_outcome, decode_batch, outcome_message
+from app.guard.dead_letters import dead_letter, send_dead_letters
+from app.guard.guarded import guarded_agent
+from app.kafka.publishing import Message, publish_all
+from app.kafka.topics import response_events, user_events
 from app.telemetry import live_figures, logging_setup
-from app.topics import response_events, user_events
 
 STAGE = "processing"
 

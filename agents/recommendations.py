@@ -19,12 +19,12 @@ from faust.types import EventT
 
 from app.application import database, settings
 from app.clock import iso_now
-from app.command_batches import decode_batch, outcome_message
-from app.dead_letters import send_dead_letters
-from app.guarded import acting_on, guarded_agent
-from app.publishing import Message, publish_all
+from app.guard.command_batches import decode_batch, outcome_message
+from app.guard.dead_letters import send_dead_letters
+from app.guard.guarded import acting_on, guarded_agent
+from app.kafka.publishing import Message, publish_all
+from app.kafka.topics import recommendation_requests, response_events, user_key
 from app.telemetry import live_figures
-from app.topics import recommendation_requests, response_events, user_key
 from app.viewing.recommending import Ranked, TrendingSnapshot, ViewedTitle, recommend
 from app.viewing.titles import TitleInfo
 from app.viewing.trending_board import trending_board

@@ -7,7 +7,7 @@ is applied to its user's sessions in the table by the rules of
 answered with one outcome on ``response_events``, so ``GET /status`` gives
 ``success`` or ``error`` with the reason.
 
-Exactly once under replays: the guard (:mod:`app.guarded`) hands a batch over
+Exactly once under replays: the guard (:mod:`app.guard.guarded`) hands a batch over
 again after a crash or a transient failure, and the rules answer a command
 seen before with its first outcome, changing nothing. The table's changelog
 is in Kafka before any outcome leaves, so no client reads an outcome whose
@@ -28,12 +28,12 @@ from faust.types import EventT
 
 from app.accounts.commands import Subscription
 from app.application import app, database, settings
-from app.command_batches import DecodedBatch, decode_batch, outcome_message
-from app.dead_letters import send_dead_letters
-from app.guarded import acting_on, guarded_agent
-from app.publishing import publish_all
+from app.guard.command_batches import DecodedBatch, decode_batch, outcome_message
+from app.guard.dead_letters import send_dead_letters
+from app.guard.guarded import acting_on, guarded_agent
+from app.kafka.publishing import publish_all
+from app.kafka.topics import response_events, session_events, user_key
 from app.telemetry import live_figures, logging_setup
-from app.topics import response_events, session_events, user_key
 from app.viewing.session_commands import SessionEvent, SessionOpened, decode_session_event
 from app.viewing.sessions import Outcome, apply
 from tables.sessions import sessions, store_sessions, stored_sessions

@@ -1,6 +1,6 @@
 """Agent: ``response_events`` -> the correlation-status table.
 
-Guarded (:mod:`app.guarded`): it reads the partitions of ``response_events``
+Guarded (:mod:`app.guard.guarded`): it reads the partitions of ``response_events``
 whose table partitions this worker owns, from its checkpoint, so every
 request's status reaches the table; the statuses are also kept in PostgreSQL
 (``request_outcomes``), and the table's changelog is flushed, before the
@@ -18,10 +18,10 @@ from faust.types import EventT
 from pydantic import ValidationError
 
 from app.application import database
-from app.guarded import acting_on, guarded_agent
+from app.guard.guarded import acting_on, guarded_agent
+from app.kafka.topics import response_events
 from app.requests.outcomes import StatusRecord
 from app.telemetry import live_figures
-from app.topics import response_events
 from tables.correlation_status import statuses, stored_status
 
 log = logging.getLogger(__name__)

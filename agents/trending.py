@@ -24,10 +24,10 @@ from faust.types import EventT
 
 from app.application import app, settings
 from app.clock import iso_now
-from app.guarded import acting_on, guarded_agent
-from app.publishing import Message, publish_all
+from app.guard.guarded import acting_on, guarded_agent
+from app.kafka.publishing import Message, publish_all
+from app.kafka.topics import title_activity, trending_tops
 from app.requests.envelope import SCHEMA_VERSION
-from app.topics import title_activity, trending_tops
 from app.viewing.titles import TitleInfo
 from app.viewing.trending import Move, PartitionIndex, ViewerShard, shard_key
 from tables.trending_viewers import trending_viewers

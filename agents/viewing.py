@@ -13,7 +13,7 @@ heartbeat. From the states the batch moved it derives, for the stages after it:
 * ``recommendation_requests`` (keyed by user): when a user started or finished
   a title, their recommendations are recomputed.
 
-Guarded (:mod:`app.guarded`): the checkpoint moves only once all of it is in
+Guarded (:mod:`app.guard.guarded`): the checkpoint moves only once all of it is in
 Kafka; PostgreSQL or Kafka down -> the batch waits and is retried.
 """
 
@@ -28,19 +28,19 @@ import orjson
 from faust.types import EventT
 
 from app.application import app, database, settings
-from app.command_batches import applied_outcome, decode_batch
-from app.dead_letters import send_dead_letters
-from app.guarded import guarded_agent
-from app.publishing import Message, publish_all
-from app.requests.envelope import SCHEMA_VERSION
-from app.telemetry import live_figures, logging_setup
-from app.topics import (
+from app.guard.command_batches import applied_outcome, decode_batch
+from app.guard.dead_letters import send_dead_letters
+from app.guard.guarded import guarded_agent
+from app.kafka.publishing import Message, publish_all
+from app.kafka.topics import (
     recommendation_requests,
     response_events,
     title_activity,
     user_key,
     viewing_events,
 )
+from app.requests.envelope import SCHEMA_VERSION
+from app.telemetry import live_figures, logging_setup
 from app.trending_windows import finest_hop_s
 from app.viewing.recommending import NEIGHBOURS_KEPT
 from app.viewing.viewing_events import decode_viewing, refresh_request

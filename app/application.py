@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from app.accounts.user_ids import UserIdAllocator
 from app.database import Database
-from app.faust_fixes import PlatformApp
-from app.kafka_admin import KafkaAdmin
-from app.log_indices import LogIndices
+from app.eventlog.indices import LogIndices
+from app.eventlog.search_index import SearchIndex
+from app.guard.faust_fixes import PlatformApp
+from app.guard.table_ownership import TableOwnership
+from app.kafka.admin import KafkaAdmin
 from app.requests.correlation import CorrelationIds
-from app.search import SearchIndex
 from app.settings import Settings, get_settings
-from app.table_ownership import TableOwnership
 from app.table_store import STORE_URL
 from app.telemetry import logging_setup
 from demo.title_maker import catalogue_seed
@@ -24,7 +24,7 @@ from demo.title_maker import catalogue_seed
 #: probed and scraped.
 _PROBES = ["web.health", "web.monitoring"]
 ROLE_MODULES: dict[str, list[str]] = {
-    "all": ["agents", "tables", "web", "app.ledger_retention", "app.log_retention"],
+    "all": ["agents", "tables", "web", "agents.ledger_retention", "agents.log_retention"],
     "api": [
         "tables",
         "agents.status_recorder",
@@ -33,8 +33,8 @@ ROLE_MODULES: dict[str, list[str]] = {
         "agents.recommendations",
         "web",
     ],
-    "processing": ["agents.processing", "agents.viewing", "app.ledger_retention", *_PROBES],
-    "logging": ["agents.event_log", "app.log_retention", *_PROBES],
+    "processing": ["agents.processing", "agents.viewing", "agents.ledger_retention", *_PROBES],
+    "logging": ["agents.event_log", "agents.log_retention", *_PROBES],
 }
 
 
@@ -56,7 +56,7 @@ def create_app(settings: Settings) -> PlatformApp:
         # Every write waits for the in-sync replicas: a 202 means durable.
         producer_acks=-1,
         # Changelog entries and events leave in batches of up to 256 KiB gathered
-        # for PRODUCER_LINGER_MS (outcomes are sent as whole batches, app/publishing.py).
+        # for PRODUCER_LINGER_MS (outcomes are sent as whole batches, app/kafka/publishing.py).
         producer_linger=settings.producer_linger_ms / 1000,
         producer_max_batch_size=256 * 1024,
         producer_request_timeout=settings.producer_request_timeout_s,

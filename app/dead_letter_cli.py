@@ -4,7 +4,7 @@ Without ``replay`` it lists them: a line per reason (how many, how many not
 replayed yet, the oldest and newest), then each dead letter with its age, the
 stage that refused it, the record it refuses, its replay count and whether it
 was replayed (when, and where the event went). With ``replay`` it re-sends the
-chosen ones to their source topic, each once (:mod:`app.dead_letter_replay`),
+chosen ones to their source topic, each once (:mod:`app.guard.dead_letter_replay`),
 and says what it did with each. ``--reason`` keeps the letters whose reason
 contains the text (any case), ``--since`` those written since an instant (ISO
 8601) or within an age (``30m``, ``2h``, ``7d``). Faust's global ``--json``
@@ -31,7 +31,7 @@ from faust.cli import AppCommand, argument, option
 
 from app.application import app, database, settings
 from app.clock import iso_utc, utc_now
-from app.dead_letter_replay import (
+from app.guard.dead_letter_replay import (
     Replayed,
     Replayer,
     StoredLetter,
@@ -40,9 +40,9 @@ from app.dead_letter_replay import (
     parse_since,
     read_dead_letters,
 )
-from app.kafka_reads import LogReader, unlisted_topics
-from app.topics import ALL_TOPICS, DEAD_LETTERS
-from app.topics import dead_letters as dead_letter_topic
+from app.kafka.readers import LogReader, unlisted_topics
+from app.kafka.topics import ALL_TOPICS, DEAD_LETTERS
+from app.kafka.topics import dead_letters as dead_letter_topic
 
 #: How long the command waits for PostgreSQL before it gives up.
 CONNECT_TIMEOUT_S = 30.0

@@ -125,7 +125,7 @@ class Settings(BaseSettings):
     process_batch_wait_s: float = Field(0.05, gt=0, alias="PROCESS_BATCH_WAIT_S")
     #: Once an agent has finished no batch for this long, a partition with events
     #: beyond its checkpoint counts as stalled (an alarm; its consumer is moved
-    #: back to the checkpoint, see app/checkpoints.py).
+    #: back to the checkpoint, see app/guard/checkpoints.py).
     stall_after_s: float = Field(15.0, gt=0, alias="STALL_AFTER_S")
     #: A viewing session with no activity for this long reads as ended (``inatividade``).
     session_idle_timeout_s: float = Field(1800.0, gt=0, alias="SESSION_IDLE_TIMEOUT_S")

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import orjson
 
-from app.log_indices import SYSTEM_LOGS
+from app.eventlog.indices import SYSTEM_LOGS
 from app.settings import get_settings
 from app.telemetry.percentiles import nearest_rank
 

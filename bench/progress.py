@@ -11,7 +11,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from app.topic_batches import feed_group
+from app.guard.topic_batches import feed_group
 from harness.services import kafka_bootstrap
 
 
@@ -39,7 +39,7 @@ async def pipeline_lag(app_id: str, topic: Callable[[str], str]) -> int:
     """Records of the account stream some agent of a one-process worker has not finished.
 
     ``topic`` names a topic for the worker (its ``TOPIC_PREFIX`` applied). Every
-    agent reads in a group of its own (:func:`app.topic_batches.feed_group`),
+    agent reads in a group of its own (:func:`app.guard.topic_batches.feed_group`),
     named after its handler; the logging agents are named after the prefixed
     topic they log.
     """

@@ -34,7 +34,7 @@ import orjson
 import psycopg2
 from aiokafka import AIOKafkaConsumer
 
-from app.log_indices import SYSTEM_LOGS
+from app.eventlog.indices import SYSTEM_LOGS
 from app.settings import get_settings
 from harness.broker import end_offsets
 from harness.services import kafka_bootstrap

@@ -34,8 +34,8 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from app.checkpoints import ALARM_WORDS
-from app.log_indices import SYSTEM_LOGS
+from app.eventlog.indices import SYSTEM_LOGS
+from app.guard.checkpoints import ALARM_WORDS
 from app.requests.correlation import IDEMPOTENCY_HEADER
 from app.settings import Settings, get_settings
 from bench import postgres, progress
@@ -382,7 +382,7 @@ def _now() -> float:
 
 
 def guard_alarms(logs: list[Path]) -> dict[str, int]:
-    """How many log lines of each guard alarm (:data:`app.feeds.ALARM_WORDS`) the workers wrote."""
+    """How many log lines of each guard alarm (:data:`app.guard.feeds.ALARM_WORDS`) the workers wrote."""
     counts = dict.fromkeys(ALARM_WORDS, 0)
     for path in logs:
         if not path.exists():

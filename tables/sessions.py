@@ -12,7 +12,7 @@ the changelog too.
 
 from __future__ import annotations
 
-from app.topics import user_key
+from app.kafka.topics import user_key
 from app.viewing.sessions import UserSessions
 from tables.storage import routable_table
 

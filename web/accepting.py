@@ -17,10 +17,10 @@ from aiokafka.errors import KafkaError
 from faust.types import TopicT
 
 from app.application import correlation_ids, settings
+from app.kafka.topics import user_events, user_key
 from app.requests.correlation import IDEMPOTENCY_HEADER
 from app.requests.envelope import Envelope, command_fields, encode_event
 from app.telemetry.logging_setup import bind_correlation_id
-from app.topics import user_events, user_key
 from web.auth import caller_name
 from web.circuit import CircuitBreaker
 from web.errors import BadHeader, Unavailable

@@ -11,8 +11,8 @@ from faust.web import Request, View
 
 from app.application import app, database, search, settings
 from app.clock import iso_now
-from app.feeds import feed_partitions, feed_states
-from app.publishing import kafka_producer
+from app.guard.feeds import feed_partitions, feed_states
+from app.kafka.publishing import kafka_producer
 from web.responses import json_response
 
 VERSION = "1.0.0"

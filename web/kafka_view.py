@@ -2,7 +2,7 @@
 
 Topics with their partitions and offsets, consumer groups with their lag per
 partition, and a topic's newest messages, masked as in Elasticsearch. Every
-answer is JSON read live from the cluster (:mod:`app.kafka_admin`), within
+answer is JSON read live from the cluster (:mod:`app.kafka.admin`), within
 ``KAFKA_ADMIN_TIMEOUT_S``: 503 when Kafka does not answer in time. Paths under
 ``/api/`` need the ``admin`` scope (``web.auth``). This app's own topics and
 groups are flagged ``app`` and listed first, so the page can find them among a
@@ -19,8 +19,8 @@ from aiohttp import web
 from faust.web import Request, View
 
 from app.application import app, kafka_admin, settings
-from app.kafka_admin import GroupSummary, KafkaUnavailable, TopicMessagesQuery, TopicSummary
-from app.topics import ALL_TOPICS
+from app.kafka.admin import GroupSummary, KafkaUnavailable, TopicMessagesQuery, TopicSummary
+from app.kafka.topics import ALL_TOPICS
 from web.errors import NotFound, Unavailable
 from web.parsing import validate
 from web.responses import json_response
@@ -110,7 +110,7 @@ def is_own_group(group_id: str) -> bool:
 
     Agents that write no table consume in groups named after their role's
     group and themselves (``APP_ID.process_user_events``,
-    ``APP_ID-logging.log_user_events``: :mod:`app.topic_batches`).
+    ``APP_ID-logging.log_user_events``: :mod:`app.guard.topic_batches`).
     """
     return group_id == settings.app_id or group_id.startswith((_OWN_PREFIX, f"{settings.app_id}."))
 

@@ -14,8 +14,8 @@ from aiohttp import web
 from faust.web import Request, View
 
 from app.application import app, search
-from app.log_queries import LogQuery
-from app.search import SearchUnavailable
+from app.eventlog.log_queries import LogQuery
+from app.eventlog.search_index import SearchUnavailable
 from web.auth import visible_owner
 from web.errors import Unavailable
 from web.parsing import validate
@@ -27,7 +27,7 @@ class LogSearchView(View):
     """Searches ``system_logs`` within what the caller may see."""
 
     async def get(self, request: Request) -> web.Response:
-        """Consumes the filters of :class:`~app.log_queries.LogQuery`; produces one page of documents.
+        """Consumes the filters of :class:`~app.eventlog.log_queries.LogQuery`; produces one page of documents.
 
         ``total`` matching documents, this ``pagina`` of ``eventos`` (newest
         first, masked as indexed), ``histograma`` (``intervalo`` and

@@ -9,9 +9,9 @@ from aiohttp import web
 from faust.web import Request, View
 
 from app.application import app, search
+from app.eventlog.search_index import SearchUnavailable
+from app.kafka.topics import DEAD_LETTERS, RESPONSE_EVENTS, USER_EVENTS
 from app.requests.envelope import check_uuid
-from app.search import SearchUnavailable
-from app.topics import DEAD_LETTERS, RESPONSE_EVENTS, USER_EVENTS
 from web.auth import may_see
 from web.errors import NotFound, Unavailable
 from web.responses import json_response

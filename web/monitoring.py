@@ -3,8 +3,8 @@
 ``/metrics`` is Faust's Prometheus sensor (commits, rebalances, assignments,
 offsets, send errors, prefixed ``faust_``) plus the HTTP metrics of
 :mod:`web.http_metrics`, the live figures' counters (:mod:`app.telemetry.live_figures`),
-dead letters (:mod:`app.dead_letters`), the fallback file's size
-(:mod:`app.fallback_file`), and two read at each scrape here:
+dead letters (:mod:`app.guard.dead_letters`), the fallback file's size
+(:mod:`app.eventlog.fallback_file`), and two read at each scrape here:
 ``consumer_lag_messages{topic}`` (the dashboard's lag) and ``worker_info``
 (role, group), all in the default registry. The summary is this
 worker's live figures (:mod:`app.telemetry.live_figures`) and its consumer lag.
@@ -31,7 +31,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from app.application import app, settings
-from app.feeds import feed_figures, feed_lag
+from app.guard.feeds import feed_figures, feed_lag
 from app.telemetry import live_figures
 from web.responses import json_response
 
@@ -157,7 +157,7 @@ def consumer_lag() -> dict[str, int]:
 
     Lag is the log end offset (the consumer's latest highwater) minus the
     committed offset, the figure Kafka's own tools report, read from every
-    agent's own consumer (:func:`app.feeds.feed_lag`): no agent reads through
+    agent's own consumer (:func:`app.guard.feeds.feed_lag`): no agent reads through
     Faust's consumer, which only follows the tables' changelogs.
     """
     return feed_lag()

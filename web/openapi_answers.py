@@ -13,8 +13,8 @@ from typing import Any, Literal, NotRequired
 from typing_extensions import TypedDict
 
 from app.accounts.commands import PaymentMethod, PaymentStatus, Plan
-from app.kafka_admin import GroupLag, PartitionOffsets, TopicMessage
-from app.log_queries import Bucket, Facet
+from app.eventlog.log_queries import Bucket, Facet
+from app.kafka.admin import GroupLag, PartitionOffsets, TopicMessage
 from app.requests.outcomes import StatusRecord
 from app.telemetry.live_figures import Second
 from app.viewing.sessions import SessionListing

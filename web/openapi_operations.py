@@ -22,8 +22,8 @@ from app.accounts.commands import (
     SubscriptionUpdated,
     UserCreated,
 )
-from app.kafka_admin import TopicMessagesQuery
-from app.log_queries import LogQuery
+from app.eventlog.log_queries import LogQuery
+from app.kafka.admin import TopicMessagesQuery
 from app.viewing.session_commands import (
     NewSession,
     SessionCommand,

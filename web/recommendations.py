@@ -15,7 +15,7 @@ from faust.web import Request, Response, View
 
 from app.application import app, settings
 from app.clock import iso_now
-from app.topics import recommendation_requests, user_key
+from app.kafka.topics import recommendation_requests, user_key
 from app.viewing.recommending import recommend
 from app.viewing.trending_board import trending_board
 from app.viewing.viewing_events import RecommendationsRequest, RecommendationsRequested

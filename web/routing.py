@@ -20,7 +20,7 @@ from faust.types import TP, CollectionT
 from faust.web import Request, Response, View
 
 from app.application import app
-from app.publishing import kafka_producer
+from app.kafka.publishing import kafka_producer
 
 #: The owner's answer.
 OwnerAnswer = Callable[[], Awaitable[web.Response]]

@@ -20,7 +20,7 @@ from faust.web import Request, Response, View
 
 from app.application import app, settings
 from app.clock import utc_now
-from app.topics import session_events, user_key
+from app.kafka.topics import session_events, user_key
 from app.viewing.session_commands import (
     NewSession,
     SessionActivity,

@@ -15,8 +15,8 @@ from aiohttp import web
 from faust.web import Request, View
 
 from app.application import app, database
+from app.kafka.topics import viewing_events
 from app.requests.fields import MAX_PAGE_SIZE
-from app.topics import viewing_events
 from app.viewing.viewing_events import HistoryQuery, Viewing, ViewingRecorded, history_cursor
 from demo.people import demo_viewing_fields
 from web.accepting import accept, envelope

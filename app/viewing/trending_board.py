@@ -20,9 +20,9 @@ from aiokafka.errors import KafkaError
 from mode import Service
 
 from app.application import app, settings
-from app.kafka_reads import stop_consumer
+from app.kafka.readers import stop_consumer
+from app.kafka.topics import TRENDING_TOPS
 from app.retry import retrying
-from app.topics import TRENDING_TOPS
 from app.viewing.recommending import Ranked, TrendingSnapshot
 from app.viewing.titles import TitleInfo
 from app.viewing.trending import merge_tops
@@ -61,7 +61,7 @@ class TrendingBoard(Service):
         if self._topic not in await consumer.topics():  # the first worker creates it
             await stop_consumer(consumer)
             raise KafkaError(f"{self._topic} not created yet")
-        # Declared with one partition (app/topics.py); every partition is read in
+        # Declared with one partition (app/kafka/topics.py); every partition is read in
         # case the broker created the topic with its own default count.
         partitions = consumer.partitions_for_topic(self._topic) or {0}
         tps = [TopicPartition(self._topic, p) for p in sorted(partitions)]

@@ -24,11 +24,11 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import OffsetAndMetadata
 
 from app.accounts.commands import Preferences, PreferencesUpdated
+from app.guard.topic_batches import feed_group
 from app.requests.correlation import CorrelationIds
 from app.requests.envelope import encode_event
 from app.requests.outcomes import response_event
 from app.settings import get_settings
-from app.topic_batches import feed_group
 from harness.broker import end_offsets, produce, run
 from harness.services import kafka_bootstrap, pg_rows
 from harness.workers import ADMIN, Worker, own_names, wait_for_final_status

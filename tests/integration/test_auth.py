@@ -9,7 +9,7 @@ import httpx
 import pytest
 from elasticsearch import Elasticsearch
 
-from app.log_indices import SYSTEM_LOGS
+from app.eventlog.indices import SYSTEM_LOGS
 from app.settings import get_settings
 from harness.workers import TEST_CALLERS, Worker, wait_for_final_status
 

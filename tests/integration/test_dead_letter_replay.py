@@ -24,7 +24,7 @@ import psycopg2
 import pytest
 
 from app.application import correlation_ids
-from app.dead_letters import MAX_PAYLOAD_CHARS
+from app.guard.dead_letters import MAX_PAYLOAD_CHARS
 from harness.broker import produce, run
 from harness.services import scratch_database
 from harness.workers import ADMIN, REPO_ROOT, Worker, own_names, wait_for_final_status

@@ -22,7 +22,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from elasticsearch import Elasticsearch
 
-from app.log_indices import SYSTEM_LOGS
+from app.eventlog.indices import SYSTEM_LOGS
 from harness.services import kafka_bootstrap
 from harness.workers import Worker, own_names, wait_for_final_status
 

@@ -9,7 +9,7 @@ consumer's position is past them. The probe worker
 recovery's seek, as a loaded worker's loop is held, and handles its records
 slowly, so records are waiting in its agent's queue when recovery resumes
 the flow again. Plain ``faust.App`` never hands those to the agent; the
-platform's :class:`app.faust_fixes.PlatformApp` does. (The same drop in the
+platform's :class:`app.guard.faust_fixes.PlatformApp` does. (The same drop in the
 changelog queue is what left a standby copy one status short in chaos
 scenario 5.) When the plain-Faust case stops losing records, Faust has fixed
 it upstream and the fix can go (docs/faust-upstream.md).

@@ -57,7 +57,7 @@ def test_the_workers_groups_are_listed_and_their_lag_is_per_partition(
     body = api.get("/api/kafka/groups").json()
     groups = _by_id(body["groups"])
     assert {"group_id": body["app_group"], "app": True}.items() <= groups[body["app_group"]].items()
-    # The processing agent reads user_events in a group of its own (app.topic_batches).
+    # The processing agent reads user_events in a group of its own (app.guard.topic_batches).
     group = f"{body['app_group']}.process_user_events"
     assert {"group_id": group, "app": True}.items() <= groups[group].items()
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from elasticsearch import Elasticsearch
 
-from app.log_indices import SYSTEM_LOGS, LogIndices
+from app.eventlog.indices import SYSTEM_LOGS, LogIndices
 from harness.workers import Worker, wait_for_final_status
 
 pytestmark = pytest.mark.integration

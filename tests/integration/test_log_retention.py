@@ -15,10 +15,10 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from app.clock import iso_utc, utc_now
-from app.fallback_file import FallbackFile
-from app.log_indices import INDEX_SETTINGS, MAPPINGS, LogIndices
-from app.log_sink import LogSink
-from app.search import Document, SearchIndex
+from app.eventlog.fallback_file import FallbackFile
+from app.eventlog.indices import INDEX_SETTINGS, MAPPINGS, LogIndices
+from app.eventlog.search_index import Document, SearchIndex
+from app.eventlog.sink import LogSink
 from harness.services import ES_URL
 from harness.workers import RUN_PREFIX
 

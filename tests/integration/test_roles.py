@@ -9,7 +9,7 @@ import httpx
 import pytest
 from elasticsearch import Elasticsearch
 
-from app.log_indices import SYSTEM_LOGS
+from app.eventlog.indices import SYSTEM_LOGS
 from harness.services import pg_rows
 from harness.workers import Worker, own_names, wait_for_final_status
 from tests.integration.test_event_log import wait_until

@@ -19,8 +19,8 @@ from elasticsearch import Elasticsearch
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.application import correlation_ids
+from app.kafka.topics import user_key
 from app.requests.envelope import encode_event
-from app.topics import user_key
 from app.viewing.session_commands import Device, SessionOpened, session_id_of
 from harness.broker import end_offsets, produce, read_json_since, run
 from harness.workers import ADMIN, Worker, own_names, wait_for_final_status

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.kafka.topics import ALL_TOPICS
 from app.settings import get_settings
-from app.topics import ALL_TOPICS
 from harness.workers import Worker, own_names, wait_for_final_status
 
 pytestmark = pytest.mark.integration

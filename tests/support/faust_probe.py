@@ -11,7 +11,7 @@ record, so records wait in its queue), ``PROBE_SEEK_DELAY_S`` (the event
 loop is held this long after recovery's seek, as a loaded worker's loop
 is, so the fetcher delivers records before the flow control is resumed
 again), and ``PROBE_FIXED`` (1: the platform's app class with its fixes,
-:class:`app.faust_fixes.PlatformApp`; otherwise plain ``faust.App``).
+:class:`app.guard.faust_fixes.PlatformApp`; otherwise plain ``faust.App``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from faust.transport.consumer import Consumer
 from faust.types import StreamT
 from faust.web import Request, Response, View
 
-from app.faust_fixes import PlatformApp
+from app.guard.faust_fixes import PlatformApp
 
 PARTITIONS = int(os.environ.get("PROBE_PARTITIONS", "2"))
 HANDLE_S = float(os.environ.get("PROBE_HANDLE_MS", "5")) / 1000

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app.log_indices import MAPPINGS, SYSTEM_LOGS
+from app.eventlog.indices import MAPPINGS, SYSTEM_LOGS
 
 SAVED_OBJECTS = Path(__file__).resolve().parents[2] / "kibana" / "saved_objects.ndjson"
 AGGREGATABLE = {"keyword", "date", "long", "integer", "float", "double"}

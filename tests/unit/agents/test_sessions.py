@@ -12,7 +12,7 @@ import pytest
 
 from agents import sessions as agent
 from app.accounts.commands import Subscription
-from app.kafka_reads import Record
+from app.kafka.readers import Record
 from app.requests.envelope import encode_event
 from app.viewing.session_commands import SessionActivity, SessionOpened, session_id_of
 from app.viewing.sessions import UserSessions

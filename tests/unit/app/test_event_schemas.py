@@ -15,13 +15,13 @@ from jsonschema import Draft202012Validator
 from agents.trending import _changed_tops, indexes
 from agents.viewing import _activity
 from app.accounts.commands import PaymentMade, PreferencesUpdated, SubscriptionUpdated, UserCreated
-from app.dead_letters import dead_letter
 from app.event_schemas import DOCS_DIR, TOPICS, asyncapi, schema_path, stale
-from app.kafka_reads import Record
+from app.guard.dead_letters import dead_letter
+from app.kafka.readers import Record
+from app.kafka.topics import ALL_TOPICS
 from app.requests.envelope import encode_event
 from app.requests.outcomes import refusal_response, response_event
 from app.settings import get_settings
-from app.topics import ALL_TOPICS
 from app.viewing.session_commands import SessionActivity, SessionEnded, SessionOpened, session_id_of
 from app.viewing.titles import TitleInfo
 from app.viewing.trending import Move

@@ -13,8 +13,8 @@ from jsonschema import Draft202012Validator
 
 from agents.trending import _activity
 from app.accounts.commands import decode_user_event
-from app.dead_letters import DeadLetter
 from app.event_schemas import DOCS_DIR, TOPICS
+from app.guard.dead_letters import DeadLetter
 from app.requests.envelope import SCHEMA_VERSION
 from app.requests.outcomes import Outcome, StatusRecord
 from app.settings import get_settings

@@ -1,0 +1,36 @@
+"""Timer: the event log keeps ``LOG_RETENTION_DAYS`` of events, in whole indices.
+
+Each index of ``system_logs`` holds ``LOG_INDEX_HOURS`` of event time
+(:mod:`app.eventlog.indices`); once all of it is older than the retention, the
+index is deleted (this Elasticsearch has no ILM to do it). Runs in the logging
+role, which writes the indices; deleting an index twice is harmless, so every
+logging worker may run it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from app.application import app, search, settings
+from app.eventlog.search_index import SearchUnavailable
+
+log = logging.getLogger(__name__)
+
+INTERVAL_S = settings.retention_interval_s
+RETENTION = timedelta(days=settings.log_retention_days)
+
+
+@app.timer(interval=INTERVAL_S)
+async def prune_log_indices() -> None:
+    """Deletes the event-log indices past the retention; creates the current one."""
+    if not search.is_ready:
+        return
+    try:
+        gone = await search.prune_indices(RETENTION)
+    except SearchUnavailable as exc:
+        # Maintenance never stops a worker: the next run deletes what this one left.
+        log.warning("pruning the event log failed (%s); next attempt in %.0f s", exc, INTERVAL_S)
+        return
+    if gone:
+        log.info("deleted event-log indices past %s: %s", RETENTION, ", ".join(gone))

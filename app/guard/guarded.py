@@ -1,0 +1,255 @@
+"""Guarded batch agents: every event of a topic handled, in order, once, nothing skipped.
+
+A guarded agent is a plain batch handler plus one declaration; the guard
+holds everything that makes "every event, one effect" hold, so an agent
+module holds only what it does with a batch:
+
+* **its own consumer** (:mod:`app.guard.feeds`, :mod:`app.guard.topic_batches`) that starts
+  each partition at the agent's **checkpoint** in PostgreSQL
+  (:mod:`app.guard.checkpoints`), moved only once a batch is handled and what it
+  produced is durable. Faust's streams are not used: around a rebalance they
+  can skip records and commit past them. An agent that writes a Faust table
+  reads exactly the partitions Faust's group gave this worker for that
+  table (:mod:`app.guard.table_ownership`);
+* **a deadline** on every attempt at a batch (``BATCH_DEADLINE_S``): an await
+  that hangs is cancelled, its stack logged, and the batch tried again
+  (handlers are idempotent);
+* **retry with backoff** while PostgreSQL, Kafka or the disk is unavailable,
+  without moving on;
+* **one by one**: a batch failing for any other reason is handled again event by
+  event, and an event that still fails alone becomes a dead letter (when the
+  agent's rule says so), so the stream goes on;
+* **alarms** that never fire in a healthy system (``guarded_gaps_total``,
+  ``guarded_stalls_total``, ``guarded_records_lost_total``): see
+  :mod:`app.guard.checkpoints` for what each means and what the feed then does.
+
+Declaring one is a handler plus one call::
+
+    async def count_views(batch: Sequence[EventT]) -> None:
+        \"\"\"Idempotent: after a crash, a batch is handled again.\"\"\"
+        for event in batch:
+            with acting_on(event):  # table writes land in the event's partition
+                views[event.key] = max(views[event.key], event.message.offset)
+
+    guarded_agent(title_views, count_views, stage="view_counts", writes=views)
+
+A handler raises to say the batch is not done: a transient error (see
+:data:`TRANSIENT`) is retried, anything else sends the batch one by one. What
+it publishes must be acknowledged before it returns (:func:`app.kafka.publishing.publish_all`);
+table writes are flushed by the guard before the checkpoint moves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+
+from aiokafka.errors import KafkaError
+from faust.streams import _current_event
+from faust.types import CollectionT, EventT, TopicT
+from mode.utils.tracebacks import format_task_stack
+
+from app.application import app, database, settings, table_ownership
+from app.database import TRANSIENT_ERRORS, CheckpointKey
+from app.guard.checkpoints import ALARM_WORDS, Checkpoint, describe
+from app.guard.dead_letters import dead_letter, send_dead_letters
+from app.guard.feeds import DirectFeed, Feed, GapFound, TableFeed, log_reader
+from app.guard.topic_batches import ConsumerSettings, TopicBatches, feed_group
+from app.retry import retrying
+from app.telemetry import live_figures
+
+log = logging.getLogger(__name__)
+
+#: What a guarded handler does with one batch (see the module's docstring).
+BatchHandler = Callable[[Sequence[EventT]], Awaitable[None]]
+#: Failures waited out: PostgreSQL or Kafka unavailable, a disk full or unwritable,
+#: an attempt past its deadline.
+TRANSIENT = (*TRANSIENT_ERRORS, KafkaError, TimeoutError, OSError)
+
+
+class GuardedAgent:
+    """One guarded agent: its handler and its checkpoint."""
+
+    def __init__(
+        self,
+        handle: BatchHandler,
+        checkpoint: Checkpoint,
+        batch_size: int,
+        dead_letter_failures: bool = True,
+        writes_tables: bool = False,
+        deadline_s: float = 30.0,
+    ) -> None:
+        self.handle = handle
+        self.checkpoint = checkpoint
+        self.stage = checkpoint.key.agent
+        self.topic_name = checkpoint.key.topic
+        self.batch_size = batch_size
+        self.dead_letter_failures = dead_letter_failures
+        self.writes_tables = writes_tables
+        self.deadline_s = deadline_s
+        #: The consumer feeding it (set by :func:`guarded_agent`).
+        self.feed: Feed | None = None
+
+    def partitions(self) -> set[int]:
+        """The partitions of the agent's topic this worker reads now."""
+        return set() if self.feed is None else self.feed.source.assignment()
+
+    async def handle_batch(self, batch: Sequence[EventT], check: bool = True) -> None:
+        """Handle ``batch``, then move the checkpoint past it.
+
+        With ``check``, raises :class:`GapFound` (handling nothing) when the
+        batch does not start at the checkpoint; never raises otherwise: what
+        cannot be handled becomes a dead letter.
+        """
+        missing = self.checkpoint.gaps_in(batch) if check else {}
+        if missing:
+            raise GapFound(missing)
+        try:
+            await self._handle_durably(batch)
+        except Exception:  # not transient: find the one event that fails
+            log.exception("%s failed on a batch; handling it event by event", self.stage)
+            await self._handle_one_by_one(batch)
+            return
+        await self.checkpoint.save(batch)
+
+    async def _handle_durably(self, events: Sequence[EventT]) -> None:
+        what = f"{self.stage} on {len(events)} events of {self.topic_name}"
+        await retrying(
+            lambda: within(self.deadline_s, self._handle_and_flush(events), what),
+            on=TRANSIENT,
+            what=what,
+        )
+
+    async def _handle_and_flush(self, events: Sequence[EventT]) -> None:
+        await self.handle(events)
+        if self.writes_tables:
+            # Table changelogs leave through Faust's buffered producer: they must
+            # be in Kafka before the checkpoint says the events are done.
+            await app.producer.flush()
+
+    async def _handle_one_by_one(self, events: Sequence[EventT]) -> None:
+        """Each event alone, in order; one that still fails is dead-lettered and passed.
+
+        The checkpoint moves past every event either way: otherwise the agent
+        would read the failing event again and fail on it again.
+        """
+        for event in events:
+            try:
+                await self._handle_durably([event])
+            except Exception as exc:
+                log.exception("%s cannot handle %s", self.stage, describe(event))
+                await self._refuse(event, exc)
+            await self.checkpoint.save([event])
+
+    async def _refuse(self, event: EventT, exc: Exception) -> None:
+        if not self.dead_letter_failures:
+            return
+        reason = f"{self.stage} failed: {exc!r}"
+        await send_dead_letters([dead_letter(event, reason, self.stage)])
+        live_figures.record_dead_letters(1)
+
+
+async def within(deadline_s: float, work: Awaitable[None], what: str) -> None:
+    """Await ``work`` for at most ``deadline_s``; past it, log what it waits on and cancel.
+
+    Raises :class:`TimeoutError` then, which the guard retries: a batch stuck
+    on an await that never ends (a produce to a vanished leader, a lost
+    wake-up) is tried afresh instead of holding the agent for good.
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=deadline_s)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if not done:
+        log.warning(
+            "%s %s still in hand after %.0f s; cancelled to try again\n%s",
+            ALARM_WORDS["deadlines"],
+            what,
+            deadline_s,
+            format_task_stack(task),
+        )
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        raise TimeoutError(f"{what}: past its {deadline_s:g} s deadline")
+    task.result()
+
+
+def guarded_agent(
+    topic: TopicT,
+    handle: BatchHandler,
+    *,
+    stage: str,
+    batch_size: int | None = None,
+    batch_wait_s: float | None = None,
+    dead_letter_failures: bool = True,
+    writes: CollectionT | None = None,
+    name: str | None = None,
+) -> GuardedAgent:
+    """Declare a guarded agent on ``topic`` that runs ``handle`` on each batch.
+
+    ``stage`` names its checkpoint and its dead letters; batches hold up to
+    ``batch_size`` events gathered for at most ``batch_wait_s`` (default: the
+    processing settings). ``dead_letter_failures=False`` for agents whose
+    failures must not produce dead letters (the dead letters' own log).
+    ``writes``: the Faust table the handler writes, if any; the agent then
+    reads the partitions this worker owns of that table, and the guard
+    flushes its changelog before the checkpoint moves. ``name`` (default:
+    the handler's) names the agent and its consumer group.
+    """
+    size = batch_size or settings.process_batch_size
+    wait = batch_wait_s or settings.process_batch_wait_s
+    key = CheckpointKey(settings.group_id, stage, topic.get_topic_name())
+    checkpoint = Checkpoint(database, log_reader, key, settings.stall_after_s)
+    guard = GuardedAgent(
+        handle,
+        checkpoint,
+        size,
+        dead_letter_failures,
+        writes is not None,
+        settings.batch_deadline_s,
+    )
+    agent_name = name or handle.__name__
+    source = TopicBatches(
+        topic.get_topic_name(), _consumer_settings(agent_name), size, wait, checkpoint.saved
+    )
+    if writes is None:
+        guard.feed = DirectFeed(guard, source)
+    else:
+        guard.feed = TableFeed(guard, source, table_ownership, writes)
+    app.task(guard.feed.run)
+    app.timer(interval=checkpoint.audit_every_s, name=f"{handle.__module__}.stalls_{agent_name}")(
+        guard.feed.audit
+    )
+    return guard
+
+
+def _consumer_settings(agent_name: str) -> ConsumerSettings:
+    """The consumer of an agent: a group of its own within the role's."""
+    instance = settings.worker_instance_id
+    return ConsumerSettings(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=feed_group(settings.group_id, agent_name),
+        instance_id=f"{instance}.{agent_name}" if instance else None,
+        session_timeout_s=settings.kafka_session_timeout_s,
+        fetch_min_bytes=settings.kafka_fetch_min_bytes,
+    )
+
+
+@contextmanager
+def acting_on(event: EventT) -> Iterator[None]:
+    """Make ``event`` Faust's current event, so table writes go to its partition.
+
+    Faust finds the partition of a table write (and of its changelog entry)
+    through the event being processed, which a batch handler read from its
+    own consumer does not have.
+    """
+    token = _current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        _current_event.reset(token)
