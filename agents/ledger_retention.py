@@ -8,7 +8,7 @@ sent again or a replay run again act once; it is needed while Kafka could
 deliver that record again: the topics' retention plus one segment (Kafka
 deletes whole segments), :attr:`Settings.event_lifetime_s`. Rows are kept
 ``LEDGER_MARGIN_HOURS`` longer than that, then deleted in small batches
-(:meth:`app.database.Database.prune_expired`) by one processing worker at a
+(:meth:`app.storage.ledger_pruning.PruningQueries.prune_expired`) by one processing worker at a
 time. Runs in the processing role, which writes the ledger.
 """
 
@@ -19,7 +19,7 @@ import logging
 import psycopg2
 
 from app.application import app, database, settings
-from app.database import TRANSIENT_ERRORS
+from app.storage.pool import TRANSIENT_ERRORS
 
 log = logging.getLogger(__name__)
 

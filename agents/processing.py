@@ -24,12 +24,12 @@ from faust.types import EventT
 
 from app.accounts.commands import UserEvent, decode_user_event
 from app.application import database
-from app.database import TRANSIENT_ERRORS
 from app.guard.command_batches import applied_outcome, decode_batch, outcome_message
 from app.guard.dead_letters import dead_letter, send_dead_letters
 from app.guard.guarded import guarded_agent
 from app.kafka.publishing import Message, publish_all
 from app.kafka.topics import response_events, user_events
+from app.storage.pool import TRANSIENT_ERRORS
 from app.telemetry import live_figures, logging_setup
 
 STAGE = "processing"

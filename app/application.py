@@ -7,7 +7,6 @@ views import what they need from here; this module imports none of them.
 from __future__ import annotations
 
 from app.accounts.user_ids import UserIdAllocator
-from app.database import Database
 from app.eventlog.indices import LogIndices
 from app.eventlog.search_index import SearchIndex
 from app.guard.faust_fixes import PlatformApp
@@ -15,6 +14,7 @@ from app.guard.table_ownership import TableOwnership
 from app.kafka.admin import KafkaAdmin
 from app.requests.correlation import CorrelationIds
 from app.settings import Settings, get_settings
+from app.storage.database import Database
 from app.table_store import STORE_URL
 from app.telemetry import logging_setup
 from demo.title_maker import catalogue_seed

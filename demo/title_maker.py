@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TypeVar
 
-from app.database import CatalogueSeed
+from app.storage.catalogue import CatalogueSeed
 from app.viewing.titles import Title, TitleKind
 from demo.vocabulary import Genre, Place, vocabulary
 

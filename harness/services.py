@@ -12,8 +12,8 @@ import psycopg2
 from psycopg2 import errors
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
 
-from app.database import Database
 from app.settings import get_settings
+from app.storage.database import Database
 from demo.title_maker import catalogue_seed
 
 #: The Elasticsearch the tests read, as the worker sees it.

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from app.application import database
-from app.database import TRANSIENT_ERRORS
+from app.storage.pool import TRANSIENT_ERRORS
 from web.errors import Unavailable
 
 T = TypeVar("T")

@@ -9,9 +9,9 @@ from aiohttp import web
 from faust.web import Request, Response, View
 
 from app.application import app, correlation_ids, database
-from app.database import TRANSIENT_ERRORS
 from app.requests.correlation import issued_at
 from app.requests.outcomes import StatusRecord, describe_code
+from app.storage.pool import TRANSIENT_ERRORS
 from tables.correlation_status import statuses, stored_status
 from web.auth import caller_name, may_see
 from web.errors import NotFound, Unavailable

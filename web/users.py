@@ -20,7 +20,7 @@ from app.accounts.commands import (
     UserCreated,
 )
 from app.application import app, database, user_ids
-from app.database import TRANSIENT_ERRORS
+from app.storage.pool import TRANSIENT_ERRORS
 from demo.people import demo_payment, demo_preferences, demo_subscription, demo_user
 from web.accepting import accept, envelope, has_idempotency_key, request_correlation_id
 from web.auth import may_see

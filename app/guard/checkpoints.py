@@ -28,8 +28,9 @@ from typing import Any, Protocol, TypeVar
 from aiokafka.errors import KafkaError
 from faust.types import EventT
 
-from app.database import TRANSIENT_ERRORS, CheckpointKey
 from app.retry import retrying
+from app.storage.agent_checkpoints import CheckpointKey
+from app.storage.pool import TRANSIENT_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ ALARM_WORDS = {
 
 
 class CheckpointStore(Protocol):
-    """Where checkpoints are kept (:class:`app.database.Database`)."""
+    """Where checkpoints are kept (:class:`app.storage.database.Database`)."""
 
     async def checkpoints(self, key: CheckpointKey, partitions: list[int]) -> dict[int, int]:
         """The saved next offset per partition, for the partitions that have one."""

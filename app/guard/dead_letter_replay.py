@@ -37,9 +37,10 @@ import orjson
 from aiokafka import AIOKafkaProducer
 from pydantic import ValidationError
 
-from app.database import Database, DeadLetterKey, DeadLetterReplay
 from app.guard.dead_letters import DeadLetter
 from app.kafka.readers import LogReader, Record
+from app.storage.database import Database
+from app.storage.dead_letter_replays import DeadLetterKey, DeadLetterReplay
 
 _AGE = re.compile(r"^(\d+)([smhd])$")
 _AGE_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}

@@ -30,13 +30,13 @@ from faust.types import CollectionT, EventT
 from prometheus_client import Counter, Gauge
 
 from app.application import app, database, settings
-from app.database import TRANSIENT_ERRORS
 from app.guard.checkpoints import ALARM_WORDS
 from app.guard.table_ownership import TableOwnership
 from app.guard.topic_batches import TopicBatches
 from app.kafka.readers import LogReader, Record
 from app.kafka.topics import topics_declared
 from app.retry import retrying
+from app.storage.pool import TRANSIENT_ERRORS
 
 if TYPE_CHECKING:
     from app.guard.guarded import GuardedAgent

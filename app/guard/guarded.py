@@ -53,12 +53,13 @@ from faust.types import CollectionT, EventT, TopicT
 from mode.utils.tracebacks import format_task_stack
 
 from app.application import app, database, settings, table_ownership
-from app.database import TRANSIENT_ERRORS, CheckpointKey
 from app.guard.checkpoints import ALARM_WORDS, Checkpoint, describe
 from app.guard.dead_letters import dead_letter, send_dead_letters
 from app.guard.feeds import DirectFeed, Feed, GapFound, TableFeed, log_reader
 from app.guard.topic_batches import ConsumerSettings, TopicBatches, feed_group
 from app.retry import retrying
+from app.storage.agent_checkpoints import CheckpointKey
+from app.storage.pool import TRANSIENT_ERRORS
 from app.telemetry import live_figures
 
 log = logging.getLogger(__name__)

@@ -81,7 +81,7 @@ def entitlement(
     """The plan whose screens bound a session the user opens ``on``, or the refusal.
 
     ``subscriptions`` holds every existing user asked for (see
-    :meth:`app.database.Database.subscriptions`): a user missing from it does
+    :meth:`app.storage.users.UserQueries.subscriptions`): a user missing from it does
     not exist; a user without one, or whose subscription is not in force
     ``on`` that day, may open none.
     """

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from app.database import Database
 from app.settings import get_settings
+from app.storage.database import Database
 from demo.title_maker import catalogue_seed
 from tests.support.adminer import ADMINER_URL
 from tests.support.browser import chromium_context

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from elasticsearch import Elasticsearch
 
-from app.database import Database
+from app.storage.database import Database
 from harness.services import ES_URL, migrated_database
 from harness.workers import Worker
 

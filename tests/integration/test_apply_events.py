@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 import pytest
 
-from app.database import Database
+from app.storage.database import Database
 from harness.services import migrated_database
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,7 @@ import httpx
 import psycopg2
 import pytest
 
-from app.database import Database
+from app.storage.database import Database
 from demo.title_maker import DEMO_IDS, catalogue_seed, demo_catalogue
 from harness.services import pg_rows, scratch_database
 from harness.workers import Worker

@@ -11,7 +11,8 @@ from typing import Any
 import psycopg2
 import pytest
 
-from app.database import PRUNE_LOCK_KEY, Database
+from app.storage.database import Database
+from app.storage.ledger_pruning import PRUNE_LOCK_KEY
 
 pytestmark = pytest.mark.integration
 

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from app.database import Database
+from app.storage.database import Database
 
 pytestmark = pytest.mark.integration
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.database import CheckpointKey
 from app.guard.checkpoints import Checkpoint
 from app.kafka.readers import Record
+from app.storage.agent_checkpoints import CheckpointKey
 
 TOPIC = "user_events"
 

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 
-from app.database import DeadLetterReplay
 from app.dead_letter_cli import age, by_reason
 from app.guard.dead_letter_replay import (
     StoredLetter,
@@ -17,6 +16,7 @@ from app.guard.dead_letter_replay import (
     with_replays,
 )
 from app.guard.dead_letters import DeadLetter
+from app.storage.dead_letter_replays import DeadLetterReplay
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 

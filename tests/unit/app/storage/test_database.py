@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.database import contains_pattern
+from app.storage.catalogue import contains_pattern
 
 
 @pytest.mark.parametrize(
