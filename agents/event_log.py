@@ -1,6 +1,6 @@
 """Agents: every topic -> Elasticsearch ``system_logs``, masked, each event exactly once.
 
-One guarded agent per logged topic (:data:`app.kafka.topics.LOGGED_TOPICS`), all alike: a batch of events becomes
+One guarded agent per logged topic (:attr:`app.kafka.topics.Topics.logged`), all alike: a batch of events becomes
 ``system_logs`` documents (:mod:`app.eventlog.documents`: deterministic ids, personal
 data masked) written to the log sink (:mod:`app.eventlog.sink`: ``_bulk`` requests,
 or the fallback file while Elasticsearch is down). The guard (:mod:`app.guard.guarded`)
@@ -17,17 +17,19 @@ from collections.abc import Sequence
 
 from faust.types import EventT
 
-from app.application import app, search, settings
+from app.application import platform
 from app.eventlog.documents import document_of
 from app.eventlog.fallback_file import FallbackFile
 from app.eventlog.search_index import SearchUnavailable
 from app.eventlog.sink import STAGE, LogSink
 from app.guard.guarded import guarded_agent
-from app.kafka.topics import LOGGED_TOPICS, dead_letters
+
+services = platform()
+app, search, settings, topics = services.app, services.search, services.settings, services.topics
 
 log = logging.getLogger(__name__)
 
-sink = LogSink(search, FallbackFile(settings.es_fallback_path))
+sink = LogSink(search, FallbackFile(settings.es_fallback_path), topics.dead_letters)
 sink.setup()
 
 
@@ -39,8 +41,8 @@ async def log_events(batch: Sequence[EventT]) -> None:
     await sink.write([document_of(event) for event in batch])
 
 
-for _topic in LOGGED_TOPICS:
-    if _topic is dead_letters:
+for _topic in topics.logged:
+    if _topic is topics.dead_letters:
         continue  # declared below: its failures must not become dead letters
     guarded_agent(
         _topic,
@@ -52,13 +54,13 @@ for _topic in LOGGED_TOPICS:
     )
 # A dead letter about a dead letter could loop forever.
 guarded_agent(
-    dead_letters,
+    topics.dead_letters,
     log_events,
     stage=STAGE,
     batch_size=settings.log_batch_size,
     batch_wait_s=settings.log_batch_wait_s,
     dead_letter_failures=False,
-    name=f"log_{dead_letters.get_topic_name()}",
+    name=f"log_{topics.dead_letters.get_topic_name()}",
 )
 
 

@@ -18,8 +18,11 @@ import logging
 
 import psycopg2
 
-from app.application import app, database, settings
+from app.application import platform
 from app.storage.pool import TRANSIENT_ERRORS
+
+services = platform()
+app, database, settings = services.app, services.database, services.settings
 
 log = logging.getLogger(__name__)
 

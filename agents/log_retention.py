@@ -12,8 +12,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from app.application import app, search, settings
+from app.application import platform
 from app.eventlog.search_index import SearchUnavailable
+
+services = platform()
+app, search, settings = services.app, services.search, services.settings
 
 log = logging.getLogger(__name__)
 

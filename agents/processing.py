@@ -23,14 +23,15 @@ import psycopg2
 from faust.types import EventT
 
 from app.accounts.commands import UserEvent, decode_user_event
-from app.application import database
+from app.application import platform
 from app.guard.command_batches import applied_outcome, decode_batch, outcome_message
 from app.guard.dead_letters import dead_letter, send_dead_letters
 from app.guard.guarded import guarded_agent
 from app.kafka.publishing import Message, publish_all
-from app.kafka.topics import response_events, user_events
 from app.storage.pool import TRANSIENT_ERRORS
-from app.telemetry import live_figures, logging_setup
+
+services = platform()
+database, topics = services.database, services.topics
 
 STAGE = "processing"
 
@@ -41,16 +42,15 @@ async def process_user_events(batch: Sequence[EventT]) -> None:
     Guarantees one effect in PostgreSQL and at least one (identical) outcome
     per event; returns once the outcomes and dead letters are in Kafka.
     """
-    logging_setup.bind_event_correlation_id([event.value for event in batch])
     decoded = decode_batch(batch, decode_user_event, STAGE)
     responses = decoded.responses + await _apply(decoded.valid, decoded.letters)
     await asyncio.gather(
-        send_dead_letters(decoded.letters), publish_all(response_events, responses)
+        send_dead_letters(topics.dead_letters, decoded.letters),
+        publish_all(topics.response_events, responses),
     )
-    live_figures.record_dead_letters(len(decoded.letters))
 
 
-processing = guarded_agent(user_events, process_user_events, stage=STAGE)
+processing = guarded_agent(topics.user_events, process_user_events, stage=STAGE)
 
 
 async def _apply(valid: list[tuple[EventT, UserEvent]], letters: list[Message]) -> list[Message]:

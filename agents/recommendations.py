@@ -17,24 +17,25 @@ from dataclasses import asdict, dataclass
 
 from faust.types import EventT
 
-from app.application import database, settings
+from app.application import platform
 from app.clock import iso_now
 from app.guard.command_batches import decode_batch, outcome_message
 from app.guard.dead_letters import send_dead_letters
 from app.guard.guarded import acting_on, guarded_agent
 from app.kafka.publishing import Message, publish_all
-from app.kafka.topics import recommendation_requests, response_events, user_key
-from app.telemetry import live_figures
+from app.kafka.topics import user_key
 from app.viewing.recommending import Ranked, TrendingSnapshot, ViewedTitle, recommend
 from app.viewing.titles import TitleInfo
-from app.viewing.trending_board import trending_board
 from app.viewing.viewing_events import RecommendationsRequested, decode_recommendation_request
 from tables.recommendations import recommendations
+
+services = platform()
+database, settings, topics = services.database, services.settings, services.topics
 
 STAGE = "recommendations"
 #: Trending for taste is read in the longest window: a day says more than an hour.
 TRENDING_WINDOW = max(settings.trending_windows, key=lambda window: window.size_s).name
-board = trending_board()
+board = services.trending_board()
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,12 +64,11 @@ async def recommend_titles(batch: Sequence[EventT]) -> None:
         for _, request in decoded.valid
         if isinstance(request, RecommendationsRequested)
     ]
-    await publish_all(response_events, decoded.responses + outcomes)
-    await send_dead_letters(decoded.letters)
-    live_figures.record_dead_letters(len(decoded.letters))
+    await publish_all(topics.response_events, decoded.responses + outcomes)
+    await send_dead_letters(topics.dead_letters, decoded.letters)
 
 
-guarded_agent(recommendation_requests, recommend_titles, stage=STAGE, writes=recommendations)
+guarded_agent(topics.recommendation_requests, recommend_titles, stage=STAGE, writes=recommendations)
 
 
 async def _inputs(users: list[int]) -> Inputs:

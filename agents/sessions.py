@@ -27,16 +27,23 @@ from datetime import timedelta
 from faust.types import EventT
 
 from app.accounts.commands import Subscription
-from app.application import app, database, settings
+from app.application import platform
 from app.guard.command_batches import DecodedBatch, decode_batch, outcome_message
 from app.guard.dead_letters import send_dead_letters
 from app.guard.guarded import acting_on, guarded_agent
 from app.kafka.publishing import publish_all
-from app.kafka.topics import response_events, session_events, user_key
-from app.telemetry import live_figures, logging_setup
+from app.kafka.topics import user_key
 from app.viewing.session_commands import SessionEvent, SessionOpened, decode_session_event
 from app.viewing.sessions import Outcome, apply
 from tables.sessions import sessions, store_sessions, stored_sessions
+
+services = platform()
+app, database, settings, topics = (
+    services.app,
+    services.database,
+    services.settings,
+    services.topics,
+)
 
 STAGE = "sessions"
 
@@ -46,7 +53,6 @@ async def track_sessions(batch: Sequence[EventT]) -> None:
 
     Returns once the table's changelog, the outcomes and the dead letters are in Kafka.
     """
-    logging_setup.bind_event_correlation_id([event.value for event in batch])
     decoded = decode_batch(batch, decode_session_event, STAGE)
     commands = _keyed_by_their_user(decoded)
     subscriptions = await _subscriptions_of_openers(commands)
@@ -57,12 +63,11 @@ async def track_sessions(batch: Sequence[EventT]) -> None:
             outcome = _apply(command, subscriptions, idle)
         responses.append(outcome_message(command, *outcome))
     await app.producer.flush()  # the changelog first: see the module's docstring
-    await send_dead_letters(decoded.letters)
-    await publish_all(response_events, responses)
-    live_figures.record_dead_letters(len(decoded.letters))
+    await send_dead_letters(topics.dead_letters, decoded.letters)
+    await publish_all(topics.response_events, responses)
 
 
-guarded_agent(session_events, track_sessions, stage=STAGE, writes=sessions)
+guarded_agent(topics.session_events, track_sessions, stage=STAGE, writes=sessions)
 
 
 def _keyed_by_their_user(

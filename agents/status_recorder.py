@@ -17,12 +17,14 @@ import orjson
 from faust.types import EventT
 from pydantic import ValidationError
 
-from app.application import database
+from app.application import platform
 from app.guard.guarded import acting_on, guarded_agent
-from app.kafka.topics import response_events
 from app.requests.outcomes import StatusRecord
 from app.telemetry import live_figures
 from tables.correlation_status import statuses, stored_status
+
+services = platform()
+database, topics = services.database, services.topics
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +58,7 @@ async def record_statuses(batch: Sequence[EventT]) -> None:
     live_figures.record_outcomes(recorded)
 
 
-guarded_agent(response_events, record_statuses, stage="status", writes=statuses)
+guarded_agent(topics.response_events, record_statuses, stage="status", writes=statuses)
 
 
 def _outcome(value: object) -> tuple[dict[str, Any], StatusRecord] | None:

@@ -22,15 +22,17 @@ import orjson
 from aiokafka.partitioner import DefaultPartitioner
 from faust.types import EventT
 
-from app.application import app, settings
+from app.application import platform
 from app.clock import iso_now
 from app.guard.guarded import acting_on, guarded_agent
 from app.kafka.publishing import Message, publish_all
-from app.kafka.topics import title_activity, trending_tops
 from app.requests.envelope import SCHEMA_VERSION
 from app.viewing.titles import TitleInfo
 from app.viewing.trending import Move, PartitionIndex, ViewerShard, shard_key
 from tables.trending_viewers import trending_viewers
+
+services = platform()
+app, settings, topics = services.app, services.settings, services.topics
 
 log = logging.getLogger(__name__)
 STAGE = "trending"
@@ -95,7 +97,7 @@ async def count_viewers(batch: Sequence[EventT]) -> None:
             index.move(move, now)
 
 
-guard = guarded_agent(title_activity, count_viewers, stage=STAGE, writes=trending_viewers)
+guard = guarded_agent(topics.title_activity, count_viewers, stage=STAGE, writes=trending_viewers)
 
 
 @app.timer(interval=0.5)
@@ -107,7 +109,7 @@ async def publish_trending() -> None:
     if owned != indexes.built:
         indexes.rebuild(owned, now)
     messages = [m for p in sorted(owned) for m in _changed_tops(p, now)]
-    await publish_all(trending_tops, messages)
+    await publish_all(topics.trending_tops, messages)
 
 
 def title_partition(conteudo_id: int) -> int:

@@ -27,23 +27,24 @@ from typing import Any
 import orjson
 from faust.types import EventT
 
-from app.application import app, database, settings
+from app.application import platform
 from app.guard.command_batches import applied_outcome, decode_batch
 from app.guard.dead_letters import send_dead_letters
 from app.guard.guarded import guarded_agent
 from app.kafka.publishing import Message, publish_all
-from app.kafka.topics import (
-    recommendation_requests,
-    response_events,
-    title_activity,
-    user_key,
-    viewing_events,
-)
+from app.kafka.topics import user_key
 from app.requests.envelope import SCHEMA_VERSION
-from app.telemetry import live_figures, logging_setup
 from app.trending_windows import finest_hop_s
 from app.viewing.recommending import NEIGHBOURS_KEPT
 from app.viewing.viewing_events import decode_viewing, refresh_request
+
+services = platform()
+app, database, settings, topics = (
+    services.app,
+    services.database,
+    services.settings,
+    services.topics,
+)
 
 STAGE = "viewing"
 _HOP_S = finest_hop_s(settings.trending_windows)
@@ -54,7 +55,6 @@ async def record_viewings(batch: Sequence[EventT]) -> None:
 
     Returns once everything it produced is in Kafka.
     """
-    logging_setup.bind_event_correlation_id([event.value for event in batch])
     decoded = decode_batch(batch, decode_viewing, STAGE)
     events = [viewing for _, viewing in decoded.valid]
     responses, changes = decoded.responses, []
@@ -64,15 +64,16 @@ async def record_viewings(batch: Sequence[EventT]) -> None:
         changes = applied.changes
     # Four topics, no order between them: their acknowledgements are awaited together.
     await asyncio.gather(
-        publish_all(response_events, responses),
-        publish_all(title_activity, [_activity(c) for c in changes if _moves_trending(c)]),
-        publish_all(recommendation_requests, [_refresh(c) for c in changes if _moves_taste(c)]),
-        send_dead_letters(decoded.letters),
+        publish_all(topics.response_events, responses),
+        publish_all(topics.title_activity, [_activity(c) for c in changes if _moves_trending(c)]),
+        publish_all(
+            topics.recommendation_requests, [_refresh(c) for c in changes if _moves_taste(c)]
+        ),
+        send_dead_letters(topics.dead_letters, decoded.letters),
     )
-    live_figures.record_dead_letters(len(decoded.letters))
 
 
-guarded_agent(viewing_events, record_viewings, stage=STAGE)
+guarded_agent(topics.viewing_events, record_viewings, stage=STAGE)
 
 
 @app.timer(interval=60.0, on_leader=True)

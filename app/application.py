@@ -1,22 +1,31 @@
-"""The one Faust application and the services every stage shares.
+"""The platform: the one Faust app and every service it starts, made once, when first asked for.
 
-``faust -A app worker`` finds :data:`app` through the package ``app``. Agents and
-views import what they need from here; this module imports none of them.
+``faust -A app worker`` asks the package ``app`` for ``app`` (``app/__init__.py``),
+which calls :func:`platform`: the first call makes the Faust app
+(:func:`create_app`) and its services (:class:`Platform`), each a dependency
+of the app, started and stopped with it. The worker then imports its role's
+modules (:data:`ROLE_MODULES`), which register their agents, tables, views
+and timers, taking what they need from the platform. Importing a module
+makes nothing: the packages below (``guard``, ``storage``, ``eventlog``,
+``kafka``, the rules) are handed what they use.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from app.accounts.user_ids import UserIdAllocator
 from app.eventlog.indices import LogIndices
 from app.eventlog.search_index import SearchIndex
-from app.guard.faust_fixes import PlatformApp
-from app.guard.table_ownership import TableOwnership
+from app.guard import Guard, PlatformApp
 from app.kafka.admin import KafkaAdmin
+from app.kafka.topics import TopicDeclaration, Topics
 from app.requests.correlation import CorrelationIds
 from app.settings import Settings, get_settings
 from app.storage.database import Database
 from app.table_store import STORE_URL
 from app.telemetry import logging_setup
+from app.viewing.trending_board import TrendingBoard
 from demo.title_maker import catalogue_seed
 
 #: The modules holding each role's agents, tables and views, imported by the
@@ -24,7 +33,7 @@ from demo.title_maker import catalogue_seed
 #: probed and scraped.
 _PROBES = ["web.health", "web.monitoring"]
 ROLE_MODULES: dict[str, list[str]] = {
-    "all": ["agents", "tables", "web", "agents.ledger_retention", "agents.log_retention"],
+    "all": ["agents", "tables", "web"],
     "api": [
         "tables",
         "agents.status_recorder",
@@ -81,21 +90,57 @@ def create_app(settings: Settings) -> PlatformApp:
     )
 
 
-settings = get_settings()
-app = create_app(settings)
-#: Which table partitions this worker owns; the table agents' feeds follow it.
-table_ownership = TableOwnership(app)
-logging_setup.install(app, settings.log_format)
-database = Database(settings.postgres_dsn, settings.postgres_pool_size, catalogue_seed())
-app.add_dependency(database)
-search = SearchIndex(
-    settings.elasticsearch_host,
-    settings.elasticsearch_timeout_s,
-    LogIndices(settings.log_index, settings.log_index_hours),
-)
-app.add_dependency(search)
-#: Read-only view of the cluster for the dashboard (clients made on first use).
-kafka_admin = KafkaAdmin(settings.kafka_bootstrap_servers, settings.kafka_admin_timeout_s)
-app.add_dependency(kafka_admin)
-correlation_ids = CorrelationIds(settings.correlation_secret)
-user_ids = UserIdAllocator(database)
+class Platform:
+    """The Faust app and every service it starts and stops with it.
+
+    Made once per process (:func:`platform`); each service is made here, added
+    as a dependency of the app, and started when the app starts.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.app = create_app(settings)
+        logging_setup.install(self.app, settings.log_format)
+        #: PostgreSQL: every SQL statement; seeds the demo catalogue once migrated.
+        self.database = Database(
+            settings.postgres_dsn, settings.postgres_pool_size, catalogue_seed()
+        )
+        self.app.add_dependency(self.database)
+        #: Elasticsearch: the event log's indices.
+        self.search = SearchIndex(
+            settings.elasticsearch_host,
+            settings.elasticsearch_timeout_s,
+            LogIndices(settings.log_index, settings.log_index_hours),
+        )
+        self.app.add_dependency(self.search)
+        #: Read-only view of the cluster for the dashboard (clients made on first use).
+        self.kafka_admin = KafkaAdmin(
+            settings.kafka_bootstrap_servers, settings.kafka_admin_timeout_s
+        )
+        self.app.add_dependency(self.kafka_admin)
+        #: Every topic; declared (created if missing) before Faust's consumer starts.
+        self.topics = Topics(self.app, settings)
+        declaration = TopicDeclaration(self.app, self.topics, settings.kafka_bootstrap_servers)
+        self.app.add_dependency(declaration)
+        #: What every guarded agent shares: checkpoints, table ownership, feeds.
+        self.guard = Guard(self.app, self.database, settings, self.topics.dead_letters)
+        self.correlation_ids = CorrelationIds(settings.correlation_secret)
+        self.user_ids = UserIdAllocator(self.database)
+        self._trending_board: TrendingBoard | None = None
+
+    def trending_board(self) -> TrendingBoard:
+        """Trending as every worker reads it, started with the app on first use.
+
+        Only the stages that read trending ask for it (recommendations, ``GET /em-alta``).
+        """
+        if self._trending_board is None:
+            topic = self.topics.trending_tops.get_topic_name()
+            self._trending_board = TrendingBoard(self.settings.kafka_bootstrap_servers, topic)
+            self.app.add_dependency(self._trending_board)
+        return self._trending_board
+
+
+@lru_cache(maxsize=1)
+def platform() -> Platform:
+    """This process's platform, made on the first call from the settings read once."""
+    return Platform(get_settings())

@@ -4,7 +4,7 @@ Without ``replay`` it lists them: a line per reason (how many, how many not
 replayed yet, the oldest and newest), then each dead letter with its age, the
 stage that refused it, the record it refuses, its replay count and whether it
 was replayed (when, and where the event went). With ``replay`` it re-sends the
-chosen ones to their source topic, each once (:mod:`app.guard.dead_letter_replay`),
+chosen ones to their source topic, each once (:mod:`app.dead_letter_replay`),
 and says what it did with each. ``--reason`` keeps the letters whose reason
 contains the text (any case), ``--since`` those written since an instant (ISO
 8601) or within an age (``30m``, ``2h``, ``7d``). Faust's global ``--json``
@@ -29,9 +29,9 @@ import click
 from aiokafka import AIOKafkaProducer
 from faust.cli import AppCommand, argument, option
 
-from app.application import app, database, settings
+from app.application import platform
 from app.clock import iso_utc, utc_now
-from app.guard.dead_letter_replay import (
+from app.dead_letter_replay import (
     Replayed,
     Replayer,
     StoredLetter,
@@ -41,8 +41,12 @@ from app.guard.dead_letter_replay import (
     read_dead_letters,
 )
 from app.kafka.readers import LogReader, unlisted_topics
-from app.kafka.topics import ALL_TOPICS, DEAD_LETTERS
-from app.kafka.topics import dead_letters as dead_letter_topic
+
+#: The command registers on the platform's app; its database is the one the worker uses.
+services = platform()
+app, database, settings = services.app, services.database, services.settings
+dead_letter_topic = services.topics.dead_letters
+DEAD_LETTERS = dead_letter_topic.get_topic_name()
 
 #: How long the command waits for PostgreSQL before it gives up.
 CONNECT_TIMEOUT_S = 30.0
@@ -91,7 +95,7 @@ async def dead_letters(
 
 
 def _own_topics() -> frozenset[str]:
-    return frozenset(topic.get_topic_name() for topic in ALL_TOPICS)
+    return frozenset(topic.get_topic_name() for topic in services.topics.all)
 
 
 @asynccontextmanager

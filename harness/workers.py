@@ -23,11 +23,18 @@ from typing import Any
 import httpx
 
 from app.api_keys import key_entry
+from app.requests.correlation import CorrelationIds
+from app.settings import get_settings
 
 #: Names this test run apart from every other run against the same broker.
 RUN_ID = uuid.uuid4().hex[:8]
 #: Prefix of every topic and group of this run (:func:`delete_run_topics` removes them).
 RUN_PREFIX = f"t{RUN_ID}-"
+
+
+#: Signs correlation ids as test workers do (they share the settings' secret), for events a
+#: test writes to Kafka itself.
+correlation_ids = CorrelationIds(get_settings().correlation_secret)
 
 
 def own_names(name: str) -> dict[str, str]:

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from faust.types import TableT
 
-from app.application import app, settings
+from app.application import platform
+
+services = platform()
+app, settings = services.app, services.settings
 
 #: Each database's own sizes. The block cache is not sized here: every database
 #: shares the worker's one (``ROCKSDB_BLOCK_CACHE_MB``). A memtable is flushed at

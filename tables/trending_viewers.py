@@ -10,8 +10,11 @@ the longest window is forgotten, and an empty shard deleted.
 
 from __future__ import annotations
 
-from app.application import app, settings
+from app.application import platform
 from tables.storage import ROCKSDB_OPTIONS
+
+services = platform()
+app, settings = services.app, services.settings
 
 trending_viewers = app.Table(
     "trending_viewers",

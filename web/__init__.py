@@ -10,11 +10,14 @@ from __future__ import annotations
 import logging
 
 from app.api_keys import load_key_ring
-from app.application import app, settings
+from app.application import platform
 from web.auth import authentication
 from web.http_metrics import observe_http
 from web.middleware import json_errors
 from web.rate_limit import RateLimiter
+
+services = platform()
+app, settings = services.app, services.settings
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from aiohttp import web
 from aiokafka.errors import KafkaError
 from faust.types import TopicT
 
-from app.application import correlation_ids, settings
-from app.kafka.topics import user_events, user_key
+from app.application import platform
+from app.kafka.topics import user_key
 from app.requests.correlation import IDEMPOTENCY_HEADER
 from app.requests.envelope import Envelope, command_fields, encode_event
 from app.telemetry.logging_setup import bind_correlation_id
@@ -25,6 +25,9 @@ from web.auth import caller_name
 from web.circuit import CircuitBreaker
 from web.errors import BadHeader, Unavailable
 from web.responses import json_response
+
+services = platform()
+correlation_ids, settings, topics = services.correlation_ids, services.settings, services.topics
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +70,7 @@ def _correlation_id(owner: str, idempotency_key: str | None) -> str:
     return correlation_ids.derive(owner, idempotency_key)
 
 
-async def publish_event(event: Envelope, topic: TopicT = user_events) -> None:
+async def publish_event(event: Envelope, topic: TopicT = topics.user_events) -> None:
     """Put ``event`` on ``topic``, keyed by user id; 503 if Kafka is down.
 
     A timed-out event may still sit in the producer's buffer and reach Kafka
@@ -103,7 +106,7 @@ async def accept(
     mensagem: str,
     section: str,
     fields: dict[str, Any] | None = None,
-    topic: TopicT = user_events,
+    topic: TopicT = topics.user_events,
 ) -> web.Response:
     """Publish ``event`` on ``topic``, then give the contract's 202 answer.
 

@@ -12,13 +12,16 @@ from typing import Any
 from aiohttp import web
 from faust.web import Request, View
 
-from app.application import app, database
+from app.application import platform
 from app.viewing.titles import MAX_TITLE_ID, CatalogueQuery
 from web.database_reads import from_database
 from web.errors import NotFound
 from web.parsing import path_id, validate
 from web.responses import json_response
 from web.title_cache import TitleCache
+
+services = platform()
+app, database = services.app, services.database
 
 TITLE_NOT_FOUND = "Conteúdo não encontrado"
 CACHE_MISS = "Conteúdo não está no cache deste worker; carregue-o com POST"

@@ -14,7 +14,10 @@ from pathlib import Path
 
 from aiohttp import web
 
-from app.application import app
+from app.application import platform
+
+services = platform()
+app = services.app
 
 DASHBOARD_DIR = Path(__file__).resolve().parent / "dashboard"
 PREFIX = "/dashboard"

@@ -18,8 +18,11 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from app.application import app, settings
+from app.application import platform
 from web.dashboard import PREFIX
+
+services = platform()
+app, settings = services.app, services.settings
 
 log = logging.getLogger(__name__)
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from app.application import database
+from app.application import platform
 from app.storage.pool import TRANSIENT_ERRORS
 from web.errors import Unavailable
+
+services = platform()
+database = services.database
 
 T = TypeVar("T")
 

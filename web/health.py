@@ -9,11 +9,18 @@ from aiokafka.errors import KafkaError
 from faust.exceptions import NotReady
 from faust.web import Request, View
 
-from app.application import app, database, search, settings
+from app.application import platform
 from app.clock import iso_now
-from app.guard.feeds import feed_partitions, feed_states
 from app.kafka.publishing import kafka_producer
 from web.responses import json_response
+
+services = platform()
+app, database, search, settings = (
+    services.app,
+    services.database,
+    services.search,
+    services.settings,
+)
 
 VERSION = "1.0.0"
 
@@ -50,7 +57,7 @@ class HealthView(View):
             kafka_connected(), database.ping(), search.ping()
         )
         healthy = kafka and postgres
-        agents = feed_states()
+        agents = services.guard.states()
         agents_up = all(state == "up" for state in agents.values())
         body = {
             "service": settings.app_id,
@@ -64,7 +71,8 @@ class HealthView(View):
                 "worker": {
                     "role": settings.worker_role,
                     "status": worker_state(),
-                    "assigned_partitions": len(app.consumer.assignment()) + feed_partitions(),
+                    "assigned_partitions": len(app.consumer.assignment())
+                    + services.guard.partitions(),
                     "agents": agents,
                 },
             },
@@ -87,7 +95,7 @@ def worker_state() -> str:
 async def kafka_connected() -> bool:
     """True when the broker answers a metadata request within a second."""
     try:
-        client = kafka_producer().client
+        client = kafka_producer(app).client
         async with asyncio.timeout(1.0):
             await client.fetch_all_metadata()
         return True

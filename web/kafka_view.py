@@ -18,18 +18,25 @@ from typing import Any, TypeVar
 from aiohttp import web
 from faust.web import Request, View
 
-from app.application import app, kafka_admin, settings
+from app.application import platform
 from app.kafka.admin import GroupSummary, KafkaUnavailable, TopicMessagesQuery, TopicSummary
-from app.kafka.topics import ALL_TOPICS
 from web.errors import NotFound, Unavailable
 from web.parsing import validate
 from web.responses import json_response
+
+services = platform()
+app, kafka_admin, settings, topics = (
+    services.app,
+    services.kafka_admin,
+    services.settings,
+    services.topics,
+)
 
 T = TypeVar("T")
 
 #: This app's topics: the declared ones, and Faust's own (changelogs, the
 #: assignor's), named after the app id like every group of its roles.
-_OWN_TOPICS = frozenset(topic.get_topic_name() for topic in ALL_TOPICS)
+_OWN_TOPICS = frozenset(topic.get_topic_name() for topic in topics.all)
 _OWN_PREFIX = f"{settings.app_id}-"
 
 

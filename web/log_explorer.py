@@ -13,13 +13,16 @@ from __future__ import annotations
 from aiohttp import web
 from faust.web import Request, View
 
-from app.application import app, search
+from app.application import platform
 from app.eventlog.log_queries import LogQuery
 from app.eventlog.search_index import SearchUnavailable
 from web.auth import visible_owner
 from web.errors import Unavailable
 from web.parsing import validate
 from web.responses import json_response
+
+services = platform()
+app, search = services.app, services.search
 
 
 @app.page("/logs")

@@ -8,17 +8,23 @@ from typing import Any
 from aiohttp import web
 from faust.web import Request, View
 
-from app.application import app, search
+from app.application import platform
 from app.eventlog.search_index import SearchUnavailable
-from app.kafka.topics import DEAD_LETTERS, RESPONSE_EVENTS, USER_EVENTS
 from app.requests.envelope import check_uuid
 from web.auth import may_see
 from web.errors import NotFound, Unavailable
 from web.responses import json_response
 
+services = platform()
+app, search, topics = services.app, services.search, services.topics
+
 #: Where each topic's document sits in a trail when two share a timestamp
 #: (Elasticsearch keeps dates to the millisecond).
-_FLOW_ORDER = {USER_EVENTS: 0, DEAD_LETTERS: 1, RESPONSE_EVENTS: 2}
+_FLOW_ORDER = {
+    topics.user_events.get_topic_name(): 0,
+    topics.dead_letters.get_topic_name(): 1,
+    topics.response_events.get_topic_name(): 2,
+}
 
 
 @app.page("/logs/{correlation_id}")

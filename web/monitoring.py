@@ -30,10 +30,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Info, generate_late
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from app.application import app, settings
-from app.guard.feeds import feed_figures, feed_lag
+from app.application import platform
 from app.telemetry import live_figures
 from web.responses import json_response
+
+services = platform()
+app, settings = services.app, services.settings
 
 #: A fixed prefix: dashboards and alerts keep working whatever the APP_ID.
 PROMETHEUS_PREFIX = "faust"
@@ -147,7 +149,7 @@ class MetricsSummaryView(View):
             },
             **live_figures.summary(),
             "consumer_lag": {"total": sum(lag.values()), "by_topic": lag},
-            "agents": feed_figures(),
+            "agents": services.guard.figures(),
         }
         return json_response(body)
 
@@ -157,7 +159,7 @@ def consumer_lag() -> dict[str, int]:
 
     Lag is the log end offset (the consumer's latest highwater) minus the
     committed offset, the figure Kafka's own tools report, read from every
-    agent's own consumer (:func:`app.guard.feeds.feed_lag`): no agent reads through
+    agent's own consumer (:meth:`app.guard.Guard.lag`): no agent reads through
     Faust's consumer, which only follows the tables' changelogs.
     """
-    return feed_lag()
+    return services.guard.lag()

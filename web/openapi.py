@@ -13,9 +13,12 @@ import json
 from aiohttp import web
 from swagger_ui.core import ApplicationDocument  # type: ignore[import-untyped]
 
-from app.application import app
+from app.application import platform
 from web.openapi_operations import DOCS_PATH, SPEC_PATH
 from web.openapi_spec import build_spec
+
+services = platform()
+app = services.app
 
 
 def _web_app() -> web.Application:

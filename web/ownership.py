@@ -11,10 +11,13 @@ from typing import Any
 
 from cachetools import TTLCache
 
-from app.application import database
+from app.application import platform
 from web.auth import may_see
 from web.database_reads import from_database
 from web.errors import NotFound
+
+services = platform()
+database = services.database
 
 #: Users whose creator is remembered, and for how long (seconds).
 CACHED_USERS = 100_000

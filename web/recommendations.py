@@ -13,11 +13,10 @@ from dataclasses import asdict
 from aiohttp import web
 from faust.web import Request, Response, View
 
-from app.application import app, settings
+from app.application import platform
 from app.clock import iso_now
-from app.kafka.topics import recommendation_requests, user_key
+from app.kafka.topics import user_key
 from app.viewing.recommending import recommend
-from app.viewing.trending_board import trending_board
 from app.viewing.viewing_events import RecommendationsRequest, RecommendationsRequested
 from tables.recommendations import recommendations
 from web.accepting import accept, envelope
@@ -27,7 +26,10 @@ from web.parsing import path_user_id, read_with_demo
 from web.responses import json_response
 from web.routing import TableRoute, Unrouted
 
-board = trending_board()
+services = platform()
+app, settings, topics = services.app, services.settings, services.topics
+
+board = services.trending_board()
 recommendations_route = TableRoute(
     recommendations,
     Unrouted(
@@ -58,7 +60,7 @@ class GenerateRecommendationsView(View):
             "Geração de recomendações em processamento",
             "recomendacoes",
             {"user_id": command.user_id},
-            recommendation_requests,
+            topics.recommendation_requests,
         )
 
 

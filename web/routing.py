@@ -19,8 +19,11 @@ from faust.exceptions import SameNode
 from faust.types import TP, CollectionT
 from faust.web import Request, Response, View
 
-from app.application import app
+from app.application import platform
 from app.kafka.publishing import kafka_producer
+
+services = platform()
+app = services.app
 
 #: The owner's answer.
 OwnerAnswer = Callable[[], Awaitable[web.Response]]
@@ -82,7 +85,7 @@ class TableRoute:
         knows topics it has produced to; without this a fresh worker could not
         route a read until it had written to the table itself.
         """
-        await kafka_producer().partitions_for(self._changelog)
+        await kafka_producer(app).partitions_for(self._changelog)
 
     @property
     def _changelog(self) -> str:

@@ -18,9 +18,9 @@ from datetime import timedelta
 from aiohttp import web
 from faust.web import Request, Response, View
 
-from app.application import app, settings
+from app.application import platform
 from app.clock import utc_now
-from app.kafka.topics import session_events, user_key
+from app.kafka.topics import user_key
 from app.viewing.session_commands import (
     NewSession,
     SessionActivity,
@@ -50,6 +50,9 @@ session_route = TableRoute(
     ),
 )
 
+services = platform()
+app, settings, topics = services.app, services.settings, services.topics
+
 
 @app.page("/sessoes")
 class SessionsView(View):
@@ -76,7 +79,7 @@ class SessionsView(View):
             session_id=session_id_of(command.user_id, fields["correlation_id"]),
         )
         return await accept(
-            event, "Abertura de sessão em processamento", "sessao", topic=session_events
+            event, "Abertura de sessão em processamento", "sessao", topic=topics.session_events
         )
 
 
@@ -95,7 +98,7 @@ class SessionActivityView(View):
         await refuse_other_callers_user(request, user_id, NO_SESSION)
         event = SessionActivity(**envelope(request, user_id), session_id=session_id)
         return await accept(
-            event, "Atividade da sessão em processamento", "sessao", topic=session_events
+            event, "Atividade da sessão em processamento", "sessao", topic=topics.session_events
         )
 
 
@@ -114,7 +117,7 @@ class SessionView(View):
         await refuse_other_callers_user(request, user_id, NO_SESSION)
         event = SessionEnded(**envelope(request, user_id), session_id=session_id)
         return await accept(
-            event, "Encerramento da sessão em processamento", "sessao", topic=session_events
+            event, "Encerramento da sessão em processamento", "sessao", topic=topics.session_events
         )
 
 

@@ -8,7 +8,7 @@ from uuid import UUID
 from aiohttp import web
 from faust.web import Request, Response, View
 
-from app.application import app, correlation_ids, database
+from app.application import platform
 from app.requests.correlation import issued_at
 from app.requests.outcomes import StatusRecord, describe_code
 from app.storage.pool import TRANSIENT_ERRORS
@@ -32,6 +32,9 @@ status_route = TableRoute(
         owner_down="Worker dono deste status indisponível",
     ),
 )
+
+services = platform()
+app, correlation_ids, database = services.app, services.correlation_ids, services.database
 
 
 @app.page("/status/{correlation_id}")

@@ -20,8 +20,11 @@ import aiohttp
 from aiohttp import web
 from faust.web import Request, View
 
-from app.application import app, settings
+from app.application import platform
 from web.responses import json_response
+
+services = platform()
+app, settings = services.app, services.settings
 
 PROBE_TIMEOUT_S = 0.5
 

@@ -14,15 +14,17 @@ from datetime import UTC, datetime
 from aiohttp import web
 from faust.web import Request, View
 
-from app.application import app, settings
+from app.application import platform
 from app.clock import iso_utc
 from app.viewing.trending import TrendingQuery
-from app.viewing.trending_board import trending_board
 from web.errors import InvalidFields
 from web.parsing import validate
 from web.responses import json_response
 
-board = trending_board()
+services = platform()
+app, settings = services.app, services.settings
+
+board = services.trending_board()
 WINDOWS = {window.name: window for window in settings.trending_windows}
 
 

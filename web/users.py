@@ -19,7 +19,7 @@ from app.accounts.commands import (
     SubscriptionUpdated,
     UserCreated,
 )
-from app.application import app, database, user_ids
+from app.application import platform
 from app.storage.pool import TRANSIENT_ERRORS
 from demo.people import demo_payment, demo_preferences, demo_subscription, demo_user
 from web.accepting import accept, envelope, has_idempotency_key, request_correlation_id
@@ -27,6 +27,9 @@ from web.auth import may_see
 from web.errors import NotFound, Unavailable
 from web.parsing import path_user_id, read_command
 from web.responses import json_response
+
+services = platform()
+app, database, user_ids = services.app, services.database, services.user_ids
 
 
 @app.page("/usuarios")

@@ -14,8 +14,7 @@ from typing import Any
 from aiohttp import web
 from faust.web import Request, View
 
-from app.application import app, database
-from app.kafka.topics import viewing_events
+from app.application import platform
 from app.requests.fields import MAX_PAGE_SIZE
 from app.viewing.viewing_events import HistoryQuery, Viewing, ViewingRecorded, history_cursor
 from demo.people import demo_viewing_fields
@@ -24,6 +23,9 @@ from web.database_reads import from_database
 from web.ownership import refuse_other_callers_user, require_readable_user
 from web.parsing import path_user_id, read_with_demo, validate
 from web.responses import json_response
+
+services = platform()
+app, database, topics = services.app, services.database, services.topics
 
 #: Titles "continue watching" lists at most.
 CONTINUE_WATCHING_LIMIT = 20
@@ -48,7 +50,7 @@ class ViewingView(View):
         )
         fields = {**viewing.model_dump(mode="json"), "concluido": viewing.concluido}
         return await accept(
-            event, "Visualização em processamento", "visualizacao", fields, viewing_events
+            event, "Visualização em processamento", "visualizacao", fields, topics.viewing_events
         )
 
 

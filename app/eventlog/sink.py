@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import cast
 
 import orjson
-from faust.types import EventT
+from faust.types import EventT, TopicT
 
 from app.eventlog.documents import unindexed_copy
 from app.eventlog.fallback_file import FallbackFile
@@ -44,9 +44,11 @@ STAGE = "event_log"
 class LogSink:
     """Writes ``system_logs`` documents to Elasticsearch, or to the fallback file while it is down."""
 
-    def __init__(self, index: SearchIndex, fallback: FallbackFile) -> None:
+    def __init__(self, index: SearchIndex, fallback: FallbackFile, dead_letters: TopicT) -> None:
         self.index = index
         self.fallback = fallback
+        #: Where documents Elasticsearch refuses go, with the reason.
+        self.dead_letters = dead_letters
         #: Set on a failure; cleared once the backlog is replayed. Meanwhile
         #: batches go straight to the file instead of waiting out timeouts.
         self.degraded = False
@@ -99,7 +101,7 @@ class LogSink:
         if not rejected:
             return
         letters = [_dead_letter(r) for r in rejected if not _is_dead_letter(r.document)]
-        await send_dead_letters(letters)
+        await send_dead_letters(self.dead_letters, letters)
         copies = [unindexed_copy(r.document) for r in rejected]
         try:
             _, refused_again = await self.index.bulk_index(copies)

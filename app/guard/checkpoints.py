@@ -48,6 +48,10 @@ ALARM_WORDS = {
 class CheckpointStore(Protocol):
     """Where checkpoints are kept (:class:`app.storage.database.Database`)."""
 
+    async def wait_ready(self) -> None:
+        """Return once checkpoints can be read and saved (the store is connected)."""
+        ...
+
     async def checkpoints(self, key: CheckpointKey, partitions: list[int]) -> dict[int, int]:
         """The saved next offset per partition, for the partitions that have one."""
         ...

@@ -7,7 +7,7 @@ Its Kafka key is the refused event's own key, so a replay lands the event on
 the partition it came from.
 
 ``replays`` counts how many times an operator re-sent the event
-(``faust -A app dead-letters replay``, :mod:`app.guard.dead_letter_replay`): a
+(``faust -A app dead-letters replay``, :mod:`app.dead_letter_replay`): a
 replay writes the raised count into the event it re-sends, and an event that
 fails again comes back here with that count.
 """
@@ -18,15 +18,15 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import orjson
-from faust.types import EventT
+from faust.types import EventT, TopicT
 from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.clock import iso_now
 from app.kafka.publishing import Message, publish_all
-from app.kafka.topics import dead_letters
 from app.requests.envelope import SCHEMA_VERSION, Replays, SchemaVersion, replays_in
 from app.requests.fields import UtcDateTime
+from app.telemetry import live_figures
 
 MAX_PAYLOAD_CHARS = 64 * 1024
 
@@ -96,8 +96,12 @@ def _replays_of(payload: bytes) -> int:
         return 0
 
 
-async def send_dead_letters(letters: Sequence[Message]) -> None:
-    """Produce dead letters and wait until Kafka has them."""
+async def send_dead_letters(topic: TopicT, letters: Sequence[Message]) -> None:
+    """Produce dead letters to the dead-letter ``topic``; return once Kafka has them all.
+
+    Counted then: in ``dead_letters_total`` (the alerts) and the dashboard's live figures.
+    """
     if letters:
-        await publish_all(dead_letters, letters)
+        await publish_all(topic, letters)
         DEAD_LETTERS.inc(len(letters))
+        live_figures.record_dead_letters(len(letters))

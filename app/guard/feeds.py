@@ -1,7 +1,7 @@
 """Feeds: a guarded agent's own consumer, the loop handing it batches, and its alarms.
 
 A feed reads the agent's topic (:class:`app.guard.topic_batches.TopicBatches`) from
-the agent's checkpoint and hands each batch to the guard
+the agent's checkpoint and hands each batch to the agent
 (:meth:`app.guard.guarded.GuardedAgent.handle_batch`), one at a time, in order:
 
 * a :class:`DirectFeed` is given partitions by its consumer group (workers of
@@ -23,23 +23,19 @@ import logging
 import time
 from collections.abc import AsyncIterable, Callable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from aiokafka.errors import KafkaError
 from faust.types import CollectionT, EventT
 from prometheus_client import Counter, Gauge
 
-from app.application import app, database, settings
-from app.guard.checkpoints import ALARM_WORDS
+from app.guard.checkpoints import ALARM_WORDS, Checkpoint
 from app.guard.table_ownership import TableOwnership
 from app.guard.topic_batches import TopicBatches
-from app.kafka.readers import LogReader, Record
+from app.kafka.readers import Record
 from app.kafka.topics import topics_declared
 from app.retry import retrying
 from app.storage.pool import TRANSIENT_ERRORS
-
-if TYPE_CHECKING:
-    from app.guard.guarded import GuardedAgent
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +59,6 @@ OLDEST_BATCH = Gauge(
 
 GAP_WORD, LOST_WORD, STALL_WORD = ALARM_WORDS["gaps"], ALARM_WORDS["lost"], ALARM_WORDS["stalls"]
 
-#: Bounds of partitions' logs, for every feed of this process.
-log_reader = LogReader(settings.kafka_bootstrap_servers)
-
 
 class GapFound(Exception):
     """A batch does not start at its checkpoint: these offsets, per partition, are missing."""
@@ -75,14 +68,28 @@ class GapFound(Exception):
         self.missing = missing
 
 
+class FedAgent(Protocol):
+    """What a feed needs of the agent it feeds (:class:`app.guard.guarded.GuardedAgent`)."""
+
+    stage: str
+    checkpoint: Checkpoint
+    #: Longest one attempt at a batch may take.
+    deadline_s: float
+
+    async def handle_batch(self, batch: Sequence[EventT], check: bool = True) -> None:
+        """Handle ``batch``, then move the checkpoint past it (:class:`GapFound` first if
+        ``check`` finds offsets missing before it)."""
+        ...
+
+
 class Feed:
     """Hands a guarded agent its batches, one at a time, from its own consumer."""
 
     #: Whether the consumer's own group assigns its partitions.
     subscribe = True
 
-    def __init__(self, guard: GuardedAgent, source: TopicBatches) -> None:
-        self.guard = guard
+    def __init__(self, agent: FedAgent, source: TopicBatches) -> None:
+        self.agent = agent
         self.source = source
         self._task: asyncio.Task[None] | None = None
         #: The batch in hand, and since when (``time.monotonic()``).
@@ -92,13 +99,12 @@ class Feed:
         self._rewound: dict[int, int] = {}
         #: Whether the last audit found a partition stalled.
         self.stalled = False
-        _feeds.append(self)
-        OLDEST_BATCH.labels(guard.stage).set_function(self.batch_age_s)
+        OLDEST_BATCH.labels(agent.stage).set_function(self.batch_age_s)
 
     @property
     def name(self) -> str:
         """The agent's stage (its checkpoint and metrics label)."""
-        return self.guard.stage
+        return self.agent.stage
 
     def batch_age_s(self) -> float:
         """How long the batch in hand has been (0 with none)."""
@@ -116,7 +122,7 @@ class Feed:
     async def run(self) -> None:
         """Read and handle batches until stopped; a fresh consumer after a Kafka failure."""
         self._task = asyncio.current_task()
-        await database.wait_ready()  # the checkpoints live there
+        await self.agent.checkpoint.store.wait_ready()  # the checkpoints live there
         await topics_declared.wait()  # what the handler produces to exists
         while not self.source.closing:
             await retrying(
@@ -138,14 +144,14 @@ class Feed:
         """Hand each batch to the agent while ``current()`` says its partitions are still ours."""
         async for records in batches:
             batch: Sequence[EventT] = records  # type: ignore[assignment]  # event-shaped records
-            await self.guard.checkpoint.seed(batch)
+            await self.agent.checkpoint.seed(batch)
             if not current():
                 return
             await self._handle(batch)
 
     async def _handle(self, batch: Sequence[EventT], check: bool = True) -> None:
         """One batch, in a task of its own (a revocation may cancel it); gaps read again."""
-        work = self.guard.handle_batch(batch, check)
+        work = self.agent.handle_batch(batch, check)
         handling = self._handling = asyncio.ensure_future(work)
         self._since = time.monotonic()
         try:
@@ -175,7 +181,7 @@ class Feed:
         stage, topic = self.name, self.source.topic
         count = sum(len(r) for ranges in missing.values() for r in ranges)
         GAPS.labels(stage).inc(count)
-        known = self.guard.checkpoint.known(missing)
+        known = self.agent.checkpoint.known(missing)
         starts = {p: known.get(p, ranges[0].start) for p, ranges in missing.items()}
         if all(self._rewound.get(p) == start for p, start in starts.items()):
             log.error(
@@ -197,7 +203,7 @@ class Feed:
 
     async def _handle_unchecked(self, batch: Sequence[EventT]) -> None:
         start_at = {e.message.partition: e.message.offset for e in reversed(batch)}
-        await self.guard.checkpoint.save_at(start_at)  # the lost offsets are passed
+        await self.agent.checkpoint.save_at(start_at)  # the lost offsets are passed
         await self._handle(batch, check=False)
 
     async def audit(self) -> None:
@@ -206,7 +212,7 @@ class Feed:
         if self._handling is not None or not owned:
             return  # a batch in hand is the deadline's business
         try:
-            stalled = await self.guard.checkpoint.stalled(owned)
+            stalled = await self.agent.checkpoint.stalled(owned)
         except (KafkaError, OSError, *TRANSIENT_ERRORS) as exc:  # the next audit tries again
             log.warning("cannot check %s for stalls (%r)", self._what, exc)
             return
@@ -248,12 +254,12 @@ class TableFeed(Feed):
 
     def __init__(
         self,
-        guard: GuardedAgent,
+        agent: FedAgent,
         source: TopicBatches,
         ownership: TableOwnership,
         table: CollectionT,
     ) -> None:
-        super().__init__(guard, source)
+        super().__init__(agent, source)
         self.ownership = ownership
         self.table = table
         ownership.on_revoke(self.pause)
@@ -295,7 +301,7 @@ class TableFeed(Feed):
         push its changelog entries out, before the group hands the partitions on."""
         handling = self._handling
         if handling is not None:
-            done, _ = await asyncio.wait({handling}, timeout=self.guard.deadline_s)
+            done, _ = await asyncio.wait({handling}, timeout=self.agent.deadline_s)
             if not done:
                 log.warning(
                     "%s %s: the batch in hand outlived its deadline; dropped",
@@ -305,40 +311,7 @@ class TableFeed(Feed):
                 handling.cancel()
                 await asyncio.wait({handling})
         try:
-            async with asyncio.timeout(self.guard.deadline_s):
-                await app.producer.flush()
+            async with asyncio.timeout(self.agent.deadline_s):
+                await self.ownership.app.producer.flush()
         except (KafkaError, TimeoutError) as exc:
             log.warning("%s: cannot flush table changelogs (%r)", self._what, exc)
-
-
-#: Every feed of this process, stopped before the producer and the database.
-_feeds: list[Feed] = []
-
-
-@app.on_before_shutdown.connect
-async def _stop_feeds(*_: object, **__: object) -> None:
-    await asyncio.gather(*(feed.stop() for feed in _feeds))
-    await log_reader.close()
-
-
-def feed_partitions() -> int:
-    """Partitions this worker's feeds read (Faust's consumer counts its own)."""
-    return sum(len(feed.source.assignment()) for feed in _feeds)
-
-
-def feed_lag() -> dict[str, int]:
-    """Records beyond the feeds' committed checkpoints, per topic."""
-    lag: dict[str, int] = {}
-    for feed in _feeds:
-        lag[feed.source.topic] = lag.get(feed.source.topic, 0) + feed.source.lag()
-    return lag
-
-
-def feed_states() -> dict[str, str]:
-    """Each feed's state, by agent stage (``/health``)."""
-    return {feed.name: feed.state for feed in _feeds}
-
-
-def feed_figures() -> dict[str, dict[str, object]]:
-    """Each feed's state and the age of its batch in hand, by agent stage (the dashboard)."""
-    return {f.name: {"state": f.state, "batch_age_s": round(f.batch_age_s(), 1)} for f in _feeds}

@@ -46,21 +46,25 @@ import logging
 import weakref
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import ClassVar
 
 from aiokafka.errors import KafkaError
 from faust.streams import _current_event
-from faust.types import CollectionT, EventT, TopicT
+from faust.types import AppT, CollectionT, EventT, TopicT
 from mode.utils.tracebacks import format_task_stack
 
-from app.application import app, database, settings, table_ownership
-from app.guard.checkpoints import ALARM_WORDS, Checkpoint, describe
+from app.guard.checkpoints import ALARM_WORDS, Checkpoint, CheckpointStore, describe
 from app.guard.dead_letters import dead_letter, send_dead_letters
-from app.guard.feeds import DirectFeed, Feed, GapFound, TableFeed, log_reader
+from app.guard.faust_fixes import PlatformApp
+from app.guard.feeds import DirectFeed, Feed, GapFound, TableFeed
+from app.guard.table_ownership import TableOwnership
 from app.guard.topic_batches import ConsumerSettings, TopicBatches, feed_group
+from app.kafka.readers import LogReader
 from app.retry import retrying
+from app.settings import Settings
 from app.storage.agent_checkpoints import CheckpointKey
 from app.storage.pool import TRANSIENT_ERRORS
-from app.telemetry import live_figures
+from app.telemetry import logging_setup
 
 log = logging.getLogger(__name__)
 
@@ -71,24 +75,83 @@ BatchHandler = Callable[[Sequence[EventT]], Awaitable[None]]
 TRANSIENT = (*TRANSIENT_ERRORS, KafkaError, TimeoutError, OSError)
 
 
+class Guard:
+    """What the guarded agents of one app share, made with the app (:mod:`app.application`).
+
+    Where checkpoints live (``store``), how far partitions' logs reach
+    (``log_reader``), which table partitions this worker owns (``ownership``),
+    the settings every agent reads, the dead-letter topic, and every feed of
+    the app, stopped before the producer and the database.
+    """
+
+    _of_app: ClassVar[weakref.WeakKeyDictionary[AppT, Guard]] = weakref.WeakKeyDictionary()
+
+    def __init__(
+        self, app: PlatformApp, store: CheckpointStore, settings: Settings, dead_letters: TopicT
+    ) -> None:
+        self.app = app
+        self.store = store
+        self.settings = settings
+        self.dead_letters = dead_letters
+        self.log_reader = LogReader(settings.kafka_bootstrap_servers)
+        self.ownership = TableOwnership(app)
+        self.feeds: list[Feed] = []
+        app.on_before_shutdown.connect(self._stop_feeds)
+        Guard._of_app[app] = self
+
+    @classmethod
+    def of(cls, app: AppT) -> Guard:
+        """The guard of ``app`` (the one :mod:`app.application` made with it)."""
+        try:
+            return cls._of_app[app]
+        except KeyError:
+            raise LookupError(f"{app} has no guard: make it with app.application") from None
+
+    async def _stop_feeds(self, *_: object, **__: object) -> None:
+        await asyncio.gather(*(feed.stop() for feed in self.feeds))
+        await self.log_reader.close()
+
+    def partitions(self) -> int:
+        """Partitions this worker's feeds read (Faust's consumer counts its own)."""
+        return sum(len(feed.source.assignment()) for feed in self.feeds)
+
+    def lag(self) -> dict[str, int]:
+        """Records beyond the feeds' committed checkpoints, per topic."""
+        lag: dict[str, int] = {}
+        for feed in self.feeds:
+            lag[feed.source.topic] = lag.get(feed.source.topic, 0) + feed.source.lag()
+        return lag
+
+    def states(self) -> dict[str, str]:
+        """Each feed's state, by agent stage (``/health``)."""
+        return {feed.name: feed.state for feed in self.feeds}
+
+    def figures(self) -> dict[str, dict[str, object]]:
+        """Each feed's state and the age of its batch in hand, by agent stage (the dashboard)."""
+        return {
+            f.name: {"state": f.state, "batch_age_s": round(f.batch_age_s(), 1)} for f in self.feeds
+        }
+
+
 class GuardedAgent:
-    """One guarded agent: its handler and its checkpoint."""
+    """One guarded agent: its handler, its checkpoint, and the feed handing it batches."""
 
     def __init__(
         self,
+        app: AppT,
         handle: BatchHandler,
         checkpoint: Checkpoint,
-        batch_size: int,
-        dead_letter_failures: bool = True,
+        dead_letters: TopicT | None,
         writes_tables: bool = False,
         deadline_s: float = 30.0,
     ) -> None:
+        self.app = app
         self.handle = handle
         self.checkpoint = checkpoint
         self.stage = checkpoint.key.agent
         self.topic_name = checkpoint.key.topic
-        self.batch_size = batch_size
-        self.dead_letter_failures = dead_letter_failures
+        #: Where an event that fails alone goes (None: nowhere, it is only logged).
+        self.dead_letters = dead_letters
         self.writes_tables = writes_tables
         self.deadline_s = deadline_s
         #: The consumer feeding it (set by :func:`guarded_agent`).
@@ -125,11 +188,13 @@ class GuardedAgent:
         )
 
     async def _handle_and_flush(self, events: Sequence[EventT]) -> None:
+        # A lone event's log lines carry its request's correlation id.
+        logging_setup.bind_event_correlation_id([event.value for event in events])
         await self.handle(events)
         if self.writes_tables:
             # Table changelogs leave through Faust's buffered producer: they must
             # be in Kafka before the checkpoint says the events are done.
-            await app.producer.flush()
+            await self.app.producer.flush()
 
     async def _handle_one_by_one(self, events: Sequence[EventT]) -> None:
         """Each event alone, in order; one that still fails is dead-lettered and passed.
@@ -146,11 +211,10 @@ class GuardedAgent:
             await self.checkpoint.save([event])
 
     async def _refuse(self, event: EventT, exc: Exception) -> None:
-        if not self.dead_letter_failures:
+        if self.dead_letters is None:
             return
         reason = f"{self.stage} failed: {exc!r}"
-        await send_dead_letters([dead_letter(event, reason, self.stage)])
-        live_figures.record_dead_letters(1)
+        await send_dead_letters(self.dead_letters, [dead_letter(event, reason, self.stage)])
 
 
 async def within(deadline_s: float, work: Awaitable[None], what: str) -> None:
@@ -202,34 +266,40 @@ def guarded_agent(
     flushes its changelog before the checkpoint moves. ``name`` (default:
     the handler's) names the agent and its consumer group.
     """
+    guard = Guard.of(topic.app)
+    settings = guard.settings
     size = batch_size or settings.process_batch_size
     wait = batch_wait_s or settings.process_batch_wait_s
     key = CheckpointKey(settings.group_id, stage, topic.get_topic_name())
-    checkpoint = Checkpoint(database, log_reader, key, settings.stall_after_s)
-    guard = GuardedAgent(
+    checkpoint = Checkpoint(guard.store, guard.log_reader, key, settings.stall_after_s)
+    agent = GuardedAgent(
+        guard.app,
         handle,
         checkpoint,
-        size,
-        dead_letter_failures,
+        guard.dead_letters if dead_letter_failures else None,
         writes is not None,
         settings.batch_deadline_s,
     )
     agent_name = name or handle.__name__
     source = TopicBatches(
-        topic.get_topic_name(), _consumer_settings(agent_name), size, wait, checkpoint.saved
+        topic.get_topic_name(),
+        _consumer_settings(settings, agent_name),
+        size,
+        wait,
+        checkpoint.saved,
     )
     if writes is None:
-        guard.feed = DirectFeed(guard, source)
+        agent.feed = DirectFeed(agent, source)
     else:
-        guard.feed = TableFeed(guard, source, table_ownership, writes)
-    app.task(guard.feed.run)
-    app.timer(interval=checkpoint.audit_every_s, name=f"{handle.__module__}.stalls_{agent_name}")(
-        guard.feed.audit
-    )
-    return guard
+        agent.feed = TableFeed(agent, source, guard.ownership, writes)
+    guard.feeds.append(agent.feed)
+    guard.app.task(agent.feed.run)
+    timer_name = f"{handle.__module__}.stalls_{agent_name}"
+    guard.app.timer(interval=checkpoint.audit_every_s, name=timer_name)(agent.feed.audit)
+    return agent
 
 
-def _consumer_settings(agent_name: str) -> ConsumerSettings:
+def _consumer_settings(settings: Settings, agent_name: str) -> ConsumerSettings:
     """The consumer of an agent: a group of its own within the role's."""
     instance = settings.worker_instance_id
     return ConsumerSettings(

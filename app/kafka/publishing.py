@@ -20,9 +20,8 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
-from faust.types import TopicT
+from faust.types import AppT, TopicT
 
-from app.application import app
 from app.kafka.topics import topics_declared
 from app.retry import retrying
 
@@ -58,8 +57,8 @@ def by_partition(messages: Sequence[Message], partitions: list[int]) -> dict[int
     return grouped
 
 
-def kafka_producer() -> AIOKafkaProducer:
-    """The aiokafka producer every message of this process leaves through (Faust's own).
+def kafka_producer(app: AppT) -> AIOKafkaProducer:
+    """The aiokafka producer every message of ``app`` leaves through (Faust's own).
 
     Faust keeps it private; this is the one place that reaches in, so that
     batches, health probes and metadata lookups share its connections.
@@ -68,7 +67,7 @@ def kafka_producer() -> AIOKafkaProducer:
 
 
 async def _send_and_confirm(topic: TopicT, messages: Sequence[Message]) -> None:
-    producer = kafka_producer()
+    producer = kafka_producer(topic.app)
     name = topic.get_topic_name()
     partitions = sorted(await producer.partitions_for(name))
     deliveries = []

@@ -1,9 +1,9 @@
-"""Every Kafka topic of the system, declared once.
+"""Every Kafka topic of the system, declared once, on the platform's app (:class:`Topics`).
 
 Values travel as raw bytes: the agents decode them themselves, so an event that
 is not even JSON becomes a dead letter with its reason instead of a crash.
 Every topic is ``internal`` (owned by this app): the worker creates it with
-the partition count below before its consumer starts (:class:`TopicDeclaration`),
+the partition count :class:`Topics` gives it before its consumer starts (:class:`TopicDeclaration`),
 instead of the broker auto-creating it later with its own default.
 ``user_events`` is keyed by user id (one user's events stay in order on one
 partition); ``response_events`` by correlation id, the key of the status table.
@@ -24,25 +24,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from aiokafka.errors import KafkaError
-from faust.types import TopicT
+from faust.types import AppT, TopicT
 from mode import Service
 
-from app.application import app, settings
 from app.kafka.readers import unlisted_topics
 from app.retry import retrying
+from app.settings import Settings
 
 log = logging.getLogger(__name__)
-
-USER_EVENTS = f"{settings.topic_prefix}user_events"
-RESPONSE_EVENTS = f"{settings.topic_prefix}response_events"
-DEAD_LETTERS = f"{settings.topic_prefix}dead_letters"
-VIEWING_EVENTS = f"{settings.topic_prefix}viewing_events"
-SESSION_EVENTS = f"{settings.topic_prefix}session_events"
-RECOMMENDATION_REQUESTS = f"{settings.topic_prefix}recommendation_requests"
-TITLE_ACTIVITY = f"{settings.topic_prefix}title_activity"
-TRENDING_TOPS = f"{settings.topic_prefix}trending_tops"
 
 
 def user_key(user_id: int) -> bytes:
@@ -50,66 +42,69 @@ def user_key(user_id: int) -> bytes:
     return str(user_id).encode()
 
 
-def _raw_topic(name: str, partitions: int, compacting: bool = False) -> TopicT:
-    """A topic of raw byte keys and values, created by this app if missing.
+class Topics:
+    """Every topic of the platform: one declaration each, in the order below.
 
-    Created with ``TOPIC_REPLICATION_FACTOR`` copies (Faust's
-    ``topic_replication_factor``) and ``min.insync.replicas`` from the settings.
-    An event topic keeps its events ``EVENT_RETENTION_HOURS`` in segments of
-    ``EVENT_SEGMENT_HOURS``: the ledger's retention is derived from both.
+    A topic's name is the contract's, after ``TOPIC_PREFIX``. ``all`` lists
+    every topic, ``logged`` those whose every event the event log keeps.
     """
-    config = dict(settings.topic_config)
-    retention = None
-    if not compacting:
-        retention = settings.event_retention_hours * 3600
-        config["segment.ms"] = str(int(settings.event_segment_hours * 3_600_000))
-    return app.topic(
-        name,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-        internal=True,
-        partitions=partitions,
-        compacting=compacting,
-        retention=retention,
-        config=config,
-    )
+
+    def __init__(self, app: AppT, settings: Settings) -> None:
+        self._app = app
+        self._settings = settings
+        self.all: list[TopicT] = []
+        self.logged: list[TopicT] = []
+        self.user_events = self._declare("user_events", logged=True)
+        self.response_events = self._declare("response_events", logged=True)
+        #: Events that can never be processed, with the reason; kept for inspection.
+        self.dead_letters = self._declare("dead_letters", partitions=1, logged=True)
+        self.viewing_events = self._declare("viewing_events", logged=True)
+        self.session_events = self._declare("session_events", logged=True)
+        self.recommendation_requests = self._declare("recommendation_requests", logged=True)
+        self.title_activity = self._declare("title_activity")
+        #: Only the latest list of each key matters: compaction keeps the topic small.
+        self.trending_tops = self._declare("trending_tops", partitions=1, compacting=True)
+
+    def _declare(
+        self,
+        name: str,
+        partitions: int | None = None,
+        compacting: bool = False,
+        logged: bool = False,
+    ) -> TopicT:
+        """A topic of raw byte keys and values, created by this app if missing.
+
+        ``partitions`` defaults to ``TOPIC_PARTITIONS``. Created with
+        ``TOPIC_REPLICATION_FACTOR`` copies (Faust's ``topic_replication_factor``)
+        and ``min.insync.replicas`` from the settings. An event topic keeps its
+        events ``EVENT_RETENTION_HOURS`` in segments of ``EVENT_SEGMENT_HOURS``:
+        the ledger's retention is derived from both.
+        """
+        settings = self._settings
+        config = dict(settings.topic_config)
+        retention = None
+        if not compacting:
+            retention = settings.event_retention_hours * 3600
+            config["segment.ms"] = str(int(settings.event_segment_hours * 3_600_000))
+        topic = self._app.topic(
+            f"{settings.topic_prefix}{name}",
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            internal=True,
+            partitions=partitions or settings.topic_partitions,
+            compacting=compacting,
+            retention=retention,
+            config=config,
+        )
+        self.all.append(topic)
+        if logged:
+            self.logged.append(topic)
+        return topic
 
 
-user_events = _raw_topic(USER_EVENTS, settings.topic_partitions)
-response_events = _raw_topic(RESPONSE_EVENTS, settings.topic_partitions)
-#: Events that can never be processed, with the reason; kept for inspection.
-dead_letters = _raw_topic(DEAD_LETTERS, 1)
-viewing_events = _raw_topic(VIEWING_EVENTS, settings.topic_partitions)
-session_events = _raw_topic(SESSION_EVENTS, settings.topic_partitions)
-recommendation_requests = _raw_topic(RECOMMENDATION_REQUESTS, settings.topic_partitions)
-title_activity = _raw_topic(TITLE_ACTIVITY, settings.topic_partitions)
-#: Only the latest list of each key matters: compaction keeps the topic small.
-trending_tops = _raw_topic(TRENDING_TOPS, 1, compacting=True)
-
-ALL_TOPICS = (
-    user_events,
-    response_events,
-    dead_letters,
-    viewing_events,
-    session_events,
-    recommendation_requests,
-    title_activity,
-    trending_tops,
-)
-#: The topics whose every event is logged to Elasticsearch.
-LOGGED_TOPICS = (
-    user_events,
-    response_events,
-    dead_letters,
-    viewing_events,
-    session_events,
-    recommendation_requests,
-)
-
-
-#: Set once every topic of :data:`ALL_TOPICS` exists (:class:`TopicDeclaration`).
+#: Set once every topic of the process's app exists (:class:`TopicDeclaration`).
 #: Nothing is produced before (:func:`app.kafka.publishing.publish_all`): producing to a
 #: topic still being created was seen to leave aiokafka's producer asking for
 #: metadata forever, and one not created yet is created by the broker its own way.
@@ -132,6 +127,12 @@ class TopicDeclaration(Service):
     with its own defaults.
     """
 
+    def __init__(self, app: AppT, topics: Topics, bootstrap_servers: str, **kwargs: Any) -> None:
+        self._app = app
+        self._topics = topics
+        self._bootstrap_servers = bootstrap_servers
+        super().__init__(**kwargs)
+
     async def on_start(self) -> None:
         """Declare each topic the worker reads or writes, then wait until Kafka lists them all.
 
@@ -141,7 +142,8 @@ class TopicDeclaration(Service):
         table had no partition of it and refused every write (make test,
         chaos scenario 6: ``PartitionsMismatch``, every viewing dead-lettered).
         """
-        topics = [*ALL_TOPICS, *(table.changelog_topic for table in app.tables.values())]
+        tables = self._app.tables.values()
+        topics = [*self._topics.all, *(table.changelog_topic for table in tables)]
         for topic in topics:
             await retrying(
                 topic.maybe_declare,
@@ -150,7 +152,7 @@ class TopicDeclaration(Service):
             )
         names = [topic.get_topic_name() for topic in topics]
         await retrying(
-            lambda: _listed(names),
+            lambda: _listed(self._bootstrap_servers, names),
             on=(KafkaError, OSError, TopicsNotListedYet),
             what="waiting for Kafka to list every topic",
         )
@@ -162,11 +164,8 @@ class TopicsNotListedYet(Exception):
     """Kafka's metadata does not list some topics just created."""
 
 
-async def _listed(names: list[str]) -> None:
+async def _listed(bootstrap_servers: str, names: list[str]) -> None:
     """Return once Kafka's metadata lists every topic of ``names``."""
-    missing = await unlisted_topics(settings.kafka_bootstrap_servers, names)
+    missing = await unlisted_topics(bootstrap_servers, names)
     if missing:
         raise TopicsNotListedYet(", ".join(missing))
-
-
-app.add_dependency(TopicDeclaration())

@@ -133,7 +133,7 @@ def record_outcomes(responses: Sequence[Mapping[str, Any]]) -> None:
 
 
 def record_dead_letters(count: int) -> None:
-    """Count dead letters sent outside a batch."""
+    """Count dead letters sent (:func:`app.guard.dead_letters.send_dead_letters` calls it)."""
     FIGURES.add(time.time(), dead_letters=count)
 
 

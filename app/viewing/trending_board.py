@@ -11,7 +11,6 @@ merged top is exact).
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -19,9 +18,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 from mode import Service
 
-from app.application import app, settings
 from app.kafka.readers import stop_consumer
-from app.kafka.topics import TRENDING_TOPS
 from app.retry import retrying
 from app.viewing.recommending import Ranked, TrendingSnapshot
 from app.viewing.titles import TitleInfo
@@ -137,11 +134,3 @@ def _item(rank: int, entry: list[Any], titles: dict[int, dict[str, Any]]) -> dic
         **titles.get(conteudo_id, {"conteudo_id": conteudo_id}),
         "espectadores": viewers,
     }
-
-
-@lru_cache(maxsize=1)
-def trending_board() -> TrendingBoard:
-    """This process's board, started with the worker (only by the stages that read trending)."""
-    board = TrendingBoard(settings.kafka_bootstrap_servers, TRENDING_TOPS)
-    app.add_dependency(board)
-    return board

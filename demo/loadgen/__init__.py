@@ -18,9 +18,12 @@ from typing import Any
 
 from faust.cli import AppCommand, option
 
-from app.application import app
+from app.application import platform
 from demo.loadgen.engine import ApiClient, open_loop, summary_rows
 from demo.loadgen.traffic import Traffic
+
+services = platform()
+app = services.app
 
 
 @app.command(

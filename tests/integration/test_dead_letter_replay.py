@@ -23,11 +23,17 @@ import orjson
 import psycopg2
 import pytest
 
-from app.application import correlation_ids
 from app.guard.dead_letters import MAX_PAYLOAD_CHARS
 from harness.broker import produce, run
 from harness.services import scratch_database
-from harness.workers import ADMIN, REPO_ROOT, Worker, own_names, wait_for_final_status
+from harness.workers import (
+    ADMIN,
+    REPO_ROOT,
+    Worker,
+    correlation_ids,
+    own_names,
+    wait_for_final_status,
+)
 from tests.support.flow import create_user
 
 pytestmark = pytest.mark.integration

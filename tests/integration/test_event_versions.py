@@ -18,12 +18,11 @@ import httpx
 import orjson
 import pytest
 
-from app.application import correlation_ids
 from app.clock import iso_now, today
 from demo.people import demo_user
 from harness.broker import end_offsets, produce, read_json_since, run
 from harness.services import pg_rows
-from harness.workers import ADMIN, Worker, wait_for_final_status
+from harness.workers import ADMIN, Worker, correlation_ids, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 

@@ -7,11 +7,10 @@ import orjson
 import pytest
 
 from app.accounts.commands import PaymentMade
-from app.application import correlation_ids
 from app.requests.envelope import encode_event
 from harness.broker import end_offsets, produce, read_json_since, run
 from harness.services import pg_rows
-from harness.workers import ADMIN, Worker, wait_for_final_status
+from harness.workers import ADMIN, Worker, correlation_ids, wait_for_final_status
 from tests.support.flow import create_user, settle
 
 pytestmark = pytest.mark.integration

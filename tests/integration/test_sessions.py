@@ -18,12 +18,11 @@ from aiokafka.partitioner import DefaultPartitioner
 from elasticsearch import Elasticsearch
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.application import correlation_ids
 from app.kafka.topics import user_key
 from app.requests.envelope import encode_event
 from app.viewing.session_commands import Device, SessionOpened, session_id_of
 from harness.broker import end_offsets, produce, read_json_since, run
-from harness.workers import ADMIN, Worker, own_names, wait_for_final_status
+from harness.workers import ADMIN, Worker, correlation_ids, own_names, wait_for_final_status
 from tests.integration.test_event_log import documents_of, wait_until
 from tests.support.flow import create_user
 

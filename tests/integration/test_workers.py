@@ -7,17 +7,21 @@ import signal
 import time
 from pathlib import Path
 
+import faust
 import httpx
 import pytest
 
-from app.kafka.topics import ALL_TOPICS
+from app.kafka.topics import Topics
 from app.settings import get_settings
 from harness.workers import Worker, own_names, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 
 #: Every topic of the app, without this process's prefix (a test worker has its own).
-TOPICS = [t.get_topic_name().removeprefix(get_settings().topic_prefix) for t in ALL_TOPICS]
+TOPICS = [
+    t.get_topic_name().removeprefix(get_settings().topic_prefix)
+    for t in Topics(faust.App("workers-test"), get_settings()).all
+]
 #: The changelog topic of each table of a worker of every role (tables/).
 CHANGELOGS = [
     f"{table}-changelog"

@@ -48,7 +48,7 @@ class World:
         self.steps.append("outcomes")
         self.outcomes.extend(orjson.loads(value) for _, value in messages)
 
-    async def send_letters(self, messages: Sequence[tuple[bytes, bytes]]) -> None:
+    async def send_letters(self, topic: object, messages: Sequence[tuple[bytes, bytes]]) -> None:
         self.letters.extend(orjson.loads(value) for _, value in messages)
 
 

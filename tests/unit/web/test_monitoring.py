@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from prometheus_client import REGISTRY
 
-from app.application import settings
+from app.settings import get_settings
 from web import monitoring
 
 
@@ -23,5 +23,9 @@ def test_consumer_lag_is_read_from_the_consumer_at_each_scrape(
 
 
 def test_the_worker_names_its_role_and_group() -> None:
-    labels = {"role": settings.worker_role, "app_id": settings.app_id, "group": settings.group_id}
+    labels = {
+        "role": get_settings().worker_role,
+        "app_id": get_settings().app_id,
+        "group": get_settings().group_id,
+    }
     assert REGISTRY.get_sample_value("worker_info", labels) == 1

@@ -10,11 +10,13 @@ from aiohttp import web
 from openapi_spec_validator import validate
 
 from app.accounts.commands import NewUser, Payment
-from app.application import app
+from app.application import platform
 from app.telemetry import live_figures
 from app.viewing.titles import Title
 from web import openapi_answers, openapi_spec
 from web.title_cache import CACHED_FIELDS
+
+app = platform().app
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 COMMAND_ROUTES = [

@@ -12,9 +12,11 @@ from aiohttp import web
 from faust.exceptions import SameNode
 from faust.types import TP
 
-from app.application import app
+from app.application import platform
 from tables.correlation_status import statuses
 from web.routing import TableRoute, Unrouted
+
+app = platform().app
 
 UNROUTED = Unrouted(recovering="recovering", no_owner_yet="no owner yet", owner_down="owner down")
 CHANGELOG = statuses.changelog_topic.get_topic_name()

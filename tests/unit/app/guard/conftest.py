@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import faust
 import pytest
+from faust.types import TopicT
 
 from app.guard.checkpoints import Checkpoint
 from app.kafka.readers import Record
@@ -74,3 +76,14 @@ def checkpoint_of(store: MemoryStore, kafka: FakeKafka, stall_after_s: float = 1
 @pytest.fixture
 def checkpoint(store: MemoryStore, kafka: FakeKafka) -> Checkpoint:
     return checkpoint_of(store, kafka)
+
+
+@pytest.fixture(scope="session")
+def faust_app() -> faust.App:
+    """A Faust app that never starts: agents and topics are declared on it only."""
+    return faust.App("guard-tests", broker="kafka://127.0.0.1:1", store="memory://")
+
+
+@pytest.fixture(scope="session")
+def dead_letter_topic(faust_app: faust.App) -> TopicT:
+    return faust_app.topic("dead_letters")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import faust
 import orjson
 import pytest
 from faust.types import TopicT
@@ -15,6 +16,9 @@ from app.guard.dead_letters import MAX_PAYLOAD_CHARS, DeadLetter, dead_letter
 from app.kafka.publishing import Message
 from app.kafka.readers import Record
 from app.requests.envelope import SCHEMA_VERSION
+
+#: Where the letters go (publishing is replaced in these tests).
+TOPIC = faust.App("dead-letter-tests", broker="kafka://127.0.0.1:1").topic("dead_letters")
 
 
 def refused(value: bytes, key: bytes | None = b"7") -> Record:
@@ -83,8 +87,8 @@ async def test_dead_letters_are_counted_once_produced(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(dead_letters, "publish_all", publish)
     before = counted()
-    await dead_letters.send_dead_letters([(None, b"{}"), (b"k", b"{}")])
-    await dead_letters.send_dead_letters([])
+    await dead_letters.send_dead_letters(TOPIC, [(None, b"{}"), (b"k", b"{}")])
+    await dead_letters.send_dead_letters(TOPIC, [])
     assert len(produced) == 2 and counted() - before == 2
 
 
@@ -95,5 +99,5 @@ async def test_a_failed_produce_counts_nothing(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(dead_letters, "publish_all", publish)
     before = counted()
     with pytest.raises(OSError):
-        await dead_letters.send_dead_letters([(None, b"{}")])
+        await dead_letters.send_dead_letters(TOPIC, [(None, b"{}")])
     assert counted() == before

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-import pytest
+import faust
 from faust.types import EventT
 from prometheus_client import REGISTRY
 
-from app.guard import feeds
 from app.guard.checkpoints import Checkpoint
 from app.guard.feeds import Feed, TableFeed
 from app.guard.guarded import GuardedAgent
 from app.kafka.readers import Record
 from tests.unit.app.guard.conftest import checkpoint_of
+
+#: The app the agents under test belong to: it never starts (no table: nothing to flush).
+APP = faust.App("feeds-tests", broker="kafka://127.0.0.1:1", store="memory://")
 
 if TYPE_CHECKING:
     from tests.unit.app.guard.conftest import FakeKafka, MemoryStore
@@ -62,12 +65,6 @@ class Recorder:
         self.handled.extend(event.message.offset for event in batch)
 
 
-@pytest.fixture(autouse=True)
-def own_feed_list(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The feeds a test makes stay out of the process's list (metrics and health read it)."""
-    monkeypatch.setattr(feeds, "_feeds", [])
-
-
 def counted(name: str) -> float:
     return REGISTRY.get_sample_value(name, {"stage": "agent"}) or 0.0
 
@@ -76,7 +73,7 @@ def feed_of(
     checkpoint: Checkpoint, batches: list[list[Record]], handler: Recorder, deadline_s: float = 5
 ) -> tuple[Feed, FakeSource]:
     source = FakeSource(batches, owned={0})
-    guard = GuardedAgent(handler, checkpoint, batch_size=10, deadline_s=deadline_s)
+    guard = GuardedAgent(APP, handler, checkpoint, None, deadline_s=deadline_s)
     return Feed(guard, source), source  # type: ignore[arg-type]
 
 
@@ -151,6 +148,16 @@ async def test_no_stall_is_judged_while_a_batch_is_in_hand(
     assert handler.handled == [0] and feed.batch_age_s() == 0
 
 
+class Producer:
+    """Faust's producer, whose flushes are recorded instead of sent."""
+
+    def __init__(self) -> None:
+        self.flushed: list[str] = []
+
+    async def flush(self) -> None:
+        self.flushed.append("flush")
+
+
 class Ownership:
     """The table ownership a table feed follows, moved by hand."""
 
@@ -158,6 +165,8 @@ class Ownership:
         self.generation = 1
         self.settled = True
         self.pauses: list[Callable[[], Any]] = []
+        #: The app whose producer a revocation flushes: recorded instead of sent.
+        self.app = SimpleNamespace(producer=Producer())
 
     def on_revoke(self, pause: Callable[[], Any]) -> None:
         self.pauses.append(pause)
@@ -167,26 +176,13 @@ def table_feed_of(
     checkpoint: Checkpoint, handler: Recorder, deadline_s: float
 ) -> tuple[TableFeed, Ownership]:
     ownership = Ownership()
-    guard = GuardedAgent(handler, checkpoint, batch_size=10, deadline_s=deadline_s)
+    guard = GuardedAgent(APP, handler, checkpoint, None, deadline_s=deadline_s)
     feed = TableFeed(guard, FakeSource([], {0}), ownership, table=None)  # type: ignore[arg-type]
     return feed, ownership
 
 
-@pytest.fixture
-def no_producer(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Faust's producer flush, recorded instead of sent."""
-    flushed: list[str] = []
-
-    class Producer:
-        async def flush(self) -> None:
-            flushed.append("flush")
-
-    monkeypatch.setattr(feeds, "app", type("App", (), {"producer": Producer()}))
-    return flushed
-
-
 async def test_a_revocation_waits_for_the_batch_in_hand_then_flushes_its_changelog(
-    checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka, no_producer: list[str]
+    checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka
 ) -> None:
     handler = Recorder()
     handler.release.clear()
@@ -202,11 +198,11 @@ async def test_a_revocation_waits_for_the_batch_in_hand_then_flushes_its_changel
     await handling
 
     assert handler.handled == [0] and store.saved == {0: 1}
-    assert no_producer == ["flush"]
+    assert ownership.app.producer.flushed == ["flush"]
 
 
 async def test_a_batch_outliving_its_deadline_at_revocation_is_dropped_unsaved(
-    checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka, no_producer: list[str]
+    checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka
 ) -> None:
     handler = Recorder()
     handler.release.clear()

@@ -6,10 +6,11 @@ import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import faust
 import psycopg2
 import pytest
 from faust.streams import current_event
-from faust.types import EventT
+from faust.types import EventT, TopicT
 
 from app.guard import guarded
 from app.guard.checkpoints import Checkpoint
@@ -38,12 +39,21 @@ class Handler:
         self.handled.extend(offsets)
 
 
+def agent_of(
+    handle: Any, checkpoint: Checkpoint, deadline_s: float = 30.0, dead_letters: bool = True
+) -> GuardedAgent:
+    """A guarded agent of a Faust app that never starts (no table: nothing to flush)."""
+    app = faust.App("guarded-tests", broker="kafka://127.0.0.1:1", store="memory://")
+    topic = app.topic("dead_letters") if dead_letters else None
+    return GuardedAgent(app, handle, checkpoint, topic, deadline_s=deadline_s)
+
+
 @pytest.fixture
 def letters(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """The dead letters the guard sends."""
     sent: list[Any] = []
 
-    async def send_dead_letters(batch: Sequence[Any]) -> None:
+    async def send_dead_letters(topic: TopicT, batch: Sequence[Any]) -> None:
         sent.extend(batch)
 
     monkeypatch.setattr(guarded, "send_dead_letters", send_dead_letters)
@@ -58,9 +68,7 @@ async def test_a_batch_beyond_its_checkpoint_is_refused_whole_as_a_gap(
     handler = Handler()
 
     with pytest.raises(GapFound) as found:
-        await GuardedAgent(handler, checkpoint, batch_size=10).handle_batch(
-            [kafka.record(0, 8), kafka.record(0, 9)]
-        )
+        await agent_of(handler, checkpoint).handle_batch([kafka.record(0, 8), kafka.record(0, 9)])
 
     assert found.value.missing == {0: [range(5, 8)]}
     assert handler.handled == []
@@ -74,9 +82,7 @@ async def test_a_batch_at_its_checkpoint_is_handled_then_checkpointed(
     await checkpoint.saved([0])
     handler = Handler()
 
-    await GuardedAgent(handler, checkpoint, batch_size=10).handle_batch(
-        [kafka.record(0, 8), kafka.record(0, 9)]
-    )
+    await agent_of(handler, checkpoint).handle_batch([kafka.record(0, 8), kafka.record(0, 9)])
 
     assert handler.handled == [8, 9]
     assert store.saved == {0: 10}
@@ -93,7 +99,7 @@ async def test_an_attempt_past_its_deadline_is_cancelled_and_the_batch_tried_aga
             await asyncio.Event().wait()  # a wake-up that never comes
         attempts.append("done")
 
-    guard = GuardedAgent(hangs_once, checkpoint, batch_size=10, deadline_s=0.05)
+    guard = agent_of(hangs_once, checkpoint, deadline_s=0.05)
     await guard.handle_batch([kafka.record(0, 0)])
 
     assert attempts == ["start", "start", "done"]
@@ -107,7 +113,7 @@ async def test_a_transient_failure_is_retried_without_moving_on(
     store.saved = {0: 3}
     handler = Handler(outages=2)
 
-    await GuardedAgent(handler, checkpoint, batch_size=10).handle_batch([kafka.record(0, 3)])
+    await agent_of(handler, checkpoint).handle_batch([kafka.record(0, 3)])
 
     assert handler.handled == [3]
     assert store.saved == {0: 4}
@@ -120,7 +126,7 @@ async def test_an_event_that_fails_alone_is_dead_lettered_once_and_passed(
     store.saved = {0: 5}
     handler = Handler(poison=frozenset({6}))
 
-    await GuardedAgent(handler, checkpoint, batch_size=10).handle_batch(
+    await agent_of(handler, checkpoint).handle_batch(
         [kafka.record(0, 5), kafka.record(0, 6), kafka.record(0, 7)]
     )
 
@@ -134,7 +140,7 @@ async def test_an_agent_without_dead_letters_still_moves_past_a_failing_event(
 ) -> None:
     store.saved = {0: 1}
     handler = Handler(poison=frozenset({1}))
-    guard = GuardedAgent(handler, checkpoint, batch_size=10, dead_letter_failures=False)
+    guard = agent_of(handler, checkpoint, dead_letters=False)
 
     await guard.handle_batch([kafka.record(0, 1), kafka.record(0, 2)])
 

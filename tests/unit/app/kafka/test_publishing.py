@@ -6,13 +6,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+import faust
 import pytest
 from aiokafka.partitioner import DefaultPartitioner
 from faust.types import TopicT
 
 from app.kafka import publishing
 from app.kafka.publishing import Message, by_partition, publish_all
-from app.kafka.topics import trending_tops
+
+#: Any topic: publishing is replaced in the test that sends to it.
+TOPIC = faust.App("publishing-tests", broker="kafka://127.0.0.1:1").topic("trending_tops")
 
 
 def test_messages_land_on_the_partition_the_default_partitioner_picks() -> None:
@@ -44,7 +47,7 @@ async def test_nothing_is_produced_before_the_topics_are_declared(
 
     monkeypatch.setattr(publishing, "topics_declared", declared)
     monkeypatch.setattr(publishing, "_send_and_confirm", send)
-    publishing_task = asyncio.create_task(publish_all(trending_tops, [(b"k", b"v")]))
+    publishing_task = asyncio.create_task(publish_all(TOPIC, [(b"k", b"v")]))
     await asyncio.sleep(0.05)
     assert sent == []
 

@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from app.dead_letter_cli import age, by_reason
-from app.guard.dead_letter_replay import (
+from app.dead_letter_replay import (
     StoredLetter,
     chosen,
     describe_replay,
