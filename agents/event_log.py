@@ -22,7 +22,7 @@ from app.eventlog.documents import document_of
 from app.eventlog.fallback_file import FallbackFile
 from app.eventlog.search_index import SearchUnavailable
 from app.eventlog.sink import STAGE, LogSink
-from app.guard.guarded import guarded_agent
+from app.guard import guarded_agent
 
 services = platform()
 app, search, settings, topics = services.app, services.search, services.settings, services.topics

@@ -24,10 +24,16 @@ from faust.types import EventT
 
 from app.accounts.commands import UserEvent, decode_user_event
 from app.application import platform
-from app.guard.command_batches import applied_outcome, decode_batch, outcome_message
-from app.guard.dead_letters import dead_letter, send_dead_letters
-from app.guard.guarded import guarded_agent
-from app.kafka.publishing import Message, publish_all
+from app.guard import (
+    Message,
+    applied_outcome,
+    dead_letter,
+    decode_batch,
+    guarded_agent,
+    outcome_message,
+    publish_all,
+    send_dead_letters,
+)
 from app.storage.pool import TRANSIENT_ERRORS
 
 services = platform()

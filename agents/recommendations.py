@@ -19,10 +19,15 @@ from faust.types import EventT
 
 from app.application import platform
 from app.clock import iso_now
-from app.guard.command_batches import decode_batch, outcome_message
-from app.guard.dead_letters import send_dead_letters
-from app.guard.guarded import acting_on, guarded_agent
-from app.kafka.publishing import Message, publish_all
+from app.guard import (
+    Message,
+    acting_on,
+    decode_batch,
+    guarded_agent,
+    outcome_message,
+    publish_all,
+    send_dead_letters,
+)
 from app.kafka.topics import user_key
 from app.viewing.recommending import Ranked, TrendingSnapshot, ViewedTitle, recommend
 from app.viewing.titles import TitleInfo

@@ -28,10 +28,15 @@ from faust.types import EventT
 
 from app.accounts.commands import Subscription
 from app.application import platform
-from app.guard.command_batches import DecodedBatch, decode_batch, outcome_message
-from app.guard.dead_letters import send_dead_letters
-from app.guard.guarded import acting_on, guarded_agent
-from app.kafka.publishing import publish_all
+from app.guard import (
+    DecodedBatch,
+    acting_on,
+    decode_batch,
+    guarded_agent,
+    outcome_message,
+    publish_all,
+    send_dead_letters,
+)
 from app.kafka.topics import user_key
 from app.viewing.session_commands import SessionEvent, SessionOpened, decode_session_event
 from app.viewing.sessions import Outcome, apply

@@ -18,7 +18,7 @@ from faust.types import EventT
 from pydantic import ValidationError
 
 from app.application import platform
-from app.guard.guarded import acting_on, guarded_agent
+from app.guard import acting_on, guarded_agent
 from app.requests.outcomes import StatusRecord
 from app.telemetry import live_figures
 from tables.correlation_status import statuses, stored_status

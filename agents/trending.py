@@ -24,8 +24,7 @@ from faust.types import EventT
 
 from app.application import platform
 from app.clock import iso_now
-from app.guard.guarded import acting_on, guarded_agent
-from app.kafka.publishing import Message, publish_all
+from app.guard import Message, acting_on, guarded_agent, publish_all
 from app.requests.envelope import SCHEMA_VERSION
 from app.viewing.titles import TitleInfo
 from app.viewing.trending import Move, PartitionIndex, ViewerShard, shard_key

@@ -28,10 +28,14 @@ import orjson
 from faust.types import EventT
 
 from app.application import platform
-from app.guard.command_batches import applied_outcome, decode_batch
-from app.guard.dead_letters import send_dead_letters
-from app.guard.guarded import guarded_agent
-from app.kafka.publishing import Message, publish_all
+from app.guard import (
+    Message,
+    applied_outcome,
+    decode_batch,
+    guarded_agent,
+    publish_all,
+    send_dead_letters,
+)
 from app.kafka.topics import user_key
 from app.requests.envelope import SCHEMA_VERSION
 from app.trending_windows import finest_hop_s

@@ -37,7 +37,7 @@ import orjson
 from aiokafka import AIOKafkaProducer
 from pydantic import ValidationError
 
-from app.guard.dead_letters import DeadLetter
+from app.guard import DeadLetter
 from app.kafka.readers import LogReader, Record
 from app.storage.database import Database
 from app.storage.dead_letter_replays import DeadLetterKey, DeadLetterReplay

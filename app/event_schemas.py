@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from app.accounts.commands import PaymentMade, PreferencesUpdated, SubscriptionUpdated, UserCreated
-from app.guard.dead_letters import DeadLetter
+from app.guard import DeadLetter
 from app.requests.envelope import SCHEMA_VERSION
 from app.requests.outcomes import Outcome
 from app.viewing.derived_events import TitleActivity, TrendingTops

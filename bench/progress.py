@@ -11,7 +11,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from app.guard.topic_batches import feed_group
+from app.guard import feed_group
 from harness.services import kafka_bootstrap
 
 

@@ -35,7 +35,7 @@ import orjson
 from aiokafka import AIOKafkaProducer
 
 from app.eventlog.indices import SYSTEM_LOGS
-from app.guard.checkpoints import ALARM_WORDS
+from app.guard import ALARM_WORDS
 from app.requests.correlation import IDEMPOTENCY_HEADER
 from app.settings import Settings, get_settings
 from bench import postgres, progress

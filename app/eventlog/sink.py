@@ -30,7 +30,7 @@ from faust.types import EventT, TopicT
 from app.eventlog.documents import unindexed_copy
 from app.eventlog.fallback_file import FallbackFile
 from app.eventlog.search_index import Document, Rejection, SearchIndex, SearchUnavailable
-from app.guard.dead_letters import dead_letter, send_dead_letters
+from app.guard import dead_letter, send_dead_letters
 from app.kafka.publishing import Message
 from app.kafka.readers import Record
 

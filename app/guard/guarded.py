@@ -23,19 +23,12 @@ module holds only what it does with a batch:
   ``guarded_stalls_total``, ``guarded_records_lost_total``): see
   :mod:`app.guard.checkpoints` for what each means and what the feed then does.
 
-Declaring one is a handler plus one call::
-
-    async def count_views(batch: Sequence[EventT]) -> None:
-        \"\"\"Idempotent: after a crash, a batch is handled again.\"\"\"
-        for event in batch:
-            with acting_on(event):  # table writes land in the event's partition
-                views[event.key] = max(views[event.key], event.message.offset)
-
-    guarded_agent(title_views, count_views, stage="view_counts", writes=views)
+Declaring one is a handler plus one call (the package's docstring, :mod:`app.guard`,
+walks through a whole agent).
 
 A handler raises to say the batch is not done: a transient error (see
 :data:`TRANSIENT`) is retried, anything else sends the batch one by one. What
-it publishes must be acknowledged before it returns (:func:`app.kafka.publishing.publish_all`);
+it publishes must be acknowledged before it returns (:func:`app.guard.publish_all`);
 table writes are flushed by the guard before the checkpoint moves.
 """
 

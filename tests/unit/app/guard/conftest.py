@@ -20,6 +20,9 @@ class MemoryStore:
         self.saved: dict[int, int] = {}
         self.outages = 0
 
+    async def wait_ready(self) -> None:
+        return None
+
     async def checkpoints(self, key: CheckpointKey, partitions: list[int]) -> dict[int, int]:
         self._maybe_fail()
         return {p: offset for p, offset in self.saved.items() if p in partitions}
