@@ -36,14 +36,19 @@ ROLE_MODULES: dict[str, list[str]] = {
     "all": ["agents", "tables", "web"],
     "api": [
         "tables",
-        "agents.status_recorder",
-        "agents.sessions",
-        "agents.trending",
-        "agents.recommendations",
+        "agents.status_agent",
+        "agents.sessions_agent",
+        "agents.trending_agent",
+        "agents.recommendations_agent",
         "web",
     ],
-    "processing": ["agents.processing", "agents.viewing", "agents.ledger_retention", *_PROBES],
-    "logging": ["agents.event_log", "agents.log_retention", *_PROBES],
+    "processing": [
+        "agents.accounts_agent",
+        "agents.viewing_agent",
+        "agents.ledger_retention",
+        *_PROBES,
+    ],
+    "logging": ["agents.event_log_agent", "agents.log_retention", *_PROBES],
 }
 
 

@@ -2,7 +2,7 @@
 
 Opens ``--tables`` x ``--partitions`` databases through the app's table store
 (:mod:`app.table_store`, the worker's one block cache and write-buffer budget)
-with the tables' own options (:mod:`tables.storage`),
+with the tables' own options (:mod:`tables.routable`),
 writes ``--mib`` MiB of incompressible values into each, flushes, reads every
 value back twice, and prints this process's resident memory at each step next
 to the shared cache's usage: the growth RocksDB causes, whatever the partition
@@ -22,7 +22,7 @@ from rocksdict import Rdict
 
 from app.settings import get_settings
 from app.table_store import STORE_URL, SharedMemoryStore, configured_budget, shared_memory
-from tables.storage import ROCKSDB_OPTIONS
+from tables.routable import ROCKSDB_OPTIONS
 
 MIB = 1024**2
 VALUE_BYTES = 1024

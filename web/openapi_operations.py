@@ -291,7 +291,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/dashboard"): Operation("Redireciona para /dashboard/", "Operação", (302, None)),
 }
 
-#: 202 answer component -> (its section key, as in web.users, and that section's component).
+#: 202 answer component -> (its section key, as in web.accounts_views, and that section's component).
 ACCEPTED = {
     "AceitoUsuario": ("usuario", "UsuarioAceito"),
     "AceitoAssinatura": ("assinatura", "AssinaturaAceita"),

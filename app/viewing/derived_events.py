@@ -1,7 +1,7 @@
 """The values of the derived topics, ``title_activity`` and ``trending_tops``, described.
 
-The viewing agent writes ``title_activity`` (``agents/viewing.py``) and the
-trending agent ``trending_tops`` (``agents/trending.py``); the trending agent
+The viewing agent writes ``title_activity`` (``agents/viewing_agent.py``) and the
+trending agent ``trending_tops`` (``agents/trending_agent.py``); the trending agent
 and every worker's board (:mod:`app.viewing.trending_board`) read them. These models
 are what the published schemas (``docs/events/``) are generated from, and the
 tests check that what the agents write, and every version they wrote, is

@@ -13,8 +13,8 @@ import orjson
 import pytest
 from jsonschema import Draft202012Validator
 
-from agents.trending import _changed_tops, indexes
-from agents.viewing import _activity
+from agents.trending_agent import _changed_tops, indexes
+from agents.viewing_agent import _activity
 from app.accounts.commands import PaymentMade, PreferencesUpdated, SubscriptionUpdated, UserCreated
 from app.event_schemas import DOCS_DIR, TOPICS, asyncapi, schema_path, stale
 from app.guard.dead_letters import dead_letter

@@ -11,7 +11,7 @@ import orjson
 import pytest
 from jsonschema import Draft202012Validator
 
-from agents.trending import _activity
+from agents.trending_agent import _activity
 from app.accounts.commands import decode_user_event
 from app.event_schemas import DOCS_DIR, TOPICS
 from app.guard.dead_letters import DeadLetter

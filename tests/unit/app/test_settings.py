@@ -33,11 +33,11 @@ def test_every_role_loads_health_and_metrics_and_only_its_own_agents() -> None:
     for role, modules in ROLE_MODULES.items():
         assert {"web", "web.health"} & set(modules), role
         assert ("web" in modules) == (role in {"all", "api"}), role
-    assert ROLE_MODULES["processing"][:2] == ["agents.processing", "agents.viewing"]
-    assert ROLE_MODULES["logging"][0] == "agents.event_log"
-    assert {"tables", "agents.status_recorder", "agents.trending"} <= set(ROLE_MODULES["api"])
+    assert ROLE_MODULES["processing"][:2] == ["agents.accounts_agent", "agents.viewing_agent"]
+    assert ROLE_MODULES["logging"][0] == "agents.event_log_agent"
+    assert {"tables", "agents.status_agent", "agents.trending_agent"} <= set(ROLE_MODULES["api"])
     # Reads of the session and recommendation tables are routed to their owner: an api worker.
-    assert {"agents.sessions", "agents.recommendations"} <= set(ROLE_MODULES["api"])
+    assert {"agents.sessions_agent", "agents.recommendations_agent"} <= set(ROLE_MODULES["api"])
 
 
 def test_topics_keep_one_copy_unless_told_otherwise() -> None:

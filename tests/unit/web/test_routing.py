@@ -13,7 +13,7 @@ from faust.exceptions import SameNode
 from faust.types import TP
 
 from app.application import platform
-from tables.correlation_status import statuses
+from tables.status_table import statuses
 from web.routing import TableRoute, Unrouted
 
 app = platform().app

@@ -1,4 +1,4 @@
-"""agents.event_log: the system_logs document of each record, and the fallback file."""
+"""agents.event_log_agent: the system_logs document of each record, and the fallback file."""
 
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ from app.guard import (
 from app.kafka.topics import user_key
 from app.viewing.session_commands import SessionEvent, SessionOpened, decode_session_event
 from app.viewing.sessions import Outcome, apply
-from tables.sessions import sessions, store_sessions, stored_sessions
+from tables.sessions_table import sessions, store_sessions, stored_sessions
 
 services = platform()
 app, database, settings, topics = (

@@ -8,6 +8,6 @@ replaces them whole (so replaying one changes nothing but the time).
 
 from __future__ import annotations
 
-from tables.storage import routable_table
+from tables.routable import routable_table
 
 recommendations = routable_table("recommendations", help="user id -> current recommendations")

@@ -12,7 +12,7 @@ from app.application import platform
 from app.requests.correlation import issued_at
 from app.requests.outcomes import StatusRecord, describe_code
 from app.storage.pool import TRANSIENT_ERRORS
-from tables.correlation_status import statuses, stored_status
+from tables.status_table import statuses, stored_status
 from web.auth import caller_name, may_see
 from web.errors import NotFound, Unavailable
 from web.responses import json_response

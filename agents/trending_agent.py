@@ -1,7 +1,7 @@
 """Agent: ``title_activity`` -> who watched each title when -> trending top lists.
 
 Each batch moves viewers' last-seen times in the trending table
-(:mod:`tables.trending_viewers`, a maximum per viewer: a replayed update changes
+(:mod:`tables.trending_table`, a maximum per viewer: a replayed update changes
 nothing) and the in-memory counts derived from it (:class:`app.viewing.trending.PartitionIndex`,
 rebuilt from the table whenever this worker's partitions change). A timer
 publishes each owned partition's top lists, per window and per ``tipo`` and
@@ -28,7 +28,7 @@ from app.guard import Message, acting_on, guarded_agent, publish_all
 from app.requests.envelope import SCHEMA_VERSION
 from app.viewing.titles import TitleInfo
 from app.viewing.trending import Move, PartitionIndex, ViewerShard, shard_key
-from tables.trending_viewers import trending_viewers
+from tables.trending_table import trending_viewers
 
 services = platform()
 app, settings, topics = services.app, services.settings, services.topics

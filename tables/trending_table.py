@@ -11,7 +11,7 @@ the longest window is forgotten, and an empty shard deleted.
 from __future__ import annotations
 
 from app.application import platform
-from tables.storage import ROCKSDB_OPTIONS
+from tables.routable import ROCKSDB_OPTIONS
 
 services = platform()
 app, settings = services.app, services.settings

@@ -14,7 +14,7 @@ it then becomes ``success`` or ``error`` once, and a final status never changes
 from __future__ import annotations
 
 from app.requests.outcomes import StatusRecord
-from tables.storage import routable_table
+from tables.routable import routable_table
 
 statuses = routable_table("correlation_status", help="correlation id -> outcome of its request")
 

@@ -18,7 +18,7 @@ from app.clock import iso_now
 from app.kafka.topics import user_key
 from app.viewing.recommending import recommend
 from app.viewing.viewing_events import RecommendationsRequest, RecommendationsRequested
-from tables.recommendations import recommendations
+from tables.recommendations_table import recommendations
 from web.accepting import accept, envelope
 from web.errors import Unavailable
 from web.ownership import refuse_other_callers_user, require_readable_user

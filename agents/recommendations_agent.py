@@ -32,7 +32,7 @@ from app.kafka.topics import user_key
 from app.viewing.recommending import Ranked, TrendingSnapshot, ViewedTitle, recommend
 from app.viewing.titles import TitleInfo
 from app.viewing.viewing_events import RecommendationsRequested, decode_recommendation_request
-from tables.recommendations import recommendations
+from tables.recommendations_table import recommendations
 
 services = platform()
 database, settings, topics = services.database, services.settings, services.topics

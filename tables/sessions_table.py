@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from app.kafka.topics import user_key
 from app.viewing.sessions import UserSessions
-from tables.storage import routable_table
+from tables.routable import routable_table
 
 sessions = routable_table("user_sessions", help="user id -> the user's viewing sessions")
 

@@ -2,7 +2,7 @@
 
 Each command (POST, PUT, DELETE) produces one event on ``session_events``,
 keyed by user id, and answers 202 with the ``correlation_id`` to poll; the
-session agent (:mod:`agents.sessions`) applies it to the session table and
+session agent (:mod:`agents.sessions_agent`) applies it to the session table and
 gives it its outcome. The listing is read from that table on the worker that
 owns the user's partition (:mod:`web.routing`).
 
@@ -31,7 +31,7 @@ from app.viewing.session_commands import (
 )
 from app.viewing.sessions import SessionListing
 from demo.people import demo_session_fields
-from tables.sessions import sessions, stored_sessions
+from tables.sessions_table import sessions, stored_sessions
 from web.accepting import accept, envelope
 from web.errors import Unavailable
 from web.ownership import refuse_other_callers_user, require_readable_user

@@ -21,7 +21,7 @@ from app.application import platform
 from app.guard import acting_on, guarded_agent
 from app.requests.outcomes import StatusRecord
 from app.telemetry import live_figures
-from tables.correlation_status import statuses, stored_status
+from tables.status_table import statuses, stored_status
 
 services = platform()
 database, topics = services.database, services.topics

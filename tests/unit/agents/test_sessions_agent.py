@@ -1,4 +1,4 @@
-"""agents.sessions: one batch of session commands, with the table, PostgreSQL and Kafka faked."""
+"""agents.sessions_agent: one batch of session commands, with the table, PostgreSQL and Kafka faked."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
-from agents import sessions as agent
+from agents import sessions_agent as agent
 from app.accounts.commands import Subscription
 from app.kafka.readers import Record
 from app.requests.envelope import encode_event
