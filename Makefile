@@ -64,9 +64,10 @@ test: venv up browser compose lint ## Lint, then run the whole test suite agains
 	$(VENV)/bin/pytest -n 2 -m "not disruptive" $(ORDER)
 	$(VENV)/bin/pytest -m "disruptive and not extended" $(ORDER)
 
-lint: venv ## Check style (ruff) and types (mypy)
+lint: venv ## Check style (ruff), types (mypy) and the import rules of docs/architecture.md (import-linter)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy app agents tables web demo harness bench chaos stack
+	$(VENV)/bin/lint-imports --no-cache
 
 events: venv ## Regenerate docs/events/ (each event's JSON Schema, AsyncAPI 3) from the event models
 	$(VENV)/bin/python -m app.event_schemas

@@ -6,7 +6,7 @@ nothing) and the in-memory counts derived from it (:class:`app.viewing.trending.
 rebuilt from the table whenever this worker's partitions change). A timer
 publishes each owned partition's top lists, per window and per ``tipo`` and
 ``categoria``, to ``trending_tops`` whenever they change; every worker's
-board (:mod:`app.viewing.trending_board`) reads them.
+board (:mod:`app.kafka.trending_board`) reads them.
 """
 
 from __future__ import annotations

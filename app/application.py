@@ -20,12 +20,12 @@ from app.eventlog.search_index import SearchIndex
 from app.guard import Guard, PlatformApp
 from app.kafka.admin import KafkaAdmin
 from app.kafka.topics import TopicDeclaration, Topics
+from app.kafka.trending_board import TrendingBoard
 from app.requests.correlation import CorrelationIds
 from app.settings import Settings, get_settings
 from app.storage.database import Database
 from app.table_store import STORE_URL
 from app.telemetry import logging_setup
-from app.viewing.trending_board import TrendingBoard
 from demo.title_maker import catalogue_seed
 
 #: The modules holding each role's agents, tables and views, imported by the

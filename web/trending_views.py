@@ -1,6 +1,6 @@
 """``GET /em-alta``: what is popular right now, from any replica.
 
-Answered from this worker's trending board (:mod:`app.viewing.trending_board`): the
+Answered from this worker's trending board (:mod:`app.kafka.trending_board`): the
 top lists every partition's owner publishes, merged. Counts are distinct
 viewers in the window (each window is a hopping one: ``1h`` is the last hour,
 moving by 5 minutes, by default).

@@ -1,5 +1,3 @@
-"""The viewing side's rules: catalogue titles, heartbeats, sessions, trending, recommendations.
-
-Pure rules, unit-tested, but for the trending board (:mod:`app.viewing.trending_board`),
-which reads the top lists every worker shares from Kafka. ``docs/viewing.md`` tells the story.
-"""
+"""The viewing side's rules, pure and unit-tested: catalogue titles, heartbeats, sessions,
+trending, recommendations. ``docs/viewing.md`` tells the story; the board every worker
+reads trending from is Kafka's (:mod:`app.kafka.trending_board`)."""

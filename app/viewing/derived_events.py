@@ -2,7 +2,7 @@
 
 The viewing agent writes ``title_activity`` (``agents/viewing_agent.py``) and the
 trending agent ``trending_tops`` (``agents/trending_agent.py``); the trending agent
-and every worker's board (:mod:`app.viewing.trending_board`) read them. These models
+and every worker's board (:mod:`app.kafka.trending_board`) read them. These models
 are what the published schemas (``docs/events/``) are generated from, and the
 tests check that what the agents write, and every version they wrote, is
 what the models say.

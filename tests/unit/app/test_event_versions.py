@@ -15,11 +15,11 @@ from agents.trending_agent import _activity
 from app.accounts.commands import decode_user_event
 from app.event_schemas import DOCS_DIR, TOPICS
 from app.guard.dead_letters import DeadLetter
+from app.kafka.trending_board import TrendingBoard
 from app.requests.envelope import SCHEMA_VERSION
 from app.requests.outcomes import Outcome, StatusRecord
 from app.settings import get_settings
 from app.viewing.session_commands import decode_session_event
-from app.viewing.trending_board import TrendingBoard
 from app.viewing.viewing_events import Refresh, decode_recommendation_request, decode_viewing
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "events"
