@@ -21,62 +21,28 @@ stream may still be draining a backlog built up during the fault.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
-import psycopg2
-from aiokafka import AIOKafkaConsumer
 
-from app.eventlog.indices import SYSTEM_LOGS
-from app.settings import get_settings
-from harness.broker import end_offsets
-from harness.services import kafka_bootstrap
-
-#: The request kinds of :mod:`demo.loadgen.traffic` and the event each one becomes.
-EVENT_TYPES = {
-    "usuarios": "criar_usuario",
-    "assinatura": "atualizar_assinatura",
-    "pagamento": "pagamento_realizado",
-    "config": "atualizar_config",
-    "visualizacao": "registrar_visualizacao",
-    "sessao": "iniciar_sessao",
-}
-#: The topic each request kind's event goes to (the rest: ``user_events``).
-REQUEST_TOPICS = {"visualizacao": "viewing_events", "sessao": "session_events"}
-#: Kinds whose effect lives in a Faust table, not PostgreSQL: no ledger row.
-TABLE_KINDS = frozenset({"sessao"})
-FINAL = frozenset({"success", "error"})
-_ES_CHUNK = 1000
-_STATUS_CONCURRENCY = 32
-
-
-@dataclass(frozen=True, slots=True)
-class Accepted:
-    """One request answered 202: what it asked for and its correlation id."""
-
-    correlation_id: str
-    kind: str
-    user_id: int
-    #: What a viewing watched, or the session an opening named.
-    conteudo_id: int | None = None
-    session_id: str | None = None
-
-    @property
-    def event_type(self) -> str:
-        """The event type this request became."""
-        return EVENT_TYPES[self.kind]
-
-    @property
-    def request_topic(self) -> str:
-        """The base name of the topic its event went to."""
-        return REQUEST_TOPICS.get(self.kind, "user_events")
+from chaos.evidence import (
+    FINAL,
+    TABLE_KINDS,
+    Accepted,
+    Target,
+    counts,
+    document_counts,
+    duplicates,
+    fallback_bytes,
+    fetch_statuses,
+    ledger,
+    query,
+    topic_events,
+)
 
 
 @dataclass
@@ -121,185 +87,6 @@ class Verdict:
     def clean(self) -> bool:
         """Nothing lost, nothing doubled, every status final, no fallback backlog left."""
         return not self.lost and not self.doubled and self.all_final and self.fallback_bytes == 0
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where the run's traces are: topic prefix, the API to read statuses from, data dirs."""
-
-    topic_prefix: str
-    status_url: str
-    api_key: str
-    data_dirs: Sequence[Path]
-
-    def topic(self, base: str) -> str:
-        """``base`` under the run's prefix."""
-        return self.topic_prefix + base
-
-
-# --------------------------------------------------------------------------- PostgreSQL
-
-
-def _query(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    conn = psycopg2.connect(get_settings().postgres_dsn)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute(sql, params)
-            return cur.fetchall()
-    finally:
-        conn.close()
-
-
-def ledger(correlation_ids: Sequence[str]) -> dict[str, tuple[str, int, str]]:
-    """``processed_events`` rows: correlation id -> (event type, user id, outcome)."""
-    rows = _query(
-        "SELECT correlation_id::text, event_type, user_id, outcome FROM processed_events"
-        " WHERE correlation_id = ANY(%s::uuid[])",
-        (list(correlation_ids),),
-    )
-    return {cid: (event_type, uid, outcome) for cid, event_type, uid, outcome in rows}
-
-
-def _counts(sql: str, keys: Sequence[Any]) -> dict[Any, int]:
-    return {str(key): int(n) for key, n in _query(sql, (list(keys),))}
-
-
-_HAVING_MORE_THAN_ONE = (
-    "SELECT {key}::text, count(*) FROM {table} WHERE {where} GROUP BY 1 HAVING count(*) > 1"
-)
-_BY_CORRELATION_ID = "correlation_id = ANY(%s::uuid[])"
-_BY_USER_ID = "user_id = ANY(%s)"
-
-
-def _duplicates(user_ids: Sequence[int], correlation_ids: Sequence[str]) -> list[tuple[str, str]]:
-    """Rows present more than once, by every key that must be unique."""
-    same_as_users = "{key} IN (SELECT {key} FROM usuarios WHERE user_id = ANY(%s))"
-    checks: list[tuple[str, str, str, Sequence[Any]]] = [
-        ("processed_events", "correlation_id", _BY_CORRELATION_ID, correlation_ids),
-        ("pagamentos", "correlation_id", _BY_CORRELATION_ID, correlation_ids),
-        ("usuarios", "user_id", _BY_USER_ID, user_ids),
-        ("usuarios", "email", same_as_users.format(key="email"), user_ids),
-        ("usuarios", "cpf", same_as_users.format(key="cpf"), user_ids),
-        ("assinaturas", "user_id", _BY_USER_ID, user_ids),
-        ("preferencias", "user_id", _BY_USER_ID, user_ids),
-    ]
-    found = []
-    for table, key, where, keys in checks:
-        sql = _HAVING_MORE_THAN_ONE.format(key=key, table=table, where=where)
-        for value, n in _query(sql, (list(keys),)):
-            found.append((f"{table}.{key}={value}", f"{n} rows"))
-    return found
-
-
-# --------------------------------------------------------------------------- the status API
-
-
-async def fetch_statuses(
-    target: Target, correlation_ids: Sequence[str], known: dict[str, str]
-) -> None:
-    """Update ``known`` (correlation id -> status) for the ids not final yet."""
-    todo = [cid for cid in correlation_ids if known.get(cid) not in FINAL]
-    if not todo:
-        return
-    limit = asyncio.Semaphore(_STATUS_CONCURRENCY)
-    headers = {"X-API-Key": target.api_key}
-    async with httpx.AsyncClient(base_url=target.status_url, headers=headers, timeout=10) as http:
-
-        async def one(cid: str) -> None:
-            async with limit:
-                try:
-                    answer = await http.get(f"/status/{cid}")
-                except httpx.HTTPError as exc:
-                    known[cid] = f"no answer ({type(exc).__name__})"
-                    return
-            if answer.status_code == 200:
-                known[cid] = str(answer.json().get("status"))
-            else:
-                known[cid] = f"HTTP {answer.status_code}"
-
-        await asyncio.gather(*(one(cid) for cid in todo))
-
-
-# --------------------------------------------------------------------------- Elasticsearch
-
-
-async def document_counts(
-    target: Target, correlation_ids: Sequence[str]
-) -> dict[tuple[str, str], int]:
-    """Documents per (correlation id, base topic) among the run's request/response topics."""
-    bases = ("user_events", "response_events", *REQUEST_TOPICS.values())
-    topics = {target.topic(base): base for base in bases}
-    counts: dict[tuple[str, str], int] = {}
-    async with httpx.AsyncClient(base_url=get_settings().elasticsearch_host, timeout=30) as es:
-        await es.post(f"/{SYSTEM_LOGS}/_refresh")
-        for start in range(0, len(correlation_ids), _ES_CHUNK):
-            chunk = list(correlation_ids[start : start + _ES_CHUNK])
-            body = {
-                "size": 0,
-                "query": {
-                    "bool": {
-                        "filter": [
-                            {"terms": {"correlation_id": chunk}},
-                            {"terms": {"topic": list(topics)}},
-                        ]
-                    }
-                },
-                "aggs": {
-                    "ids": {
-                        "terms": {"field": "correlation_id", "size": len(chunk)},
-                        "aggs": {"topics": {"terms": {"field": "topic", "size": 10}}},
-                    }
-                },
-            }
-            answer = await es.post(f"/{SYSTEM_LOGS}/_search", json=body)
-            answer.raise_for_status()
-            for bucket in answer.json()["aggregations"]["ids"]["buckets"]:
-                for by_topic in bucket["topics"]["buckets"]:
-                    key = (bucket["key"], topics[by_topic["key"]])
-                    counts[key] = int(by_topic["doc_count"])
-    return counts
-
-
-def fallback_bytes(data_dirs: Sequence[Path]) -> int:
-    """Bytes still waiting in the workers' Elasticsearch fallback files."""
-    total = 0
-    for directory in data_dirs:
-        for name in ("es-fallback.jsonl", "es-fallback.jsonl.replaying"):
-            with contextlib.suppress(FileNotFoundError):
-                total += (directory / name).stat().st_size
-    return total
-
-
-# --------------------------------------------------------------------------- Kafka
-
-
-async def topic_events(topic: str) -> list[dict[str, Any]]:
-    """Every JSON object on ``topic`` (from the beginning to its current end)."""
-    ends = await end_offsets(topic)
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=kafka_bootstrap(),
-        enable_auto_commit=False,
-        max_partition_fetch_bytes=4 * 1024**2,
-    )
-    await consumer.start()
-    events: list[dict[str, Any]] = []
-    try:
-        consumer.assign(list(ends))
-        await consumer.seek_to_beginning(*ends)
-        pending = {tp for tp, end in ends.items() if end > 0}
-        while pending:
-            batches = await consumer.getmany(*pending, timeout_ms=1000)
-            for records in batches.values():
-                for record in records:
-                    with contextlib.suppress(orjson.JSONDecodeError):
-                        value = orjson.loads(record.value)
-                        if isinstance(value, dict):
-                            events.append(value)
-            pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
-    finally:
-        with contextlib.suppress(asyncio.CancelledError):
-            await consumer.stop()
-    return events
 
 
 # --------------------------------------------------------------------------- the audit
@@ -422,23 +209,23 @@ def _judge_rows(
         | {int(g["user_id"]) for g in ghosts if g.get("event_type") == "criar_usuario"}
     )
     ids = [a.correlation_id for a in accepted]
-    users = _counts(
+    users = counts(
         "SELECT user_id, count(*) FROM usuarios WHERE user_id = ANY(%s) GROUP BY 1",
         [a.user_id for a in accepted],
     )
-    payments = _counts(
+    payments = counts(
         "SELECT correlation_id::text, count(*) FROM pagamentos"
         " WHERE correlation_id = ANY(%s::uuid[]) GROUP BY 1",
         ids,
     )
     targets = sorted({a.user_id for a in accepted})
-    subscribed = _counts(
+    subscribed = counts(
         "SELECT user_id, count(*) FROM assinaturas WHERE user_id = ANY(%s) GROUP BY 1", targets
     )
-    configured = _counts(
+    configured = counts(
         "SELECT user_id, count(*) FROM preferencias WHERE user_id = ANY(%s) GROUP BY 1", targets
     )
-    watched = _counts(
+    watched = counts(
         "SELECT user_id || ':' || conteudo_id, count(*) FROM visualizacoes"
         " WHERE user_id = ANY(%s) GROUP BY 1",
         targets,
@@ -468,7 +255,7 @@ def _judge_rows(
             verdict.doubled.append((f"{a.event_type} {a.correlation_id}", f"{n} rows"))
         else:
             verdict.effects += 1
-    verdict.doubled += _duplicates(user_ids, ids)
+    verdict.doubled += duplicates(user_ids, ids)
     _judge_payment_total(verdict, recorded | ghost_ledger, user_ids)
 
 
@@ -483,7 +270,7 @@ def _judge_payment_total(
         event_type == "pagamento_realizado" and outcome == "applied" and uid in users
         for event_type, uid, outcome in recorded.values()
     )
-    rows = _query("SELECT count(*) FROM pagamentos WHERE user_id = ANY(%s)", (list(user_ids),))
+    rows = query("SELECT count(*) FROM pagamentos WHERE user_id = ANY(%s)", (list(user_ids),))
     total = int(rows[0][0])
     if total > expected:
         verdict.doubled.append(("pagamentos of the run's users", f"{total} rows for {expected}"))

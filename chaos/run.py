@@ -36,7 +36,8 @@ import sys
 import time
 from pathlib import Path
 
-from chaos.scenarios import SCENARIOS, WORK_DIR, Options, Row, describe
+from chaos.scenarios import SCENARIOS
+from chaos.stage import WORK_DIR, Options, Row, describe
 
 
 def _say(message: str) -> None:

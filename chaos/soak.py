@@ -1,6 +1,6 @@
 """``python -m chaos.soak`` (``make soak``): a long, steady mixed load, sampled every 10 s.
 
-One worker on topics of its own (the chaos scenarios' :class:`~chaos.scenarios.Stage`)
+One worker on topics of its own (the chaos scenarios' :class:`~chaos.stage.Stage`)
 takes ``--rate`` requests per second for ``--duration`` seconds: sign-ups,
 subscriptions, payments and preferences mixed the same way all along
 (:class:`~demo.loadgen.traffic.SteadyTraffic`), plus status reads of accepted
@@ -41,7 +41,7 @@ from bench import postgres, progress
 from bench.measure import percentile, rss_mb, slope, tree_rss_mb
 from chaos.faults import ChaosWorker, stack_tool
 from chaos.run import table
-from chaos.scenarios import (
+from chaos.stage import (
     ADMIN_KEY,
     SIGNUP_SHARE,
     WORK_DIR,

@@ -20,7 +20,7 @@ import pytest
 
 from chaos import scenarios
 from chaos.run import table
-from chaos.scenarios import Options, Row
+from chaos.stage import Options, Row
 
 pytestmark = [pytest.mark.integration, pytest.mark.disruptive, pytest.mark.timeout(240)]
 

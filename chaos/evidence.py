@@ -1,0 +1,244 @@
+"""What the audit reads after a fault: the accepted requests, and what each store holds of them.
+
+PostgreSQL (the ledger and the business rows, through psycopg2), the status
+API (admin key), Elasticsearch (documents per correlation id, by a terms
+aggregation) and Kafka (a topic's events, read straight from the broker).
+:mod:`chaos.audit` judges what these say.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import psycopg2
+from aiokafka import AIOKafkaConsumer
+
+from app.eventlog.indices import SYSTEM_LOGS
+from app.settings import get_settings
+from harness.broker import end_offsets
+from harness.services import kafka_bootstrap
+
+#: The request kinds of :mod:`demo.loadgen.traffic` and the event each one becomes.
+EVENT_TYPES = {
+    "usuarios": "criar_usuario",
+    "assinatura": "atualizar_assinatura",
+    "pagamento": "pagamento_realizado",
+    "config": "atualizar_config",
+    "visualizacao": "registrar_visualizacao",
+    "sessao": "iniciar_sessao",
+}
+#: The topic each request kind's event goes to (the rest: ``user_events``).
+REQUEST_TOPICS = {"visualizacao": "viewing_events", "sessao": "session_events"}
+#: Kinds whose effect lives in a Faust table, not PostgreSQL: no ledger row.
+TABLE_KINDS = frozenset({"sessao"})
+FINAL = frozenset({"success", "error"})
+_ES_CHUNK = 1000
+_STATUS_CONCURRENCY = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """One request answered 202: what it asked for and its correlation id."""
+
+    correlation_id: str
+    kind: str
+    user_id: int
+    #: What a viewing watched, or the session an opening named.
+    conteudo_id: int | None = None
+    session_id: str | None = None
+
+    @property
+    def event_type(self) -> str:
+        """The event type this request became."""
+        return EVENT_TYPES[self.kind]
+
+    @property
+    def request_topic(self) -> str:
+        """The base name of the topic its event went to."""
+        return REQUEST_TOPICS.get(self.kind, "user_events")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the run's traces are: topic prefix, the API to read statuses from, data dirs."""
+
+    topic_prefix: str
+    status_url: str
+    api_key: str
+    data_dirs: Sequence[Path]
+
+    def topic(self, base: str) -> str:
+        """``base`` under the run's prefix."""
+        return self.topic_prefix + base
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+def query(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    conn = psycopg2.connect(get_settings().postgres_dsn)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()
+    finally:
+        conn.close()
+
+
+def ledger(correlation_ids: Sequence[str]) -> dict[str, tuple[str, int, str]]:
+    """``processed_events`` rows: correlation id -> (event type, user id, outcome)."""
+    rows = query(
+        "SELECT correlation_id::text, event_type, user_id, outcome FROM processed_events"
+        " WHERE correlation_id = ANY(%s::uuid[])",
+        (list(correlation_ids),),
+    )
+    return {cid: (event_type, uid, outcome) for cid, event_type, uid, outcome in rows}
+
+
+def counts(sql: str, keys: Sequence[Any]) -> dict[Any, int]:
+    return {str(key): int(n) for key, n in query(sql, (list(keys),))}
+
+
+_HAVING_MORE_THAN_ONE = (
+    "SELECT {key}::text, count(*) FROM {table} WHERE {where} GROUP BY 1 HAVING count(*) > 1"
+)
+_BY_CORRELATION_ID = "correlation_id = ANY(%s::uuid[])"
+_BY_USER_ID = "user_id = ANY(%s)"
+
+
+def duplicates(user_ids: Sequence[int], correlation_ids: Sequence[str]) -> list[tuple[str, str]]:
+    """Rows present more than once, by every key that must be unique."""
+    same_as_users = "{key} IN (SELECT {key} FROM usuarios WHERE user_id = ANY(%s))"
+    checks: list[tuple[str, str, str, Sequence[Any]]] = [
+        ("processed_events", "correlation_id", _BY_CORRELATION_ID, correlation_ids),
+        ("pagamentos", "correlation_id", _BY_CORRELATION_ID, correlation_ids),
+        ("usuarios", "user_id", _BY_USER_ID, user_ids),
+        ("usuarios", "email", same_as_users.format(key="email"), user_ids),
+        ("usuarios", "cpf", same_as_users.format(key="cpf"), user_ids),
+        ("assinaturas", "user_id", _BY_USER_ID, user_ids),
+        ("preferencias", "user_id", _BY_USER_ID, user_ids),
+    ]
+    found = []
+    for table, key, where, keys in checks:
+        sql = _HAVING_MORE_THAN_ONE.format(key=key, table=table, where=where)
+        for value, n in query(sql, (list(keys),)):
+            found.append((f"{table}.{key}={value}", f"{n} rows"))
+    return found
+
+
+# --------------------------------------------------------------------------- the status API
+
+
+async def fetch_statuses(
+    target: Target, correlation_ids: Sequence[str], known: dict[str, str]
+) -> None:
+    """Update ``known`` (correlation id -> status) for the ids not final yet."""
+    todo = [cid for cid in correlation_ids if known.get(cid) not in FINAL]
+    if not todo:
+        return
+    limit = asyncio.Semaphore(_STATUS_CONCURRENCY)
+    headers = {"X-API-Key": target.api_key}
+    async with httpx.AsyncClient(base_url=target.status_url, headers=headers, timeout=10) as http:
+
+        async def one(cid: str) -> None:
+            async with limit:
+                try:
+                    answer = await http.get(f"/status/{cid}")
+                except httpx.HTTPError as exc:
+                    known[cid] = f"no answer ({type(exc).__name__})"
+                    return
+            if answer.status_code == 200:
+                known[cid] = str(answer.json().get("status"))
+            else:
+                known[cid] = f"HTTP {answer.status_code}"
+
+        await asyncio.gather(*(one(cid) for cid in todo))
+
+
+# --------------------------------------------------------------------------- Elasticsearch
+
+
+async def document_counts(
+    target: Target, correlation_ids: Sequence[str]
+) -> dict[tuple[str, str], int]:
+    """Documents per (correlation id, base topic) among the run's request/response topics."""
+    bases = ("user_events", "response_events", *REQUEST_TOPICS.values())
+    topics = {target.topic(base): base for base in bases}
+    counts: dict[tuple[str, str], int] = {}
+    async with httpx.AsyncClient(base_url=get_settings().elasticsearch_host, timeout=30) as es:
+        await es.post(f"/{SYSTEM_LOGS}/_refresh")
+        for start in range(0, len(correlation_ids), _ES_CHUNK):
+            chunk = list(correlation_ids[start : start + _ES_CHUNK])
+            body = {
+                "size": 0,
+                "query": {
+                    "bool": {
+                        "filter": [
+                            {"terms": {"correlation_id": chunk}},
+                            {"terms": {"topic": list(topics)}},
+                        ]
+                    }
+                },
+                "aggs": {
+                    "ids": {
+                        "terms": {"field": "correlation_id", "size": len(chunk)},
+                        "aggs": {"topics": {"terms": {"field": "topic", "size": 10}}},
+                    }
+                },
+            }
+            answer = await es.post(f"/{SYSTEM_LOGS}/_search", json=body)
+            answer.raise_for_status()
+            for bucket in answer.json()["aggregations"]["ids"]["buckets"]:
+                for by_topic in bucket["topics"]["buckets"]:
+                    key = (bucket["key"], topics[by_topic["key"]])
+                    counts[key] = int(by_topic["doc_count"])
+    return counts
+
+
+def fallback_bytes(data_dirs: Sequence[Path]) -> int:
+    """Bytes still waiting in the workers' Elasticsearch fallback files."""
+    total = 0
+    for directory in data_dirs:
+        for name in ("es-fallback.jsonl", "es-fallback.jsonl.replaying"):
+            with contextlib.suppress(FileNotFoundError):
+                total += (directory / name).stat().st_size
+    return total
+
+
+# --------------------------------------------------------------------------- Kafka
+
+
+async def topic_events(topic: str) -> list[dict[str, Any]]:
+    """Every JSON object on ``topic`` (from the beginning to its current end)."""
+    ends = await end_offsets(topic)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=kafka_bootstrap(),
+        enable_auto_commit=False,
+        max_partition_fetch_bytes=4 * 1024**2,
+    )
+    await consumer.start()
+    events: list[dict[str, Any]] = []
+    try:
+        consumer.assign(list(ends))
+        await consumer.seek_to_beginning(*ends)
+        pending = {tp for tp, end in ends.items() if end > 0}
+        while pending:
+            batches = await consumer.getmany(*pending, timeout_ms=1000)
+            for records in batches.values():
+                for record in records:
+                    with contextlib.suppress(orjson.JSONDecodeError):
+                        value = orjson.loads(record.value)
+                        if isinstance(value, dict):
+                            events.append(value)
+            pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
+    finally:
+        with contextlib.suppress(asyncio.CancelledError):
+            await consumer.stop()
+    return events
