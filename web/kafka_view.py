@@ -19,7 +19,8 @@ from aiohttp import web
 from faust.web import Request, View
 
 from app.application import platform
-from app.kafka.admin import GroupSummary, KafkaUnavailable, TopicMessagesQuery, TopicSummary
+from app.kafka.admin import KafkaUnavailable
+from app.kafka.cluster_view import GroupSummary, TopicMessagesQuery, TopicSummary
 from web.errors import NotFound, Unavailable
 from web.parsing import validate
 from web.responses import json_response

@@ -14,7 +14,7 @@ from typing_extensions import TypedDict
 
 from app.accounts.commands import PaymentMethod, PaymentStatus, Plan
 from app.eventlog.log_queries import Bucket, Facet
-from app.kafka.admin import GroupLag, PartitionOffsets, TopicMessage
+from app.kafka.cluster_view import GroupLag, PartitionOffsets, TopicMessage
 from app.requests.outcomes import StatusRecord
 from app.telemetry.live_figures import Second
 from app.viewing.sessions import SessionListing

@@ -23,7 +23,7 @@ from app.accounts.commands import (
     UserCreated,
 )
 from app.eventlog.log_queries import LogQuery
-from app.kafka.admin import TopicMessagesQuery
+from app.kafka.cluster_view import TopicMessagesQuery
 from app.viewing.session_commands import (
     NewSession,
     SessionCommand,

@@ -9,11 +9,10 @@ import orjson
 import pytest
 from aiokafka import ConsumerRecord, TopicPartition
 
-from app.kafka.admin import (
+from app.kafka.admin import KafkaAdmin, KafkaUnavailable
+from app.kafka.cluster_view import (
     MAX_SHOWN_BYTES,
     GroupSummary,
-    KafkaAdmin,
-    KafkaUnavailable,
     group_lag,
     masked_message,
     masked_value,
