@@ -84,7 +84,7 @@ compose: ## Install Debian's docker-compose for the compose.yml check (when miss
 
 N ?= 100000
 bench: venv up ## Measure the workers and each process's CPU per event on the real services (N= backlog, default 100000; TOPOLOGY=single: one process); writes bench/results.json
-	$(VENV)/bin/python -m bench.run --n $(N)
+	$(VENV)/bin/python -m bench.runner --n $(N)
 
 chaos: venv up ## Inject faults under load and audit every 202 (N= requests per scenario, default 2000; SCENARIOS=1,2,...; scenario 8 starts 3 brokers of its own unless KAFKA_BROKERS=3)
 	$(VENV)/bin/python -m chaos.run --n $(if $(filter command line environment,$(origin N)),$(N),2000) $(if $(SCENARIOS),--scenarios $(SCENARIOS))

@@ -30,8 +30,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
+from stack.config import load_settings
 from stack.prometheus_server import PrometheusServer
-from stack.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent
 Mode = Literal["docker", "native"]

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from stack.cli import build_services
-from stack.settings import load_settings
+from stack.config import load_settings
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 #: Seconds between samples.

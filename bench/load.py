@@ -27,7 +27,7 @@ from bench import drain, progress
 from bench.context import Run, RunTopics, say
 from bench.cpu import TOTAL
 from bench.measure import BenchDocuments, percentile
-from bench.viewing import TrendingWatcher, ViewerTraffic, trending_lags_ms
+from bench.viewing_load import TrendingWatcher, ViewerTraffic, trending_lags_ms
 from demo.loadgen.engine import ApiClient, LoadResult, closed_loop, open_loop
 from demo.loadgen.traffic import Traffic
 from demo.title_maker import DEMO_IDS

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from chaos.faults import stack_tool
 from harness import broker
-from stack.settings import load_settings
+from stack.config import load_settings
 
 #: The cluster beside a one-broker stack listens on the stack's Kafka ports plus this.
 PORT_OFFSET = 100

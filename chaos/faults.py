@@ -17,8 +17,8 @@ import httpx
 
 from app.settings import get_settings
 from harness.workers import REPO_ROOT, PrefixedWorker
+from stack.config import load_settings
 from stack.elasticsearch_node import ElasticsearchNode
-from stack.settings import load_settings
 
 SERVICES = ("kafka", "postgresql", "elasticsearch")
 

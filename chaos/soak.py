@@ -52,7 +52,7 @@ from chaos.stage import (
 )
 from demo.loadgen.traffic import VIEWING_MIX, SteadyTraffic
 from harness.workers import REPO_ROOT
-from stack.settings import load_settings
+from stack.config import load_settings
 
 SAMPLE_EVERY_S = 10.0
 DEFAULT_DURATION_S = 600.0

@@ -14,7 +14,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from stack.config import Settings
 from stack.messages import StackError, say
+from stack.prerequisites import apt_install, ensure_system_user
 from stack.processes import (
     PidFile,
     http_get,
@@ -25,8 +27,6 @@ from stack.processes import (
     wait_healthy,
 )
 from stack.service import Service
-from stack.settings import Settings
-from stack.tools import apt_install, ensure_system_user
 
 ADMINER_USER = "streaming-adminer"
 ADMINER_PHP = Path("/usr/share/adminer/adminer.php")

@@ -14,15 +14,15 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from stack.adminer_server import AdminerServer
+from stack.config import SUPPORTED_BROKERS, Settings, load_settings
 from stack.elasticsearch_node import ElasticsearchNode
 from stack.kafka_broker import KafkaCluster, node_files
 from stack.messages import PROG, StackError
 from stack.postgres_server import PostgresServer
+from stack.prerequisites import require_root
 from stack.processes import make_dir
 from stack.prometheus_server import PrometheusServer
 from stack.service import Service, service_line
-from stack.settings import SUPPORTED_BROKERS, Settings, load_settings
-from stack.tools import require_root
 
 #: Names `start`, `stop` and `pid` accept; kafka-N exist when KAFKA_BROKERS=3.
 SERVICE_NAMES = (

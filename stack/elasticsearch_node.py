@@ -12,7 +12,9 @@ import shutil
 import zipfile
 from pathlib import Path
 
+from stack.config import Settings
 from stack.messages import StackError, say
+from stack.prerequisites import DEPENDENCY_PLUGIN, ensure_system_user, find_java_home, maven
 from stack.processes import (
     PidFile,
     as_user,
@@ -26,8 +28,6 @@ from stack.processes import (
     wait_healthy,
 )
 from stack.service import Service
-from stack.settings import Settings
-from stack.tools import DEPENDENCY_PLUGIN, ensure_system_user, find_java_home, maven
 
 ES_VERSION = "8.19.21"
 ES_ARTIFACT = f"org.elasticsearch.distribution.integ-test-zip:elasticsearch:{ES_VERSION}:zip"

@@ -15,8 +15,10 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from stack.config import SUPPORTED_BROKERS, Settings
 from stack.kafka_protocol import broker_serves
 from stack.messages import StackError, say
+from stack.prerequisites import find_java_home, maven
 from stack.processes import (
     PidFile,
     make_dir,
@@ -27,8 +29,6 @@ from stack.processes import (
     wait_healthy,
 )
 from stack.service import Service, service_line
-from stack.settings import SUPPORTED_BROKERS, Settings
-from stack.tools import find_java_home, maven
 
 STACK_DIR = Path(__file__).resolve().parent
 KAFKA_POM = STACK_DIR / "kafka" / "pom.xml"

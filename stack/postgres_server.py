@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 from stack.messages import StackError, say
+from stack.prerequisites import apt_install
 from stack.processes import (
     STOP_TIMEOUT,
     PidFile,
@@ -28,7 +29,6 @@ from stack.processes import (
     wait_healthy,
 )
 from stack.service import Service
-from stack.tools import apt_install
 
 PG_USER = "postgres"
 PG_MARKER = "postgres"

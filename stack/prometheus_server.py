@@ -24,7 +24,9 @@ import signal
 import subprocess
 from pathlib import Path
 
+from stack.config import Settings
 from stack.messages import StackError, say
+from stack.prerequisites import apt_install, ensure_system_user
 from stack.processes import (
     PidFile,
     chown_tree,
@@ -37,8 +39,6 @@ from stack.processes import (
     wait_healthy,
 )
 from stack.service import Service
-from stack.settings import Settings
-from stack.tools import apt_install, ensure_system_user
 
 PROMETHEUS_USER = "prometheus"
 #: The release Debian 12 ships, which compose.yml's image matches (tests/unit/test_compose.py).

@@ -5,8 +5,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
+from stack.config import Settings
 from stack.processes import port_in_use
-from stack.settings import Settings
 
 
 def service_line(name: str, state: str, where: str) -> str:

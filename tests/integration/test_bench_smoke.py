@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 @pytest.mark.timeout(180)
 def test_bench_writes_every_figure(tmp_path: Path) -> None:
     output = tmp_path / "results.json"
-    command = [sys.executable, "-m", "bench.run", "--n", "200", "--runs", "1"]
+    command = [sys.executable, "-m", "bench.runner", "--n", "200", "--runs", "1"]
     command += ["--duration", "2", "--steady-duration", "2", "--sustained-rates", "100"]
     command += ["--users", "20", "--output", str(output)]
     done = subprocess.run(

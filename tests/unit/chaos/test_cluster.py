@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chaos.cluster import beside
-from stack.settings import load_settings
+from stack.config import load_settings
 
 
 def test_the_cluster_beside_the_stack_has_its_own_home_and_ports() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from stack.adminer_server import ADMINER_PHP, parse_version, php_string, wrapper_php
-from stack.settings import load_settings
+from stack.config import load_settings
 
 
 def test_php_strings_escape_quotes_and_backslashes() -> None:

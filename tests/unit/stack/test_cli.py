@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from stack.cli import SERVICE_NAMES, build_parser, build_services, find_service, main, wiped_paths
+from stack.config import load_settings
 from stack.messages import StackError
 from stack.service import service_line, state_of
-from stack.settings import load_settings
 
 
 def test_services_are_reported_in_a_fixed_order(tmp_path: Path) -> None:

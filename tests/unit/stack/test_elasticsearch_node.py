@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
+from stack.config import load_settings
 from stack.elasticsearch_node import ES_VERSION, ElasticsearchNode, config_yml
-from stack.settings import load_settings
 
 
 def test_the_node_is_a_loopback_single_node_without_security(tmp_path: Path) -> None:

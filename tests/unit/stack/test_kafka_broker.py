@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from stack.config import Settings, load_settings
 from stack.kafka_broker import (
     KafkaBroker,
     KafkaCluster,
@@ -15,7 +16,6 @@ from stack.kafka_broker import (
     server_properties,
 )
 from stack.messages import StackError
-from stack.settings import Settings, load_settings
 
 
 def properties(text: str) -> dict[str, str]:

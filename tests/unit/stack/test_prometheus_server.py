@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 
+from stack.config import load_settings
 from stack.prometheus_server import (
     CONFIG_FILES,
     OPS_DIR,
@@ -15,7 +16,6 @@ from stack.prometheus_server import (
     self_targets,
     worker_targets,
 )
-from stack.settings import load_settings
 
 
 def test_the_version_is_read_from_prometheus_own_output() -> None:

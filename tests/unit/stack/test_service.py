@@ -5,8 +5,8 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+from stack.config import load_settings
 from stack.service import Service
-from stack.settings import load_settings
 
 
 class FakeService(Service):
