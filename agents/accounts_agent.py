@@ -37,7 +37,6 @@ from app.guard import (
 from app.storage.pool import TRANSIENT_ERRORS
 
 services = platform()
-database, topics = services.database, services.topics
 
 STAGE = "processing"
 
@@ -51,12 +50,12 @@ async def process_user_events(batch: Sequence[EventT]) -> None:
     decoded = decode_batch(batch, decode_user_event, STAGE)
     responses = decoded.responses + await _apply(decoded.valid, decoded.letters)
     await asyncio.gather(
-        send_dead_letters(topics.dead_letters, decoded.letters),
-        publish_all(topics.response_events, responses),
+        send_dead_letters(services.topics.dead_letters, decoded.letters),
+        publish_all(services.topics.response_events, responses),
     )
 
 
-processing = guarded_agent(topics.user_events, process_user_events, stage=STAGE)
+processing = guarded_agent(services.topics.user_events, process_user_events, stage=STAGE)
 
 
 async def _apply(valid: list[tuple[EventT, UserEvent]], letters: list[Message]) -> list[Message]:
@@ -65,7 +64,7 @@ async def _apply(valid: list[tuple[EventT, UserEvent]], letters: list[Message]) 
         return []
     events = [decoded for _, decoded in valid]
     try:
-        outcomes = await database.apply_events([e.model_dump(mode="json") for e in events])
+        outcomes = await services.database.apply_events([e.model_dump(mode="json") for e in events])
     except TRANSIENT_ERRORS:
         raise  # the guard waits until PostgreSQL is back
     except psycopg2.Error as exc:  # refused: find the event PostgreSQL refuses alone

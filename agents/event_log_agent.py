@@ -25,11 +25,12 @@ from app.eventlog.sink import STAGE, LogSink
 from app.guard import guarded_agent
 
 services = platform()
-app, search, settings, topics = services.app, services.search, services.settings, services.topics
 
 log = logging.getLogger(__name__)
 
-sink = LogSink(search, FallbackFile(settings.es_fallback_path), topics.dead_letters)
+sink = LogSink(
+    services.search, FallbackFile(services.settings.es_fallback_path), services.topics.dead_letters
+)
 sink.setup()
 
 
@@ -41,33 +42,33 @@ async def log_events(batch: Sequence[EventT]) -> None:
     await sink.write([document_of(event) for event in batch])
 
 
-for _topic in topics.logged:
-    if _topic is topics.dead_letters:
+for _topic in services.topics.logged:
+    if _topic is services.topics.dead_letters:
         continue  # declared below: its failures must not become dead letters
     guarded_agent(
         _topic,
         log_events,
         stage=STAGE,
-        batch_size=settings.log_batch_size,
-        batch_wait_s=settings.log_batch_wait_s,
+        batch_size=services.settings.log_batch_size,
+        batch_wait_s=services.settings.log_batch_wait_s,
         name=f"log_{_topic.get_topic_name()}",
     )
 # A dead letter about a dead letter could loop forever.
 guarded_agent(
-    topics.dead_letters,
+    services.topics.dead_letters,
     log_events,
     stage=STAGE,
-    batch_size=settings.log_batch_size,
-    batch_wait_s=settings.log_batch_wait_s,
+    batch_size=services.settings.log_batch_size,
+    batch_wait_s=services.settings.log_batch_wait_s,
     dead_letter_failures=False,
-    name=f"log_{topics.dead_letters.get_topic_name()}",
+    name=f"log_{services.topics.dead_letters.get_topic_name()}",
 )
 
 
-@app.timer(interval=2.0)
+@services.app.timer(interval=2.0)
 async def replay_fallback_file() -> None:
     """Brings the fallback file's backlog into Elasticsearch once it answers again."""
-    if not sink.has_backlog or not search.is_ready or not await search.ping():
+    if not sink.has_backlog or not services.search.is_ready or not await services.search.ping():
         return
     try:
         replayed = await sink.flush()

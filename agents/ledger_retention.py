@@ -22,23 +22,22 @@ from app.application import platform
 from app.storage.pool import TRANSIENT_ERRORS
 
 services = platform()
-app, database, settings = services.app, services.database, services.settings
 
 log = logging.getLogger(__name__)
 
-INTERVAL_S = settings.retention_interval_s
+INTERVAL_S = services.settings.retention_interval_s
 #: Maintenance never stops a worker: the next run deletes what this one left.
 _FAILURES: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, psycopg2.Error)
 
 
-@app.timer(interval=INTERVAL_S)
+@services.app.timer(interval=INTERVAL_S)
 async def prune_ledger() -> None:
     """Deletes ledger rows, sign-up claims and replay records older than the ledger's retention."""
-    if not database.is_ready:
+    if not services.database.is_ready:
         return
     try:
-        deleted = await database.prune_expired(
-            settings.ledger_retention_s, settings.ledger_prune_batch
+        deleted = await services.database.prune_expired(
+            services.settings.ledger_retention_s, services.settings.ledger_prune_batch
         )
     except _FAILURES as exc:
         log.warning("pruning the ledger failed (%s); next attempt in %.0f s", exc, INTERVAL_S)

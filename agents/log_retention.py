@@ -16,21 +16,20 @@ from app.application import platform
 from app.eventlog.search_index import SearchUnavailable
 
 services = platform()
-app, search, settings = services.app, services.search, services.settings
 
 log = logging.getLogger(__name__)
 
-INTERVAL_S = settings.retention_interval_s
-RETENTION = timedelta(days=settings.log_retention_days)
+INTERVAL_S = services.settings.retention_interval_s
+RETENTION = timedelta(days=services.settings.log_retention_days)
 
 
-@app.timer(interval=INTERVAL_S)
+@services.app.timer(interval=INTERVAL_S)
 async def prune_log_indices() -> None:
     """Deletes the event-log indices past the retention; creates the current one."""
-    if not search.is_ready:
+    if not services.search.is_ready:
         return
     try:
-        gone = await search.prune_indices(RETENTION)
+        gone = await services.search.prune_indices(RETENTION)
     except SearchUnavailable as exc:
         # Maintenance never stops a worker: the next run deletes what this one left.
         log.warning("pruning the event log failed (%s); next attempt in %.0f s", exc, INTERVAL_S)

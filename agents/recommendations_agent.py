@@ -35,11 +35,10 @@ from app.viewing.viewing_events import RecommendationsRequested, decode_recommen
 from tables.recommendations_table import recommendations
 
 services = platform()
-database, settings, topics = services.database, services.settings, services.topics
 
 STAGE = "recommendations"
 #: Trending for taste is read in the longest window: a day says more than an hour.
-TRENDING_WINDOW = max(settings.trending_windows, key=lambda window: window.size_s).name
+TRENDING_WINDOW = max(services.settings.trending_windows, key=lambda window: window.size_s).name
 board = services.trending_board()
 
 
@@ -58,7 +57,7 @@ async def recommend_titles(batch: Sequence[EventT]) -> None:
     """Consumes recommendation requests; produces the users' lists and the clients' outcomes."""
     decoded = decode_batch(batch, decode_recommendation_request, STAGE)
     latest = {request.user_id: event for event, request in decoded.valid}
-    existing = await database.existing_users(sorted(latest))
+    existing = await services.database.existing_users(sorted(latest))
     inputs = await _inputs(sorted(existing))
     made_at = iso_now()
     for user_id in existing:
@@ -69,24 +68,26 @@ async def recommend_titles(batch: Sequence[EventT]) -> None:
         for _, request in decoded.valid
         if isinstance(request, RecommendationsRequested)
     ]
-    await publish_all(topics.response_events, decoded.responses + outcomes)
-    await send_dead_letters(topics.dead_letters, decoded.letters)
+    await publish_all(services.topics.response_events, decoded.responses + outcomes)
+    await send_dead_letters(services.topics.dead_letters, decoded.letters)
 
 
-guarded_agent(topics.recommendation_requests, recommend_titles, stage=STAGE, writes=recommendations)
+guarded_agent(
+    services.topics.recommendation_requests, recommend_titles, stage=STAGE, writes=recommendations
+)
 
 
 async def _inputs(users: list[int]) -> Inputs:
     histories: dict[int, list[ViewedTitle]] = defaultdict(list)
-    for user_id, *state in await database.tastes(users):
+    for user_id, *state in await services.database.tastes(users):
         histories[user_id].append(ViewedTitle(*state))
     seen = sorted({v.conteudo_id for history in histories.values() for v in history})
     neighbours: dict[int, list[Ranked]] = defaultdict(list)
-    for title, neighbour, together in await database.co_viewing(seen):
+    for title, neighbour, together in await services.database.co_viewing(seen):
         neighbours[title].append((neighbour, together))
-    trending, trending_titles = board.snapshot(TRENDING_WINDOW, settings.trending_top)
+    trending, trending_titles = board.snapshot(TRENDING_WINDOW, services.settings.trending_top)
     candidates = {n for ranked in neighbours.values() for n, _ in ranked} | set(trending_titles)
-    rows = await database.title_infos(sorted(candidates | set(seen)))
+    rows = await services.database.title_infos(sorted(candidates | set(seen)))
     catalogue = {row[0]: TitleInfo(*row[:4]) for row in rows}
     viewers = {row[0]: row[4] for row in rows}
     return Inputs(histories, neighbours, trending, catalogue, viewers)

@@ -43,12 +43,6 @@ from app.viewing.sessions import Outcome, apply
 from tables.sessions_table import sessions, store_sessions, stored_sessions
 
 services = platform()
-app, database, settings, topics = (
-    services.app,
-    services.database,
-    services.settings,
-    services.topics,
-)
 
 STAGE = "sessions"
 
@@ -61,18 +55,18 @@ async def track_sessions(batch: Sequence[EventT]) -> None:
     decoded = decode_batch(batch, decode_session_event, STAGE)
     commands = _keyed_by_their_user(decoded)
     subscriptions = await _subscriptions_of_openers(commands)
-    idle = timedelta(seconds=settings.session_idle_timeout_s)
+    idle = timedelta(seconds=services.settings.session_idle_timeout_s)
     responses = decoded.responses
     for event, command in commands:
         with acting_on(event):  # reads and writes go to the event's own partition
             outcome = _apply(command, subscriptions, idle)
         responses.append(outcome_message(command, *outcome))
-    await app.producer.flush()  # the changelog first: see the module's docstring
-    await send_dead_letters(topics.dead_letters, decoded.letters)
-    await publish_all(topics.response_events, responses)
+    await services.app.producer.flush()  # the changelog first: see the module's docstring
+    await send_dead_letters(services.topics.dead_letters, decoded.letters)
+    await publish_all(services.topics.response_events, responses)
 
 
-guarded_agent(topics.session_events, track_sessions, stage=STAGE, writes=sessions)
+guarded_agent(services.topics.session_events, track_sessions, stage=STAGE, writes=sessions)
 
 
 def _keyed_by_their_user(
@@ -97,7 +91,7 @@ async def _subscriptions_of_openers(
 ) -> dict[int, Subscription | None]:
     """The subscriptions of the users opening a session in the batch (one query, or none)."""
     openers = sorted({c.user_id for _, c in commands if isinstance(c, SessionOpened)})
-    return await database.subscriptions(openers) if openers else {}
+    return await services.database.subscriptions(openers) if openers else {}
 
 
 def _apply(

@@ -24,7 +24,6 @@ from app.telemetry import live_figures
 from tables.status_table import statuses, stored_status
 
 services = platform()
-database, topics = services.database, services.topics
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +45,7 @@ async def record_statuses(batch: Sequence[EventT]) -> None:
             log.warning("skipping malformed response event (key=%r)", key)
             continue
         parsed.append((event, key, *outcome))
-    await database.record_outcomes(
+    await services.database.record_outcomes(
         [(r.correlation_id, r.as_json(), r.replays) for *_, r in parsed if r.is_final]
     )
     recorded = []
@@ -58,7 +57,7 @@ async def record_statuses(batch: Sequence[EventT]) -> None:
     live_figures.record_outcomes(recorded)
 
 
-guarded_agent(topics.response_events, record_statuses, stage="status", writes=statuses)
+guarded_agent(services.topics.response_events, record_statuses, stage="status", writes=statuses)
 
 
 def _outcome(value: object) -> tuple[dict[str, Any], StatusRecord] | None:

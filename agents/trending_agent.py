@@ -31,11 +31,10 @@ from app.viewing.trending import Move, PartitionIndex, ViewerShard, shard_key
 from tables.trending_table import trending_viewers
 
 services = platform()
-app, settings, topics = services.app, services.settings, services.topics
 
 log = logging.getLogger(__name__)
 STAGE = "trending"
-WINDOWS = settings.trending_windows
+WINDOWS = services.settings.trending_windows
 #: A viewer is forgotten once outside the longest window.
 HORIZON_S = max(window.size_s for window in WINDOWS)
 _partitioner = DefaultPartitioner()
@@ -96,24 +95,26 @@ async def count_viewers(batch: Sequence[EventT]) -> None:
             index.move(move, now)
 
 
-guard = guarded_agent(topics.title_activity, count_viewers, stage=STAGE, writes=trending_viewers)
+guard = guarded_agent(
+    services.topics.title_activity, count_viewers, stage=STAGE, writes=trending_viewers
+)
 
 
-@app.timer(interval=0.5)
+@services.app.timer(interval=0.5)
 async def publish_trending() -> None:
     """Publishes each owned partition's top lists when they changed (the board reads them)."""
-    if app.rebalancing or app.in_recovery:
+    if services.app.rebalancing or services.app.in_recovery:
         return
     owned, now = guard.partitions(), time.time()
     if owned != indexes.built:
         indexes.rebuild(owned, now)
     messages = [m for p in sorted(owned) for m in _changed_tops(p, now)]
-    await publish_all(topics.trending_tops, messages)
+    await publish_all(services.topics.trending_tops, messages)
 
 
 def title_partition(conteudo_id: int) -> int:
     """The partition of ``title_activity`` (and of the table) a title's activity goes to."""
-    partitions = list(range(settings.topic_partitions))
+    partitions = list(range(services.settings.topic_partitions))
     return int(_partitioner(str(conteudo_id).encode(), partitions, partitions))
 
 
@@ -161,7 +162,7 @@ def _changed_tops(partition: int, now: float) -> list[Message]:
     index.expire(now)
     messages: list[Message] = []
     for window in WINDOWS:
-        tops = index.tops(window.name, settings.trending_top)
+        tops = index.tops(window.name, services.settings.trending_top)
         key = f"{window.name}|{partition}"
         encoded = orjson.dumps(tops)
         if indexes.published.get(key) == encoded:

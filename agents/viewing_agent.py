@@ -43,15 +43,9 @@ from app.viewing.recommending import NEIGHBOURS_KEPT
 from app.viewing.viewing_events import decode_viewing, refresh_request
 
 services = platform()
-app, database, settings, topics = (
-    services.app,
-    services.database,
-    services.settings,
-    services.topics,
-)
 
 STAGE = "viewing"
-_HOP_S = finest_hop_s(settings.trending_windows)
+_HOP_S = finest_hop_s(services.settings.trending_windows)
 
 
 async def record_viewings(batch: Sequence[EventT]) -> None:
@@ -63,28 +57,33 @@ async def record_viewings(batch: Sequence[EventT]) -> None:
     events = [viewing for _, viewing in decoded.valid]
     responses, changes = decoded.responses, []
     if events:
-        applied = await database.apply_viewings([e.model_dump(mode="json") for e in events])
+        applied = await services.database.apply_viewings(
+            [e.model_dump(mode="json") for e in events]
+        )
         responses += [applied_outcome(e, o.outcome) for e, o in zip(events, applied.outcomes)]
         changes = applied.changes
     # Four topics, no order between them: their acknowledgements are awaited together.
     await asyncio.gather(
-        publish_all(topics.response_events, responses),
-        publish_all(topics.title_activity, [_activity(c) for c in changes if _moves_trending(c)]),
+        publish_all(services.topics.response_events, responses),
         publish_all(
-            topics.recommendation_requests, [_refresh(c) for c in changes if _moves_taste(c)]
+            services.topics.title_activity, [_activity(c) for c in changes if _moves_trending(c)]
         ),
-        send_dead_letters(topics.dead_letters, decoded.letters),
+        publish_all(
+            services.topics.recommendation_requests,
+            [_refresh(c) for c in changes if _moves_taste(c)],
+        ),
+        send_dead_letters(services.topics.dead_letters, decoded.letters),
     )
 
 
-guarded_agent(topics.viewing_events, record_viewings, stage=STAGE)
+guarded_agent(services.topics.viewing_events, record_viewings, stage=STAGE)
 
 
-@app.timer(interval=60.0, on_leader=True)
+@services.app.timer(interval=60.0, on_leader=True)
 async def prune_co_viewing() -> None:
     """Keeps each title's strongest co-viewing neighbours only (a bound on the table)."""
-    if database.is_ready:
-        await database.prune_co_viewings(NEIGHBOURS_KEPT)
+    if services.database.is_ready:
+        await services.database.prune_co_viewings(NEIGHBOURS_KEPT)
 
 
 def _moves_trending(change: dict[str, Any]) -> bool:

@@ -44,7 +44,6 @@ from app.kafka.readers import LogReader, unlisted_topics
 
 #: The command registers on the platform's app; its database is the one the worker uses.
 services = platform()
-app, database, settings = services.app, services.database, services.settings
 dead_letter_topic = services.topics.dead_letters
 DEAD_LETTERS = dead_letter_topic.get_topic_name()
 
@@ -62,7 +61,7 @@ def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> dat
         raise click.BadParameter(str(exc)) from None
 
 
-@app.command(
+@services.app.command(
     argument("action", type=click.Choice(["list", "replay"]), default="list", required=False),
     option(
         "--reason", default=None, help="Only dead letters whose reason contains this (any case)."
@@ -79,17 +78,17 @@ async def dead_letters(
 ) -> None:
     """List the dead letters by reason and age; ``replay`` re-sends the chosen ones, each once."""
     now = utc_now()
-    if await unlisted_topics(settings.kafka_bootstrap_servers, [DEAD_LETTERS]):
+    if await unlisted_topics(services.settings.kafka_bootstrap_servers, [DEAD_LETTERS]):
         self.say(f"no dead letters: Kafka has no topic {DEAD_LETTERS} yet")
         return
     async with _services() as (reader, producer):
         partitions = dead_letter_topic.partitions or 1
-        log = await read_dead_letters(reader, database, DEAD_LETTERS, partitions)
+        log = await read_dead_letters(reader, services.database, DEAD_LETTERS, partitions)
         letters = chosen(log.letters, reason, since)
         if action == "list":
             _say_listing(self, letters, log.unreadable, now)
             return
-        replayer = Replayer(database, reader, producer, _own_topics())
+        replayer = Replayer(services.database, reader, producer, _own_topics())
         done = [await replayer.replay(stored) for stored in letters if stored.replay is None]
         _say_replays(self, done, skipped_before=len(letters) - len(done))
 
@@ -101,10 +100,12 @@ def _own_topics() -> frozenset[str]:
 @asynccontextmanager
 async def _services() -> AsyncIterator[tuple[LogReader, AIOKafkaProducer]]:
     """PostgreSQL (connected and migrated), a Kafka reader and an acks=all producer."""
-    await database.start()
-    reader = LogReader(settings.kafka_bootstrap_servers)
+    await services.database.start()
+    reader = LogReader(services.settings.kafka_bootstrap_servers)
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, acks="all", enable_idempotence=True
+        bootstrap_servers=services.settings.kafka_bootstrap_servers,
+        acks="all",
+        enable_idempotence=True,
     )
     try:
         await _wait_for_postgres()
@@ -113,16 +114,16 @@ async def _services() -> AsyncIterator[tuple[LogReader, AIOKafkaProducer]]:
     finally:
         await producer.stop()
         await reader.close()
-        await database.stop()
+        await services.database.stop()
 
 
 async def _wait_for_postgres() -> None:
     try:
-        await asyncio.wait_for(database.wait_ready(), CONNECT_TIMEOUT_S)
+        await asyncio.wait_for(services.database.wait_ready(), CONNECT_TIMEOUT_S)
     except TimeoutError:
         raise SystemExit(
             f"PostgreSQL did not answer within {CONNECT_TIMEOUT_S:g} s "
-            f"({settings.postgres_host}:{settings.postgres_port}); is it up?"
+            f"({services.settings.postgres_host}:{services.settings.postgres_port}); is it up?"
         ) from None
 
 

@@ -15,7 +15,6 @@ from faust.types import TableT
 from app.application import platform
 
 services = platform()
-app, settings = services.app, services.settings
 
 #: Each database's own sizes. The block cache is not sized here: every database
 #: shares the worker's one (``ROCKSDB_BLOCK_CACHE_MB``). A memtable is flushed at
@@ -31,12 +30,12 @@ ROCKSDB_OPTIONS = {
 
 def routable_table(name: str, help: str) -> TableT:
     """A changelog-backed table of JSON values under raw byte keys, read through standbys too."""
-    return app.Table(
+    return services.app.Table(
         name,
         # bytes keys travel raw, exactly like the feeding topic's keys, so the
         # router hashes a key to the same partition the agent wrote it to.
         key_type=bytes,
-        partitions=settings.topic_partitions,
+        partitions=services.settings.topic_partitions,
         options=dict(ROCKSDB_OPTIONS),
         # Standby copies apply each changelog entry at once (Faust's default buffers
         # 1000): a survivor answers a dead owner's keys from its copy, so the copy
@@ -44,6 +43,6 @@ def routable_table(name: str, help: str) -> TableT:
         standby_buffer_size=1,
         # The changelog is replicated like every topic of the app (Faust applies
         # ``topic_replication_factor``; this adds ``min.insync.replicas``).
-        extra_topic_configs=settings.topic_config,
+        extra_topic_configs=services.settings.topic_config,
         help=help,
     )

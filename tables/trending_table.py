@@ -14,13 +14,12 @@ from app.application import platform
 from tables.routable import ROCKSDB_OPTIONS
 
 services = platform()
-app, settings = services.app, services.settings
 
-trending_viewers = app.Table(
+trending_viewers = services.app.Table(
     "trending_viewers",
     key_type=str,
-    partitions=settings.topic_partitions,
+    partitions=services.settings.topic_partitions,
     options=dict(ROCKSDB_OPTIONS),
-    extra_topic_configs=settings.topic_config,
+    extra_topic_configs=services.settings.topic_config,
     help="title shard -> each viewer's last-seen time",
 )

@@ -17,18 +17,21 @@ from web.middleware import json_errors
 from web.rate_limit import RateLimiter
 
 services = platform()
-app, settings = services.app, services.settings
 
 log = logging.getLogger(__name__)
 
 
 def install_middlewares() -> None:
     """Outermost first: metrics see every answer, errors become JSON, then auth."""
-    key_ring = load_key_ring(settings.api_keys, settings.api_keys_file, settings.metrics_token_file)
+    key_ring = load_key_ring(
+        services.settings.api_keys,
+        services.settings.api_keys_file,
+        services.settings.metrics_token_file,
+    )
     if not len(key_ring):
         log.warning("no API key configured: every protected route will answer 401")
     middlewares = [observe_http, json_errors, authentication(key_ring, RateLimiter())]
-    app.web.web_app.middlewares.extend(middlewares)  # type: ignore[attr-defined]
+    services.app.web.web_app.middlewares.extend(middlewares)  # type: ignore[attr-defined]
 
 
 install_middlewares()

@@ -27,7 +27,6 @@ from web.errors import BadHeader, Unavailable
 from web.responses import json_response
 
 services = platform()
-correlation_ids, settings, topics = services.correlation_ids, services.settings, services.topics
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +63,13 @@ def has_idempotency_key(request: Any) -> bool:
 
 def _correlation_id(owner: str, idempotency_key: str | None) -> str:
     if idempotency_key is None:
-        return correlation_ids.issue(owner)
+        return services.correlation_ids.issue(owner)
     if not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
         raise BadHeader(f"{IDEMPOTENCY_HEADER} deve ter de 1 a {MAX_IDEMPOTENCY_KEY} caracteres")
-    return correlation_ids.derive(owner, idempotency_key)
+    return services.correlation_ids.derive(owner, idempotency_key)
 
 
-async def publish_event(event: Envelope, topic: TopicT = topics.user_events) -> None:
+async def publish_event(event: Envelope, topic: TopicT = services.topics.user_events) -> None:
     """Put ``event`` on ``topic``, keyed by user id; 503 if Kafka is down.
 
     A timed-out event may still sit in the producer's buffer and reach Kafka
@@ -83,7 +82,7 @@ async def publish_event(event: Envelope, topic: TopicT = topics.user_events) -> 
     if not kafka_writes.allow():
         raise Unavailable("Kafka indisponível: requisição não aceita, envie novamente em instantes")
     try:
-        async with asyncio.timeout(settings.produce_timeout_s):
+        async with asyncio.timeout(services.settings.produce_timeout_s):
             delivery = await topic.send(key=user_key(event.user_id), value=encode_event(event))
             await delivery
     except (KafkaError, TimeoutError) as exc:
@@ -106,7 +105,7 @@ async def accept(
     mensagem: str,
     section: str,
     fields: dict[str, Any] | None = None,
-    topic: TopicT = topics.user_events,
+    topic: TopicT = services.topics.user_events,
 ) -> web.Response:
     """Publish ``event`` on ``topic``, then give the contract's 202 answer.
 

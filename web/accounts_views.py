@@ -29,10 +29,9 @@ from web.parsing import path_user_id, read_command
 from web.responses import json_response
 
 services = platform()
-app, database, user_ids = services.app, services.database, services.user_ids
 
 
-@app.page("/usuarios")
+@services.app.page("/usuarios")
 class UsersView(View):
     """``POST /usuarios`` {nome, email, cpf} -> ``criar_usuario`` with a new user id."""
 
@@ -43,7 +42,7 @@ class UsersView(View):
         ``correlation_id`` and the same ``user_id`` as the first time.
         """
         command = await read_command(request, NewUser, demo_user)
-        if not database.is_ready:
+        if not services.database.is_ready:
             raise Unavailable("Banco de dados indisponível, tente novamente")
         correlation_id = request_correlation_id(request)
         user_id = await _new_user_id(correlation_id, has_idempotency_key(request))
@@ -55,13 +54,13 @@ async def _new_user_id(correlation_id: str, keyed: bool) -> int:
     """A fresh id; for a keyed sign-up, the one its first request claimed (one round trip)."""
     try:
         if keyed:
-            return await user_ids.id_for_signup(correlation_id)
-        return await user_ids.next_id()
+            return await services.user_ids.id_for_signup(correlation_id)
+        return await services.user_ids.next_id()
     except TRANSIENT_ERRORS as exc:
         raise Unavailable("Banco de dados indisponível, tente novamente") from exc
 
 
-@app.page("/usuarios/{user_id}")
+@services.app.page("/usuarios/{user_id}")
 class UserView(View):
     """``GET /usuarios/{id}``: the user with subscription, preferences, latest payments."""
 
@@ -70,15 +69,15 @@ class UserView(View):
 
         404 if unknown or created by another caller (admins read every user).
         """
-        if not database.is_ready:
+        if not services.database.is_ready:
             raise Unavailable("Banco de dados indisponível, tente novamente")
-        user = await database.fetch_user(path_user_id(user_id))
+        user = await services.database.fetch_user(path_user_id(user_id))
         if user is None or not may_see(request, user.pop("criado_por")):
             raise NotFound("Usuário não encontrado")
         return json_response(user)
 
 
-@app.page("/usuarios/{user_id}/assinatura")
+@services.app.page("/usuarios/{user_id}/assinatura")
 class SubscriptionView(View):
     """``POST .../assinatura`` {plano, inicio, fim} -> ``atualizar_assinatura``."""
 
@@ -90,7 +89,7 @@ class SubscriptionView(View):
         return await accept(event, "Atualização de assinatura em processamento", "assinatura")
 
 
-@app.page("/usuarios/{user_id}/pagamento")
+@services.app.page("/usuarios/{user_id}/pagamento")
 class PaymentView(View):
     """``POST .../pagamento`` {valor, forma_pagamento, status, data_pagamento}."""
 
@@ -102,7 +101,7 @@ class PaymentView(View):
         return await accept(event, "Pagamento em processamento", "pagamento")
 
 
-@app.page("/usuarios/{user_id}/config")
+@services.app.page("/usuarios/{user_id}/config")
 class PreferencesView(View):
     """``POST .../config`` {idioma, notificacoes} (body or query) -> ``atualizar_config``."""
 

@@ -21,7 +21,6 @@ from web.responses import json_response
 from web.title_cache import TitleCache
 
 services = platform()
-app, database = services.app, services.database
 
 TITLE_NOT_FOUND = "Conteúdo não encontrado"
 CACHE_MISS = "Conteúdo não está no cache deste worker; carregue-o com POST"
@@ -29,7 +28,7 @@ CACHE_MISS = "Conteúdo não está no cache deste worker; carregue-o com POST"
 title_cache = TitleCache()
 
 
-@app.page("/conteudos")
+@services.app.page("/conteudos")
 class CatalogueView(View):
     """``GET /conteudos?tipo=&categoria=&q=&limit=&cursor=``: one page of the catalogue."""
 
@@ -46,13 +45,13 @@ class CatalogueView(View):
         """
         query = validate(CatalogueQuery, dict(request.query))
         # One row more than the page tells whether another page follows.
-        rows = await from_database(lambda: database.list_titles(query, query.limit + 1))
+        rows = await from_database(lambda: services.database.list_titles(query, query.limit + 1))
         page = rows[: query.limit]
         following = str(page[-1]["conteudo_id"]) if len(rows) > query.limit else None
         return json_response({"itens": page, "proximo_cursor": following})
 
 
-@app.page("/conteudos/{conteudo_id}")
+@services.app.page("/conteudos/{conteudo_id}")
 class TitleView(View):
     """``GET /conteudos/{conteudo_id}``: one title of the catalogue."""
 
@@ -66,7 +65,7 @@ class TitleView(View):
         return json_response(await load_title(conteudo_id))
 
 
-@app.page("/cache/conteudo/{conteudo_id}")
+@services.app.page("/cache/conteudo/{conteudo_id}")
 class CachedTitleView(View):
     """The original's cache of a title's details, for an hour, in this worker."""
 
@@ -97,7 +96,7 @@ class CachedTitleView(View):
 async def load_title(raw_id: str) -> dict[str, Any]:
     """The title named by the path's ``raw_id``, from PostgreSQL; 404 if there is none."""
     conteudo_id = path_id(raw_id, MAX_TITLE_ID, NotFound(TITLE_NOT_FOUND))
-    title = await from_database(lambda: database.fetch_title(conteudo_id))
+    title = await from_database(lambda: services.database.fetch_title(conteudo_id))
     if title is None:
         raise NotFound(TITLE_NOT_FOUND)
     return title

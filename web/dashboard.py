@@ -17,7 +17,6 @@ from aiohttp import web
 from app.application import platform
 
 services = platform()
-app = services.app
 
 DASHBOARD_DIR = Path(__file__).resolve().parent / "dashboard"
 PREFIX = "/dashboard"
@@ -58,4 +57,4 @@ def mount(router: web.UrlDispatcher) -> None:
     router.add_static(PREFIX, DASHBOARD_DIR, name="dashboard-assets")
 
 
-mount(app.web.web_app.router)  # type: ignore[attr-defined]
+mount(services.app.web.web_app.router)  # type: ignore[attr-defined]

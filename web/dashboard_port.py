@@ -22,7 +22,6 @@ from app.application import platform
 from web.dashboard import PREFIX
 
 services = platform()
-app, settings = services.app, services.settings
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +31,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 @web.middleware
 async def root_to_dashboard(request: web.Request, handler: Handler) -> web.StreamResponse:
     """``GET /`` on the dashboard port redirects to the dashboard, as nginx does in compose."""
-    if request.path == "/" and local_port(request) == settings.dashboard_port:
+    if request.path == "/" and local_port(request) == services.settings.dashboard_port:
         raise web.HTTPFound(f"{PREFIX}/")
     return await handler(request)
 
@@ -44,27 +43,31 @@ def local_port(request: web.Request) -> int | None:
     return int(sockname[1]) if isinstance(sockname, tuple) and len(sockname) >= 2 else None
 
 
-@app.task
+@services.app.task
 async def serve_dashboard_port() -> None:
     """Adds the dashboard port to the running web server (tasks start after it)."""
-    port = settings.dashboard_port
+    port = services.settings.dashboard_port
     if port is None:
         return
     # Faust's aiohttp driver keeps its runner private; a second site of that
     # runner shares the application and is stopped with it at shutdown.
-    runner: web.AppRunner = app.web._runner  # type: ignore[attr-defined]
+    runner: web.AppRunner = services.app.web._runner  # type: ignore[attr-defined]
     while runner.server is None:  # not set up yet (tasks normally start after it is)
         await asyncio.sleep(0.1)
-    site = web.TCPSite(runner, app.conf.web_bind, port)
+    site = web.TCPSite(runner, services.app.conf.web_bind, port)
     try:
         await site.start()
     except OSError as exc:
         await site.stop()  # registered with the runner even though it never listened
         log.warning(
-            "dashboard port %d not served (%s); use :%d%s/", port, exc, settings.web_port, PREFIX
+            "dashboard port %d not served (%s); use :%d%s/",
+            port,
+            exc,
+            services.settings.web_port,
+            PREFIX,
         )
         return
-    log.info("dashboard also served on port %d (%s:%d/)", port, app.conf.web_bind, port)
+    log.info("dashboard also served on port %d (%s:%d/)", port, services.app.conf.web_bind, port)
 
 
-app.web.web_app.middlewares.append(root_to_dashboard)  # type: ignore[attr-defined]
+services.app.web.web_app.middlewares.append(root_to_dashboard)  # type: ignore[attr-defined]

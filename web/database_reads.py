@@ -10,14 +10,13 @@ from app.storage.pool import TRANSIENT_ERRORS
 from web.errors import Unavailable
 
 services = platform()
-database = services.database
 
 T = TypeVar("T")
 
 
 async def from_database(read: Callable[[], Awaitable[T]]) -> T:
     """``read()``'s result; 503 (retry) while PostgreSQL is starting or unreachable."""
-    if not database.is_ready:
+    if not services.database.is_ready:
         raise Unavailable("Banco de dados indisponível, tente novamente")
     try:
         return await read()

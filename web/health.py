@@ -15,17 +15,11 @@ from app.kafka.publishing import kafka_producer
 from web.responses import json_response
 
 services = platform()
-app, database, search, settings = (
-    services.app,
-    services.database,
-    services.search,
-    services.settings,
-)
 
 VERSION = "1.0.0"
 
 
-@app.page("/")
+@services.app.page("/")
 class BannerView(View):
     """The contract's banner."""
 
@@ -40,7 +34,7 @@ class BannerView(View):
         )
 
 
-@app.page("/health")
+@services.app.page("/health")
 class HealthView(View):
     """Liveness and readiness: Kafka, PostgreSQL, Elasticsearch and this worker."""
 
@@ -54,13 +48,13 @@ class HealthView(View):
         events wait meanwhile.
         """
         kafka, postgres, elasticsearch = await asyncio.gather(
-            kafka_connected(), database.ping(), search.ping()
+            kafka_connected(), services.database.ping(), services.search.ping()
         )
         healthy = kafka and postgres
         agents = services.guard.states()
         agents_up = all(state == "up" for state in agents.values())
         body = {
-            "service": settings.app_id,
+            "service": services.settings.app_id,
             "status": "healthy" if healthy and elasticsearch and agents_up else "degraded",
             "timestamp": iso_now(),
             "kafka_connected": kafka,
@@ -69,9 +63,9 @@ class HealthView(View):
                 "postgres": _state(postgres),
                 "elasticsearch": _state(elasticsearch),
                 "worker": {
-                    "role": settings.worker_role,
+                    "role": services.settings.worker_role,
                     "status": worker_state(),
-                    "assigned_partitions": len(app.consumer.assignment())
+                    "assigned_partitions": len(services.app.consumer.assignment())
                     + services.guard.partitions(),
                     "agents": agents,
                 },
@@ -87,15 +81,15 @@ def worker_state() -> str:
     every status of its partitions: only then can it answer for them, and only
     then does its standby copy start following the other workers' partitions.
     """
-    if app.rebalancing:
+    if services.app.rebalancing:
         return "rebalancing"
-    return "up" if app.tables.actives_ready else "recovering"
+    return "up" if services.app.tables.actives_ready else "recovering"
 
 
 async def kafka_connected() -> bool:
     """True when the broker answers a metadata request within a second."""
     try:
-        client = kafka_producer(app).client
+        client = kafka_producer(services.app).client
         async with asyncio.timeout(1.0):
             await client.fetch_all_metadata()
         return True

@@ -26,22 +26,16 @@ from web.parsing import validate
 from web.responses import json_response
 
 services = platform()
-app, kafka_admin, settings, topics = (
-    services.app,
-    services.kafka_admin,
-    services.settings,
-    services.topics,
-)
 
 T = TypeVar("T")
 
 #: This app's topics: the declared ones, and Faust's own (changelogs, the
 #: assignor's), named after the app id like every group of its roles.
-_OWN_TOPICS = frozenset(topic.get_topic_name() for topic in topics.all)
-_OWN_PREFIX = f"{settings.app_id}-"
+_OWN_TOPICS = frozenset(topic.get_topic_name() for topic in services.topics.all)
+_OWN_PREFIX = f"{services.settings.app_id}-"
 
 
-@app.page("/api/kafka/topics")
+@services.app.page("/api/kafka/topics")
 class KafkaTopicsView(View):
     """Every topic of the cluster with its partitions and offsets."""
 
@@ -52,12 +46,12 @@ class KafkaTopicsView(View):
         ``messages`` (end minus beginning offsets, summed) and ``partitions``:
         ``partition``, ``leader``, ``beginning``, ``end``, ``messages``.
         """
-        topics = await _from_kafka(kafka_admin.topics())
+        topics = await _from_kafka(services.kafka_admin.topics())
         shown = sorted((_flagged(t, is_own_topic(t.name)) for t in topics), key=_own_first)
-        return json_response({"app_group": settings.group_id, "topics": shown})
+        return json_response({"app_group": services.settings.group_id, "topics": shown})
 
 
-@app.page("/api/kafka/topics/{topic}/messages")
+@services.app.page("/api/kafka/topics/{topic}/messages")
 class TopicMessagesView(View):
     """A topic's newest messages, personal data masked."""
 
@@ -70,13 +64,13 @@ class TopicMessagesView(View):
         names). 404 for a topic that does not exist.
         """
         query = validate(TopicMessagesQuery, dict(request.query))
-        messages = await _from_kafka(kafka_admin.latest_messages(topic, query.limit))
+        messages = await _from_kafka(services.kafka_admin.latest_messages(topic, query.limit))
         if messages is None:
             raise NotFound("Tópico não encontrado")
         return json_response({"topic": topic, "messages": messages})
 
 
-@app.page("/api/kafka/groups")
+@services.app.page("/api/kafka/groups")
 class ConsumerGroupsView(View):
     """The cluster's consumer groups."""
 
@@ -86,12 +80,12 @@ class ConsumerGroupsView(View):
         Each group has ``group_id``, ``state``, ``protocol_type``, ``members``
         and ``app``; ``app_group`` is the group of the worker answering.
         """
-        groups = await _from_kafka(kafka_admin.groups(first=is_own_group))
+        groups = await _from_kafka(services.kafka_admin.groups(first=is_own_group))
         shown = sorted((_flagged(g, is_own_group(g.group_id)) for g in groups), key=_own_first)
-        return json_response({"app_group": settings.group_id, "groups": shown})
+        return json_response({"app_group": services.settings.group_id, "groups": shown})
 
 
-@app.page("/api/kafka/groups/{group_id}")
+@services.app.page("/api/kafka/groups/{group_id}")
 class ConsumerGroupLagView(View):
     """One consumer group's lag."""
 
@@ -102,7 +96,7 @@ class ConsumerGroupLagView(View):
         ``committed``, ``end`` and ``lag`` (end minus committed; null where
         the group never committed). 404 for a group Kafka does not know.
         """
-        lag = await _from_kafka(kafka_admin.group_lag(group_id))
+        lag = await _from_kafka(services.kafka_admin.group_lag(group_id))
         if lag is None:
             raise NotFound("Grupo de consumidores não encontrado")
         return json_response(lag)
@@ -120,7 +114,9 @@ def is_own_group(group_id: str) -> bool:
     group and themselves (``APP_ID.process_user_events``,
     ``APP_ID-logging.log_user_events``: :mod:`app.guard.topic_batches`).
     """
-    return group_id == settings.app_id or group_id.startswith((_OWN_PREFIX, f"{settings.app_id}."))
+    return group_id == services.settings.app_id or group_id.startswith(
+        (_OWN_PREFIX, f"{services.settings.app_id}.")
+    )
 
 
 def _flagged(item: TopicSummary | GroupSummary, own: bool) -> dict[str, Any]:

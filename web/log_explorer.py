@@ -22,10 +22,9 @@ from web.parsing import validate
 from web.responses import json_response
 
 services = platform()
-app, search = services.app, services.search
 
 
-@app.page("/logs")
+@services.app.page("/logs")
 class LogSearchView(View):
     """Searches ``system_logs`` within what the caller may see."""
 
@@ -45,7 +44,7 @@ class LogSearchView(View):
         query = validate(LogQuery, dict(request.query))
         owner = visible_owner(request)
         try:
-            page = await search.search_logs(query, owner)
+            page = await services.search.search_logs(query, owner)
         except SearchUnavailable as exc:
             raise Unavailable("Elasticsearch indisponível, tente novamente") from exc
         return json_response(

@@ -16,18 +16,17 @@ from web.errors import NotFound, Unavailable
 from web.responses import json_response
 
 services = platform()
-app, search, topics = services.app, services.search, services.topics
 
 #: Where each topic's document sits in a trail when two share a timestamp
 #: (Elasticsearch keeps dates to the millisecond).
 _FLOW_ORDER = {
-    topics.user_events.get_topic_name(): 0,
-    topics.dead_letters.get_topic_name(): 1,
-    topics.response_events.get_topic_name(): 2,
+    services.topics.user_events.get_topic_name(): 0,
+    services.topics.dead_letters.get_topic_name(): 1,
+    services.topics.response_events.get_topic_name(): 2,
 }
 
 
-@app.page("/logs/{correlation_id}")
+@services.app.page("/logs/{correlation_id}")
 class LogTrailView(View):
     """Reads the logged documents of one correlation id from Elasticsearch."""
 
@@ -42,7 +41,7 @@ class LogTrailView(View):
         if not _is_uuid(correlation_id):
             raise NotFound("Nenhum registro para este correlation_id")
         try:
-            documents = await search.trail(correlation_id)
+            documents = await services.search.trail(correlation_id)
         except SearchUnavailable as exc:
             raise Unavailable("Elasticsearch indisponível, tente novamente") from exc
         if not documents or not may_see(request, _owner(documents)):

@@ -35,7 +35,6 @@ from app.telemetry import live_figures
 from web.responses import json_response
 
 services = platform()
-app, settings = services.app, services.settings
 
 #: A fixed prefix: dashboards and alerts keep working whatever the APP_ID.
 PROMETHEUS_PREFIX = "faust"
@@ -90,7 +89,7 @@ class PerBatchMonitor(PrometheusMonitor):
         """Counted by :mod:`web.http_metrics` instead."""
 
 
-app.monitor = PerBatchMonitor(metrics=FaustMetrics.create(REGISTRY, PROMETHEUS_PREFIX))
+services.app.monitor = PerBatchMonitor(metrics=FaustMetrics.create(REGISTRY, PROMETHEUS_PREFIX))
 
 
 class ConsumerLagCollector(Collector):
@@ -118,11 +117,15 @@ class ConsumerLagCollector(Collector):
 
 REGISTRY.register(ConsumerLagCollector())
 Info("worker", "Which stages this process runs, and its consumer group").info(
-    {"role": settings.worker_role, "app_id": settings.app_id, "group": settings.group_id}
+    {
+        "role": services.settings.worker_role,
+        "app_id": services.settings.app_id,
+        "group": services.settings.group_id,
+    }
 )
 
 
-@app.page("/metrics")
+@services.app.page("/metrics")
 class PrometheusView(View):
     """Every metric of this process, in Prometheus' text format."""
 
@@ -133,7 +136,7 @@ class PrometheusView(View):
         return web.Response(body=generate_latest(REGISTRY), headers=headers)
 
 
-@app.page("/api/metrics/summary")
+@services.app.page("/api/metrics/summary")
 class MetricsSummaryView(View):
     """The dashboard's live figures, as this worker sees them."""
 
@@ -142,10 +145,10 @@ class MetricsSummaryView(View):
         lag = consumer_lag()
         body: dict[str, Any] = {
             "worker": {
-                "app_id": settings.app_id,
-                "role": settings.worker_role,
+                "app_id": services.settings.app_id,
+                "role": services.settings.worker_role,
                 "host": socket.gethostname(),
-                "web": f"{settings.web_host}:{settings.web_port}",
+                "web": f"{services.settings.web_host}:{services.settings.web_port}",
             },
             **live_figures.summary(),
             "consumer_lag": {"total": sum(lag.values()), "by_topic": lag},

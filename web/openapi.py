@@ -18,12 +18,11 @@ from web.openapi_operations import DOCS_PATH, SPEC_PATH
 from web.openapi_spec import build_spec
 
 services = platform()
-app = services.app
 
 
 def _web_app() -> web.Application:
     """The aiohttp application under Faust's web server (the aiohttp driver's)."""
-    return app.web.web_app  # type: ignore[attr-defined]
+    return services.app.web.web_app  # type: ignore[attr-defined]
 
 
 _cache: dict[str, bytes] = {}
@@ -32,7 +31,7 @@ _cache: dict[str, bytes] = {}
 def spec_bytes() -> bytes:
     """The spec as JSON, built once (after every module registered its routes)."""
     if "spec" not in _cache:
-        spec = build_spec(_web_app().router, dict(app.web.views))
+        spec = build_spec(_web_app().router, dict(services.app.web.views))
         _cache["spec"] = json.dumps(spec, ensure_ascii=False).encode()
     return _cache["spec"]
 

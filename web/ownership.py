@@ -17,7 +17,6 @@ from web.database_reads import from_database
 from web.errors import NotFound
 
 services = platform()
-database = services.database
 
 #: Users whose creator is remembered, and for how long (seconds).
 CACHED_USERS = 100_000
@@ -50,7 +49,7 @@ async def refuse_other_callers_user(
 async def _creator(user_id: int) -> tuple[bool, str | None]:
     if user_id in _creators:
         return True, _creators[user_id]
-    user = await from_database(lambda: database.find_user(user_id))
+    user = await from_database(lambda: services.database.find_user(user_id))
     if user is None:  # an unknown user may be created any moment: not remembered
         return False, None
     _creators[user_id] = user.criado_por

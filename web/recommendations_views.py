@@ -27,7 +27,6 @@ from web.responses import json_response
 from web.routing import TableRoute, Unrouted
 
 services = platform()
-app, settings, topics = services.app, services.settings, services.topics
 
 board = services.trending_board()
 recommendations_route = TableRoute(
@@ -38,10 +37,10 @@ recommendations_route = TableRoute(
         owner_down="Worker dono destas recomendações indisponível",
     ),
 )
-TRENDING_WINDOW = max(settings.trending_windows, key=lambda window: window.size_s).name
+TRENDING_WINDOW = max(services.settings.trending_windows, key=lambda window: window.size_s).name
 
 
-@app.page("/recomendacoes/gerar")
+@services.app.page("/recomendacoes/gerar")
 class GenerateRecommendationsView(View):
     """``POST /recomendacoes/gerar`` {user_id} (body or query) -> ``gerar_recomendacoes``."""
 
@@ -60,11 +59,11 @@ class GenerateRecommendationsView(View):
             "Geração de recomendações em processamento",
             "recomendacoes",
             {"user_id": command.user_id},
-            topics.recommendation_requests,
+            services.topics.recommendation_requests,
         )
 
 
-@app.page("/recomendacoes/{user_id}")
+@services.app.page("/recomendacoes/{user_id}")
 class RecommendationsView(View):
     """``GET /recomendacoes/{user_id}``: the user's current recommendations."""
 
@@ -97,6 +96,6 @@ def _stored_or_trending(user_id: int) -> web.Response:
     stored = recommendations.get(user_key(user_id))
     if stored is not None:
         return json_response({"user_id": user_id, **stored})
-    trending, titles = board.snapshot(TRENDING_WINDOW, settings.trending_top)
+    trending, titles = board.snapshot(TRENDING_WINDOW, services.settings.trending_top)
     items = [asdict(item) for item in recommend([], {}, trending, titles)]
     return json_response({"user_id": user_id, "itens": items, "data_geracao": iso_now()})

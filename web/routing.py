@@ -23,7 +23,6 @@ from app.application import platform
 from app.kafka.publishing import kafka_producer
 
 services = platform()
-app = services.app
 
 #: The owner's answer.
 OwnerAnswer = Callable[[], Awaitable[web.Response]]
@@ -46,16 +45,16 @@ class TableRoute:
     def __init__(self, table: CollectionT, unrouted: Unrouted) -> None:
         self.table = table
         self.unrouted = unrouted
-        app.task(self.learn_partitions)
+        services.app.task(self.learn_partitions)
 
     async def answer(
         self, key: bytes, view: View, request: Request, owner: OwnerAnswer, copy: CopyAnswer
     ) -> Response | web.Response:
         """The owner's answer for ``key`` (``owner`` when it is this worker), else ``copy``'s."""
         try:
-            return await app.router.route_req(self.table.name, key, view.web, request)
+            return await services.app.router.route_req(self.table.name, key, view.web, request)
         except SameNode:
-            if app.rebalancing or app.in_recovery:
+            if services.app.rebalancing or services.app.in_recovery:
                 return await copy(self.unrouted.recovering)
             return await owner()
         except TypeError:  # aiokafka has no partition metadata for the changelog yet
@@ -68,13 +67,13 @@ class TableRoute:
 
         Never while rebalancing or recovering: a copy may then be incomplete.
         """
-        if app.rebalancing or app.in_recovery:
+        if services.app.rebalancing or services.app.in_recovery:
             return False
         try:
-            partition = app.producer.key_partition(self._changelog, key).partition
+            partition = services.app.producer.key_partition(self._changelog, key).partition
         except TypeError:  # no partition metadata yet: nothing can be vouched for
             return False
-        assignor = app.assignor
+        assignor = services.app.assignor
         held = assignor.assigned_actives() | assignor.assigned_standbys()
         return TP(self._changelog, partition) in held
 
@@ -85,7 +84,7 @@ class TableRoute:
         knows topics it has produced to; without this a fresh worker could not
         route a read until it had written to the table itself.
         """
-        await kafka_producer(app).partitions_for(self._changelog)
+        await kafka_producer(services.app).partitions_for(self._changelog)
 
     @property
     def _changelog(self) -> str:

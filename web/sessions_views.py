@@ -51,10 +51,9 @@ session_route = TableRoute(
 )
 
 services = platform()
-app, settings, topics = services.app, services.settings, services.topics
 
 
-@app.page("/sessoes")
+@services.app.page("/sessoes")
 class SessionsView(View):
     """``POST /sessoes`` {user_id, dispositivo, localizacao} (body or query) -> ``iniciar_sessao``."""
 
@@ -79,11 +78,14 @@ class SessionsView(View):
             session_id=session_id_of(command.user_id, fields["correlation_id"]),
         )
         return await accept(
-            event, "Abertura de sessão em processamento", "sessao", topic=topics.session_events
+            event,
+            "Abertura de sessão em processamento",
+            "sessao",
+            topic=services.topics.session_events,
         )
 
 
-@app.page("/sessoes/{session_id}/atividade")
+@services.app.page("/sessoes/{session_id}/atividade")
 class SessionActivityView(View):
     """``PUT /sessoes/{session_id}/atividade`` -> ``registrar_atividade``."""
 
@@ -98,11 +100,14 @@ class SessionActivityView(View):
         await refuse_other_callers_user(request, user_id, NO_SESSION)
         event = SessionActivity(**envelope(request, user_id), session_id=session_id)
         return await accept(
-            event, "Atividade da sessão em processamento", "sessao", topic=topics.session_events
+            event,
+            "Atividade da sessão em processamento",
+            "sessao",
+            topic=services.topics.session_events,
         )
 
 
-@app.page("/sessoes/{session_id}")
+@services.app.page("/sessoes/{session_id}")
 class SessionView(View):
     """``DELETE /sessoes/{session_id}`` -> ``encerrar_sessao``."""
 
@@ -117,11 +122,14 @@ class SessionView(View):
         await refuse_other_callers_user(request, user_id, NO_SESSION)
         event = SessionEnded(**envelope(request, user_id), session_id=session_id)
         return await accept(
-            event, "Encerramento da sessão em processamento", "sessao", topic=topics.session_events
+            event,
+            "Encerramento da sessão em processamento",
+            "sessao",
+            topic=services.topics.session_events,
         )
 
 
-@app.page("/sessoes/usuario/{user_id}")
+@services.app.page("/sessoes/usuario/{user_id}")
 class UserSessionsView(View):
     """``GET /sessoes/usuario/{user_id}?ativas_apenas=``: the user's sessions, from the table."""
 
@@ -153,6 +161,6 @@ class UserSessionsView(View):
 async def listing(request: Request, user_id: int, query: SessionQuery) -> web.Response:
     """The user's sessions as this worker's copy of the table holds them, as of now."""
     await require_readable_user(request, user_id)
-    idle = timedelta(seconds=settings.session_idle_timeout_s)
+    idle = timedelta(seconds=services.settings.session_idle_timeout_s)
     shown = stored_sessions(user_id).listing(utc_now(), idle, query.ativas_apenas)
     return json_response(SessionListing(user_id=user_id, sessoes=shown).model_dump(mode="json"))

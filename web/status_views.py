@@ -34,10 +34,9 @@ status_route = TableRoute(
 )
 
 services = platform()
-app, correlation_ids, database = services.app, services.correlation_ids, services.database
 
 
-@app.page("/status/{correlation_id}")
+@services.app.page("/status/{correlation_id}")
 class StatusView(View):
     """Reads the correlation-status table: this worker's copy first, else the id's owner."""
 
@@ -81,7 +80,7 @@ async def read_status(request: Request, correlation_id: str) -> web.Response:
     if record is not None:
         return answer_record(request, record)
     caller = caller_name(request)
-    issued_to_caller = correlation_ids.is_issued(correlation_id, caller)
+    issued_to_caller = services.correlation_ids.is_issued(correlation_id, caller)
     issued = issued_at(correlation_id)
     found = await ledger_status(correlation_id, issued, caller if issued_to_caller else "")
     if found is not None and may_see(request, found.requested_by):
@@ -104,7 +103,7 @@ async def ledger_status(
     as it can without.
     """
     try:
-        found = await database.recorded_outcome(correlation_id, LEDGER_GRACE_S)
+        found = await services.database.recorded_outcome(correlation_id, LEDGER_GRACE_S)
     except TRANSIENT_ERRORS:
         return None
     if found is None:
@@ -136,7 +135,7 @@ async def read_copy(request: Request, correlation_id: str, why: str) -> web.Resp
         caller = caller_name(request)
         # The ledger of applied events does not say who asked: an id issued to
         # the caller is theirs; any other is shown to admins only.
-        asked_by = caller if correlation_ids.is_issued(correlation_id, caller) else ""
+        asked_by = caller if services.correlation_ids.is_issued(correlation_id, caller) else ""
         record = await ledger_status(correlation_id, issued_at(correlation_id), asked_by)
     if record is None:
         raise Unavailable(f"{why}, tente novamente")

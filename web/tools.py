@@ -24,7 +24,6 @@ from app.application import platform
 from web.responses import json_response
 
 services = platform()
-app, settings = services.app, services.settings
 
 PROBE_TIMEOUT_S = 0.5
 
@@ -39,14 +38,14 @@ class Tool:
 
 
 TOOLS = (
-    Tool("kafka_ui", settings.kafka_ui_url, "/dashboard/kafka"),
-    Tool("kibana", settings.kibana_url, "/dashboard/logs"),
-    Tool("adminer", settings.adminer_url, None),
-    Tool("prometheus", settings.prometheus_url, None),
+    Tool("kafka_ui", services.settings.kafka_ui_url, "/dashboard/kafka"),
+    Tool("kibana", services.settings.kibana_url, "/dashboard/logs"),
+    Tool("adminer", services.settings.adminer_url, None),
+    Tool("prometheus", services.settings.prometheus_url, None),
 )
 
 
-@app.page("/dashboard/tools")
+@services.app.page("/dashboard/tools")
 class ToolsView(View):
     """Whether each operator tool answers now."""
 

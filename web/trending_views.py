@@ -22,13 +22,12 @@ from web.parsing import validate
 from web.responses import json_response
 
 services = platform()
-app, settings = services.app, services.settings
 
 board = services.trending_board()
-WINDOWS = {window.name: window for window in settings.trending_windows}
+WINDOWS = {window.name: window for window in services.settings.trending_windows}
 
 
-@app.page("/em-alta")
+@services.app.page("/em-alta")
 class TrendingView(View):
     """``GET /em-alta?janela=1h&tipo=&categoria=&limit=``: the titles with most viewers now."""
 

@@ -25,13 +25,12 @@ from web.parsing import path_user_id, read_with_demo, validate
 from web.responses import json_response
 
 services = platform()
-app, database, topics = services.app, services.database, services.topics
 
 #: Titles "continue watching" lists at most.
 CONTINUE_WATCHING_LIMIT = 20
 
 
-@app.page("/historico-visualizacao")
+@services.app.page("/historico-visualizacao")
 class ViewingView(View):
     """``POST /historico-visualizacao``: one heartbeat of a player -> ``registrar_visualizacao``."""
 
@@ -50,11 +49,15 @@ class ViewingView(View):
         )
         fields = {**viewing.model_dump(mode="json"), "concluido": viewing.concluido}
         return await accept(
-            event, "Visualização em processamento", "visualizacao", fields, topics.viewing_events
+            event,
+            "Visualização em processamento",
+            "visualizacao",
+            fields,
+            services.topics.viewing_events,
         )
 
 
-@app.page("/historico-visualizacao/{user_id}")
+@services.app.page("/historico-visualizacao/{user_id}")
 class HistoryView(View):
     """``GET /historico-visualizacao/{user_id}?tipo=&concluido=&limit=&cursor=``."""
 
@@ -69,13 +72,15 @@ class HistoryView(View):
         uid = path_user_id(user_id)
         query = validate(HistoryQuery, dict(request.query))
         await require_readable_user(request, uid)
-        rows = await from_database(lambda: database.viewing_history(uid, query, query.limit + 1))
+        rows = await from_database(
+            lambda: services.database.viewing_history(uid, query, query.limit + 1)
+        )
         page = rows[: query.limit]
         following = _cursor_after(page[-1]) if len(rows) > query.limit else None
         return json_response({"user_id": uid, "itens": page, "proximo_cursor": following})
 
 
-@app.page("/usuarios/{user_id}/continuar-assistindo")
+@services.app.page("/usuarios/{user_id}/continuar-assistindo")
 class ContinueWatchingView(View):
     """``GET /usuarios/{user_id}/continuar-assistindo``: titles started and not finished."""
 
@@ -89,7 +94,7 @@ class ContinueWatchingView(View):
         uid = path_user_id(user_id)
         await require_readable_user(request, uid)
         limit = min(CONTINUE_WATCHING_LIMIT, MAX_PAGE_SIZE)
-        rows = await from_database(lambda: database.continue_watching(uid, limit))
+        rows = await from_database(lambda: services.database.continue_watching(uid, limit))
         return json_response({"user_id": uid, "itens": [_with_resume_point(r) for r in rows]})
 
 

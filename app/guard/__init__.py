@@ -64,7 +64,6 @@ The example, ``agents/ratings_agent.py`` (run as it stands by
     from app.requests.envelope import Envelope
 
     services = platform()
-    topics = services.topics
     STAGE = "ratings"
 
 
@@ -86,11 +85,11 @@ The example, ``agents/ratings_agent.py`` (run as it stands by
         ratings = [rating for _, rating in decoded.valid]
         codes = await services.database.apply_ratings(ratings)  # through the ledger
         outcomes = [applied_outcome(rating, code) for rating, code in zip(ratings, codes)]
-        await send_dead_letters(topics.dead_letters, decoded.letters)
-        await publish_all(topics.response_events, decoded.responses + outcomes)
+        await send_dead_letters(services.topics.dead_letters, decoded.letters)
+        await publish_all(services.topics.response_events, decoded.responses + outcomes)
 
 
-    ratings_agent = guarded_agent(topics.title_ratings, rate_titles, stage=STAGE)
+    ratings_agent = guarded_agent(services.topics.title_ratings, rate_titles, stage=STAGE)
 """
 
 from app.guard.checkpoints import ALARM_WORDS

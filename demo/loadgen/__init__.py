@@ -23,10 +23,9 @@ from demo.loadgen.engine import ApiClient, open_loop, summary_rows
 from demo.loadgen.traffic import Traffic
 
 services = platform()
-app = services.app
 
 
-@app.command(
+@services.app.command(
     option("--rate", type=float, default=200.0, show_default=True, help="Requests per second."),
     option("--duration", type=float, default=30.0, show_default=True, help="Seconds of load."),
     option("--users", type=int, default=50, show_default=True, help="People to sign up."),

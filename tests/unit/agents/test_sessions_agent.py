@@ -57,8 +57,8 @@ def world(monkeypatch: pytest.MonkeyPatch) -> World:
     faked = World()
     monkeypatch.setattr(agent, "stored_sessions", faked.stored)
     monkeypatch.setattr(agent, "store_sessions", faked.store)
-    monkeypatch.setattr(agent.database, "subscriptions", faked.subscriptions)
-    monkeypatch.setattr(agent.app.producer, "flush", faked.flush)
+    monkeypatch.setattr(agent.services.database, "subscriptions", faked.subscriptions)
+    monkeypatch.setattr(agent.services.app.producer, "flush", faked.flush)
     monkeypatch.setattr(agent, "publish_all", faked.publish)
     monkeypatch.setattr(agent, "send_dead_letters", faked.send_letters)
     return faked
