@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from aiokafka.partitioner import DefaultPartitioner
 from faust.types import EventT
 
 from app.application import app, settings
@@ -27,7 +26,7 @@ from app.catalogue import TitleInfo
 from app.clock import iso_now
 from app.events import SCHEMA_VERSION
 from app.guarded import acting_on, guarded_agent
-from app.publishing import Message, publish_all
+from app.publishing import Message, partition_of, publish_all
 from app.topics import title_activity, trending_tops
 from app.trending import Move, PartitionIndex, ViewerShard, shard_key
 from tables.trending_viewers import trending_viewers
@@ -37,7 +36,6 @@ STAGE = "trending"
 WINDOWS = settings.trending_windows
 #: A viewer is forgotten once outside the longest window.
 HORIZON_S = max(window.size_s for window in WINDOWS)
-_partitioner = DefaultPartitioner()
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +110,7 @@ async def publish_trending() -> None:
 
 def title_partition(conteudo_id: int) -> int:
     """The partition of ``title_activity`` (and of the table) a title's activity goes to."""
-    partitions = list(range(settings.topic_partitions))
-    return int(_partitioner(str(conteudo_id).encode(), partitions, partitions))
+    return partition_of(str(conteudo_id).encode(), settings.topic_partitions)
 
 
 def _see(key: str, activities: list[Activity], horizon: int) -> list[Move]:

@@ -20,10 +20,6 @@ from web.responses import json_response
 from web.routing import TableRoute, Unrouted
 
 UNKNOWN = "correlation_id desconhecido"
-#: How long after an event was applied its ledger row may answer for its status:
-#: until then the status agent's own record (same time stamps for every reader) is
-#: awaited; the statuses that agent recorded in PostgreSQL are answered at once.
-LEDGER_GRACE_S = 10.0
 
 status_route = TableRoute(
     statuses,
@@ -95,20 +91,25 @@ async def ledger_status(
     """The final status PostgreSQL holds for ``correlation_id``, if any.
 
     The status agent keeps every final status there too (``request_outcomes``);
-    an applied account or viewing event whose status is missing
-    :data:`LEDGER_GRACE_S` after it was applied is answered from its ledger row
-    (``processed_events``), which does not say who asked for it: ``caller`` is
-    named as its requester. None while PostgreSQL is down: the caller answers
-    as it can without.
+    an applied account or viewing event has its outcome in the ledger
+    (``processed_events``) from the moment it is applied, before the status
+    agent records it: a status read that comes between gets it from there (its
+    ``processed_at`` is the ledger's, a few milliseconds from the agent's), and
+    ``caller`` (the caller the id was issued to; empty for anyone else, who is
+    not answered from there) is named as its requester, which the ledger does
+    not say. None while PostgreSQL is down: the caller answers as it can
+    without.
     """
     try:
-        found = await database.recorded_outcome(correlation_id, LEDGER_GRACE_S)
+        found = await database.recorded_outcome(correlation_id)
     except TRANSIENT_ERRORS:
         return None
     if found is None:
         return None
     if isinstance(found, dict):
         return StatusRecord.model_validate(found)
+    if not caller:
+        return None  # the ledger names no requester: only the one the id was issued to reads it
     outcome = describe_code(found.event_type, found.outcome, user_id=found.user_id)
     return StatusRecord.recorded(
         correlation_id,
@@ -133,7 +134,7 @@ async def read_copy(request: Request, correlation_id: str, why: str) -> web.Resp
     if record is None or not record.is_final:
         caller = caller_name(request)
         # The ledger of applied events does not say who asked: an id issued to
-        # the caller is theirs; any other is shown to admins only.
+        # the caller is theirs.
         asked_by = caller if correlation_ids.is_issued(correlation_id, caller) else ""
         record = await ledger_status(correlation_id, issued_at(correlation_id), asked_by)
     if record is None:
