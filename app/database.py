@@ -68,7 +68,7 @@ SELECT record, NULL, NULL, NULL, NULL, 0 AS rank FROM request_outcomes
  WHERE correlation_id = %(cid)s::uuid
 UNION ALL
 SELECT NULL, event_type, user_id, outcome, processed_at, 1 FROM processed_events
- WHERE correlation_id = %(cid)s::uuid
+ WHERE correlation_id = %(cid)s::uuid AND processed_at < now() - make_interval(secs => %(grace)s)
 ORDER BY rank LIMIT 1"""
 # A replayed dead letter's later outcome replaces the status of the earlier attempt.
 _RECORD_OUTCOMES = """
@@ -454,11 +454,12 @@ class Database(Service):
             return [row[0] for row in await cur.fetchall()]
 
     async def recorded_outcome(
-        self, correlation_id: str
+        self, correlation_id: str, ledger_after_s: float = 0.0
     ) -> dict[str, Any] | RecordedOutcome | None:
         """The status recorded for ``correlation_id`` (a status record's JSON), else the
-        ledger row of its applied event, else None."""
-        rows = await self._rows(_RECORDED_OUTCOME, {"cid": correlation_id})
+        ledger row of its applied event once ``ledger_after_s`` old, else None."""
+        params = {"cid": correlation_id, "grace": ledger_after_s}
+        rows = await self._rows(_RECORDED_OUTCOME, params)
         if not rows:
             return None
         record, *ledger, _ = rows[0]
