@@ -19,12 +19,12 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from aiokafka.partitioner import DefaultPartitioner
 from faust.types import EventT
 
 from app.application import platform
 from app.clock import iso_now
 from app.guard import Message, acting_on, guarded_agent, publish_all
+from app.kafka.publishing import partition_of
 from app.requests.envelope import SCHEMA_VERSION
 from app.viewing.titles import TitleInfo
 from app.viewing.trending import Move, PartitionIndex, ViewerShard, shard_key
@@ -37,7 +37,6 @@ STAGE = "trending"
 WINDOWS = services.settings.trending_windows
 #: A viewer is forgotten once outside the longest window.
 HORIZON_S = max(window.size_s for window in WINDOWS)
-_partitioner = DefaultPartitioner()
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +113,7 @@ async def publish_trending() -> None:
 
 def title_partition(conteudo_id: int) -> int:
     """The partition of ``title_activity`` (and of the table) a title's activity goes to."""
-    partitions = list(range(services.settings.topic_partitions))
-    return int(_partitioner(str(conteudo_id).encode(), partitions, partitions))
+    return partition_of(str(conteudo_id).encode(), services.settings.topic_partitions)
 
 
 def _see(key: str, activities: list[Activity], horizon: int) -> list[Move]:

@@ -184,6 +184,16 @@ class Worker:
         return httpx.Client(base_url=self.url, timeout=10, headers=headers)
 
 
+#: The fields of a status that say what happened (its time stamps aside: a status read
+#: before the status agent recorded it comes from the ledger, with the ledger's times).
+OUTCOME_FIELDS = ("correlation_id", "status", "message", "original_event_type", "user_id")
+
+
+def outcome_of(status: dict[str, Any]) -> dict[str, Any]:
+    """The fields of ``status`` that say what happened (:data:`OUTCOME_FIELDS`)."""
+    return {name: status.get(name) for name in OUTCOME_FIELDS}
+
+
 def wait_for_final_status(
     client: httpx.Client, correlation_id: str, timeout: float = 30.0
 ) -> dict[str, Any]:

@@ -19,10 +19,11 @@ from web.responses import json_response
 from web.routing import TableRoute, Unrouted
 
 UNKNOWN = "correlation_id desconhecido"
-#: How long after an event was applied its ledger row may answer for its status:
-#: until then the status agent's own record (same time stamps for every reader) is
-#: awaited; the statuses that agent recorded in PostgreSQL are answered at once.
-LEDGER_GRACE_S = 10.0
+#: How old an applied event's ledger row must be before it answers an owner's read
+#: that the table cannot: the status agent's own record (whose message names what
+#: was refused, e.g. the title) normally lands well within it. Reads without an
+#: owner at hand use the ledger at once.
+LEDGER_GRACE_S = 2.0
 
 status_route = TableRoute(
     statuses,
@@ -82,7 +83,8 @@ async def read_status(request: Request, correlation_id: str) -> web.Response:
     caller = caller_name(request)
     issued_to_caller = services.correlation_ids.is_issued(correlation_id, caller)
     issued = issued_at(correlation_id)
-    found = await ledger_status(correlation_id, issued, caller if issued_to_caller else "")
+    asked_by = caller if issued_to_caller else ""
+    found = await ledger_status(correlation_id, issued, asked_by, LEDGER_GRACE_S)
     if found is not None and may_see(request, found.requested_by):
         return json_response(found.as_json())
     if not issued_to_caller:
@@ -91,25 +93,31 @@ async def read_status(request: Request, correlation_id: str) -> web.Response:
 
 
 async def ledger_status(
-    correlation_id: str, issued: datetime | None, caller: str
+    correlation_id: str, issued: datetime | None, caller: str, grace_s: float = 0.0
 ) -> StatusRecord | None:
     """The final status PostgreSQL holds for ``correlation_id``, if any.
 
     The status agent keeps every final status there too (``request_outcomes``);
-    an applied account or viewing event whose status is missing
-    :data:`LEDGER_GRACE_S` after it was applied is answered from its ledger row
-    (``processed_events``), which does not say who asked for it: ``caller`` is
-    named as its requester. None while PostgreSQL is down: the caller answers
-    as it can without.
+    an applied account or viewing event has its outcome in the ledger
+    (``processed_events``) from the moment it is applied, before the status
+    agent records it: a read that finds nothing else gets it from there once it
+    is ``grace_s`` old (its ``processed_at`` is the ledger's, a few milliseconds
+    from the agent's; its message names no detail the ledger lacks), and
+    ``caller`` (the caller the id was issued to; empty for anyone else, who is
+    not answered from there) is named as its requester, which the ledger does
+    not say. None while PostgreSQL is down: the caller answers as it can
+    without.
     """
     try:
-        found = await services.database.recorded_outcome(correlation_id, LEDGER_GRACE_S)
+        found = await services.database.recorded_outcome(correlation_id, grace_s)
     except TRANSIENT_ERRORS:
         return None
     if found is None:
         return None
     if isinstance(found, dict):
         return StatusRecord.model_validate(found)
+    if not caller:
+        return None  # the ledger names no requester: only the one the id was issued to reads it
     outcome = describe_code(found.event_type, found.outcome, user_id=found.user_id)
     return StatusRecord.recorded(
         correlation_id,
@@ -134,7 +142,7 @@ async def read_copy(request: Request, correlation_id: str, why: str) -> web.Resp
     if record is None or not record.is_final:
         caller = caller_name(request)
         # The ledger of applied events does not say who asked: an id issued to
-        # the caller is theirs; any other is shown to admins only.
+        # the caller is theirs.
         asked_by = caller if services.correlation_ids.is_issued(correlation_id, caller) else ""
         record = await ledger_status(correlation_id, issued_at(correlation_id), asked_by)
     if record is None:

@@ -49,6 +49,12 @@ async def publish_all(topic: TopicT, messages: Sequence[Message]) -> None:
     )
 
 
+def partition_of(key: bytes, partitions: int) -> int:
+    """The partition of a topic of ``partitions`` the default partitioner gives ``key``."""
+    every = list(range(partitions))
+    return int(_partitioner(key, every, every))
+
+
 def by_partition(messages: Sequence[Message], partitions: list[int]) -> dict[int, list[Message]]:
     """``messages`` grouped by the partition the default partitioner picks, in order."""
     grouped: dict[int, list[Message]] = defaultdict(list)

@@ -90,7 +90,7 @@ class LedgerQueries(Pooled):
         return AppliedViewings(outcomes, result["changes"])
 
     async def recorded_outcome(
-        self, correlation_id: str, ledger_after_s: float
+        self, correlation_id: str, ledger_after_s: float = 0.0
     ) -> dict[str, Any] | RecordedOutcome | None:
         """The status recorded for ``correlation_id`` (a status record's JSON), else the
         ledger row of its applied event once ``ledger_after_s`` old, else None."""

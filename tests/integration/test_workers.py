@@ -13,7 +13,7 @@ import pytest
 
 from app.kafka.topics import Topics
 from app.settings import get_settings
-from harness.workers import Worker, own_names, wait_for_final_status
+from harness.workers import Worker, outcome_of, own_names, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 
@@ -77,12 +77,13 @@ def test_statuses_survive_a_crash_and_a_lost_data_dir(tmp_path: Path) -> None:
     try:
         with worker.client() as client:
             ids = accept_users(client, 5)
-            before = {cid: wait_for_final_status(client, cid) for cid in ids}
+            before = {cid: outcome_of(wait_for_final_status(client, cid)) for cid in ids}
         worker.stop(signal.SIGKILL)
         shutil.rmtree(worker.data_dir)  # RocksDB gone: only the changelog remains
         worker.start()
         with worker.client() as client:
-            assert {cid: wait_for_final_status(client, cid) for cid in ids} == before
+            after = {cid: outcome_of(wait_for_final_status(client, cid)) for cid in ids}
+            assert after == before
     finally:
         worker.stop()
 
@@ -97,7 +98,7 @@ def test_any_status_is_readable_through_either_of_two_workers(
             for cid in ids:
                 through_first = wait_for_final_status(first_api, cid, timeout=60)
                 through_second = wait_for_final_status(second_api, cid, timeout=60)
-                assert through_first == through_second
+                assert outcome_of(through_first) == outcome_of(through_second)
                 assert through_first["status"] == "success"
     finally:
         second.stop()
@@ -120,7 +121,9 @@ def test_final_statuses_stay_readable_through_the_survivor_while_the_group_notic
             # Well inside the 10 s session timeout: the group still names the dead owner.
             answers = {cid: second_api.get(f"/status/{cid}") for cid in ids}
         assert {cid: a.status_code for cid, a in answers.items()} == {cid: 200 for cid in ids}
-        assert {cid: a.json() for cid, a in answers.items()} == before
+        assert {cid: outcome_of(a.json()) for cid, a in answers.items()} == {
+            cid: outcome_of(status) for cid, status in before.items()
+        }
     finally:
         first.stop()
         second.stop()
