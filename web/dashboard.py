@@ -10,7 +10,10 @@ nginx, and natively the worker serves it there itself (``web.dashboard_port``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from string import Template
 
 from aiohttp import web
 
@@ -22,23 +25,64 @@ DASHBOARD_DIR = Path(__file__).resolve().parent / "dashboard"
 PREFIX = "/dashboard"
 
 
-async def dashboard_page(request: web.Request) -> web.FileResponse:
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One dashboard page: its own body (``<name>.body.html``) and script in the
+    shell every page shares (``page.html``: head, navigation, key field)."""
+
+    name: str
+    title: str
+    heading: str
+    state_id: str
+    state_text: str
+    script: str
+    shows_overall: bool = False
+
+    def html(self) -> str:
+        shell = Template((DASHBOARD_DIR / "page.html").read_text(encoding="utf-8"))
+        return shell.substitute(
+            title=self.title,
+            heading=self.heading,
+            state_id=self.state_id,
+            state_text=self.state_text,
+            overall_hidden="" if self.shows_overall else " hidden",
+            body=(DASHBOARD_DIR / f"{self.name}.body.html").read_text(encoding="utf-8"),
+            script=self.script,
+        )
+
+
+OVERVIEW = Page(
+    "index", "Operação", "operação", "worker-id", "conectando…", "dashboard.js", shows_overall=True
+)
+KAFKA = Page("kafka", "Kafka", "Kafka", "kafka-state", "conectando…", "kafka.js")
+LOGS = Page("logs", "Logs", "logs", "scope", "índice system_logs", "logs.js")
+
+
+@cache
+def page_html(page: Page) -> str:
+    """``page`` composed once (the files ship with the code)."""
+    return page.html()
+
+
+async def dashboard_page(request: web.Request) -> web.Response:
     """``GET /dashboard/``: the page itself, never cached (it is small)."""
-    return _page("index.html")
+    return _page(OVERVIEW)
 
 
-async def kafka_page(request: web.Request) -> web.FileResponse:
+async def kafka_page(request: web.Request) -> web.Response:
     """``GET /dashboard/kafka``: topics, consumer groups and messages (Kafka UI's job)."""
-    return _page("kafka.html")
+    return _page(KAFKA)
 
 
-async def logs_page(request: web.Request) -> web.FileResponse:
+async def logs_page(request: web.Request) -> web.Response:
     """``GET /dashboard/logs``: the log explorer over ``system_logs`` (Kibana's job)."""
-    return _page("logs.html")
+    return _page(LOGS)
 
 
-def _page(name: str) -> web.FileResponse:
-    return web.FileResponse(DASHBOARD_DIR / name, headers={"Cache-Control": "no-cache"})
+def _page(page: Page) -> web.Response:
+    return web.Response(
+        text=page_html(page), content_type="text/html", headers={"Cache-Control": "no-cache"}
+    )
 
 
 async def to_dashboard(request: web.Request) -> web.StreamResponse:

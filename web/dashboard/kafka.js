@@ -16,22 +16,16 @@ async function readKafka(path) {
   try {
     answer = await getJson(path);
   } catch (error) {
-    showProblem("API sem resposta");
+    showProblem("kafka-error", "API sem resposta");
     return null;
   }
   showKeyState(answer.status);
   // Refused keys stop the live refresh until another key is typed (no request storm of 403s).
   if (answer.status === 401 || answer.status === 403) view.refused = true;
-  if (answer.status === 503) showProblem("Kafka indisponível: nova tentativa em instantes");
+  if (answer.status === 503) showProblem("kafka-error", "Kafka indisponível: nova tentativa em instantes");
   if (answer.status !== 200) return null;
-  showProblem(null);
+  showProblem("kafka-error", null);
   return answer.body;
-}
-
-function showProblem(text) {
-  const notice = document.getElementById("kafka-error");
-  notice.hidden = !text;
-  notice.textContent = text || "";
 }
 
 // ---------- groups ----------

@@ -91,15 +91,15 @@ async function search() {
   try {
     answer = await getJson(`/logs?${apiQuery(params)}`);
   } catch (error) {
-    showProblem("API sem resposta");
+    showProblem("search-error", "API sem resposta");
     return;
   }
   showKeyState(answer.status, "read");
   if (answer.status !== 200) {
-    showProblem(problemText(answer));
+    showProblem("search-error", problemText(answer));
     return;
   }
-  showProblem(null);
+  showProblem("search-error", null);
   render(answer.body);
 }
 
@@ -110,12 +110,6 @@ function problemText(answer) {
   if (answer.status === 503) return "Elasticsearch indisponível: tente novamente em instantes";
   if (answer.status === 401 || answer.status === 403) return "Digite uma chave de API válida";
   return answer.body.error || `erro ${answer.status}`;
-}
-
-function showProblem(text) {
-  const notice = document.getElementById("search-error");
-  notice.hidden = !text;
-  notice.textContent = text || "";
 }
 
 function render(body) {

@@ -36,6 +36,13 @@ function setupKeyField(onChange) {
   document.getElementById("api-key-form").addEventListener("submit", (event) => event.preventDefault());
 }
 
+// A page's problem notice (element `id`): shown with `text`, hidden when `text` is empty.
+function showProblem(id, text) {
+  const notice = document.getElementById(id);
+  notice.hidden = !text;
+  notice.textContent = text || "";
+}
+
 async function getJson(path) {
   const answer = await fetch(path, { headers: apiHeaders(), cache: "no-store" });
   return { status: answer.status, body: await answer.json() };
