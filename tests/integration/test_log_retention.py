@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from unittest.mock import Mock
 
 import pytest
 from elasticsearch import Elasticsearch
@@ -87,7 +88,8 @@ async def test_indices_past_the_retention_go_and_current_ones_stay(
 async def test_the_fallback_files_backlog_goes_to_the_index_of_each_documents_time(
     es: Elasticsearch, search: SearchIndex, indices: LogIndices, tmp_path: Path
 ) -> None:
-    sink = LogSink(search, FallbackFile(tmp_path / "fallback.jsonl"))
+    dead_letters = Mock()  # nothing here is refused: no dead letter may be sent
+    sink = LogSink(search, FallbackFile(tmp_path / "fallback.jsonl"), dead_letters)
     documents = [_document(1, "yesterday"), _document(3, "three-days")]
     await sink.fallback.append(documents)  # kept while Elasticsearch was down
     await sink.fallback.append(documents)  # and again: replayed twice
@@ -95,6 +97,7 @@ async def test_the_fallback_files_backlog_goes_to_the_index_of_each_documents_ti
     assert await sink.flush() == 4
 
     assert _placed(es, indices) == {d.id: indices.of_document(d.source) for d in documents}
+    assert dead_letters.mock_calls == []
 
 
 async def test_the_single_index_of_earlier_versions_becomes_a_dated_index_of_the_alias(
