@@ -32,10 +32,9 @@ from app.viewing.session_commands import (
 from app.viewing.sessions import SessionListing
 from demo.people import demo_session_fields
 from tables.sessions_table import sessions, stored_sessions
-from web.accepting import accept, envelope
 from web.errors import Unavailable
+from web.intake import accept, envelope, path_session_user_id, path_user_id, read_fields, validate
 from web.ownership import refuse_other_callers_user, require_readable_user
-from web.parsing import path_session_user_id, path_user_id, read_fields, validate
 from web.responses import json_response
 from web.routing import TableRoute, Unrouted
 
