@@ -21,6 +21,7 @@ from faust.web import Request, Response, View
 from app.application import platform
 from app.clock import utc_now
 from app.kafka.topics import user_key
+from app.requests.envelope import Envelope
 from app.viewing.session_commands import (
     NewSession,
     SessionActivity,
@@ -76,12 +77,7 @@ class SessionsView(View):
             **command.model_dump(exclude={"user_id"}),
             session_id=session_id_of(command.user_id, fields["correlation_id"]),
         )
-        return await accept(
-            event,
-            "Abertura de sessão em processamento",
-            "sessao",
-            topic=services.topics.session_events,
-        )
+        return await _accept_session_command(event, "Abertura de sessão em processamento")
 
 
 @services.app.page("/sessoes/{session_id}/atividade")
@@ -98,12 +94,7 @@ class SessionActivityView(View):
         user_id = path_session_user_id(session_id)
         await refuse_other_callers_user(request, user_id, NO_SESSION)
         event = SessionActivity(**envelope(request, user_id), session_id=session_id)
-        return await accept(
-            event,
-            "Atividade da sessão em processamento",
-            "sessao",
-            topic=services.topics.session_events,
-        )
+        return await _accept_session_command(event, "Atividade da sessão em processamento")
 
 
 @services.app.page("/sessoes/{session_id}")
@@ -120,12 +111,7 @@ class SessionView(View):
         user_id = path_session_user_id(session_id)
         await refuse_other_callers_user(request, user_id, NO_SESSION)
         event = SessionEnded(**envelope(request, user_id), session_id=session_id)
-        return await accept(
-            event,
-            "Encerramento da sessão em processamento",
-            "sessao",
-            topic=services.topics.session_events,
-        )
+        return await _accept_session_command(event, "Encerramento da sessão em processamento")
 
 
 @services.app.page("/sessoes/usuario/{user_id}")
@@ -163,3 +149,8 @@ async def listing(request: Request, user_id: int, query: SessionQuery) -> web.Re
     idle = timedelta(seconds=services.settings.session_idle_timeout_s)
     shown = stored_sessions(user_id).listing(utc_now(), idle, query.ativas_apenas)
     return json_response(SessionListing(user_id=user_id, sessoes=shown).model_dump(mode="json"))
+
+
+async def _accept_session_command(event: Envelope, mensagem: str) -> web.Response:
+    """Publish a session command on ``session_events`` and answer 202 with ``sessao``."""
+    return await accept(event, mensagem, "sessao", topic=services.topics.session_events)
