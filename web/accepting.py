@@ -19,7 +19,7 @@ from faust.types import TopicT
 from app.application import platform
 from app.kafka.topics import user_key
 from app.requests.correlation import IDEMPOTENCY_HEADER
-from app.requests.envelope import Envelope, command_fields, encode_event
+from app.requests.envelope import Envelope, command_fields, encode_event, encode_sealed_event
 from app.telemetry.logging_setup import bind_correlation_id
 from web.auth import caller_name
 from web.circuit import CircuitBreaker
@@ -69,8 +69,12 @@ def _correlation_id(owner: str, idempotency_key: str | None) -> str:
     return services.correlation_ids.derive(owner, idempotency_key)
 
 
-async def publish_event(event: Envelope, topic: TopicT = services.topics.user_events) -> None:
+async def publish_event(
+    event: Envelope, topic: TopicT = services.topics.user_events, seal_with: bytes | None = None
+) -> None:
     """Put ``event`` on ``topic``, keyed by user id; 503 if Kafka is down.
+
+    With ``seal_with`` (the person's key), its personal fields travel sealed.
 
     A timed-out event may still sit in the producer's buffer and reach Kafka
     once it is back, so that 503 names its ``correlation_id``: the client reads
@@ -83,7 +87,10 @@ async def publish_event(event: Envelope, topic: TopicT = services.topics.user_ev
         raise Unavailable("Kafka indisponível: requisição não aceita, envie novamente em instantes")
     try:
         async with asyncio.timeout(services.settings.produce_timeout_s):
-            delivery = await topic.send(key=user_key(event.user_id), value=encode_event(event))
+            value = (
+                encode_event(event) if seal_with is None else encode_sealed_event(event, seal_with)
+            )
+            delivery = await topic.send(key=user_key(event.user_id), value=value)
             await delivery
     except (KafkaError, TimeoutError) as exc:
         kafka_writes.failed()
@@ -106,13 +113,14 @@ async def accept(
     section: str,
     fields: dict[str, Any] | None = None,
     topic: TopicT = services.topics.user_events,
+    seal_with: bytes | None = None,
 ) -> web.Response:
-    """Publish ``event`` on ``topic``, then give the contract's 202 answer.
+    """Publish ``event`` on ``topic`` (sealed with ``seal_with``), then give the 202 answer.
 
     The answer's ``section`` holds ``fields`` (by default the event's command
-    fields with its ``user_id``).
+    fields, in clear, with its ``user_id``).
     """
-    await publish_event(event, topic)
+    await publish_event(event, topic, seal_with)
     body = {
         "mensagem": mensagem,
         "correlation_id": event.correlation_id,

@@ -1,0 +1,149 @@
+"""Looking for a person's traces in every store: PostgreSQL, Elasticsearch, Kafka, RocksDB, files.
+
+What tests and chaos use to prove an erasure: each scanner returns where one of
+the person's values was found, in clear or in an easily reversed form
+(:func:`forms`), as ``"store: place"`` lines (empty: no trace).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import psycopg2
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from elasticsearch import Elasticsearch
+from rocksdict import AccessType, Options, Rdict
+
+from app.settings import get_settings
+from harness.services import kafka_bootstrap
+
+_PG_TABLES = """
+SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) FROM information_schema.tables
+ WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE'"""
+_ES_PAGE = 1000
+
+
+def forms(values: Iterable[str]) -> list[bytes]:
+    """Each value as written, lower-cased, digits only (a CPF), and in base64 (both alphabets)."""
+    found: set[bytes] = set()
+    for value in values:
+        texts = {value, value.lower(), value.upper()}
+        digits = re.sub(r"\D", "", value)
+        if len(digits) >= 11:
+            texts.add(digits)
+        for text in texts:
+            raw = text.encode()
+            found |= {
+                raw,
+                base64.b64encode(raw).rstrip(b"="),
+                base64.urlsafe_b64encode(raw).rstrip(b"="),
+            }
+    return sorted(found)
+
+
+def _holds(blob: bytes, needles: list[bytes]) -> bool:
+    lowered = blob.lower()
+    return any(needle in blob or needle.lower() in lowered for needle in needles)
+
+
+def in_postgres(needles: list[bytes]) -> list[str]:
+    """Every row of every table of the database, as text."""
+    hits: list[str] = []
+    with psycopg2.connect(get_settings().postgres_dsn) as conn, conn.cursor() as cur:
+        cur.execute(_PG_TABLES)
+        for (table,) in cur.fetchall():
+            cur.execute(f"SELECT t::text FROM {table} t")
+            hits += [f"postgres: {table}" for (row,) in cur if _holds(row.encode(), needles)]
+    return hits
+
+
+def in_elasticsearch(client: Elasticsearch, needles: list[bytes]) -> list[str]:
+    """Every document of every index, as its raw JSON source."""
+    hits: list[str] = []
+    for index in client.indices.get(index="*", expand_wildcards="all"):
+        for source in _documents(client, index):
+            if _holds(source, needles):
+                hits.append(f"elasticsearch: {index}")
+    return hits
+
+
+def _documents(client: Elasticsearch, index: str) -> Iterator[bytes]:
+    after: list[object] | None = None
+    while True:
+        page = client.search(
+            index=index, size=_ES_PAGE, sort=["_doc"], search_after=after, query={"match_all": {}}
+        )
+        hits = page["hits"]["hits"]
+        if not hits:
+            return
+        for hit in hits:
+            yield repr(hit.get("_source")).encode() + str(hit.get("_id")).encode()
+        after = hits[-1]["sort"]
+
+
+async def in_kafka(prefix: str, needles: list[bytes]) -> list[str]:
+    """Every record (key, value, headers) of every topic whose name starts with ``prefix``."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
+    await admin.start()
+    try:
+        topics = [t for t in await admin.list_topics() if t.startswith(prefix)]
+    finally:
+        await admin.close()
+    hits: list[str] = []
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap(), enable_auto_commit=False)
+    await consumer.start()
+    try:
+        for topic in topics:
+            hits += await _topic_hits(consumer, topic, needles)
+    finally:
+        await consumer.stop()
+    return hits
+
+
+async def _topic_hits(consumer: AIOKafkaConsumer, topic: str, needles: list[bytes]) -> list[str]:
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    if not partitions:
+        await consumer._client.force_metadata_update()
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    ends = await consumer.end_offsets(partitions)
+    consumer.assign(partitions)
+    await consumer.seek_to_beginning(*partitions)
+    hits: list[str] = []
+    pending = {tp for tp, end in ends.items() if end > 0}
+    while pending:
+        for tp, records in (await consumer.getmany(*pending, timeout_ms=1000)).items():
+            for record in records:
+                blob = b"".join(
+                    [record.key or b"", record.value or b""] + [v for _, v in record.headers]
+                )
+                if _holds(blob, needles):
+                    hits.append(f"kafka: {topic}[{tp.partition}]@{record.offset}")
+                if record.offset + 1 >= ends[tp]:
+                    pending.discard(tp)
+    return hits
+
+
+def in_files(root: Path, needles: list[bytes]) -> list[str]:
+    """Every file under ``root`` as raw bytes (RocksDB's write-ahead logs, the fallback file...)."""
+    return [
+        f"file: {path}"
+        for path in root.rglob("*")
+        if path.is_file() and _holds(path.read_bytes(), needles)
+    ]
+
+
+def in_rocksdb(root: Path, needles: list[bytes]) -> list[str]:
+    """Every key and value of every RocksDB under ``root``, opened read-only (its files may be compressed)."""
+    hits: list[str] = []
+    for current in root.rglob("CURRENT"):
+        options = Options(raw_mode=True)
+        db = Rdict(str(current.parent), options=options, access_type=AccessType.read_only())
+        try:
+            hits += [f"rocksdb: {current.parent}" for k, v in db.items() if _holds(k + v, needles)]
+        finally:
+            db.close()
+    return hits
