@@ -46,9 +46,14 @@ _SEALED_TEXT = re.compile(re.escape(SEALED_PREFIX) + r"[A-Za-z0-9_=-]+")
 _MIN_SCANNED = 6
 
 
+def _sealed(value: object) -> bool:
+    """Sealed, or already shown as sealed (masking stays idempotent)."""
+    return is_sealed(value) or value == SEALED_MASK
+
+
 def mask_cpf(value: object) -> str:
     """``123.456.789-25`` -> ``***.***.***-25``: only the check digits stay."""
-    if is_sealed(value):
+    if _sealed(value):
         return SEALED_MASK
     digits = re.sub(r"\D", "", str(value))
     return f"***.***.***-{digits[-2:]}" if len(digits) >= 2 else "***"
@@ -56,7 +61,7 @@ def mask_cpf(value: object) -> str:
 
 def mask_email(value: object) -> str:
     """``ana.maria@dominio.com`` -> ``a***@dominio.com``."""
-    if is_sealed(value):
+    if _sealed(value):
         return SEALED_MASK
     local, at, domain = str(value).strip().rpartition("@")
     if not at or not local:
@@ -66,7 +71,7 @@ def mask_email(value: object) -> str:
 
 def mask_name(value: object) -> str:
     """``Ana Maria da Silva`` -> ``A. M. S.``: initials only, particles dropped."""
-    if is_sealed(value):
+    if _sealed(value):
         return SEALED_MASK
     words = _WORD.findall(str(value))
     initials = [w[0].upper() + "." for w in words if w.lower() not in _NAME_PARTICLES]

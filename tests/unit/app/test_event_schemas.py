@@ -15,13 +15,20 @@ from jsonschema import Draft202012Validator
 
 from agents.trending_agent import _changed_tops, indexes
 from agents.viewing_agent import _activity
-from app.accounts.commands import PaymentMade, PreferencesUpdated, SubscriptionUpdated, UserCreated
+from app.accounts.commands import (
+    PaymentMade,
+    PreferencesUpdated,
+    SubscriptionUpdated,
+    UserCreated,
+    UserErased,
+)
 from app.event_schemas import DOCS_DIR, TOPICS, asyncapi, schema_path, stale
 from app.guard.dead_letters import dead_letter
 from app.kafka.readers import Record
 from app.kafka.topics import Topics
-from app.requests.envelope import encode_event
+from app.requests.envelope import encode_event, encode_sealed_event
 from app.requests.outcomes import refusal_response, response_event
+from app.sealing import new_key
 from app.settings import get_settings
 from app.viewing.session_commands import SessionActivity, SessionEnded, SessionOpened, session_id_of
 from app.viewing.titles import TitleInfo
@@ -112,11 +119,14 @@ def written_today() -> list[tuple[str, str, bytes]]:
     }
     letter = dead_letter(Record("user_events", 1, 9, b"1", b"{}", 1.0), "invalid", "processing")
     refusal = refusal_response(encode_event(payment), "invalid event: x")
+    signup = UserCreated(**envelope, **demo_user().model_dump())
     return [
-        ("user_events", "criar_usuario", encode_event(UserCreated(**envelope, **demo_user().model_dump()))),
+        ("user_events", "criar_usuario", encode_event(signup)),
+        ("user_events", "criar_usuario", encode_sealed_event(signup, new_key())),
         ("user_events", "atualizar_assinatura", encode_event(SubscriptionUpdated(**envelope, **demo_subscription().model_dump()))),
         ("user_events", "pagamento_realizado", encode_event(payment)),
         ("user_events", "atualizar_config", encode_event(PreferencesUpdated(**envelope, preferencias=demo_preferences()))),
+        ("user_events", "excluir_usuario", encode_event(UserErased(**envelope))),
         ("viewing_events", "registrar_visualizacao", encode_event(ViewingRecorded(**envelope, **demo_viewing_fields()))),
         ("session_events", "iniciar_sessao", encode_event(SessionOpened(**session, **demo_session_fields()))),
         ("session_events", "registrar_atividade", encode_event(SessionActivity(**session))),
