@@ -11,7 +11,7 @@ from typing import Any
 from app.storage.pool import Pooled
 
 # One round trip: the key this statement inserted, or the one there before (a
-# keyed sign-up sent again keeps its first key).
+# keyed sign-up sent again keeps its first key; see Pooled._claimed).
 _KEY_FOR_SIGNUP = """
 WITH made AS (
     INSERT INTO chaves_titulares (user_id, chave) VALUES (%(uid)s, %(key)s)
@@ -58,8 +58,10 @@ class PersonalDataQueries(Pooled):
 
     async def key_for_signup(self, user_id: int, key: bytes) -> bytes:
         """The key of ``user_id``: ``key`` if it is the first one made for them."""
-        rows = await self._rows(_KEY_FOR_SIGNUP, {"uid": user_id, "key": key})
-        return bytes(rows[0][0])
+        claimed = await self._claimed(
+            _KEY_FOR_SIGNUP, {"uid": user_id, "key": key}, f"key {user_id}"
+        )
+        return bytes(claimed)
 
     async def personal_keys(self, user_ids: list[int]) -> dict[int, bytes]:
         """The keys of those of ``user_ids`` that have one (an erased person has none)."""
