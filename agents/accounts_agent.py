@@ -14,7 +14,8 @@ An erasure (``excluir_usuario``) splits the batch where it stands, so every
 event applies in the order sent: PostgreSQL erases the person once
 (``erase_user``, recorded in the ledger like every event), then the person's
 event-log documents are deleted; its outcome says what each store removed
-(``docs/privacy.md``).
+(``docs/privacy.md``). A sign-up read again after its person was erased (a
+redelivery or a replay: its key is gone) is answered from the ledger.
 
 Failures: PostgreSQL, Elasticsearch (for an erasure) or Kafka unavailable -> the guard waits and retries the
 same batch; an event that is not valid JSON, has wrong fields or an unknown
@@ -30,9 +31,9 @@ from collections.abc import Sequence
 import psycopg2
 from faust.types import EventT
 
-from app.accounts.commands import UserErased, UserEvent
+from app.accounts.commands import UserErased
 from app.accounts.erasure_report import erasure_message
-from app.accounts.sealed_events import decode_sealed_user_event, sealed_user_ids
+from app.accounts.sealed_events import AccountEvent, decode_sealed_user_event, sealed_user_ids
 from app.application import platform
 from app.eventlog.search_index import SearchUnavailable
 from app.guard import (
@@ -71,11 +72,11 @@ processing = guarded_agent(services.topics.user_events, process_user_events, sta
 
 
 async def _apply_in_order(
-    valid: list[tuple[EventT, UserEvent]], letters: list[Message]
+    valid: list[tuple[EventT, AccountEvent]], letters: list[Message]
 ) -> list[Message]:
     """Apply ``valid`` in order: the runs between erasures as batches, each erasure alone."""
     responses: list[Message] = []
-    run: list[tuple[EventT, UserEvent]] = []
+    run: list[tuple[EventT, AccountEvent]] = []
     for pair in valid:
         if isinstance(pair[1], UserErased):
             responses += await _apply(run, letters)
@@ -99,7 +100,7 @@ async def _erase(event: UserErased) -> Message:
     return outcome_message(event, "success", erasure_message(result, documents))
 
 
-async def _apply(valid: list[tuple[EventT, UserEvent]], letters: list[Message]) -> list[Message]:
+async def _apply(valid: list[tuple[EventT, AccountEvent]], letters: list[Message]) -> list[Message]:
     """Apply ``valid`` events; a batch PostgreSQL refuses is retried one by one."""
     if not valid:
         return []

@@ -8,9 +8,9 @@ import orjson
 import pytest
 
 from app.accounts.commands import PaymentMade, UserCreated, UserErased
-from app.accounts.sealed_events import decode_sealed_user_event, sealed_user_ids
+from app.accounts.sealed_events import ShreddedSignup, decode_sealed_user_event, sealed_user_ids
 from app.requests.envelope import encode_event, encode_sealed_event
-from app.sealing import KeyUnavailable, new_key
+from app.sealing import PERSONAL_FIELDS, KeyUnavailable, new_key
 from demo.people import demo_payment, demo_user
 
 USER = 4242
@@ -39,10 +39,19 @@ def test_a_sealed_signup_decodes_with_its_persons_key_to_the_event_sent() -> Non
     assert decoded == event
 
 
-def test_a_sealed_signup_of_an_erased_person_is_refused() -> None:
+def test_a_sealed_signup_read_after_its_person_was_erased_keeps_only_its_envelope() -> None:
+    event = signup()
+    shredded = decode_sealed_user_event(encode_sealed_event(event, new_key()), {})
+    assert isinstance(shredded, ShreddedSignup)
+    assert (shredded.correlation_id, shredded.user_id) == (event.correlation_id, USER)
+    # What the ledger gets: it answers a known correlation id, and refuses an unknown one.
+    applied = shredded.model_dump(mode="json")
+    assert applied["event_type"] == "criar_usuario"
+    assert not set(PERSONAL_FIELDS) & set(applied)
+
+
+def test_a_sealed_signup_that_its_persons_key_does_not_open_is_refused() -> None:
     raw = encode_sealed_event(signup(), new_key())
-    with pytest.raises(KeyUnavailable):
-        decode_sealed_user_event(raw, {})
     with pytest.raises(KeyUnavailable):
         decode_sealed_user_event(raw, {USER: new_key()})
 
