@@ -1,5 +1,7 @@
 """Agent: ``user_events`` -> PostgreSQL -> ``response_events`` (and dead letters).
 
+Also ``recommendation_requests``: a refresh for each erased person.
+
 Each batch's sealed personal fields are opened with their people's keys
 (:mod:`app.accounts.sealed_events`, one PostgreSQL round trip), then each
 event is decoded and validated, applied to PostgreSQL in one round trip
@@ -14,7 +16,8 @@ An erasure (``excluir_usuario``) splits the batch where it stands, so every
 event applies in the order sent: PostgreSQL erases the person once
 (``erase_user``, recorded in the ledger like every event), then the person's
 event-log documents are deleted; its outcome says what each store removed
-(``docs/privacy.md``). A sign-up read again after its person was erased (a
+(``docs/privacy.md``), and a refresh of the person's recommendations is
+asked, which deletes their list. A sign-up read again after its person was erased (a
 redelivery or a replay: its key is gone) is answered from the ledger.
 
 Failures: PostgreSQL, Elasticsearch (for an erasure) or Kafka unavailable -> the guard waits and retries the
@@ -46,7 +49,9 @@ from app.guard import (
     publish_all,
     send_dead_letters,
 )
+from app.kafka.topics import user_key
 from app.storage.pool import TRANSIENT_ERRORS
+from app.viewing.viewing_events import refresh_request
 
 services = platform()
 
@@ -97,6 +102,9 @@ async def _erase(event: UserErased) -> Message:
     except SearchUnavailable as exc:
         # Waited out like PostgreSQL: read again, the PostgreSQL half is a replay.
         raise ConnectionError(f"Elasticsearch unavailable during an erasure: {exc}") from exc
+    # The recommendations agent deletes the list of a user who no longer exists.
+    forget = (user_key(event.user_id), refresh_request(event.user_id))
+    await publish_all(services.topics.recommendation_requests, [forget])
     return outcome_message(event, "success", erasure_message(result, documents))
 
 

@@ -7,13 +7,16 @@ the person's values was found, in clear or in an easily reversed form
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import re
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 
 import psycopg2
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from elasticsearch import Elasticsearch
 from rocksdict import AccessType, Options, Rdict
@@ -25,6 +28,8 @@ _PG_TABLES = """
 SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) FROM information_schema.tables
  WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE'"""
 _ES_PAGE = 1000
+#: Longest time one topic may take to be read to its end.
+_READ_TOPIC_S = 120.0
 
 
 def forms(values: Iterable[str]) -> list[bytes]:
@@ -94,37 +99,45 @@ async def in_kafka(prefix: str, needles: list[bytes]) -> list[str]:
     finally:
         await admin.close()
     hits: list[str] = []
+    for topic in topics:
+        async for record in records(topic):
+            blob = b"".join(
+                [record.key or b"", record.value or b""] + [v for _, v in record.headers]
+            )
+            if _holds(blob, needles):
+                hits.append(f"kafka: {topic}[{record.partition}]@{record.offset}")
+    return hits
+
+
+async def records(topic: str) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
+    """Every record ``topic`` holds now, partition by partition, as raw bytes."""
     consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap(), enable_auto_commit=False)
     await consumer.start()
     try:
-        for topic in topics:
-            hits += await _topic_hits(consumer, topic, needles)
+        partitions = [TopicPartition(topic, p) for p in await _partition_ids(consumer, topic)]
+        ends = await consumer.end_offsets(partitions)
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        deadline = time.monotonic() + _READ_TOPIC_S
+        for tp in partitions:
+            # A compacted topic may lack its last offsets: the position says when it is read.
+            while await consumer.position(tp) < ends[tp]:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{tp} not read to offset {ends[tp]} in {_READ_TOPIC_S}s")
+                for record in (await consumer.getmany(tp, timeout_ms=1000)).get(tp, []):
+                    if record.offset < ends[tp]:
+                        yield record
     finally:
-        await consumer.stop()
-    return hits
+        with contextlib.suppress(asyncio.CancelledError):  # see harness.broker._stop
+            await consumer.stop()
 
 
-async def _topic_hits(consumer: AIOKafkaConsumer, topic: str, needles: list[bytes]) -> list[str]:
-    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+async def _partition_ids(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
+    partitions = consumer.partitions_for_topic(topic)
     if not partitions:
         await consumer._client.force_metadata_update()
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-    ends = await consumer.end_offsets(partitions)
-    consumer.assign(partitions)
-    await consumer.seek_to_beginning(*partitions)
-    hits: list[str] = []
-    pending = {tp for tp, end in ends.items() if end > 0}
-    while pending:
-        for tp, records in (await consumer.getmany(*pending, timeout_ms=1000)).items():
-            for record in records:
-                blob = b"".join(
-                    [record.key or b"", record.value or b""] + [v for _, v in record.headers]
-                )
-                if _holds(blob, needles):
-                    hits.append(f"kafka: {topic}[{tp.partition}]@{record.offset}")
-                if record.offset + 1 >= ends[tp]:
-                    pending.discard(tp)
-    return hits
+        partitions = consumer.partitions_for_topic(topic)
+    return set(partitions or ())
 
 
 def in_files(root: Path, needles: list[bytes]) -> list[str]:

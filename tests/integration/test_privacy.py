@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import base64
+import random
+import string
 import time
+import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from elasticsearch import Elasticsearch
+from rocksdict import Options, Rdict
 
+from app.sealing import PERSONAL_FIELDS, is_sealed, unseal_fields
 from demo.people import demo_user
 from harness import personal_traces
-from harness.broker import run
+from harness.broker import create_topics, delete_topics, produce, run
 from harness.services import pg_rows
-from harness.workers import Worker, wait_for_final_status
+from harness.workers import RUN_PREFIX, Worker, wait_for_final_status
 
 pytestmark = pytest.mark.integration
 
@@ -41,9 +49,16 @@ def export(api: httpx.Client, user_id: int, logged: set[str]) -> dict[str, Any]:
         time.sleep(0.3)
 
 
+def a_distinct_person() -> dict[str, str]:
+    """A demo person with a surname no other person in the stores has: the scans look for it."""
+    person = demo_user().model_dump()
+    surname = "".join(random.choices(string.ascii_lowercase, k=12)).capitalize()
+    return {**person, "nome": f"{person['nome']} {surname}"}
+
+
 def a_person_who_did_everything(api: httpx.Client) -> tuple[int, dict[str, str]]:
     """A person signed up, subscribed, paid, set preferences, watched and opened a session."""
-    person = demo_user().model_dump()
+    person = a_distinct_person()
     answer = api.post("/usuarios", json=person)
     assert final(api, answer)["status"] == "success"
     user_id = int(answer.json()["usuario"]["user_id"])
@@ -75,10 +90,74 @@ def test_the_export_holds_what_every_store_keeps_about_the_person(api: httpx.Cli
     assert api.get(f"/usuarios/{user_id}/dados", headers={"X-API-Key": "nope"}).status_code == 401
 
 
+def sealed_signup(worker: Worker, correlation_id: str) -> dict[str, Any]:
+    """The sign-up event ``correlation_id`` as ``user_events`` keeps it (raw, sealed)."""
+
+    async def read() -> list[bytes]:
+        topic = worker.topic("user_events")
+        needle = correlation_id.encode()
+        return [r.value async for r in personal_traces.records(topic) if needle in (r.value or b"")]
+
+    (value,) = run(read())
+    signup: dict[str, Any] = orjson.loads(value)
+    return signup
+
+
+def recommendations_entry(worker: Worker, user_id: int, gone: bool) -> list[bytes | None]:
+    """The person's entries in the recommendations changelog, once its last one is (or is not)
+    a tombstone: the table is written a moment after the event that asks for it."""
+
+    async def read() -> list[bytes | None]:
+        topic, key = worker.topic("recommendations-changelog"), str(user_id).encode()
+        return [r.value async for r in personal_traces.records(topic) if r.key == key]
+
+    deadline = time.monotonic() + 30
+    while True:
+        entries = run(read())
+        if entries and (entries[-1] is None) == gone:
+            return entries
+        assert time.monotonic() < deadline, entries
+        time.sleep(0.5)
+
+
+def personal_key(user_id: int) -> bytes | None:
+    rows = pg_rows("SELECT chave FROM chaves_titulares WHERE user_id = %s", [user_id])
+    return bytes(rows[0][0]) if rows else None
+
+
+def everywhere(worker: Worker, es: Elasticsearch, needles: list[bytes]) -> list[str]:
+    """Where the scans find one of ``needles``: every store the worker writes."""
+    return (
+        personal_traces.in_postgres(needles)
+        + personal_traces.in_elasticsearch(es, needles)
+        # the worker's topics and its tables' changelogs
+        + run(personal_traces.in_kafka(worker.topic(""), needles))
+        + personal_traces.in_rocksdb(worker.data_dir, needles)
+        # RocksDB's files and write-ahead logs, the worker's log, its fallback file (es-fallback.jsonl)
+        + personal_traces.in_files(worker.data_dir, needles)
+    )
+
+
 def test_an_erased_person_leaves_no_trace_and_may_sign_up_again(
     api: httpx.Client, worker: Worker, es: Elasticsearch
 ) -> None:
     user_id, person = a_person_who_did_everything(api)
+    needles = personal_traces.forms(person.values())
+    signup_id = pg_rows(
+        "SELECT correlation_id::text FROM processed_events "
+        "WHERE user_id = %s AND event_type = 'criar_usuario'",
+        [user_id],
+    )[0][0]
+    # Before: the profile is in PostgreSQL, and Kafka keeps the sign-up sealed, readable with the key.
+    assert "postgres: public.usuarios" in everywhere(worker, es, needles)
+    signup = sealed_signup(worker, signup_id)
+    assert all(is_sealed(signup[field]) for field in PERSONAL_FIELDS)
+    key = personal_key(user_id)
+    assert key is not None
+    opened = unseal_fields(key, user_id, signup)
+    assert {field: opened[field] for field in PERSONAL_FIELDS} == person
+    recommendations_entry(worker, user_id, gone=False)
+
     status = final(api, api.delete(f"/usuarios/{user_id}"))
     assert status["status"] == "success", status
     assert "chave do titular destruída" in status["message"]
@@ -86,24 +165,44 @@ def test_an_erased_person_leaves_no_trace_and_may_sign_up_again(
     assert api.get(f"/usuarios/{user_id}").status_code == 404
     assert api.get(f"/usuarios/{user_id}/dados").status_code == 404
     assert pg_rows(
-        "SELECT count(*) FROM pagamentos WHERE titular_apagado_em IS NOT NULL "
+        "SELECT count(*) FROM pagamentos WHERE titular_apagado_em IS NOT NULL AND user_id IS NULL "
         "AND correlation_id IN (SELECT correlation_id FROM processed_events "
         "WHERE user_id = %s)",
         [user_id],
     ) == [(1,)]
 
-    needles = personal_traces.forms(person.values())
-    prefix = worker.topic("")  # the worker's topics and its tables' changelogs
-    found = (
-        personal_traces.in_postgres(needles)
-        + personal_traces.in_elasticsearch(es, needles)
-        + run(personal_traces.in_kafka(prefix.rstrip("-"), needles))
-        + personal_traces.in_rocksdb(worker.data_dir, needles)
-        # RocksDB's write-ahead logs, the worker's log and its fallback file (es-fallback.jsonl)
-        + personal_traces.in_files(worker.data_dir, needles)
-    )
-    assert found == []
+    # After: the sealed copy is still on the topic, but no key opens it any more.
+    assert personal_key(user_id) is None
+    assert sealed_signup(worker, signup_id) == signup
+    recommendations_entry(worker, user_id, gone=True)  # a tombstone: compaction drops the list
+    assert everywhere(worker, es, needles) == []
 
     again = api.post("/usuarios", json=person)
     assert final(api, again)["status"] == "success"
     assert again.json()["usuario"]["user_id"] != user_id
+
+
+def test_the_scans_find_a_trace_planted_in_each_store(es: Elasticsearch, tmp_path: Path) -> None:
+    person = a_distinct_person()
+    needles = personal_traces.forms(person.values())
+    email_b64 = base64.b64encode(person["email"].encode())
+    topic = f"{RUN_PREFIX}plant-{uuid.uuid4().hex[:8]}"
+    run(create_topics({topic: 1}))
+    index = f"{RUN_PREFIX}plant"
+    try:
+        run(produce(topic, [(b"k", b"nothing"), (None, b'{"x": "' + email_b64 + b'"}')]))
+        assert run(personal_traces.in_kafka(topic, needles)) == [f"kafka: {topic}[0]@1"]
+        es.index(index=index, document={"doc": person["cpf"].replace(".", "").replace("-", "")})
+        es.indices.refresh(index=index)
+        assert f"elasticsearch: {index}" in personal_traces.in_elasticsearch(es, needles)
+    finally:
+        es.indices.delete(index=index, ignore_unavailable=True)
+        run(delete_topics([topic]))
+    db = Rdict(str(tmp_path / "table"), options=Options(raw_mode=True))
+    db[b"user"] = orjson.dumps({"nome": person["nome"].upper()})
+    db.close()
+    assert personal_traces.in_rocksdb(tmp_path, needles) == [f"rocksdb: {tmp_path / 'table'}"]
+    (tmp_path / "es-fallback.jsonl").write_bytes(base64.urlsafe_b64encode(person["cpf"].encode()))
+    assert f"file: {tmp_path / 'es-fallback.jsonl'}" in personal_traces.in_files(tmp_path, needles)
+    someone_else = personal_traces.forms(a_distinct_person().values())
+    assert personal_traces.in_files(tmp_path, someone_else) == []
