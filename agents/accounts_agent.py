@@ -1,6 +1,7 @@
 """Agent: ``user_events`` -> PostgreSQL -> ``response_events`` (and dead letters).
 
-Also ``recommendation_requests``: a refresh for each erased person.
+Also, for each erased person, a refresh on ``recommendation_requests`` and
+``apagar_sessoes`` on ``session_events``: their table entries are deleted.
 
 Each batch's sealed personal fields are opened with their people's keys
 (:mod:`app.accounts.sealed_events`, one PostgreSQL round trip), then each
@@ -16,8 +17,8 @@ An erasure (``excluir_usuario``) splits the batch where it stands, so every
 event applies in the order sent: PostgreSQL erases the person once
 (``erase_user``, recorded in the ledger like every event), then the person's
 event-log documents are deleted; its outcome says what each store removed
-(``docs/privacy.md``), and a refresh of the person's recommendations is
-asked, which deletes their list. A sign-up read again after its person was erased (a
+(``docs/privacy.md``), and the agents owning their recommendations and
+sessions are asked to delete them. A sign-up read again after its person was erased (a
 redelivery or a replay: its key is gone) is answered from the ledger.
 
 Failures: PostgreSQL, Elasticsearch (for an erasure) or Kafka unavailable -> the guard waits and retries the
@@ -50,7 +51,9 @@ from app.guard import (
     send_dead_letters,
 )
 from app.kafka.topics import user_key
+from app.requests.envelope import encode_event
 from app.storage.pool import TRANSIENT_ERRORS
+from app.viewing.session_commands import SessionsErased
 from app.viewing.viewing_events import refresh_request
 
 services = platform()
@@ -102,10 +105,26 @@ async def _erase(event: UserErased) -> Message:
     except SearchUnavailable as exc:
         # Waited out like PostgreSQL: read again, the PostgreSQL half is a replay.
         raise ConnectionError(f"Elasticsearch unavailable during an erasure: {exc}") from exc
-    # The recommendations agent deletes the list of a user who no longer exists.
-    forget = (user_key(event.user_id), refresh_request(event.user_id))
-    await publish_all(services.topics.recommendation_requests, [forget])
+    await _forget_in_tables(event)
     return outcome_message(event, "success", erasure_message(result, documents))
+
+
+async def _forget_in_tables(event: UserErased) -> None:
+    """Ask the agents owning the person's table entries to delete them (tombstones).
+
+    The recommendations agent deletes the list of a user who no longer exists;
+    the sessions agent forgets every session on ``apagar_sessoes``.
+    """
+    key = user_key(event.user_id)
+    forget_sessions = SessionsErased(
+        correlation_id=event.correlation_id, user_id=event.user_id, requested_by=event.requested_by
+    )
+    await asyncio.gather(
+        publish_all(
+            services.topics.recommendation_requests, [(key, refresh_request(event.user_id))]
+        ),
+        publish_all(services.topics.session_events, [(key, encode_event(forget_sessions))]),
+    )
 
 
 async def _apply(valid: list[tuple[EventT, AccountEvent]], letters: list[Message]) -> list[Message]:

@@ -43,7 +43,12 @@ from app.requests.envelope import SCHEMA_VERSION
 from app.requests.outcomes import Outcome
 from app.sealing import PERSONAL_FIELDS, SEALED_PREFIX
 from app.viewing.derived_events import TitleActivity, TrendingTops
-from app.viewing.session_commands import SessionActivity, SessionEnded, SessionOpened
+from app.viewing.session_commands import (
+    SessionActivity,
+    SessionEnded,
+    SessionOpened,
+    SessionsErased,
+)
 from app.viewing.viewing_events import RecommendationsRequested, Refresh, ViewingRecorded
 
 DOCS_DIR = Path(__file__).resolve().parent.parent / "docs" / "events"
@@ -107,14 +112,16 @@ TOPICS = (
     ),
     Topic(
         "session_events",
-        "Sessões de exibição abertas, mantidas e encerradas.",
+        "Sessões de exibição abertas, mantidas e encerradas; as de um usuário excluído, "
+        "esquecidas.",
         _USER_KEY,
-        "a API (/sessoes)",
+        "a API (/sessoes) e o agente processing (exclusão de um usuário)",
         "o agente sessions (tabela de sessões) e o de log",
         (
             Message("iniciar_sessao", SessionOpened),
             Message("registrar_atividade", SessionActivity),
             Message("encerrar_sessao", SessionEnded),
+            Message("apagar_sessoes", SessionsErased),
         ),
     ),
     Topic(

@@ -26,6 +26,8 @@ from harness.workers import RUN_PREFIX, Worker, wait_for_final_status
 pytestmark = pytest.mark.integration
 
 FILM = 1000  # a demo catalogue title (ids 1000-9999 always exist)
+#: The Faust tables keyed by user id (tables/), each with a changelog.
+TABLES = ("recommendations", "user_sessions")
 
 
 def final(api: httpx.Client, answer: httpx.Response) -> dict[str, Any]:
@@ -103,12 +105,12 @@ def sealed_signup(worker: Worker, correlation_id: str) -> dict[str, Any]:
     return signup
 
 
-def recommendations_entry(worker: Worker, user_id: int, gone: bool) -> list[bytes | None]:
-    """The person's entries in the recommendations changelog, once its last one is (or is not)
-    a tombstone: the table is written a moment after the event that asks for it."""
+def table_entries(worker: Worker, table: str, user_id: int, gone: bool) -> list[bytes | None]:
+    """The person's entries in ``table``'s changelog, once its last one is (or is not) a
+    tombstone: a table is written a moment after the event that asks for it."""
 
     async def read() -> list[bytes | None]:
-        topic, key = worker.topic("recommendations-changelog"), str(user_id).encode()
+        topic, key = worker.topic(f"{table}-changelog"), str(user_id).encode()
         return [r.value async for r in personal_traces.records(topic) if r.key == key]
 
     deadline = time.monotonic() + 30
@@ -156,7 +158,8 @@ def test_an_erased_person_leaves_no_trace_and_may_sign_up_again(
     assert key is not None
     opened = unseal_fields(key, user_id, signup)
     assert {field: opened[field] for field in PERSONAL_FIELDS} == person
-    recommendations_entry(worker, user_id, gone=False)
+    for table in TABLES:
+        table_entries(worker, table, user_id, gone=False)
 
     status = final(api, api.delete(f"/usuarios/{user_id}"))
     assert status["status"] == "success", status
@@ -174,7 +177,8 @@ def test_an_erased_person_leaves_no_trace_and_may_sign_up_again(
     # After: the sealed copy is still on the topic, but no key opens it any more.
     assert personal_key(user_id) is None
     assert sealed_signup(worker, signup_id) == signup
-    recommendations_entry(worker, user_id, gone=True)  # a tombstone: compaction drops the list
+    for table in TABLES:  # a tombstone: compaction drops the older entries
+        table_entries(worker, table, user_id, gone=True)
     assert everywhere(worker, es, needles) == []
 
     again = api.post("/usuarios", json=person)

@@ -30,7 +30,13 @@ from app.requests.envelope import encode_event, encode_sealed_event
 from app.requests.outcomes import refusal_response, response_event
 from app.sealing import new_key
 from app.settings import get_settings
-from app.viewing.session_commands import SessionActivity, SessionEnded, SessionOpened, session_id_of
+from app.viewing.session_commands import (
+    SessionActivity,
+    SessionEnded,
+    SessionOpened,
+    SessionsErased,
+    session_id_of,
+)
 from app.viewing.titles import TitleInfo
 from app.viewing.trending import Move
 from app.viewing.viewing_events import RecommendationsRequested, ViewingRecorded, refresh_request
@@ -131,6 +137,7 @@ def written_today() -> list[tuple[str, str, bytes]]:
         ("session_events", "iniciar_sessao", encode_event(SessionOpened(**session, **demo_session_fields()))),
         ("session_events", "registrar_atividade", encode_event(SessionActivity(**session))),
         ("session_events", "encerrar_sessao", encode_event(SessionEnded(**session))),
+        ("session_events", "apagar_sessoes", encode_event(SessionsErased(**envelope))),
         ("recommendation_requests", "gerar_recomendacoes", encode_event(RecommendationsRequested(**envelope))),
         ("recommendation_requests", "refresh", refresh_request(USER)),
         ("response_events", "response", orjson.dumps(response_event(payment, "success", "ok"))),
