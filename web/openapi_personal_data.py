@@ -13,7 +13,7 @@ from typing import Any, Literal
 from typing_extensions import TypedDict
 
 from app.accounts.commands import PaymentMethod, PaymentStatus, Plan
-from app.viewing.sessions import SessionListing
+from app.viewing.sessions import UserSessions
 from app.viewing.titles import TitleKind
 from web.openapi_answers import LogDocument
 
@@ -78,7 +78,8 @@ class DadosPessoais(TypedDict):
     preferencias: PreferenciasExportadas | None
     pagamentos: list[PagamentoExportado]
     historico_visualizacao: list[VisualizacaoExportada]
-    sessoes: SessionListing
+    #: The sessions table's value for the user: sessions by id, refused openings by id.
+    sessoes: UserSessions
     #: The recommendations table's value (``{itens, data_geracao}``), or null.
     recomendacoes: dict[str, Any] | None
     #: The person's documents in the event log, masked as indexed, oldest first.
