@@ -13,7 +13,8 @@ CREATE TABLE IF NOT EXISTS chaves_titulares (
 
 -- Payments outlive their payer (accounting law, docs/privacy.md): erasure
 -- unlinks them (user_id NULL) and dates it, so they no longer point at a user.
-ALTER TABLE pagamentos DROP CONSTRAINT IF EXISTS pagamentos_user_id_fkey;
+-- The foreign key stays (a NULL references nothing): a payment for an unknown
+-- user is refused by it (user_not_found in apply_events_one_by_one).
 ALTER TABLE pagamentos ALTER COLUMN user_id DROP NOT NULL;
 ALTER TABLE pagamentos ADD COLUMN IF NOT EXISTS titular_apagado_em TIMESTAMPTZ;
 
