@@ -19,7 +19,14 @@ from rocksdict import Options, Rdict
 from app.sealing import PERSONAL_FIELDS, is_sealed, unseal_fields
 from demo.people import demo_user
 from harness import personal_traces
-from harness.broker import create_topics, delete_topics, produce, run
+from harness.broker import (
+    create_topics,
+    delete_topics,
+    end_offsets,
+    produce,
+    read_json_since,
+    run,
+)
 from harness.services import pg_rows
 from harness.workers import RUN_PREFIX, Worker, wait_for_final_status
 
@@ -140,6 +147,26 @@ def everywhere(worker: Worker, es: Elasticsearch, needles: list[bytes]) -> list[
     )
 
 
+def redelivered_signup_is_answered_from_the_ledger(
+    worker: Worker, user_id: int, signup: dict[str, Any]
+) -> None:
+    """The sealed sign-up read again (as after a crash): its recorded outcome, no dead letter,
+    no user made again."""
+    cid = signup["correlation_id"]
+    responses = run(end_offsets(worker.topic("response_events")))
+    letters = run(end_offsets(worker.topic("dead_letters")))
+    run(produce(worker.topic("user_events"), [(str(user_id).encode(), orjson.dumps(signup))]))
+
+    def answered(values: list[dict[str, Any]]) -> bool:
+        return any(v.get("correlation_id") == cid for v in values)
+
+    outcomes = [v for v in run(read_json_since(responses, answered)) if answered([v])]
+    assert [o["status"] for o in outcomes] == ["success"]
+    refused = run(read_json_since(letters, lambda values: False, timeout=2.0))
+    assert [x for x in refused if cid in x.get("payload", "")] == []
+    assert pg_rows("SELECT count(*) FROM usuarios WHERE user_id = %s", [user_id]) == [(0,)]
+
+
 def test_an_erased_person_leaves_no_trace_and_may_sign_up_again(
     api: httpx.Client, worker: Worker, es: Elasticsearch
 ) -> None:
@@ -180,6 +207,7 @@ def test_an_erased_person_leaves_no_trace_and_may_sign_up_again(
     for table in TABLES:  # a tombstone: compaction drops the older entries
         table_entries(worker, table, user_id, gone=True)
     assert everywhere(worker, es, needles) == []
+    redelivered_signup_is_answered_from_the_ledger(worker, user_id, signup)
 
     again = api.post("/usuarios", json=person)
     assert final(api, again)["status"] == "success"
