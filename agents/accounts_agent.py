@@ -1,7 +1,8 @@
 """Agent: ``user_events`` -> PostgreSQL -> ``response_events`` (and dead letters).
 
-Also, for each erased person, a refresh on ``recommendation_requests`` and
-``apagar_sessoes`` on ``session_events``: their table entries are deleted.
+Also, for each erased person, a refresh on ``recommendation_requests``,
+``apagar_sessoes`` on ``session_events`` and ``esquecer`` on ``title_activity``
+for each title they watched: their table entries are deleted.
 
 Each batch's sealed personal fields are opened with their people's keys
 (:mod:`app.accounts.sealed_events`, one PostgreSQL round trip), then each
@@ -17,8 +18,8 @@ An erasure (``excluir_usuario``) splits the batch where it stands, so every
 event applies in the order sent: PostgreSQL erases the person once
 (``erase_user``, recorded in the ledger like every event), then the person's
 event-log documents are deleted; its outcome says what each store removed
-(``docs/privacy.md``), and the agents owning their recommendations and
-sessions are asked to delete them. A sign-up read again after its person was erased (a
+(``docs/privacy.md``), and the agents owning their recommendations,
+sessions and trending traces are asked to delete them. A sign-up read again after its person was erased (a
 redelivery or a replay: its key is gone) is answered from the ledger.
 
 Failures: PostgreSQL, Elasticsearch (for an erasure) or Kafka unavailable -> the guard waits and retries the
@@ -39,6 +40,7 @@ from app.accounts.commands import UserErased
 from app.accounts.erasure_report import erasure_message
 from app.accounts.sealed_events import AccountEvent, decode_sealed_user_event, sealed_user_ids
 from app.application import platform
+from app.clock import iso_now
 from app.eventlog.search_index import SearchUnavailable
 from app.guard import (
     Message,
@@ -53,7 +55,9 @@ from app.guard import (
 from app.kafka.topics import user_key
 from app.requests.envelope import encode_event
 from app.storage.pool import TRANSIENT_ERRORS
+from app.viewing.derived_events import forgotten_viewer
 from app.viewing.session_commands import SessionsErased
+from app.viewing.titles import TitleInfo
 from app.viewing.viewing_events import refresh_request
 
 services = platform()
@@ -105,15 +109,16 @@ async def _erase(event: UserErased) -> Message:
     except SearchUnavailable as exc:
         # Waited out like PostgreSQL: read again, the PostgreSQL half is a replay.
         raise ConnectionError(f"Elasticsearch unavailable during an erasure: {exc}") from exc
-    await _forget_in_tables(event)
+    await _forget_in_tables(event, result.get("titulos") or [])
     return outcome_message(event, "success", erasure_message(result, documents))
 
 
-async def _forget_in_tables(event: UserErased) -> None:
+async def _forget_in_tables(event: UserErased, titles: list[int]) -> None:
     """Ask the agents owning the person's table entries to delete them (tombstones).
 
     The recommendations agent deletes the list of a user who no longer exists;
-    the sessions agent forgets every session on ``apagar_sessoes``.
+    the sessions agent forgets every session on ``apagar_sessoes``; the
+    trending agent forgets the viewer on each of ``titles`` (``esquecer``).
     """
     key = user_key(event.user_id)
     forget_sessions = SessionsErased(
@@ -124,7 +129,15 @@ async def _forget_in_tables(event: UserErased) -> None:
             services.topics.recommendation_requests, [(key, refresh_request(event.user_id))]
         ),
         publish_all(services.topics.session_events, [(key, encode_event(forget_sessions))]),
+        publish_all(services.topics.title_activity, await _forgotten_on(event.user_id, titles)),
     )
+
+
+async def _forgotten_on(user_id: int, titles: list[int]) -> list[Message]:
+    """The ``title_activity`` messages forgetting ``user_id`` on each of ``titles``."""
+    rows = await services.database.title_infos(sorted(titles)) if titles else []
+    at = iso_now()
+    return [forgotten_viewer(TitleInfo(*row[:4]), user_id, at) for row in rows]
 
 
 async def _apply(valid: list[tuple[EventT, AccountEvent]], letters: list[Message]) -> list[Message]:

@@ -20,13 +20,15 @@ ALTER TABLE pagamentos ADD COLUMN IF NOT EXISTS titular_apagado_em TIMESTAMPTZ;
 
 -- erase_user(cid, uid): the erasure request cid of user uid, applied at most
 -- once ever (recorded in processed_events in the same transaction, like every
--- other event). Returns {outcome, replayed, removed: {store: rows}}; outcome is
+-- other event). Returns {outcome, replayed, removed: {store: rows}, titulos: the
+-- titles the person watched (applied now only)}; outcome is
 -- applied, or user_not_found for a user that does not exist (or was erased).
 CREATE OR REPLACE FUNCTION erase_user(cid uuid, uid bigint) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
     seen text;
     removed jsonb := '{}'::jsonb;
+    titles jsonb;
     n bigint;
 BEGIN
     SELECT outcome INTO seen FROM processed_events WHERE correlation_id = cid;
@@ -44,6 +46,9 @@ BEGIN
     DELETE FROM chaves_titulares WHERE user_id = uid;
     GET DIAGNOSTICS n = ROW_COUNT;
     removed := removed || jsonb_build_object('chave', n);
+    -- The titles watched: trending forgets the person on each (the accounts agent).
+    SELECT coalesce(jsonb_agg(DISTINCT conteudo_id), '[]'::jsonb) INTO titles
+      FROM visualizacoes WHERE user_id = uid;
     DELETE FROM visualizacoes WHERE user_id = uid;
     GET DIAGNOSTICS n = ROW_COUNT;
     removed := removed || jsonb_build_object('visualizacoes', n);
@@ -61,5 +66,6 @@ BEGIN
     removed := removed || jsonb_build_object('usuarios', n);
     INSERT INTO processed_events (correlation_id, event_type, user_id, outcome)
     VALUES (cid, 'excluir_usuario', uid, 'applied');
-    RETURN jsonb_build_object('outcome', 'applied', 'replayed', false, 'removed', removed);
+    RETURN jsonb_build_object('outcome', 'applied', 'replayed', false, 'removed', removed,
+                              'titulos', titles);
 END $$;

@@ -17,6 +17,7 @@ from elasticsearch import Elasticsearch
 from rocksdict import Options, Rdict
 
 from app.sealing import PERSONAL_FIELDS, is_sealed, unseal_fields
+from app.viewing.trending import shard_key
 from demo.people import demo_user
 from harness import personal_traces
 from harness.broker import (
@@ -129,6 +130,22 @@ def table_entries(worker: Worker, table: str, user_id: int, gone: bool) -> list[
         time.sleep(0.5)
 
 
+def trending_trace(worker: Worker, user_id: int, gone: bool) -> None:
+    """Wait until the trending table's shard of the person on ``FILM`` holds them (or not)."""
+    shard = shard_key(FILM, user_id).encode()
+    viewer = f'"{user_id}"'.encode()  # a key of the shard's "vistos"
+
+    async def last() -> bytes | None:
+        topic = worker.topic("trending_viewers-changelog")
+        values = [r.value async for r in personal_traces.records(topic) if shard in (r.key or b"")]
+        return values[-1] if values else None
+
+    deadline = time.monotonic() + 30
+    while (viewer in (run(last()) or b"")) == gone:
+        assert time.monotonic() < deadline, f"trending trace of {user_id}, gone={gone}"
+        time.sleep(0.5)
+
+
 def personal_key(user_id: int) -> bytes | None:
     rows = pg_rows("SELECT chave FROM chaves_titulares WHERE user_id = %s", [user_id])
     return bytes(rows[0][0]) if rows else None
@@ -187,6 +204,7 @@ def test_an_erased_person_leaves_no_trace_and_may_sign_up_again(
     assert {field: opened[field] for field in PERSONAL_FIELDS} == person
     for table in TABLES:
         table_entries(worker, table, user_id, gone=False)
+    trending_trace(worker, user_id, gone=False)
 
     status = final(api, api.delete(f"/usuarios/{user_id}"))
     assert status["status"] == "success", status
@@ -206,6 +224,7 @@ def test_an_erased_person_leaves_no_trace_and_may_sign_up_again(
     assert sealed_signup(worker, signup_id) == signup
     for table in TABLES:  # a tombstone: compaction drops the older entries
         table_entries(worker, table, user_id, gone=True)
+    trending_trace(worker, user_id, gone=True)  # the viewer forgotten on the title
     assert everywhere(worker, es, needles) == []
     redelivered_signup_is_answered_from_the_ledger(worker, user_id, signup)
 

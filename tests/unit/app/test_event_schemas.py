@@ -30,6 +30,7 @@ from app.requests.envelope import encode_event, encode_sealed_event
 from app.requests.outcomes import refusal_response, response_event
 from app.sealing import new_key
 from app.settings import get_settings
+from app.viewing.derived_events import forgotten_viewer
 from app.viewing.session_commands import (
     SessionActivity,
     SessionEnded,
@@ -144,6 +145,7 @@ def written_today() -> list[tuple[str, str, bytes]]:
         ("response_events", "response", orjson.dumps(refusal)),
         ("dead_letters", "dead_letter", letter[1]),
         ("title_activity", "title_activity", _activity(change)[1]),
+        ("title_activity", "title_activity", forgotten_viewer(TitleInfo(1042, "O Último Verão", "filme", "Drama"), USER, "2026-12-05T10:00:00+00:00")[1]),
         ("trending_tops", "trending_top", _a_trending_top()),
     ]  # fmt: skip
 
