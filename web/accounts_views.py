@@ -24,11 +24,17 @@ from app.application import platform
 from app.sealing import new_key
 from app.storage.pool import TRANSIENT_ERRORS
 from demo.people import demo_payment, demo_preferences, demo_subscription, demo_user
-from web.accepting import accept, envelope, has_idempotency_key, request_correlation_id
 from web.auth import may_see
 from web.database_reads import from_database
 from web.errors import NotFound, Unavailable
-from web.parsing import path_user_id, read_command
+from web.intake import (
+    accept,
+    envelope,
+    has_idempotency_key,
+    path_user_id,
+    read_command,
+    request_correlation_id,
+)
 from web.responses import json_response
 
 services = platform()

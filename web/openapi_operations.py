@@ -86,7 +86,7 @@ AUTH_ERRORS = {
     403: "A chave não tem o escopo exigido",
     429: "Limite de requisições da chave excedido (Retry-After)",
 }
-#: Every command takes it (web/accepting.py): the same key, the same request.
+#: Every command takes it (web/intake.py): the same key, the same request.
 IDEMPOTENCY_PARAMETER = {
     "name": "Idempotency-Key",
     "in": "header",

@@ -80,7 +80,7 @@ def section_schema(event_schema: dict[str, Any], keep: set[str]) -> dict[str, An
 
 
 def accepted_schema(section: str, section_ref: str) -> dict[str, Any]:
-    """A 202 answer, as built by ``web.accepting.accept``."""
+    """A 202 answer, as built by ``web.intake.accept``."""
     return {
         "type": "object",
         "required": ["mensagem", "correlation_id", "status_url", section],
@@ -168,7 +168,7 @@ def describe(
     if description:
         doc["description"] = description
     parameters = _path_parameters(path) + _query_parameters(op.query, schemas)
-    if op.ok[0] == 202:  # every command: web.accepting.envelope reads the header
+    if op.ok[0] == 202:  # every command: web.intake.envelope reads the header
         parameters.append(IDEMPOTENCY_PARAMETER)
     if parameters:
         doc["parameters"] = parameters

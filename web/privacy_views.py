@@ -26,7 +26,7 @@ from tables.sessions_table import stored_sessions
 from web.auth import may_see
 from web.database_reads import from_database
 from web.errors import NotFound, Unavailable
-from web.parsing import path_user_id
+from web.intake import path_user_id
 from web.responses import json_response
 from web.sessions_views import session_route
 

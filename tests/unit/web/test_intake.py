@@ -4,7 +4,7 @@ import pytest
 
 from app.accounts.commands import Preferences
 from web.errors import InvalidFields, MalformedBody, NotFound
-from web.parsing import path_session_user_id, path_user_id, read_command, read_fields
+from web.intake import path_session_user_id, path_user_id, read_command, read_fields
 
 
 class BodyRequest:
