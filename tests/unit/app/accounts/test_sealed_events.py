@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import orjson
 import pytest
@@ -16,7 +17,7 @@ from demo.people import demo_payment, demo_user
 USER = 4242
 
 
-def envelope(user_id: int = USER) -> dict[str, object]:
+def envelope(user_id: int = USER) -> dict[str, Any]:
     return {"correlation_id": str(uuid.uuid4()), "user_id": user_id, "requested_by": "tests"}
 
 
