@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg2
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from elasticsearch import Elasticsearch
+from elasticsearch import Elasticsearch, NotFoundError
 from rocksdict import AccessType, Options, Rdict
 
 from app.settings import get_settings
@@ -70,9 +70,14 @@ def in_elasticsearch(client: Elasticsearch, needles: list[bytes]) -> list[str]:
     """Every document of every index, as its raw JSON source."""
     hits: list[str] = []
     for index in client.indices.get(index="*", expand_wildcards="all"):
-        for source in _documents(client, index):
-            if _holds(source, needles):
-                hits.append(f"elasticsearch: {index}")
+        try:
+            hits += [
+                f"elasticsearch: {index}"
+                for doc in _documents(client, index)
+                if _holds(doc, needles)
+            ]
+        except NotFoundError:
+            continue  # deleted since listed (another test's, or the log's retention)
     return hits
 
 
@@ -142,11 +147,15 @@ async def _partition_ids(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
 
 def in_files(root: Path, needles: list[bytes]) -> list[str]:
     """Every file under ``root`` as raw bytes (RocksDB's write-ahead logs, the fallback file...)."""
-    return [
-        f"file: {path}"
-        for path in root.rglob("*")
-        if path.is_file() and _holds(path.read_bytes(), needles)
-    ]
+    return [f"file: {path}" for path in root.rglob("*") if _holds(_read(path), needles)]
+
+
+def _read(path: Path) -> bytes:
+    """The file's bytes; none for a directory, or a file gone since listed (RocksDB compacts)."""
+    try:
+        return path.read_bytes() if path.is_file() else b""
+    except FileNotFoundError:
+        return b""
 
 
 def in_rocksdb(root: Path, needles: list[bytes]) -> list[str]:
