@@ -25,7 +25,13 @@ from pydantic import ValidationError
 
 from app.application import platform
 from app.kafka.topics import user_key
-from app.requests.envelope import IDEMPOTENCY_HEADER, Envelope, command_fields, encode_event
+from app.requests.envelope import (
+    IDEMPOTENCY_HEADER,
+    Envelope,
+    command_fields,
+    encode_event,
+    encode_sealed_event,
+)
 from app.requests.fields import MAX_USER_ID, Command
 from app.telemetry.logging_setup import bind_correlation_id
 from app.viewing.session_commands import session_user_id
@@ -77,8 +83,12 @@ def _correlation_id(owner: str, idempotency_key: str | None) -> str:
     return services.correlation_ids.derive(owner, idempotency_key)
 
 
-async def publish_event(event: Envelope, topic: TopicT = services.topics.user_events) -> None:
+async def publish_event(
+    event: Envelope, topic: TopicT = services.topics.user_events, seal_with: bytes | None = None
+) -> None:
     """Put ``event`` on ``topic``, keyed by user id; 503 if Kafka is down.
+
+    With ``seal_with`` (the person's key), its personal fields travel sealed.
 
     A timed-out event may still sit in the producer's buffer and reach Kafka
     once it is back, so that 503 names its ``correlation_id``: the client reads
@@ -91,7 +101,10 @@ async def publish_event(event: Envelope, topic: TopicT = services.topics.user_ev
         raise Unavailable("Kafka indisponível: requisição não aceita, envie novamente em instantes")
     try:
         async with asyncio.timeout(services.settings.produce_timeout_s):
-            delivery = await topic.send(key=user_key(event.user_id), value=encode_event(event))
+            value = (
+                encode_event(event) if seal_with is None else encode_sealed_event(event, seal_with)
+            )
+            delivery = await topic.send(key=user_key(event.user_id), value=value)
             await delivery
     except (KafkaError, TimeoutError) as exc:
         kafka_writes.failed()
@@ -114,13 +127,14 @@ async def accept(
     section: str,
     fields: dict[str, Any] | None = None,
     topic: TopicT = services.topics.user_events,
+    seal_with: bytes | None = None,
 ) -> web.Response:
-    """Publish ``event`` on ``topic``, then give the contract's 202 answer.
+    """Publish ``event`` on ``topic`` (sealed with ``seal_with``), then give the 202 answer.
 
     The answer's ``section`` holds ``fields`` (by default the event's command
-    fields with its ``user_id``).
+    fields, in clear, with its ``user_id``).
     """
-    await publish_event(event, topic)
+    await publish_event(event, topic, seal_with)
     body = {
         "mensagem": mensagem,
         "correlation_id": event.correlation_id,

@@ -39,6 +39,7 @@ from web.openapi_operations import (
     SECURITY_SCHEMES,
     Operation,
 )
+from web.openapi_personal_data import PERSONAL_DATA_TYPES
 
 OPENAPI_VERSION = "3.1.0"
 DOCUMENTED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -63,7 +64,7 @@ def build_components() -> dict[str, Any]:
     schemas["ConfigAceita"] = _config_section(schemas)
     for name, (section, ref) in ACCEPTED.items():
         schemas[name] = accepted_schema(section, ref)
-    for name, answer in ANSWER_TYPES.items():
+    for name, answer in (ANSWER_TYPES | PERSONAL_DATA_TYPES).items():
         schemas[name] = TypeAdapter(answer).json_schema(ref_template=_REF, mode="serialization")
     schemas.update(_answer_defs(schemas))
     return schemas

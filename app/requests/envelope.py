@@ -53,6 +53,7 @@ from pydantic import (
 
 from app.clock import utc_now
 from app.requests.fields import UserId, UtcDateTime
+from app.sealing import seal_fields
 
 #: Header naming a request so that sending it again cannot apply it twice.
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -180,6 +181,15 @@ ENVELOPE_FIELDS = frozenset(Envelope.model_fields)
 def encode_event(event: Envelope) -> bytes:
     """The event as the contract's flat JSON object, ``event_type`` first."""
     return orjson.dumps({"event_type": event.event_type, **event.model_dump(mode="json")})
+
+
+def encode_sealed_event(event: Envelope, key: bytes) -> bytes:
+    """The event as :func:`encode_event` writes it, its personal fields sealed with ``key``.
+
+    The person's key (:mod:`app.sealing`): only a reader holding it sees them.
+    """
+    fields = seal_fields(key, event.user_id, event.model_dump(mode="json"))
+    return orjson.dumps({"event_type": event.event_type, **fields})
 
 
 def command_fields(event: Envelope) -> dict[str, Any]:
