@@ -37,6 +37,7 @@ ROLE_MODULES: dict[str, list[str]] = {
     "api": [
         "tables",
         "agents.status_agent",
+        "agents.status_expiry",
         "agents.sessions_agent",
         "agents.trending_agent",
         "agents.recommendations_agent",

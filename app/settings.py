@@ -153,7 +153,11 @@ class Settings(BaseSettings):
     log_index_hours: int = Field(24, ge=1, le=24, alias="LOG_INDEX_HOURS")
     #: ... and an index is deleted once all its hours are older than this.
     log_retention_days: float = Field(30.0, gt=0, alias="LOG_RETENTION_DAYS")
-    #: How often the ledger and the event log are pruned.
+    #: A final status leaves the status table (a changelog tombstone) once its outcome
+    #: is this old; reads then answer from PostgreSQL (``request_outcomes``, kept as
+    #: long as the ledger) and, past that too, 404 (agents/status_expiry.py).
+    status_retention_hours: float = Field(168.0, gt=0, alias="STATUS_RETENTION_HOURS")
+    #: How often the ledger, the event log and the status table are pruned.
     retention_interval_s: float = Field(300.0, gt=0, alias="RETENTION_INTERVAL_S")
 
     #: Trending's hopping windows, size/hop (see app/trending_windows.py).

@@ -127,5 +127,26 @@ class SharedMemoryStore(faust_rocksdb.Store):
         # Faust's store has taken its own keys (read_only, driver) out of the options.
         self.rocksdb_options = SharedMemoryOptions(memory, **(self.options or {}))
 
+    def partition_items(
+        self, partition: int, after: bytes | None, limit: int
+    ) -> list[tuple[bytes, bytes]]:
+        """Up to ``limit`` stored (key, value) pairs of ``partition``, in key order, after ``after``.
+
+        Only a partition whose database this worker has open (its own or a
+        standby's) is read; a fresh iterator per call, closed before it
+        returns, so no iterator outlives a rebalance that closes the database.
+        """
+        db = self._dbs.get(partition)
+        if db is None:
+            return []
+        items: list[tuple[bytes, bytes]] = []
+        for key, value in db.items(from_key=after):
+            if key == after:
+                continue  # the seek lands on ``after`` itself when it is still stored
+            items.append((key, value))
+            if len(items) == limit:
+                break
+        return items
+
 
 STORES.aliases[SCHEME] = f"{__name__}:{SharedMemoryStore.__name__}"
