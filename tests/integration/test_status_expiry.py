@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 from unittest.mock import patch
 
-import httpx
 import orjson
 import pytest
 
@@ -17,6 +16,7 @@ from app.settings import get_settings
 from harness.broker import produce, read_records
 from harness.services import pg_rows
 from harness.workers import ADMIN, Worker, correlation_ids, own_names
+from tests.support.flow import status_once_routable
 
 pytestmark = pytest.mark.integration
 
@@ -89,21 +89,12 @@ def test_an_id_older_than_kafka_keeps_events_with_no_status_anywhere_is_a_404_sa
     recent = correlation_ids.issue(ADMIN)
 
     with worker.client() as api:
-        expired, pending = _routed(api, ancient), _routed(api, recent)
+        expired, pending = status_once_routable(api, ancient), status_once_routable(api, recent)
 
     assert expired.status_code == 404, expired.text
     assert expired.json()["error"].startswith("Status expirado")
     assert pending.status_code == 200, pending.text
     assert pending.json()["status"] == "pendente"
-
-
-def _routed(api: httpx.Client, correlation_id: str) -> httpx.Response:
-    """``GET /status``, asked again while the worker knows no owner yet (503)."""
-    deadline = time.monotonic() + 30
-    while (answer := api.get(f"/status/{correlation_id}")).status_code == 503:
-        assert time.monotonic() < deadline, answer.text
-        time.sleep(0.2)
-    return answer
 
 
 async def _changelog_until_tombstone(
