@@ -160,6 +160,11 @@ class Settings(BaseSettings):
     #: How often the ledger, the event log and the status table are pruned.
     retention_interval_s: float = Field(300.0, gt=0, alias="RETENTION_INTERVAL_S")
 
+    #: A diagnostic, off by default: when set, the worker traces its Python allocations
+    #: (tracemalloc, which slows it) and writes a snapshot here on each SIGUSR2
+    #: (app/telemetry/memory_snapshots.py; ``python -m bench.memory_growth`` reads them).
+    memory_snapshot_dir: Path | None = Field(None, alias="MEMORY_SNAPSHOT_DIR")
+
     #: Trending's hopping windows, size/hop (see app/trending_windows.py).
     trending_windows_spec: str = Field("1h/5m,24h/1h", alias="TRENDING_WINDOWS")
     #: Titles each trending list holds, per window and per tipo or categoria.
