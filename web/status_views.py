@@ -10,7 +10,7 @@ from faust.web import Request, Response, View
 
 from app.application import platform
 from app.clock import utc_now
-from app.requests.correlation import issued_at
+from app.requests.correlation import is_derived, issued_at
 from app.requests.outcomes import StatusRecord, describe_code
 from app.storage.pool import TRANSIENT_ERRORS
 from tables.status_table import statuses, stored_status
@@ -58,7 +58,7 @@ class StatusView(View):
         an id with none there is a 503 (ask again). A final status leaves the
         table after ``STATUS_RETENTION_HOURS`` and PostgreSQL after the ledger's
         retention: an id older than Kafka's retention found in neither is a 404
-        saying it expired.
+        saying it expired (a keyed id is dated by :func:`has_expired`).
         """
         if not is_uuid(correlation_id):
             raise NotFound(UNKNOWN)  # every correlation id ever issued is a UUID
@@ -94,18 +94,39 @@ async def read_status(request: Request, correlation_id: str) -> web.Response:
         return json_response(found.as_json())
     if not issued_to_caller:
         raise NotFound(UNKNOWN)
-    if outlived_kafka(issued):
+    if await has_expired(correlation_id, issued):
         raise NotFound(EXPIRED)
     return json_response(StatusRecord.pending(correlation_id, issued, caller).as_json())
 
 
-def outlived_kafka(issued: datetime | None) -> bool:
-    """Whether an id was issued longer ago than Kafka keeps events.
+async def has_expired(correlation_id: str, issued: datetime | None) -> bool:
+    """Whether an id whose status is found nowhere has expired, rather than being in flight.
 
-    Its request cannot still be in flight: its event has left Kafka, so it was
+    An issued id (UUIDv7, ``issued`` its time) has once it is older than Kafka
+    keeps events (:func:`outlived_kafka`). An id derived from an
+    ``Idempotency-Key`` carries no time: its age is when PostgreSQL recorded
+    its request accepted (``keyed_requests``, written before the 202 and
+    pruned with the ledger, after its status); with no such row left, it was
+    accepted longer ago than the ledger's retention. Unknown while PostgreSQL
+    is down: not expired (``pendente``, as before anything expired).
+    """
+    if issued is None and is_derived(correlation_id):
+        try:
+            issued = await services.database.keyed_request_accepted_at(correlation_id)
+        except TRANSIENT_ERRORS:
+            return False
+        if issued is None:
+            return True
+    return outlived_kafka(issued)
+
+
+def outlived_kafka(issued: datetime | None) -> bool:
+    """Whether a request accepted at ``issued`` is older than Kafka keeps events.
+
+    It cannot still be in flight: its event has left Kafka, so it was
     handled long ago, and a status found nowhere has expired (from the table
     after ``STATUS_RETENTION_HOURS``, from PostgreSQL after the ledger's
-    retention). Derived ids (``Idempotency-Key``) carry no issue time.
+    retention).
     """
     if issued is None:
         return False
@@ -169,7 +190,7 @@ async def read_copy(request: Request, correlation_id: str, why: str) -> web.Resp
     found = await ledger_status(correlation_id, issued, asked_by)
     if found is not None:
         return answer_record(request, found)
-    if asked_by and outlived_kafka(issued):
+    if asked_by and await has_expired(correlation_id, issued):
         raise NotFound(EXPIRED)
     raise Unavailable(f"{why}, tente novamente")
 

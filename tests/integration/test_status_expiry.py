@@ -97,6 +97,29 @@ def test_an_id_older_than_kafka_keeps_events_with_no_status_anywhere_is_a_404_sa
     assert pending.json()["status"] == "pendente"
 
 
+def test_a_keyed_id_with_no_status_is_pending_while_its_acceptance_is_young_then_a_404(
+    worker: Worker,
+) -> None:
+    # Ids derived from an Idempotency-Key carry no time: keyed_requests dates them.
+    young, old, forgotten = (
+        correlation_ids.derive(ADMIN, f"{NAME}-{age}-{time.time_ns()}")
+        for age in ("young", "old", "forgotten")
+    )
+    lifetime = get_settings().event_lifetime_s
+    pg_rows(
+        "INSERT INTO keyed_requests (correlation_id, accepted_at) VALUES"
+        " (%s, now()), (%s, now() - make_interval(secs => %s))",
+        [young, old, lifetime + 3600],
+    )
+
+    with worker.client() as api:
+        answers = [status_once_routable(api, cid) for cid in (young, old, forgotten)]
+
+    assert [a.status_code for a in answers] == [200, 404, 404], [a.text for a in answers]
+    assert answers[0].json()["status"] == "pendente"
+    assert all(a.json()["error"].startswith("Status expirado") for a in answers[1:])
+
+
 async def _changelog_until_tombstone(
     changelog: str, key: bytes, timeout_s: float = 60.0
 ) -> list[tuple[bytes | None, bytes | None]]:
