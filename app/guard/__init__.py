@@ -23,7 +23,8 @@ What it offers:
 * :func:`acting_on` makes an event Faust's current one, so a table write lands
   in its partition;
 * :class:`TableSweep` deletes a table's expired keys from a timer, on the
-  partitions this worker actively owns, with changelog tombstones.
+  partitions this worker actively owns, with changelog tombstones (or rewrites
+  them: :meth:`TableSweep.renew`, leaving a value as it is for :data:`KEEP`).
 
 Adding an agent: one declaration and one checklist
 --------------------------------------------------
@@ -112,12 +113,13 @@ from app.guard.guarded import (
     acting_on,
     guarded_agent,
 )
-from app.guard.table_sweeps import TableSweep
+from app.guard.table_sweeps import KEEP, TableSweep
 from app.guard.topic_batches import feed_group
 from app.kafka.publishing import Message, publish_all
 
 __all__ = [
     "ALARM_WORDS",
+    "KEEP",
     "TRANSIENT",
     "BatchHandler",
     "DeadLetter",

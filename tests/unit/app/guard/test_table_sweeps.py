@@ -12,7 +12,7 @@ from typing import Any
 import faust
 import pytest
 
-from app.guard import TableSweep
+from app.guard import KEEP, TableSweep
 from app.table_store import STORE_URL, SharedMemoryStore
 
 TOPIC = "response_events"
@@ -114,6 +114,24 @@ async def test_a_rebalance_stops_the_sweep_before_its_next_chunk(table: Any) -> 
     assert deleted == 2  # the chunk in hand finishes (no await in it); no other is read
     assert _keys(table, 0) == {b"k2", b"k3", b"k4"}
     assert [key for _, key, _ in table.changelog.sent] == [b"k0", b"k1"]
+
+
+async def test_a_renewal_rewrites_or_deletes_the_values_it_changes_and_keeps_the_rest(
+    table: Any,
+) -> None:
+    _fill(table, 0, {b"a": b"shrink", b"b": b"keep", b"c": b"drop"})
+    sweep = TableSweep(Ownership(table.app, {0}), table, TOPIC)  # type: ignore[arg-type]
+    renewals = {b"shrink": b"smaller", b"keep": KEEP, b"drop": None}
+
+    changed = await sweep.renew(lambda value: renewals[value])
+
+    assert changed == 2
+    assert dict(_store(table).partition_items(0, None, 10)) == {
+        b"a": b"smaller",
+        b"b": b"keep",
+    }
+    assert table.changelog.sent == [(0, b"a", b"smaller"), (0, b"c", None)]
+    assert table.changelog.flushes == 1
 
 
 async def test_nothing_expired_sends_nothing_and_flushes_nothing(table: Any) -> None:
