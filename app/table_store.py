@@ -127,6 +127,16 @@ class SharedMemoryStore(faust_rocksdb.Store):
         # Faust's store has taken its own keys (read_only, driver) out of the options.
         self.rocksdb_options = SharedMemoryOptions(memory, **(self.options or {}))
 
+    def _encode_key(self, key: Any) -> bytes:
+        """The stored form of ``key``, in a buffer of its own size.
+
+        Faust's JSON codec is orjson, whose output sits in a 4 KiB buffer
+        however short it is; the store keeps the last ``table_key_index_size``
+        (1000) keys it touched (its key index, an LRU), so a str-keyed table
+        (trending) held 4 MiB of them. Copied, a key costs its length.
+        """
+        return bytes(memoryview(super()._encode_key(key)))
+
     def partition_items(
         self, partition: int, after: bytes | None, limit: int
     ) -> list[tuple[bytes, bytes]]:
