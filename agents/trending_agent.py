@@ -8,6 +8,8 @@ publishes each owned partition's top lists, per window and per ``tipo`` and
 ``categoria``, to ``trending_tops`` whenever they change; every worker's
 board (:mod:`app.kafka.trending_board`) reads them. An activity with
 ``esquecer`` (a person's erasure, sent by the accounts agent) forgets the viewer.
+Another timer forgets, in shards no viewer has moved lately, the viewers
+outside every window.
 """
 
 from __future__ import annotations
@@ -20,15 +22,16 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from aiokafka.errors import KafkaError
 from faust.types import EventT
 
 from app.application import platform
 from app.clock import iso_now
-from app.guard import Message, acting_on, guarded_agent, publish_all
+from app.guard import KEEP, Message, TableSweep, acting_on, guarded_agent, publish_all
 from app.kafka.publishing import partition_of
 from app.requests.envelope import SCHEMA_VERSION
 from app.viewing.titles import TitleInfo
-from app.viewing.trending import Move, PartitionIndex, ViewerShard, shard_key
+from app.viewing.trending import Move, PartitionIndex, ViewerShard, forget_idle, shard_key
 from tables.trending_table import trending_viewers
 
 services = platform()
@@ -112,6 +115,36 @@ async def publish_trending() -> None:
         indexes.rebuild(owned, now)
     messages = [m for p in sorted(owned) for m in _changed_tops(p, now)]
     await publish_all(services.topics.trending_tops, messages)
+
+
+idle_sweep = TableSweep(
+    services.guard.ownership, trending_viewers, services.topics.title_activity.get_topic_name()
+)
+
+
+@services.app.timer(interval=services.settings.retention_interval_s)
+async def forget_idle_viewers() -> None:
+    """Forgets the viewers outside every window in the owned shards nobody updated since.
+
+    The agent forgets them only in a shard it updates; without this, a title
+    nobody watches any more would keep its last day of viewers for ever.
+    Through the table (a changelog entry each; an empty shard's tombstone).
+    """
+    horizon = int(time.time()) - HORIZON_S
+    try:
+        renewed = await idle_sweep.renew(lambda stored: _without_idle(stored, horizon))
+    except (KafkaError, OSError) as exc:  # maintenance never stops a worker: the next run goes on
+        log.warning("forgetting idle viewers failed (%r); the next run tries again", exc)
+        return
+    if renewed:
+        log.info("forgot idle viewers in %d trending shards", renewed)
+
+
+def _without_idle(stored: bytes, horizon: int) -> Any:
+    shard = forget_idle(orjson.loads(stored), horizon)
+    if shard is None:
+        return KEEP
+    return shard.as_json() if shard.last_seen else None
 
 
 def title_partition(conteudo_id: int) -> int:

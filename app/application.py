@@ -26,6 +26,7 @@ from app.settings import Settings, get_settings
 from app.storage.database import Database
 from app.table_store import STORE_URL
 from app.telemetry import logging_setup
+from app.telemetry.memory_snapshots import MemorySnapshots
 from demo.title_maker import catalogue_seed
 
 #: The modules holding each role's agents, tables and views, imported by the
@@ -37,6 +38,7 @@ ROLE_MODULES: dict[str, list[str]] = {
     "api": [
         "tables",
         "agents.status_agent",
+        "agents.status_expiry",
         "agents.sessions_agent",
         "agents.trending_agent",
         "agents.recommendations_agent",
@@ -132,6 +134,8 @@ class Platform:
         self.correlation_ids = CorrelationIds(settings.correlation_secret)
         self.user_ids = UserIdAllocator(self.database)
         self._trending_board: TrendingBoard | None = None
+        if settings.memory_snapshot_dir is not None:  # a diagnostic, off by default
+            self.app.add_dependency(MemorySnapshots(settings.memory_snapshot_dir))
 
     def trending_board(self) -> TrendingBoard:
         """Trending as every worker reads it, started with the app on first use.

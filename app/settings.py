@@ -153,8 +153,17 @@ class Settings(BaseSettings):
     log_index_hours: int = Field(24, ge=1, le=24, alias="LOG_INDEX_HOURS")
     #: ... and an index is deleted once all its hours are older than this.
     log_retention_days: float = Field(30.0, gt=0, alias="LOG_RETENTION_DAYS")
-    #: How often the ledger and the event log are pruned.
+    #: A final status leaves the status table (a changelog tombstone) once its outcome
+    #: is this old; reads then answer from PostgreSQL (``request_outcomes``, kept as
+    #: long as the ledger) and, past that too, 404 (agents/status_expiry.py).
+    status_retention_hours: float = Field(168.0, gt=0, alias="STATUS_RETENTION_HOURS")
+    #: How often the ledger, the event log and the status table are pruned.
     retention_interval_s: float = Field(300.0, gt=0, alias="RETENTION_INTERVAL_S")
+
+    #: A diagnostic, off by default: when set, the worker traces its Python allocations
+    #: (tracemalloc, which slows it) and writes a snapshot here on each SIGUSR2
+    #: (app/telemetry/memory_snapshots.py; ``python -m bench.memory_growth`` reads them).
+    memory_snapshot_dir: Path | None = Field(None, alias="MEMORY_SNAPSHOT_DIR")
 
     #: Trending's hopping windows, size/hop (see app/trending_windows.py).
     trending_windows_spec: str = Field("1h/5m,24h/1h", alias="TRENDING_WINDOWS")

@@ -127,5 +127,36 @@ class SharedMemoryStore(faust_rocksdb.Store):
         # Faust's store has taken its own keys (read_only, driver) out of the options.
         self.rocksdb_options = SharedMemoryOptions(memory, **(self.options or {}))
 
+    def _encode_key(self, key: Any) -> bytes:
+        """The stored form of ``key``, in a buffer of its own size.
+
+        Faust's JSON codec is orjson, whose output sits in a 4 KiB buffer
+        however short it is; the store keeps the last ``table_key_index_size``
+        (1000) keys it touched (its key index, an LRU), so a str-keyed table
+        (trending) held 4 MiB of them. Copied, a key costs its length.
+        """
+        return bytes(memoryview(super()._encode_key(key)))
+
+    def partition_items(
+        self, partition: int, after: bytes | None, limit: int
+    ) -> list[tuple[bytes, bytes]]:
+        """Up to ``limit`` stored (key, value) pairs of ``partition``, in key order, after ``after``.
+
+        Only a partition whose database this worker has open (its own or a
+        standby's) is read; a fresh iterator per call, closed before it
+        returns, so no iterator outlives a rebalance that closes the database.
+        """
+        db = self._dbs.get(partition)
+        if db is None:
+            return []
+        items: list[tuple[bytes, bytes]] = []
+        for key, value in db.items(from_key=after):
+            if key == after:
+                continue  # the seek lands on ``after`` itself when it is still stored
+            items.append((key, value))
+            if len(items) == limit:
+                break
+        return items
+
 
 STORES.aliases[SCHEME] = f"{__name__}:{SharedMemoryStore.__name__}"

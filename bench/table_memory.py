@@ -28,9 +28,9 @@ MIB = 1024**2
 VALUE_BYTES = 1024
 
 
-def rss_mib() -> float:
-    """This process's resident memory, MiB."""
-    with open("/proc/self/status") as status:
+def rss_mib(status_file: str = "/proc/self/status") -> float:
+    """Resident memory of this process (or of the one whose ``status_file`` is given), MiB."""
+    with open(status_file) as status:
         for line in status:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024

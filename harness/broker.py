@@ -56,6 +56,27 @@ async def _partitions(topic: str, timeout: float) -> list[TopicPartition]:
         await admin.close()
 
 
+async def read_records(
+    topic: str, timeout: float = 30.0
+) -> list[tuple[bytes | None, bytes | None]]:
+    """Every ``(key, value)`` record of ``topic`` up to its end now (tombstones: value None)."""
+    ends = await end_offsets(topic, timeout)
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap(), enable_auto_commit=False)
+    await consumer.start()
+    records: list[tuple[bytes | None, bytes | None]] = []
+    try:
+        consumer.assign(list(ends))
+        await consumer.seek_to_beginning(*ends)
+        deadline = time.monotonic() + timeout
+        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+            assert time.monotonic() < deadline, f"{topic} not read to its end in {timeout:g} s"
+            batches = await consumer.getmany(timeout_ms=500)
+            records += [(r.key, r.value) for rs in batches.values() for r in rs]
+    finally:
+        await _stop(consumer)
+    return records
+
+
 async def read_json_since(
     start: dict[TopicPartition, int],
     until: Callable[[list[dict[str, Any]]], bool],

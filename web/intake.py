@@ -31,8 +31,10 @@ from app.requests.envelope import (
     command_fields,
     encode_event,
     encode_sealed_event,
+    is_derived,
 )
 from app.requests.fields import MAX_USER_ID, Command
+from app.storage.pool import TRANSIENT_ERRORS
 from app.telemetry.logging_setup import bind_correlation_id
 from app.viewing.session_commands import session_user_id
 from web.auth import caller_name
@@ -121,6 +123,22 @@ async def publish_event(
     kafka_writes.succeeded()
 
 
+async def record_keyed_request(correlation_id: str) -> None:
+    """Note when the keyed request ``correlation_id`` was first accepted; 503 if PostgreSQL is down.
+
+    Its id carries no issue time, and ``GET /status`` needs one to tell a
+    request still in flight (``pendente``) from one whose status expired (404)
+    once the table and ``request_outcomes`` have let it go. Refusing is safe:
+    the client sends it again with the same key.
+    """
+    if not services.database.is_ready:
+        raise Unavailable("Banco de dados indisponível, tente novamente")
+    try:
+        await services.database.record_keyed_request(correlation_id)
+    except TRANSIENT_ERRORS as exc:
+        raise Unavailable("Banco de dados indisponível, tente novamente") from exc
+
+
 async def accept(
     event: Envelope,
     mensagem: str,
@@ -132,8 +150,11 @@ async def accept(
     """Publish ``event`` on ``topic`` (sealed with ``seal_with``), then give the 202 answer.
 
     The answer's ``section`` holds ``fields`` (by default the event's command
-    fields, in clear, with its ``user_id``).
+    fields, in clear, with its ``user_id``). A keyed request is first recorded
+    as accepted (:func:`record_keyed_request`).
     """
+    if is_derived(event.correlation_id):
+        await record_keyed_request(event.correlation_id)
     await publish_event(event, topic, seal_with)
     body = {
         "mensagem": mensagem,

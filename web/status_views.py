@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from aiohttp import web
 from faust.web import Request, Response, View
 
 from app.application import platform
-from app.requests.envelope import issued_at
+from app.clock import utc_now
+from app.requests.envelope import is_derived, issued_at
 from app.requests.outcomes import StatusRecord, describe_code
 from app.storage.pool import TRANSIENT_ERRORS
 from tables.status_table import statuses, stored_status
@@ -19,6 +20,7 @@ from web.responses import json_response
 from web.routing import TableRoute, Unrouted
 
 UNKNOWN = "correlation_id desconhecido"
+EXPIRED = "Status expirado: a requisição é mais antiga que a retenção dos status"
 #: How old an applied event's ledger row must be before it answers an owner's read
 #: that the table cannot: the status agent's own record (whose message names what
 #: was refused, e.g. the title) normally lands well within it. Reads without an
@@ -53,7 +55,10 @@ class StatusView(View):
         (:mod:`web.routing`); while the owner's table is recovering, no owner is
         known yet, or the owner does not answer (it died and the group has not
         noticed yet), the status recorded in PostgreSQL is answered, and only
-        an id with none there is a 503 (ask again).
+        an id with none there is a 503 (ask again). A final status leaves the
+        table after ``STATUS_RETENTION_HOURS`` and PostgreSQL after the ledger's
+        retention: an id older than Kafka's retention found in neither is a 404
+        saying it expired (a keyed id is dated by :func:`has_expired`).
         """
         if not is_uuid(correlation_id):
             raise NotFound(UNKNOWN)  # every correlation id ever issued is a UUID
@@ -89,7 +94,43 @@ async def read_status(request: Request, correlation_id: str) -> web.Response:
         return json_response(found.as_json())
     if not issued_to_caller:
         raise NotFound(UNKNOWN)
+    if await has_expired(correlation_id, issued):
+        raise NotFound(EXPIRED)
     return json_response(StatusRecord.pending(correlation_id, issued, caller).as_json())
+
+
+async def has_expired(correlation_id: str, issued: datetime | None) -> bool:
+    """Whether an id whose status is found nowhere has expired, rather than being in flight.
+
+    An issued id (UUIDv7, ``issued`` its time) has once it is older than Kafka
+    keeps events (:func:`outlived_kafka`). An id derived from an
+    ``Idempotency-Key`` carries no time: its age is when PostgreSQL recorded
+    its request accepted (``keyed_requests``, written before the 202 and
+    pruned with the ledger, after its status); with no such row left, it was
+    accepted longer ago than the ledger's retention. Unknown while PostgreSQL
+    is down: not expired (``pendente``, as before anything expired).
+    """
+    if issued is None and is_derived(correlation_id):
+        try:
+            issued = await services.database.keyed_request_accepted_at(correlation_id)
+        except TRANSIENT_ERRORS:
+            return False
+        if issued is None:
+            return True
+    return outlived_kafka(issued)
+
+
+def outlived_kafka(issued: datetime | None) -> bool:
+    """Whether a request accepted at ``issued`` is older than Kafka keeps events.
+
+    It cannot still be in flight: its event has left Kafka, so it was
+    handled long ago, and a status found nowhere has expired (from the table
+    after ``STATUS_RETENTION_HOURS``, from PostgreSQL after the ledger's
+    retention).
+    """
+    if issued is None:
+        return False
+    return utc_now() - issued > timedelta(seconds=services.settings.event_lifetime_s)
 
 
 async def ledger_status(
@@ -139,15 +180,19 @@ async def read_copy(request: Request, correlation_id: str, why: str) -> web.Resp
     Only "pending" or "unknown" need the owner's up-to-date answer.
     """
     record = stored_status(correlation_id)
-    if record is None or not record.is_final:
-        caller = caller_name(request)
-        # The ledger of applied events does not say who asked: an id issued to
-        # the caller is theirs.
-        asked_by = caller if services.correlation_ids.is_issued(correlation_id, caller) else ""
-        record = await ledger_status(correlation_id, issued_at(correlation_id), asked_by)
-    if record is None:
-        raise Unavailable(f"{why}, tente novamente")
-    return answer_record(request, record)
+    if record is not None and record.is_final:
+        return answer_record(request, record)
+    caller = caller_name(request)
+    # The ledger of applied events does not say who asked: an id issued to
+    # the caller is theirs.
+    asked_by = caller if services.correlation_ids.is_issued(correlation_id, caller) else ""
+    issued = issued_at(correlation_id)
+    found = await ledger_status(correlation_id, issued, asked_by)
+    if found is not None:
+        return answer_record(request, found)
+    if asked_by and await has_expired(correlation_id, issued):
+        raise NotFound(EXPIRED)
+    raise Unavailable(f"{why}, tente novamente")
 
 
 def is_uuid(text: str) -> bool:

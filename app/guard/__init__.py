@@ -21,7 +21,10 @@ What it offers:
 * :func:`publish_all` produces and returns once Kafka acknowledged every
   message; :func:`send_dead_letters` does the same for dead letters, and counts them;
 * :func:`acting_on` makes an event Faust's current one, so a table write lands
-  in its partition.
+  in its partition;
+* :class:`TableSweep` deletes a table's expired keys from a timer, on the
+  partitions this worker actively owns, with changelog tombstones (or rewrites
+  them: :meth:`TableSweep.renew`, leaving a value as it is for :data:`KEEP`).
 
 Adding an agent: one declaration and one checklist
 --------------------------------------------------
@@ -108,11 +111,13 @@ from app.guard.guarded import (
     invalid_reason,
     outcome_message,
 )
+from app.guard.table_sweeps import KEEP, TableSweep
 from app.guard.topic_batches import feed_group
 from app.kafka.publishing import Message, publish_all
 
 __all__ = [
     "ALARM_WORDS",
+    "KEEP",
     "TRANSIENT",
     "BatchHandler",
     "DeadLetter",
@@ -121,6 +126,7 @@ __all__ = [
     "GuardedAgent",
     "Message",
     "PlatformApp",
+    "TableSweep",
     "acting_on",
     "applied_outcome",
     "dead_letter",

@@ -113,6 +113,11 @@ def issued_at(value: str) -> datetime | None:
     return datetime.fromtimestamp((parsed.int >> 80) / 1000, tz=UTC)
 
 
+def is_derived(value: str) -> bool:
+    """Whether a (valid) id was derived from an ``Idempotency-Key`` (UUIDv8), not issued."""
+    return uuid.UUID(value).version == 8
+
+
 EVENT_SOURCE = "api"
 EVENT_TARGET = "processor"
 RESPONSE_SOURCE = "processor"

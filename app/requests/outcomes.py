@@ -21,7 +21,7 @@ from pydantic import (
     Field,
 )
 
-from app.clock import iso_now, iso_utc
+from app.clock import as_utc, iso_now, iso_utc
 from app.requests.envelope import (
     RESPONSE_SOURCE,
     RESPONSE_TARGET,
@@ -295,3 +295,20 @@ class StatusRecord(BaseModel):
         if not self.is_final:
             return False
         return current is None or not current.is_final or self.replays > current.replays
+
+
+def settled_before(stored: bytes, cutoff: datetime) -> bool:
+    """Whether a stored status (the table's JSON value) is final with its outcome produced
+    before ``cutoff`` (an aware datetime).
+
+    Reads only the two fields it needs. A value that is not a final status
+    with a readable ``processed_at`` is kept: nothing says it is old.
+    """
+    try:
+        fields = orjson.loads(stored)
+        if fields.get("status") not in FINAL_STATUSES:
+            return False
+        processed = datetime.fromisoformat(fields["processed_at"])
+    except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError):
+        return False
+    return as_utc(processed) < cutoff

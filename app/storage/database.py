@@ -4,7 +4,8 @@ Every SQL statement of the system is in this package, one module per concept
 (:mod:`app.storage.ledger`, :mod:`app.storage.agent_checkpoints`,
 :mod:`app.storage.users`, :mod:`app.storage.catalogue`,
 :mod:`app.storage.watching`, :mod:`app.storage.dead_letter_replays`,
-:mod:`app.storage.ledger_pruning`, :mod:`app.storage.personal_data`); :class:`Database` is all of them at once.
+:mod:`app.storage.ledger_pruning`, :mod:`app.storage.personal_data`,
+:mod:`app.storage.keyed_requests`); :class:`Database` is all of them at once.
 The service connects in the background with backoff, so the worker (and ``GET
 /health``) come up even while PostgreSQL is down; callers that need the
 database await :meth:`Database.wait_ready`.
@@ -24,6 +25,7 @@ from app.retry import retrying
 from app.storage.agent_checkpoints import CheckpointQueries
 from app.storage.catalogue import CatalogueQueries, CatalogueSeed, seed_catalogue
 from app.storage.dead_letter_replays import ReplayQueries
+from app.storage.keyed_requests import KeyedRequestQueries
 from app.storage.ledger import LedgerQueries
 from app.storage.ledger_pruning import PruningQueries
 from app.storage.personal_data import PersonalDataQueries
@@ -56,6 +58,7 @@ class Database(
     ReplayQueries,
     PruningQueries,
     PersonalDataQueries,
+    KeyedRequestQueries,
 ):
     """Owns the aiopg pool; runs migrations once connected; answers every query.
 

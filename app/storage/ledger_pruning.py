@@ -21,6 +21,7 @@ PRUNED_TABLES = {
     "signup_user_ids": "claimed_at",
     "dead_letter_replays": "replayed_at",
     "request_outcomes": "recorded_at",
+    "keyed_requests": "accepted_at",
 }
 #: Held by the one worker pruning, so that two never delete the same rows.
 PRUNE_LOCK_KEY = 4_711_2026

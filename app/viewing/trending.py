@@ -92,6 +92,19 @@ class ViewerShard:
         return moves
 
 
+def forget_idle(value: Mapping[str, Any], horizon: int) -> ViewerShard | None:
+    """The stored shard ``value`` without its viewers last seen before ``horizon`` (maybe
+    none left); None when it has no such viewer, so nothing changes.
+
+    For shards nobody updates: :meth:`ViewerShard.forget_before` runs only when a
+    shard sees a viewer, so a title nobody watches any more would keep its last
+    day's viewers for ever. Counts need no move: such viewers already left every
+    window with their hops.
+    """
+    shard = ViewerShard.from_json(value)
+    return shard if shard.forget_before(horizon) else None
+
+
 @dataclass
 class _WindowCounts:
     """One window's viewers per title, and the same split by the hop they were last seen in."""

@@ -73,6 +73,17 @@ async def _outcomes(database: Database, age_days: float, count: int) -> set[str]
     return set(ids)
 
 
+async def _keyed_requests(database: Database, age_days: float, count: int) -> set[str]:
+    ids = [str(uuid.uuid4()) for _ in range(count)]
+    await _run(
+        database,
+        "INSERT INTO keyed_requests (correlation_id, accepted_at)"
+        " SELECT id::uuid, now() - make_interval(secs => %s) FROM unnest(%s::text[]) AS id",
+        (age_days * DAY_S, ids),
+    )
+    return set(ids)
+
+
 async def _ids(database: Database, table: str) -> set[str]:
     return {row[0] for row in await _run(database, f"SELECT correlation_id::text FROM {table}")}
 
@@ -90,6 +101,8 @@ async def test_rows_past_the_retention_go_in_batches_and_current_ones_stay(
     await _replays(empty_database, {1: 10, 2: 30, 3: 1})
     await _outcomes(empty_database, age_days=12, count=3)
     current_outcomes = await _outcomes(empty_database, age_days=2, count=1)
+    await _keyed_requests(empty_database, age_days=9.5, count=2)
+    current_keyed = await _keyed_requests(empty_database, age_days=0, count=1)
 
     deleted = await empty_database.prune_expired(RETENTION_S, batch=5)
 
@@ -98,19 +111,23 @@ async def test_rows_past_the_retention_go_in_batches_and_current_ones_stay(
         "signup_user_ids": 4,
         "dead_letter_replays": 2,
         "request_outcomes": 3,
+        "keyed_requests": 2,
     }
     assert await _ids(empty_database, "processed_events") == current
     assert await _ids(empty_database, "request_outcomes") == current_outcomes
+    assert await _ids(empty_database, "keyed_requests") == current_keyed
     assert await _ids(empty_database, "signup_user_ids") == current_claims
     assert await _run(empty_database, 'SELECT "offset" FROM dead_letter_replays') == [(3,)]
     indexes = await _run(
         empty_database,
         "SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
         " WHERE c.relname IN ('processed_events_processed_at', 'signup_user_ids_claimed_at',"
-        "                     'dead_letter_replays_replayed_at', 'request_outcomes_recorded_at')",
+        "                     'dead_letter_replays_replayed_at', 'request_outcomes_recorded_at',"
+        "                     'keyed_requests_accepted_at')",
     )
     assert sorted(indexes) == [
         ("dead_letter_replays_replayed_at", True),
+        ("keyed_requests_accepted_at", True),
         ("processed_events_processed_at", True),
         ("request_outcomes_recorded_at", True),
         ("signup_user_ids_claimed_at", True),
@@ -134,6 +151,7 @@ async def test_an_event_delivered_again_within_the_retention_is_still_a_replay(
         "signup_user_ids": 0,
         "dead_letter_replays": 0,
         "request_outcomes": 0,
+        "keyed_requests": 0,
     }
     again = await empty_database.apply_events([event])
     assert [(o.outcome, o.replayed) for o in first + again] == [
@@ -158,4 +176,5 @@ async def test_one_worker_prunes_at_a_time(empty_database: Database) -> None:
         "signup_user_ids": 0,
         "dead_letter_replays": 0,
         "request_outcomes": 0,
+        "keyed_requests": 0,
     }

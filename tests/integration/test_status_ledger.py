@@ -12,18 +12,9 @@ from app.requests.envelope import CorrelationIds
 from app.settings import get_settings
 from harness.services import pg_rows
 from harness.workers import ADMIN, wait_for_final_status
-from tests.support.flow import create_user
+from tests.support.flow import create_user, status_once_routable
 
 pytestmark = pytest.mark.integration
-
-
-def status_once_routable(api: httpx.Client, correlation_id: str) -> httpx.Response:
-    """``GET /status``, retried while the worker does not know the id's owner yet (503)."""
-    deadline = time.monotonic() + 30
-    while (answer := api.get(f"/status/{correlation_id}")).status_code == 503:
-        assert time.monotonic() < deadline, answer.text
-        time.sleep(0.2)
-    return answer
 
 
 def test_an_applied_event_whose_outcome_the_table_missed_reads_as_its_ledger_outcome(

@@ -122,6 +122,8 @@ def test_a_payment_sent_twice_with_one_idempotency_key_is_applied_once(api: http
     assert (first.status_code, again.status_code) == (202, 202)
     assert first.json()["correlation_id"] == again.json()["correlation_id"]
     assert wait_for_final_status(api, first.json()["correlation_id"])["status"] == "success"
+    accepted = "SELECT count(*) FROM keyed_requests WHERE correlation_id = %s"
+    assert pg_rows(accepted, [first.json()["correlation_id"]]) == [(1,)]  # its age, for /status
     settle(api, user_id)
     rows = pg_rows("SELECT valor::text FROM pagamentos WHERE user_id = %s", [user_id])
     assert rows == [("25.50",)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 
 from demo.people import demo_user
@@ -24,3 +26,12 @@ def settle(api: httpx.Client, user_id: int) -> None:
     """
     marker = api.post(f"/usuarios/{user_id}/config", json={"idioma": "pt-BR"})
     assert wait_for_final_status(api, marker.json()["correlation_id"])["status"] == "success"
+
+
+def status_once_routable(api: httpx.Client, correlation_id: str) -> httpx.Response:
+    """``GET /status``, retried while the worker does not know the id's owner yet (503)."""
+    deadline = time.monotonic() + 30
+    while (answer := api.get(f"/status/{correlation_id}")).status_code == 503:
+        assert time.monotonic() < deadline, answer.text
+        time.sleep(0.2)
+    return answer

@@ -7,6 +7,7 @@ the store the app selects: no broker is needed to open a partition's database.
 from __future__ import annotations
 
 import os
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -81,3 +82,22 @@ def test_the_cache_stays_within_its_capacity_however_many_partitions_fill(
     # Four times the cache went through it; it never held more than its capacity.
     assert max(usages) <= CACHE_MB * 1024**2
     assert min(usages) > 1024**2
+
+
+def test_the_keys_a_str_keyed_table_remembers_cost_their_length_not_a_json_buffer(
+    tmp_path: Path,
+) -> None:
+    app = faust.App("store-keys", store=STORE_URL, datadir=str(tmp_path))
+    store = app.Table("keyed-by-str", partitions=PARTITIONS, key_type=str).data
+    assert isinstance(store, SharedMemoryStore)
+
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        remembered = [store._encode_key(f"{title}:{title % 8}") for title in range(1000)]
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+
+    assert remembered[7] == b'"7:7"'
+    assert grown < 200 * 1000  # 4 KiB each (orjson's buffer) before; under 100 bytes now

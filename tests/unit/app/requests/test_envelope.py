@@ -13,6 +13,7 @@ from app.requests.envelope import (
     SCHEMA_VERSION,
     CorrelationIds,
     encode_event,
+    is_derived,
     issued_at,
     replays_in,
 )
@@ -130,6 +131,12 @@ def test_random_uuids_and_garbage_do_not_verify() -> None:
 def test_issue_time_is_read_back_from_the_id() -> None:
     value = CorrelationIds("secret").issue("alice")
     assert abs(issued_at(value) - datetime.now(UTC)) < timedelta(seconds=2)
+
+
+def test_only_an_id_derived_from_an_idempotency_key_reads_as_derived() -> None:
+    ids = CorrelationIds("secret")
+    assert is_derived(ids.derive("alice", "pedido-1"))
+    assert not is_derived(ids.issue("alice"))
 
 
 def test_ids_are_unique_even_when_many_share_a_millisecond() -> None:

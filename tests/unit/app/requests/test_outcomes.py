@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import orjson
 
 from app.accounts.commands import UserCreated
-from app.requests.outcomes import StatusRecord, response_event
+from app.requests.outcomes import StatusRecord, response_event, settled_before
 
 
 def record(status: str, replays: int = 0) -> StatusRecord:
@@ -89,3 +89,29 @@ def test_an_outcome_repeats_the_command_fields_but_never_the_personal_ones() -> 
     outcome = response_event(signup, "success", "ok")
     assert set(outcome["dados"]) == {"data_criacao"}
     assert "ana@x.com" not in orjson.dumps(outcome).decode()
+
+
+CUTOFF = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def stored(status: str, processed_at: str | None) -> bytes:
+    """A status as the table stores it (its JSON)."""
+    return orjson.dumps({"correlation_id": "c", "status": status, "processed_at": processed_at})
+
+
+def test_a_final_status_settled_before_the_cutoff_has_expired() -> None:
+    assert settled_before(stored("success", "2026-12-01T11:59:59.999999Z"), CUTOFF)
+    assert settled_before(stored("error", "2026-11-01T00:00:00Z"), CUTOFF)
+
+
+def test_a_final_status_settled_at_or_after_the_cutoff_is_kept() -> None:
+    assert not settled_before(stored("success", "2026-12-01T12:00:00.000000Z"), CUTOFF)
+    assert not settled_before(stored("error", "2026-12-05T00:00:00+00:00"), CUTOFF)
+
+
+def test_a_pending_or_undated_or_unreadable_status_is_kept() -> None:
+    assert not settled_before(stored("pendente", "2026-11-01T00:00:00Z"), CUTOFF)
+    assert not settled_before(stored("success", None), CUTOFF)
+    assert not settled_before(stored("success", "yesterday"), CUTOFF)
+    assert not settled_before(b"not json", CUTOFF)
+    assert not settled_before(b"[1, 2]", CUTOFF)

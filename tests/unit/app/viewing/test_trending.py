@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from app.trending_windows import Window
 from app.viewing.titles import TitleInfo
-from app.viewing.trending import Move, PartitionIndex, ViewerShard, merge_tops, shard_key
+from app.viewing.trending import (
+    Move,
+    PartitionIndex,
+    ViewerShard,
+    forget_idle,
+    merge_tops,
+    shard_key,
+)
 
 HOUR = Window("1h", 3600, 300)
 DAY = Window("24h", 86400, 3600)
@@ -125,3 +132,15 @@ def test_what_trending_keeps_is_bounded_by_the_last_day_of_viewers() -> None:
     assert 0 < built.count("24h", FILM.conteudo_id) <= sizes[-1]
     # The counts' histograms hold one entry per hop of each window, never more.
     assert max(h["1h"] for h in hops) <= 13 and max(h["24h"] for h in hops) <= 25
+
+
+def test_a_shard_nobody_updates_loses_the_viewers_older_than_the_horizon_when_swept() -> None:
+    shard = ViewerShard(FILM, {1: NOW - DAY.size_s - 1, 2: NOW - 60})
+    stale = ViewerShard(FILM, {3: NOW - DAY.size_s - 5})
+
+    swept = forget_idle(shard.as_json(), NOW - DAY.size_s)
+    emptied = forget_idle(stale.as_json(), NOW - DAY.size_s)
+
+    assert swept is not None and swept.last_seen == {2: NOW - 60}
+    assert emptied is not None and emptied.last_seen == {}  # the sweep deletes its key
+    assert forget_idle(swept.as_json(), NOW - DAY.size_s) is None  # nothing left to forget
