@@ -58,6 +58,8 @@ FIGURES = (
     Figure("naive_process_eps", "events/s"),
     Figure("speedup", "x", 5),
     Figure("speedup_pipeline", "x"),
+    #: A sign-up's personal fields sealed at the API and opened by the agent (bench/sealing_cost.py).
+    Figure("sealing_us_per_signup", "µs", 100, higher_is_better=False),
 )
 #: The CPU budget's windows: what each charges its CPU to, in the order printed.
 WINDOWS = {

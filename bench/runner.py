@@ -16,6 +16,8 @@ process (workers, Kafka, PostgreSQL, Elasticsearch; :mod:`bench.cpu`), then:
 5. **naive**: the one-transaction-per-event baseline (:mod:`bench.naive`)
    over a backlog of the same size -> ``naive_process_eps``, ``speedup`` (processing
    alone against it) and ``speedup_pipeline`` (processing in the pipeline against it).
+6. **sealing** (:mod:`bench.sealing_cost`): the CPU a sign-up's sealed personal
+   fields add, at the API and in the agent -> ``sealing_us_per_signup``.
 
 Every phase charges the CPU each process used in its window to what it did:
 the CPU budget, in microseconds per event (``bench/results.json``, ``cpu_us``).
@@ -51,6 +53,7 @@ from bench.cpu import CLIENT, CpuSampler, service_pids
 from bench.load import Pipeline, load_phases
 from bench.measure import BenchDocuments, peak_rss_mb
 from bench.naive import run_naive
+from bench.sealing_cost import sealing_us_per_signup
 from bench.solo import SOLO, VIEWING, solo_phases
 from bench.viewing_load import build_viewing_backlog
 from harness import broker
@@ -156,6 +159,7 @@ async def one_run(options: Options, number: int) -> tuple[dict[str, float], Run]
         if "naive" in options.only:
             figures |= await _naive_phase(run, backlogs.of["naive"])
         figures |= _speedups(figures)
+        figures["sealing_us_per_signup"] = sealing_us_per_signup()["sealing_us_per_signup"]
         return figures, run
     finally:
         cpu.stop()
