@@ -2,8 +2,9 @@
 
 Plain HTML, CSS and JavaScript (no build step, nothing from a CDN). The page
 reads ``/health`` and ``/api/metrics/summary`` and sends demo requests to the
-API, all on the origin that served it; ``/dashboard/kafka`` (the Kafka view)
-and ``/dashboard/logs`` (the log explorer) are pages of their own. ``/dashboard``
+API, all on the origin that served it; ``/dashboard/kafka`` (the Kafka view),
+``/dashboard/logs`` (the log explorer) and ``/dashboard/titulares`` (a person's
+data exported or erased) are pages of their own. ``/dashboard``
 redirects to ``/dashboard/``; compose also publishes it on port 8089 through
 nginx, and natively the worker serves it there itself (``web.dashboard_port``).
 """
@@ -56,6 +57,9 @@ OVERVIEW = Page(
 )
 KAFKA = Page("kafka", "Kafka", "Kafka", "kafka-state", "conectando…", "kafka.js")
 LOGS = Page("logs", "Logs", "logs", "scope", "índice system_logs", "logs.js")
+PEOPLE = Page(
+    "people", "Titulares", "titulares (LGPD)", "people-state", "exportar ou apagar", "people.js"
+)
 
 
 @cache
@@ -85,6 +89,11 @@ def _page(page: Page) -> web.Response:
     )
 
 
+async def people_page(request: web.Request) -> web.Response:
+    """``GET /dashboard/titulares``: one user's data exported or erased (LGPD, docs/privacy.md)."""
+    return _page(PEOPLE)
+
+
 async def to_dashboard(request: web.Request) -> web.StreamResponse:
     """``GET /dashboard``: redirects to ``/dashboard/`` so relative asset URLs resolve."""
     raise web.HTTPFound(f"{PREFIX}/")
@@ -97,6 +106,7 @@ def mount(router: web.UrlDispatcher) -> None:
     # tries the longest matching path first).
     router.add_get(f"{PREFIX}/kafka", kafka_page, name="dashboard-kafka")
     router.add_get(f"{PREFIX}/logs", logs_page, name="dashboard-logs")
+    router.add_get(f"{PREFIX}/titulares", people_page, name="dashboard-people")
     router.add_get(PREFIX, to_dashboard, name="dashboard-redirect")
     router.add_static(PREFIX, DASHBOARD_DIR, name="dashboard-assets")
 
