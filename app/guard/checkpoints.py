@@ -137,6 +137,10 @@ class Checkpoint:
         self._moved: dict[int, float] = {}
         #: When the agent last finished any batch (at first: when it was created).
         self._created_at = self._last_batch_at = time.monotonic()
+        #: When each partition was last handed to this worker's consumer.
+        self._assigned: dict[int, float] = {}
+        #: When PostgreSQL or Kafka last failed a call of this checkpoint's.
+        self._outage_at = float("-inf")
         #: Partitions known to have a checkpoint (rows are never deleted).
         self._seeded: set[int] = set()
         #: The checkpoint of each partition as this worker last read or saved it.
@@ -158,7 +162,7 @@ class Checkpoint:
         if not unseeded:
             return
         bounds = await retrying(
-            lambda: self.bounds.log_bounds(self.key.topic, unseeded),
+            lambda: self._noting_outages(self.bounds.log_bounds(self.key.topic, unseeded)),
             on=(*TRANSIENT_ERRORS, KafkaError),
             what=f"the log bounds of {self.key.topic}",
         )
@@ -202,30 +206,52 @@ class Checkpoint:
         """How often :meth:`stalled` should be asked."""
         return self.stall_after_s / 3
 
+    def assigned(self, partitions: Collection[int]) -> None:
+        """``partitions`` were just handed to this worker: their stall clocks start now."""
+        now = time.monotonic()
+        self._assigned.update((partition, now) for partition in partitions)
+
     async def stalled(self, partitions: Collection[int]) -> dict[int, range]:
         """Owned partitions with events beyond the checkpoint while the agent stands still.
 
         A partition counts once the agent has finished no batch at all for
-        ``stall_after_s``, and none moved the partition for as long. Only then:
-        a consumer draining a long history moves one partition after another,
-        and while it delivers anything it is not stalled.
+        ``stall_after_s``, and none moved the partition for as long since it was
+        assigned here and since PostgreSQL or Kafka last failed a call: an
+        agent waiting out an outage, or a consumer still fetching a partition it
+        was just given, is not stalled. Only then: a consumer draining a long
+        history moves one partition after another, and while it delivers
+        anything it is not stalled.
         """
         owned = sorted(partitions)
         now = time.monotonic()
         if not owned or now - self._last_batch_at < self.stall_after_s:
             return {}
-        saved = await self.store.checkpoints(self.key, owned)
-        bounds = await self.bounds.log_bounds(self.key.topic, owned)
+        saved = await self._noting_outages(self.store.checkpoints(self.key, owned))
+        bounds = await self._noting_outages(self.bounds.log_bounds(self.key.topic, owned))
         found = {}
         for partition, bound in bounds.items():
             checkpoint = max(saved.get(partition, bound.start), bound.start)
-            quiet_since = self._moved.get(partition, self._created_at)
+            quiet_since = max(
+                self._moved.get(partition, self._created_at),
+                self._assigned.get(partition, self._created_at),
+                self._outage_at,
+            )
             if bound.stop > checkpoint and now - quiet_since >= self.stall_after_s:
                 found[partition] = range(checkpoint, bound.stop)
         return found
 
+    async def _noting_outages(self, call: Awaitable[T]) -> T:
+        """``call``'s answer; a transient failure is remembered (see :meth:`stalled`)."""
+        try:
+            return await call
+        except (*TRANSIENT_ERRORS, KafkaError, OSError):
+            self._outage_at = time.monotonic()
+            raise
+
     async def _stored(self, operation: Callable[[], Awaitable[T]]) -> T:
-        return await retrying(operation, on=TRANSIENT_ERRORS, what=self._what)
+        return await retrying(
+            lambda: self._noting_outages(operation()), on=TRANSIENT_ERRORS, what=self._what
+        )
 
 
 def describe(event: Any) -> str:

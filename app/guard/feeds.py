@@ -220,7 +220,10 @@ class Feed:
         if stalled:
             STALLS.labels(self.name).inc(len(stalled))
             log.warning(
-                "%s: stalled at %s; reading from the checkpoints again", self._what, stalled
+                "%s %s: stalled at %s; reading from the checkpoints again",
+                STALL_WORD,
+                self._what,
+                stalled,
             )
             self.source.rewind({p: wanted.start for p, wanted in stalled.items()})
 

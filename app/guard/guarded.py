@@ -280,6 +280,7 @@ def guarded_agent(
         size,
         wait,
         checkpoint.saved,
+        checkpoint.assigned,
     )
     if writes is None:
         agent.feed = DirectFeed(agent, source)

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -82,12 +82,15 @@ class TopicBatches:
         batch_size: int,
         batch_wait_s: float,
         checkpoints: CheckpointsOf,
+        assigned: Callable[[Collection[int]], None] = lambda partitions: None,
     ) -> None:
         self.topic = topic
         self.settings = consumer
         self.batch_size = batch_size
         self.batch_wait_ms = max(1, int(batch_wait_s * 1000))
         self.checkpoints = checkpoints
+        #: Told which partitions were just assigned (their stall clocks restart).
+        self.assigned = assigned
         self._consumer: AIOKafkaConsumer | None = None
         self._next_commit = 0.0
         #: Set by :meth:`close`: :meth:`batches` ends after the fetch in hand.
@@ -232,6 +235,7 @@ class TopicBatches:
         mine = sorted(tp.partition for tp in partitions if tp.topic == self.topic)
         if not mine or self._consumer is None:
             return
+        self.assigned(mine)
         for partition in mine:  # another member may have committed meanwhile
             self._committed.pop(partition, None)
         for partition, offset in (await self.checkpoints(mine)).items():

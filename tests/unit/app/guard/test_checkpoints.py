@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from app.guard.checkpoints import Checkpoint, first_offsets, gaps, next_offsets
 from tests.unit.app.guard.conftest import checkpoint_of
 
@@ -135,6 +137,35 @@ async def test_a_partition_a_batch_just_moved_is_not_stalled(
     kafka.ends = {0: 13}
 
     assert await checkpoint.stalled({0}) == {}
+
+
+async def test_a_partition_just_assigned_is_not_stalled_before_its_consumer_had_time(
+    store: MemoryStore, kafka: FakeKafka
+) -> None:
+    kafka.ends = {4: 17}  # written while another worker owned it
+    checkpoint = _impatient(store, kafka, 0.05)
+    await asyncio.sleep(0.06)  # idle since the agent was made
+    checkpoint.assigned([4])
+
+    assert await checkpoint.stalled({4}) == {}
+    await asyncio.sleep(0.06)
+    assert await checkpoint.stalled({4}) == {4: range(17)}
+
+
+async def test_an_agent_waiting_out_an_outage_is_not_stalled_until_the_store_has_been_back_a_while(
+    store: MemoryStore, kafka: FakeKafka
+) -> None:
+    store.saved = {0: 10}
+    kafka.ends = {0: 13}
+    checkpoint = _impatient(store, kafka, 0.05)
+    await asyncio.sleep(0.06)
+    store.outages = 1  # PostgreSQL down: the agent could not move
+
+    with pytest.raises(OSError):
+        await checkpoint.stalled({0})
+    assert await checkpoint.stalled({0}) == {}  # back just now
+    await asyncio.sleep(0.06)
+    assert await checkpoint.stalled({0}) == {0: range(10, 13)}
 
 
 async def test_a_partition_without_a_checkpoint_gets_one_at_the_start_of_its_log(
