@@ -10,6 +10,11 @@ during its load, divided by the requests it accepted: CPU time, unlike
 throughput or latency, hardly changes when other processes compete for the
 cores.
 
+With ``--idle-seconds`` each round first reads every worker's CPU while it
+gets no request at all (in % of one core): what the role costs doing nothing,
+its agents' consumers and Faust's timers, which the figure per request
+includes too.
+
 With ``--profile`` one more round samples the first checkout's worker with
 py-spy (in requirements-dev.txt; root or ptrace permission needed) and prints
 its CPU per request split into the parts of a request (:mod:`bench.api_budget`).
@@ -50,6 +55,8 @@ class Subject:
     traffic: Traffic
     key: str
     rounds_us: list[float] = field(default_factory=list)
+    #: % of one core used with no request, per round (``--idle-seconds``).
+    idle_pct: list[float] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -66,6 +73,13 @@ async def measure(subject: Subject, rate: float, seconds: float) -> tuple[float,
     if load.errors:
         say(f"{subject.name}: answers other than 202: {load.errors}")
     return used * 1e6 / max(load.accepted, 1), load.accepted
+
+
+async def idle_share(subject: Subject, seconds: float) -> float:
+    """% of one core ``subject``'s worker uses over ``seconds`` with no request."""
+    before = own_cpu_s(subject.worker.pid)
+    await asyncio.sleep(seconds)
+    return 100 * (own_cpu_s(subject.worker.pid) - before) / seconds
 
 
 def _worker(tag: str, checkout: Path, key: str) -> PrefixedWorker:
@@ -108,6 +122,9 @@ async def _run(args: argparse.Namespace) -> list[Subject]:
         for number in range(args.rounds):
             order = subjects if number % 2 == 0 else subjects[::-1]
             for subject in order:
+                if args.idle_seconds > 0:
+                    subject.idle_pct.append(await idle_share(subject, args.idle_seconds))
+                    say(f"round {number + 1} {subject.name}: idle {subject.idle_pct[-1]:.2f}%")
                 cpu_us, accepted = await measure(subject, args.rate, args.seconds)
                 subject.rounds_us.append(cpu_us)
                 say(f"round {number + 1} {subject.name}: {cpu_us:,.0f} µs/request ({accepted})")
@@ -130,6 +147,9 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=300.0, help="req/s sent to each worker")
     parser.add_argument("--seconds", type=float, default=20.0, help="load per worker per round")
     parser.add_argument("--rounds", type=int, default=3, help="measured rounds per worker")
+    parser.add_argument(
+        "--idle-seconds", type=float, default=0.0, help="each round, CPU with no load first"
+    )
     parser.add_argument("--users", type=int, default=200, help="people signed up per worker")
     parser.add_argument(
         "--checkout",
@@ -149,6 +169,11 @@ def main() -> int:
     if len(subjects) == 2:
         a, b = (median(s.rounds_us) for s in subjects)
         print(f"  B against A: {b - a:+,.0f} µs ({100 * (b - a) / a:+.1f}%)")
+    if args.idle_seconds > 0:
+        print(f"Idle CPU, % of one core over {args.idle_seconds:g} s (median of {args.rounds}):")
+        for subject in subjects:
+            rounds = ", ".join(f"{v:.2f}" for v in subject.idle_pct)
+            print(f"  {subject.name}: {median(subject.idle_pct):.2f}%  ({rounds})")
     return 0
 
 
