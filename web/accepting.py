@@ -97,8 +97,10 @@ async def publish_event(event: Envelope, topic: TopicT = services.topics.user_ev
             await delivery
     except (KafkaError, TimeoutError) as exc:
         kafka_writes.failed()
-        # Counted as Faust counts a failed send of its own (faust_..._error_messages_sent).
-        services.app.sensors.on_send_error(services.app.producer, exc, started)
+        # Counted as Faust counts a failed send of its own (faust_..._error_messages_sent):
+        # each sensor's state is the monotonic time the send started.
+        sensors = services.app.sensors
+        sensors.on_send_error(services.app.producer, exc, dict.fromkeys(sensors, started))
         log.warning("could not publish %s: %r", event.correlation_id, exc)
         raise Unavailable(
             "Kafka indisponível: a requisição pode ainda ser processada; "
