@@ -6,7 +6,9 @@ outcome), never by a batch job. Each batch reads what the lists are made of,
 for all its users at once: their viewing states and the co-viewing
 neighbours of their titles from PostgreSQL, trending in the longest window
 from this worker's board, then ranks with :func:`app.viewing.recommending.recommend`
-and stores each list in the recommendations table.
+and stores each list in the recommendations table. A user who does not exist
+(an erased one: the accounts agent asks after an erasure) has their list
+deleted, a tombstone in the table's changelog (``docs/privacy.md``).
 """
 
 from __future__ import annotations
@@ -63,6 +65,9 @@ async def recommend_titles(batch: Sequence[EventT]) -> None:
     for user_id in existing:
         with acting_on(latest[user_id]):  # the list lives in the user's partition
             recommendations[user_key(user_id)] = _list_of(user_id, inputs, made_at)
+    for user_id in latest.keys() - existing:
+        with acting_on(latest[user_id]):
+            _forget(user_id)
     outcomes = [
         _outcome(request, request.user_id in existing)
         for _, request in decoded.valid
@@ -91,6 +96,13 @@ async def _inputs(users: list[int]) -> Inputs:
     catalogue = {row[0]: TitleInfo(*row[:4]) for row in rows}
     viewers = {row[0]: row[4] for row in rows}
     return Inputs(histories, neighbours, trending, catalogue, viewers)
+
+
+def _forget(user_id: int) -> None:
+    """Delete the list of a user who no longer exists (compaction then drops it from Kafka)."""
+    key = user_key(user_id)
+    if key in recommendations:
+        del recommendations[key]
 
 
 def _list_of(user_id: int, inputs: Inputs, made_at: str) -> dict[str, object]:

@@ -5,7 +5,9 @@ session are read from PostgreSQL in one query; then each command, in order,
 is applied to its user's sessions in the table by the rules of
 :mod:`app.viewing.sessions` (screens per plan, idle expiry, first end), and
 answered with one outcome on ``response_events``, so ``GET /status`` gives
-``success`` or ``error`` with the reason.
+``success`` or ``error`` with the reason. ``apagar_sessoes`` (a person's
+erasure) deletes the user's entry, a tombstone in the changelog, and is
+answered by nothing: the erasure has its own outcome.
 
 Exactly once under replays: the guard (:mod:`app.guard.guarded`) hands a batch over
 again after a crash or a transient failure, and the rules answer a command
@@ -38,8 +40,14 @@ from app.guard import (
     send_dead_letters,
 )
 from app.kafka.topics import user_key
-from app.viewing.session_commands import SessionEvent, SessionOpened, decode_session_event
-from app.viewing.sessions import Outcome, apply
+from app.viewing.session_commands import (
+    SessionEvent,
+    SessionOpened,
+    SessionsErased,
+    SessionTopicEvent,
+    decode_session_event,
+)
+from app.viewing.sessions import Outcome, UserSessions, apply
 from tables.sessions_table import sessions, store_sessions, stored_sessions
 
 services = platform()
@@ -59,6 +67,9 @@ async def track_sessions(batch: Sequence[EventT]) -> None:
     responses = decoded.responses
     for event, command in commands:
         with acting_on(event):  # reads and writes go to the event's own partition
+            if isinstance(command, SessionsErased):
+                store_sessions(command.user_id, UserSessions())
+                continue
             outcome = _apply(command, subscriptions, idle)
         responses.append(outcome_message(command, *outcome))
     await services.app.producer.flush()  # the changelog first: see the module's docstring
@@ -70,8 +81,8 @@ guarded_agent(services.topics.session_events, track_sessions, stage=STAGE, write
 
 
 def _keyed_by_their_user(
-    decoded: DecodedBatch[SessionEvent],
-) -> list[tuple[EventT, SessionEvent]]:
+    decoded: DecodedBatch[SessionTopicEvent],
+) -> list[tuple[EventT, SessionTopicEvent]]:
     """The decoded commands whose Kafka key is their user; the others are refused.
 
     A command under another key sits in a partition whose table part the
@@ -87,7 +98,7 @@ def _keyed_by_their_user(
 
 
 async def _subscriptions_of_openers(
-    commands: list[tuple[EventT, SessionEvent]],
+    commands: list[tuple[EventT, SessionTopicEvent]],
 ) -> dict[int, Subscription | None]:
     """The subscriptions of the users opening a session in the batch (one query, or none)."""
     openers = sorted({c.user_id for _, c in commands if isinstance(c, SessionOpened)})

@@ -6,7 +6,8 @@ nothing) and the in-memory counts derived from it (:class:`app.viewing.trending.
 rebuilt from the table whenever this worker's partitions change). A timer
 publishes each owned partition's top lists, per window and per ``tipo`` and
 ``categoria``, to ``trending_tops`` whenever they change; every worker's
-board (:mod:`app.kafka.trending_board`) reads them.
+board (:mod:`app.kafka.trending_board`) reads them. An activity with
+``esquecer`` (a person's erasure, sent by the accounts agent) forgets the viewer.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class Activity:
     info: TitleInfo
     user_id: int
     seen_at: int
+    #: The viewer was erased: forget them on this title (``esquecer``).
+    forget: bool = False
 
 
 class Indexes:
@@ -119,7 +122,7 @@ def title_partition(conteudo_id: int) -> int:
 def _see(key: str, activities: list[Activity], horizon: int) -> list[Move]:
     stored = trending_viewers.get(key)
     shard = ViewerShard.from_json(stored) if stored else ViewerShard(activities[0].info)
-    moves = [m for a in activities if (m := shard.see(a.user_id, a.seen_at)) is not None]
+    moves = [m for a in activities if (m := _move(shard, a)) is not None]
     moves += shard.forget_before(horizon)
     if not moves:
         return moves
@@ -128,6 +131,12 @@ def _see(key: str, activities: list[Activity], horizon: int) -> list[Move]:
     else:
         del trending_viewers[key]
     return moves
+
+
+def _move(shard: ViewerShard, activity: Activity) -> Move | None:
+    if activity.forget:
+        return shard.forget(activity.user_id)
+    return shard.see(activity.user_id, activity.seen_at)
 
 
 def _by_shard(batch: Sequence[EventT]) -> dict[str, tuple[EventT, list[Activity]]]:
@@ -150,7 +159,7 @@ def _activity(value: Any) -> Activity | None:
             int(fields["conteudo_id"]), fields["titulo"], fields["tipo"], fields["categoria"]
         )
         seen_at = int(datetime.fromisoformat(fields["visto_em"]).timestamp())
-        return Activity(info, int(fields["user_id"]), seen_at)
+        return Activity(info, int(fields["user_id"]), seen_at, fields.get("esquecer") is True)
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         return None
 

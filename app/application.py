@@ -21,7 +21,7 @@ from app.guard import Guard, PlatformApp
 from app.kafka.admin import KafkaAdmin
 from app.kafka.topics import TopicDeclaration, Topics
 from app.kafka.trending_board import TrendingBoard
-from app.requests.correlation import CorrelationIds
+from app.requests.envelope import CorrelationIds
 from app.settings import Settings, get_settings
 from app.storage.database import Database
 from app.table_store import STORE_URL

@@ -8,6 +8,9 @@ Two layers, both pure and idempotent (masking a masked value changes nothing):
   and for ``"cpf"/"email"/"nome": "..."`` pairs written inside text (a dead
   letter's raw payload, an event that is not even JSON), which are masked too.
 
+A sealed value (:mod:`app.sealing`) is shown as ``[cifrado]``, whatever its key:
+the event log never holds a person's fields, not even sealed.
+
 A name written in free text without its key cannot be recognised; everything
 else that is not personal (plans, amounts, ids, dates) is left as it is.
 """
@@ -17,6 +20,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any
+
+from app.sealing import SEALED_PREFIX, is_sealed
 
 # Not glued to other letters or digits: a UUID's last group can hold 11 digits.
 _CPF_TEXT = r"(?<![0-9A-Za-z])\d{3}\.?\d{3}\.?\d{3}-?\d{2}(?![0-9A-Za-z])"
@@ -33,18 +38,31 @@ _PAIR_OR_CPF = re.compile(f"(?P<pair>{_PAIR_TEXT})|(?P<cpf>{_CPF_TEXT})", re.IGN
 _EMAIL = re.compile(_EMAIL_TEXT)
 _WORD = re.compile(r"[^\W\d_]+")
 _NAME_PARTICLES = frozenset({"da", "das", "de", "do", "dos", "e", "di", "du", "del"})
+#: What a sealed personal value becomes in the event log.
+SEALED_MASK = "[cifrado]"
+# A sealed value's text (the prefix, then URL-safe base64), wherever it is written.
+_SEALED_TEXT = re.compile(re.escape(SEALED_PREFIX) + r"[A-Za-z0-9_=-]+")
 #: Shortest string that can hold an e-mail address or a CPF: shorter ones skip the scan.
 _MIN_SCANNED = 6
 
 
+def _sealed(value: object) -> bool:
+    """Sealed, or already shown as sealed (masking stays idempotent)."""
+    return is_sealed(value) or value == SEALED_MASK
+
+
 def mask_cpf(value: object) -> str:
     """``123.456.789-25`` -> ``***.***.***-25``: only the check digits stay."""
+    if _sealed(value):
+        return SEALED_MASK
     digits = re.sub(r"\D", "", str(value))
     return f"***.***.***-{digits[-2:]}" if len(digits) >= 2 else "***"
 
 
 def mask_email(value: object) -> str:
     """``ana.maria@dominio.com`` -> ``a***@dominio.com``."""
+    if _sealed(value):
+        return SEALED_MASK
     local, at, domain = str(value).strip().rpartition("@")
     if not at or not local:
         return "***"
@@ -53,6 +71,8 @@ def mask_email(value: object) -> str:
 
 def mask_name(value: object) -> str:
     """``Ana Maria da Silva`` -> ``A. M. S.``: initials only, particles dropped."""
+    if _sealed(value):
+        return SEALED_MASK
     words = _WORD.findall(str(value))
     initials = [w[0].upper() + "." for w in words if w.lower() not in _NAME_PARTICLES]
     return " ".join(initials) or "***"
@@ -69,6 +89,8 @@ def mask_text(text: str) -> str:
     """``text`` with every CPF, e-mail and personal ``"key": "value"`` pair masked."""
     if len(text) < _MIN_SCANNED:
         return text
+    if SEALED_PREFIX in text:
+        text = _SEALED_TEXT.sub(SEALED_MASK, text)
     text = _PAIR_OR_CPF.sub(_mask_match, text)
     return _EMAIL.sub(_mask_email_match, text) if "@" in text else text
 

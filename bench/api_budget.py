@@ -55,7 +55,7 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     (
         "building the event",
-        ("envelope", "correlation.py", "caller_name", "_views.py", "accepting.py"),
+        ("envelope", "correlation.py", "caller_name", "_views.py", "intake.py"),
     ),
     (
         "http parsing",

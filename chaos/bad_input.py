@@ -17,7 +17,7 @@ import orjson
 from aiokafka import AIOKafkaProducer
 
 from app.eventlog.indices import SYSTEM_LOGS
-from app.requests.correlation import IDEMPOTENCY_HEADER
+from app.requests.envelope import IDEMPOTENCY_HEADER
 from app.settings import get_settings
 from chaos.evidence import Target, fetch_statuses, topic_events
 from chaos.recording import Answer, RecordingClient

@@ -6,6 +6,7 @@ chaos run never leaves a service down.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -52,6 +53,15 @@ def start_service(name: str) -> None:
     if name not in SERVICES:
         raise ValueError(f"unknown service {name}")
     stack_tool("start", name)
+
+
+async def service_down(name: str, seconds: float) -> None:
+    """Stop one service, keep it down for ``seconds``, start it again (even if cancelled)."""
+    try:
+        await asyncio.to_thread(stop_service, name)
+        await asyncio.sleep(seconds)
+    finally:
+        await asyncio.to_thread(start_service, name)
 
 
 def elasticsearch_pid() -> int:

@@ -39,11 +39,7 @@ async def postgres_outage(options: Options) -> Row:
 
         async def fault() -> float:
             await asyncio.sleep(LEAD_S)
-            try:
-                await asyncio.to_thread(faults.stop_service, "postgresql")
-                await asyncio.sleep(options.pg_outage_s)
-            finally:
-                await asyncio.to_thread(faults.start_service, "postgresql")
+            await faults.service_down("postgresql", options.pg_outage_s)
             return now()
 
         fault_s = options.pg_outage_s + 2.0
@@ -112,11 +108,7 @@ async def elasticsearch_outage(options: Options) -> Row:
                 finally:
                     faults.thaw(pid)
             else:
-                try:
-                    await asyncio.to_thread(faults.stop_service, "elasticsearch")
-                    await asyncio.sleep(options.es_outage_s)
-                finally:
-                    await asyncio.to_thread(faults.start_service, "elasticsearch")
+                await faults.service_down("elasticsearch", options.es_outage_s)
             return now()
 
         restart = 16.0 if options.es_fault == "stop" else 0.0
@@ -142,11 +134,7 @@ async def kafka_restart(options: Options) -> Row:
         async def fault() -> float:
             await asyncio.sleep(LEAD_S)
             window.append(now())
-            try:
-                await asyncio.to_thread(faults.stop_service, "kafka")
-                await asyncio.sleep(2.0)
-            finally:
-                await asyncio.to_thread(faults.start_service, "kafka")
+            await faults.service_down("kafka", 2.0)
             window.append(now())
             return window[-1]
 

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 
 from app.api_keys import key_entry
-from app.requests.correlation import CorrelationIds
+from app.requests.envelope import CorrelationIds
 from app.settings import get_settings
 
 #: Names this test run apart from every other run against the same broker.

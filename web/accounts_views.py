@@ -18,14 +18,23 @@ from app.accounts.commands import (
     SubscriptionChange,
     SubscriptionUpdated,
     UserCreated,
+    UserErased,
 )
 from app.application import platform
+from app.sealing import new_key
 from app.storage.pool import TRANSIENT_ERRORS
 from demo.people import demo_payment, demo_preferences, demo_subscription, demo_user
-from web.accepting import accept, envelope, has_idempotency_key, request_correlation_id
 from web.auth import may_see
+from web.database_reads import from_database
 from web.errors import NotFound, Unavailable
-from web.parsing import path_user_id, read_command
+from web.intake import (
+    accept,
+    envelope,
+    has_idempotency_key,
+    path_user_id,
+    read_command,
+    request_correlation_id,
+)
 from web.responses import json_response
 
 services = platform()
@@ -39,15 +48,18 @@ class UsersView(View):
         """Consumes a new user; produces ``criar_usuario``; answers 202 with ``usuario``.
 
         Sent again with the same ``Idempotency-Key``, it answers the same
-        ``correlation_id`` and the same ``user_id`` as the first time.
+        ``correlation_id`` and the same ``user_id`` as the first time. The
+        event's ``nome``, ``email`` and ``cpf`` are sealed with the new user's
+        own key (``docs/privacy.md``); the 202 answer repeats them in clear.
         """
         command = await read_command(request, NewUser, demo_user)
         if not services.database.is_ready:
             raise Unavailable("Banco de dados indisponível, tente novamente")
         correlation_id = request_correlation_id(request)
         user_id = await _new_user_id(correlation_id, has_idempotency_key(request))
+        key = await from_database(lambda: services.database.key_for_signup(user_id, new_key()))
         event = UserCreated(**envelope(request, user_id, correlation_id), **command.model_dump())
-        return await accept(event, "Criação de usuário em processamento", "usuario")
+        return await accept(event, "Criação de usuário em processamento", "usuario", seal_with=key)
 
 
 async def _new_user_id(correlation_id: str, keyed: bool) -> int:
@@ -62,7 +74,8 @@ async def _new_user_id(correlation_id: str, keyed: bool) -> int:
 
 @services.app.page("/usuarios/{user_id}")
 class UserView(View):
-    """``GET /usuarios/{id}``: the user with subscription, preferences, latest payments."""
+    """``GET /usuarios/{id}``: the user with subscription, preferences, latest payments;
+    ``DELETE /usuarios/{id}``: erase the user (``excluir_usuario``)."""
 
     async def get(self, request: Request, user_id: str) -> web.Response:
         """Consumes a user id; produces the user's current state from PostgreSQL.
@@ -75,6 +88,20 @@ class UserView(View):
         if user is None or not may_see(request, user.pop("criado_por")):
             raise NotFound("Usuário não encontrado")
         return json_response(user)
+
+    async def delete(self, request: Request, user_id: str) -> web.Response:
+        """Consumes a user id; produces ``excluir_usuario``; answers 202 with ``exclusao``.
+
+        The erasure of the person's data from every store (LGPD art. 18,
+        ``docs/privacy.md``); its final status says what each store removed.
+        404 if unknown or created by another caller (admins erase every user).
+        """
+        uid = path_user_id(user_id)
+        known = await from_database(lambda: services.database.find_user(uid))
+        if known is None or not may_see(request, known.criado_por):
+            raise NotFound("Usuário não encontrado")
+        event = UserErased(**envelope(request, uid))
+        return await accept(event, "Exclusão de dados pessoais em processamento", "exclusao")
 
 
 @services.app.page("/usuarios/{user_id}/assinatura")

@@ -16,7 +16,7 @@ from app.application import platform
 from app.viewing.titles import MAX_TITLE_ID, CatalogueQuery
 from web.database_reads import from_database
 from web.errors import NotFound
-from web.parsing import path_id, validate
+from web.intake import path_id, validate
 from web.responses import json_response
 from web.title_cache import TitleCache
 

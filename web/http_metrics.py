@@ -7,7 +7,7 @@ middlewares list), so it sees the status ``json_errors`` answered.
 
 It also scopes the request's correlation id: the id in the path
 (``/status/{correlation_id}``) is bound at once, an id issued by a POST is
-bound by the view (``web.accepting``); the request's log line carries either.
+bound by the view (``web.intake``); the request's log line carries either.
 
 This module must not import ``app.application``: the app's constructor loads it.
 """

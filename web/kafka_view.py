@@ -22,7 +22,7 @@ from app.application import platform
 from app.kafka.admin import KafkaUnavailable
 from app.kafka.cluster_view import GroupSummary, TopicMessagesQuery, TopicSummary
 from web.errors import NotFound, Unavailable
-from web.parsing import validate
+from web.intake import validate
 from web.responses import json_response
 
 services = platform()

@@ -18,7 +18,7 @@ from app.eventlog.log_queries import LogQuery
 from app.eventlog.search_index import SearchUnavailable
 from web.auth import visible_owner
 from web.errors import Unavailable
-from web.parsing import validate
+from web.intake import validate
 from web.responses import json_response
 
 services = platform()

@@ -21,6 +21,7 @@ from app.accounts.commands import (
     SubscriptionChange,
     SubscriptionUpdated,
     UserCreated,
+    UserErased,
 )
 from app.eventlog.log_queries import LogQuery
 from app.kafka.cluster_view import TopicMessagesQuery
@@ -66,6 +67,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "UsuarioAceito": UserCreated,
     "AssinaturaAceita": SubscriptionUpdated,
     "PagamentoAceito": PaymentMade,
+    "ExclusaoAceita": UserErased,
     "SessaoAceita": SessionOpened,
     # Activity and ending: the session named, and its user.
     "SessaoReferida": SessionCommand,
@@ -84,7 +86,7 @@ AUTH_ERRORS = {
     403: "A chave não tem o escopo exigido",
     429: "Limite de requisições da chave excedido (Retry-After)",
 }
-#: Every command takes it (web/accepting.py): the same key, the same request.
+#: Every command takes it (web/intake.py): the same key, the same request.
 IDEMPOTENCY_PARAMETER = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -143,6 +145,19 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Usuário com assinatura, preferências e pagamentos",
         "Consultas",
         (200, "Usuario"),
+        errors=(404, 503),
+    ),
+    ("DELETE", "/usuarios/{user_id}"): Operation(
+        "Apagar os dados pessoais do usuário (LGPD art. 18): chave destruída, perfil, "
+        "histórico, sessões, recomendações e log apagados; pagamentos mantidos desidentificados",
+        "Privacidade",
+        (202, "AceitoExclusao"),
+        errors=(400, 404, 503),
+    ),
+    ("GET", "/usuarios/{user_id}/dados"): Operation(
+        "Exportar tudo o que a plataforma guarda da pessoa, em JSON (LGPD art. 18 V)",
+        "Privacidade",
+        (200, "DadosPessoais"),
         errors=(404, 503),
     ),
     ("POST", "/usuarios/{user_id}/assinatura"): _command(
@@ -299,6 +314,7 @@ ACCEPTED = {
     "AceitoConfig": ("config", "ConfigAceita"),
     "AceitoVisualizacao": ("visualizacao", "VisualizacaoAceita"),
     "AceitoRecomendacoes": ("recomendacoes", "RecomendacoesAceitas"),
+    "AceitoExclusao": ("exclusao", "ExclusaoAceita"),
     "AceitoSessao": ("sessao", "SessaoAceita"),
     "AceitoComandoSessao": ("sessao", "SessaoReferida"),
 }

@@ -39,6 +39,7 @@ from web.openapi_operations import (
     SECURITY_SCHEMES,
     Operation,
 )
+from web.openapi_personal_data import PERSONAL_DATA_TYPES
 
 OPENAPI_VERSION = "3.1.0"
 DOCUMENTED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -63,7 +64,7 @@ def build_components() -> dict[str, Any]:
     schemas["ConfigAceita"] = _config_section(schemas)
     for name, (section, ref) in ACCEPTED.items():
         schemas[name] = accepted_schema(section, ref)
-    for name, answer in ANSWER_TYPES.items():
+    for name, answer in (ANSWER_TYPES | PERSONAL_DATA_TYPES).items():
         schemas[name] = TypeAdapter(answer).json_schema(ref_template=_REF, mode="serialization")
     schemas.update(_answer_defs(schemas))
     return schemas
@@ -79,7 +80,7 @@ def section_schema(event_schema: dict[str, Any], keep: set[str]) -> dict[str, An
 
 
 def accepted_schema(section: str, section_ref: str) -> dict[str, Any]:
-    """A 202 answer, as built by ``web.accepting.accept``."""
+    """A 202 answer, as built by ``web.intake.accept``."""
     return {
         "type": "object",
         "required": ["mensagem", "correlation_id", "status_url", section],
@@ -167,7 +168,7 @@ def describe(
     if description:
         doc["description"] = description
     parameters = _path_parameters(path) + _query_parameters(op.query, schemas)
-    if op.ok[0] == 202:  # every command: web.accepting.envelope reads the header
+    if op.ok[0] == 202:  # every command: web.intake.envelope reads the header
         parameters.append(IDEMPOTENCY_PARAMETER)
     if parameters:
         doc["parameters"] = parameters

@@ -19,10 +19,9 @@ from app.kafka.topics import user_key
 from app.viewing.recommending import recommend
 from app.viewing.viewing_events import RecommendationsRequest, RecommendationsRequested
 from tables.recommendations_table import recommendations
-from web.accepting import accept, envelope
 from web.errors import Unavailable
+from web.intake import accept, envelope, path_user_id, read_with_demo
 from web.ownership import refuse_other_callers_user, require_readable_user
-from web.parsing import path_user_id, read_with_demo
 from web.responses import json_response
 from web.routing import TableRoute, Unrouted
 

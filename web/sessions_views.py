@@ -21,6 +21,7 @@ from faust.web import Request, Response, View
 from app.application import platform
 from app.clock import utc_now
 from app.kafka.topics import user_key
+from app.requests.envelope import Envelope
 from app.viewing.session_commands import (
     NewSession,
     SessionActivity,
@@ -32,10 +33,9 @@ from app.viewing.session_commands import (
 from app.viewing.sessions import SessionListing
 from demo.people import demo_session_fields
 from tables.sessions_table import sessions, stored_sessions
-from web.accepting import accept, envelope
 from web.errors import Unavailable
+from web.intake import accept, envelope, path_session_user_id, path_user_id, read_fields, validate
 from web.ownership import refuse_other_callers_user, require_readable_user
-from web.parsing import path_session_user_id, path_user_id, read_fields, validate
 from web.responses import json_response
 from web.routing import TableRoute, Unrouted
 
@@ -77,12 +77,7 @@ class SessionsView(View):
             **command.model_dump(exclude={"user_id"}),
             session_id=session_id_of(command.user_id, fields["correlation_id"]),
         )
-        return await accept(
-            event,
-            "Abertura de sessão em processamento",
-            "sessao",
-            topic=services.topics.session_events,
-        )
+        return await _accept_session_command(event, "Abertura de sessão em processamento")
 
 
 @services.app.page("/sessoes/{session_id}/atividade")
@@ -99,12 +94,7 @@ class SessionActivityView(View):
         user_id = path_session_user_id(session_id)
         await refuse_other_callers_user(request, user_id, NO_SESSION)
         event = SessionActivity(**envelope(request, user_id), session_id=session_id)
-        return await accept(
-            event,
-            "Atividade da sessão em processamento",
-            "sessao",
-            topic=services.topics.session_events,
-        )
+        return await _accept_session_command(event, "Atividade da sessão em processamento")
 
 
 @services.app.page("/sessoes/{session_id}")
@@ -121,12 +111,7 @@ class SessionView(View):
         user_id = path_session_user_id(session_id)
         await refuse_other_callers_user(request, user_id, NO_SESSION)
         event = SessionEnded(**envelope(request, user_id), session_id=session_id)
-        return await accept(
-            event,
-            "Encerramento da sessão em processamento",
-            "sessao",
-            topic=services.topics.session_events,
-        )
+        return await _accept_session_command(event, "Encerramento da sessão em processamento")
 
 
 @services.app.page("/sessoes/usuario/{user_id}")
@@ -164,3 +149,8 @@ async def listing(request: Request, user_id: int, query: SessionQuery) -> web.Re
     idle = timedelta(seconds=services.settings.session_idle_timeout_s)
     shown = stored_sessions(user_id).listing(utc_now(), idle, query.ativas_apenas)
     return json_response(SessionListing(user_id=user_id, sessoes=shown).model_dump(mode="json"))
+
+
+async def _accept_session_command(event: Envelope, mensagem: str) -> web.Response:
+    """Publish a session command on ``session_events`` and answer 202 with ``sessao``."""
+    return await accept(event, mensagem, "sessao", topic=services.topics.session_events)

@@ -9,7 +9,7 @@ from aiohttp import web
 from faust.web import Request, Response, View
 
 from app.application import platform
-from app.requests.correlation import issued_at
+from app.requests.envelope import issued_at
 from app.requests.outcomes import StatusRecord, describe_code
 from app.storage.pool import TRANSIENT_ERRORS
 from tables.status_table import statuses, stored_status

@@ -18,7 +18,7 @@ from app.application import platform
 from app.clock import iso_utc
 from app.viewing.trending import TrendingQuery
 from web.errors import InvalidFields
-from web.parsing import validate
+from web.intake import validate
 from web.responses import json_response
 
 services = platform()

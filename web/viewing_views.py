@@ -18,10 +18,9 @@ from app.application import platform
 from app.requests.fields import MAX_PAGE_SIZE
 from app.viewing.viewing_events import HistoryQuery, Viewing, ViewingRecorded, history_cursor
 from demo.people import demo_viewing_fields
-from web.accepting import accept, envelope
 from web.database_reads import from_database
+from web.intake import accept, envelope, path_user_id, read_with_demo, validate
 from web.ownership import refuse_other_callers_user, require_readable_user
-from web.parsing import path_user_id, read_with_demo, validate
 from web.responses import json_response
 
 services = platform()

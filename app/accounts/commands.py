@@ -2,8 +2,9 @@
 
 Sign-up (:class:`NewUser` -> ``criar_usuario``), subscription
 (:class:`SubscriptionChange` -> ``atualizar_assinatura``), payment
-(:class:`Payment` -> ``pagamento_realizado``) and preferences
-(:class:`Preferences` -> ``atualizar_config``): the single source of their
+(:class:`Payment` -> ``pagamento_realizado``), preferences
+(:class:`Preferences` -> ``atualizar_config``) and erasure (``DELETE``
+-> ``excluir_usuario``): the single source of their
 field rules. The HTTP edge parses request bodies into the commands (422 on
 failure, listing each bad field); an event is the request's envelope
 (:class:`app.requests.envelope.Envelope`) plus its command's fields, and the
@@ -166,8 +167,18 @@ class PreferencesUpdated(Envelope):
     preferencias: Preferences
 
 
+class UserErased(Envelope):
+    """``excluir_usuario``: erase the user's personal data from every store (LGPD art. 18).
+
+    Carries nothing but the envelope; the accounts agent applies it
+    (``docs/privacy.md``) and its outcome reports what each store removed.
+    """
+
+    event_type: Literal["excluir_usuario"] = "excluir_usuario"
+
+
 UserEvent: TypeAlias = Annotated[
-    UserCreated | SubscriptionUpdated | PaymentMade | PreferencesUpdated,
+    UserCreated | SubscriptionUpdated | PaymentMade | PreferencesUpdated | UserErased,
     Field(discriminator="event_type"),
 ]
 _user_event_adapter: TypeAdapter[UserEvent] = TypeAdapter(UserEvent)

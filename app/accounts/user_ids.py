@@ -6,7 +6,7 @@ users rather than one per user. A restart abandons the rest of its block: ids
 may have gaps, never repeats.
 
 A sign-up sent with an ``Idempotency-Key`` has a correlation id derived from
-the key (:mod:`app.requests.correlation`): the first request with it claims a user id
+the key (:mod:`app.requests.envelope`): the first request with it claims a user id
 for that correlation id in PostgreSQL, and the same sign-up sent again is
 answered with that id, not a fresh one (which is simply left unused).
 """

@@ -52,6 +52,8 @@ logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)
 
 #: Trail of one request: its request, outcome and dead letters, never more than this.
 MAX_TRAIL = 100
+#: One user's documents read (an export) or deleted (an erasure) per search.
+MAX_USER_DOCUMENTS = 1000
 #: Upper bound of one ``_bulk`` body; Elasticsearch refuses bodies over 100 MB.
 MAX_BULK_BYTES = 8 * 1024 * 1024
 #: One batch goes out as this many concurrent ``_bulk`` requests (measured: 1.5x
@@ -266,6 +268,49 @@ class SearchIndex(Service):
         except (TransportError, ApiError) as exc:
             raise SearchUnavailable(_describe(exc)) from exc
         return [hit["_source"] for hit in response["hits"]["hits"]]
+
+    async def user_documents(self, user_id: int) -> list[dict[str, Any]]:
+        """The documents of one user's events, oldest first (at most :data:`MAX_USER_DOCUMENTS`)."""
+        body = {"query": {"term": {"user_id": user_id}}, "size": MAX_USER_DOCUMENTS}
+        response = await self._search({**body, "sort": [{"timestamp": {"order": "asc"}}]})
+        return [hit["_source"] for hit in response["hits"]["hits"]]
+
+    async def delete_user_documents(self, user_id: int) -> int:
+        """Delete every document of one user's events; return how many went.
+
+        This Elasticsearch has no delete-by-query: search (after a refresh, so
+        documents indexed a moment ago are found too), then ``_bulk`` delete,
+        until a search finds none. Deleting again deletes nothing more.
+        """
+        deleted = 0
+        while True:
+            try:
+                await self._client.indices.refresh(index=self.indices.name, ignore_unavailable=True)
+            except (TransportError, ApiError) as exc:
+                raise SearchUnavailable(_describe(exc)) from exc
+            found = await self._search(
+                {
+                    "query": {"term": {"user_id": user_id}},
+                    "size": MAX_USER_DOCUMENTS,
+                    "_source": False,
+                }
+            )
+            hits = found["hits"]["hits"]
+            gone = await self._bulk_delete(hits) if hits else 0
+            deleted += gone
+            if gone == 0:
+                return deleted
+
+    async def _bulk_delete(self, hits: list[dict[str, Any]]) -> int:
+        body = b"".join(
+            orjson.dumps({"delete": {"_index": hit["_index"], "_id": hit["_id"]}}) + b"\n"
+            for hit in hits
+        )
+        try:
+            response = await self._client.bulk(operations=body, refresh=True)  # type: ignore[arg-type]
+        except (TransportError, ApiError) as exc:
+            raise SearchUnavailable(_describe(exc)) from exc
+        return sum(1 for item in response["items"] if item["delete"].get("result") == "deleted")
 
     async def search_logs(self, query: LogQuery, owner: str | None) -> LogPage:
         """One page of the documents matching ``query``, newest first, with a histogram.

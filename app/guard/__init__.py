@@ -93,22 +93,20 @@ The example, ``agents/ratings_agent.py`` (run as it stands by
 """
 
 from app.guard.checkpoints import ALARM_WORDS
-from app.guard.command_batches import (
-    DecodedBatch,
-    applied_outcome,
-    decode_batch,
-    invalid_reason,
-    outcome_message,
-)
 from app.guard.dead_letters import DeadLetter, dead_letter, send_dead_letters
 from app.guard.faust_fixes import PlatformApp
 from app.guard.guarded import (
     TRANSIENT,
     BatchHandler,
+    DecodedBatch,
     Guard,
     GuardedAgent,
     acting_on,
+    applied_outcome,
+    decode_batch,
     guarded_agent,
+    invalid_reason,
+    outcome_message,
 )
 from app.guard.topic_batches import feed_group
 from app.kafka.publishing import Message, publish_all

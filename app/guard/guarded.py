@@ -30,6 +30,13 @@ A handler raises to say the batch is not done: a transient error (see
 :data:`TRANSIENT`) is retried, anything else sends the batch one by one. What
 it publishes must be acknowledged before it returns (:func:`app.guard.publish_all`);
 table writes are flushed by the guard before the checkpoint moves.
+
+A handler of commands (``user_events``, ``session_events``) starts with
+:func:`decode_batch`: an event that does not decode (not JSON, wrong fields,
+unknown type) becomes a dead letter with the reason, plus an ``error`` outcome
+when it names a correlation id, so that its requester sees a final status; it
+answers every command it applies with one outcome on ``response_events``,
+keyed by its correlation id (:func:`outcome_message`, :func:`applied_outcome`).
 """
 
 from __future__ import annotations
@@ -39,12 +46,15 @@ import logging
 import weakref
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import ClassVar
+from dataclasses import dataclass, field
+from typing import ClassVar, Generic, Literal, TypeVar
 
+import orjson
 from aiokafka.errors import KafkaError
 from faust.streams import _current_event
 from faust.types import AppT, CollectionT, EventT, TopicT
 from mode.utils.tracebacks import format_task_stack
+from pydantic import ValidationError
 
 from app.guard.checkpoints import ALARM_WORDS, Checkpoint, CheckpointStore, describe
 from app.guard.dead_letters import dead_letter, send_dead_letters
@@ -52,7 +62,11 @@ from app.guard.faust_fixes import PlatformApp
 from app.guard.feeds import DirectFeed, Feed, GapFound, TableFeed
 from app.guard.table_ownership import TableOwnership
 from app.guard.topic_batches import ConsumerSettings, TopicBatches, feed_group
+from app.kafka.publishing import Message
 from app.kafka.readers import LogReader
+from app.requests.envelope import Envelope
+from app.requests.outcomes import describe as outcome_words
+from app.requests.outcomes import refusal_response, response_event
 from app.retry import retrying
 from app.settings import Settings
 from app.storage.agent_checkpoints import CheckpointKey
@@ -318,3 +332,57 @@ def acting_on(event: EventT) -> Iterator[None]:
         yield
     finally:
         _current_event.reset(token)
+
+
+# What a handler of commands uses: see the module's docstring.
+
+E = TypeVar("E")
+
+
+@dataclass
+class DecodedBatch(Generic[E]):
+    """A batch split into decoded commands and the answers to the refused events."""
+
+    valid: list[tuple[EventT, E]] = field(default_factory=list)
+    letters: list[Message] = field(default_factory=list)
+    responses: list[Message] = field(default_factory=list)
+
+    def refuse(self, event: EventT, reason: str, stage: str) -> None:
+        """Dead-letter ``event`` for ``reason``, with an error outcome if it names a request."""
+        self.letters.append(dead_letter(event, reason, stage))
+        value = refusal_response(event.value, reason)
+        if value is not None:
+            self.responses.append((value["correlation_id"].encode(), orjson.dumps(value)))
+
+
+def decode_batch(
+    batch: Sequence[EventT], decode: Callable[[bytes], E], stage: str
+) -> DecodedBatch[E]:
+    """Each event of ``batch`` decoded by ``decode``, in order; the rest refused."""
+    decoded: DecodedBatch[E] = DecodedBatch()
+    for event in batch:
+        try:
+            decoded.valid.append((event, decode(event.value)))
+        except ValueError as exc:  # pydantic's ValidationError included
+            decoded.refuse(event, invalid_reason(exc), stage)
+    return decoded
+
+
+def invalid_reason(exc: Exception) -> str:
+    """Why an event is invalid: each broken field rule (the first ten), or the error."""
+    if isinstance(exc, ValidationError):
+        problems = [f"{'.'.join(map(str, e['loc'])) or 'evento'}: {e['msg']}" for e in exc.errors()]
+        return "invalid event: " + "; ".join(problems[:10])
+    return f"invalid event: {exc}"
+
+
+def outcome_message(
+    request: Envelope, status: Literal["success", "error"], message: str
+) -> Message:
+    """The ``response_events`` message giving ``request`` its outcome."""
+    return request.correlation_id.encode(), orjson.dumps(response_event(request, status, message))
+
+
+def applied_outcome(event: Envelope, code: str) -> Message:
+    """The outcome message of ``event``, applied with outcome ``code`` (``applied``, ``user_not_found``...)."""
+    return outcome_message(event, *outcome_words(event, code))

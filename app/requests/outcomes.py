@@ -35,6 +35,7 @@ from app.requests.envelope import (
     replays_in,
 )
 from app.requests.fields import UtcDateTime
+from app.sealing import PERSONAL_FIELDS
 
 
 class Outcome(BaseModel):
@@ -71,7 +72,8 @@ def response_event(
     """The outcome of ``request`` as a ``response_events`` value.
 
     It repeats the request's command fields under ``dados`` (nested, so that a
-    payment's own ``status`` cannot clash with the outcome's), and carries
+    payment's own ``status`` cannot clash with the outcome's), except personal
+    ones (:data:`app.sealing.PERSONAL_FIELDS`: an outcome is not sealed), and carries
     ``request_timestamp`` so the processing latency can be charted.
     """
     return {
@@ -85,7 +87,11 @@ def response_event(
         ),
         "requested_by": request.requested_by,
         "replays": request.replays,
-        "dados": command_fields(request),
+        "dados": {
+            name: value
+            for name, value in command_fields(request).items()
+            if name not in PERSONAL_FIELDS
+        },
     }
 
 
@@ -147,6 +153,7 @@ _SUCCESS_MESSAGES = {
     "pagamento_realizado": "Pagamento registrado com sucesso",
     "atualizar_config": "Configurações atualizadas com sucesso",
     "registrar_visualizacao": "Visualização registrada com sucesso",
+    "excluir_usuario": "Dados pessoais do usuário apagados",
 }
 _ERROR_MESSAGES = {
     "email_taken": "E-mail já cadastrado para outro usuário",

@@ -4,7 +4,7 @@ Every SQL statement of the system is in this package, one module per concept
 (:mod:`app.storage.ledger`, :mod:`app.storage.agent_checkpoints`,
 :mod:`app.storage.users`, :mod:`app.storage.catalogue`,
 :mod:`app.storage.watching`, :mod:`app.storage.dead_letter_replays`,
-:mod:`app.storage.ledger_pruning`); :class:`Database` is all of them at once.
+:mod:`app.storage.ledger_pruning`, :mod:`app.storage.personal_data`); :class:`Database` is all of them at once.
 The service connects in the background with backoff, so the worker (and ``GET
 /health``) come up even while PostgreSQL is down; callers that need the
 database await :meth:`Database.wait_ready`.
@@ -26,6 +26,7 @@ from app.storage.catalogue import CatalogueQueries, CatalogueSeed, seed_catalogu
 from app.storage.dead_letter_replays import ReplayQueries
 from app.storage.ledger import LedgerQueries
 from app.storage.ledger_pruning import PruningQueries
+from app.storage.personal_data import PersonalDataQueries
 from app.storage.pool import TRANSIENT_ERRORS
 from app.storage.users import UserQueries
 from app.storage.watching import WatchingQueries
@@ -54,6 +55,7 @@ class Database(
     WatchingQueries,
     ReplayQueries,
     PruningQueries,
+    PersonalDataQueries,
 ):
     """Owns the aiopg pool; runs migrations once connected; answers every query.
 

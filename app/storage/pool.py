@@ -23,6 +23,10 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+#: Runs of an insert-or-read claim at most: a concurrent claim is committed by the second.
+CLAIM_ATTEMPTS = 3
+
+
 class Pooled:
     """Reads and writes through the service's aiopg pool (opened by the Database service)."""
 
@@ -39,3 +43,18 @@ class Pooled:
         async with self.pool.acquire() as conn, conn.cursor() as cur:
             await cur.execute(statement, params)
             return list(await cur.fetchall())
+
+    async def _claimed(self, statement: str, params: dict[str, Any], what: str) -> Any:
+        """The first column of an insert-or-read ``statement``'s row, run until it gives one.
+
+        Such a statement (``INSERT ... ON CONFLICT DO NOTHING RETURNING`` then a
+        read) sees no row when a concurrent claim commits after its snapshot:
+        the next run sees that claim. Raises after :data:`CLAIM_ATTEMPTS` runs.
+        """
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            for _ in range(CLAIM_ATTEMPTS):
+                await cur.execute(statement, params)
+                row = await cur.fetchone()
+                if row is not None:
+                    return row[0]
+        raise psycopg2.OperationalError(f"nothing claimed for {what}")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-import psycopg2
-
 from app.accounts.commands import Subscription
 from app.storage.pool import Pooled
 
@@ -23,8 +21,6 @@ WITH claimed AS (
 SELECT user_id FROM claimed
 UNION ALL
 SELECT user_id FROM signup_user_ids WHERE correlation_id = %(cid)s"""
-#: Runs of the claim at most: a concurrent claim is committed by the second.
-_CLAIM_ATTEMPTS = 3
 _USER_WITH_DETAILS = """
 SELECT json_build_object(
     'user_id', u.user_id, 'nome', u.nome, 'email', u.email, 'cpf', u.cpf,
@@ -70,13 +66,8 @@ class UserQueries(Pooled):
     async def claim_signup_user_id(self, correlation_id: str, user_id: int) -> int:
         """The user id of sign-up ``correlation_id``: ``user_id`` if it is the first to claim one."""
         params = {"cid": correlation_id, "uid": user_id}
-        async with self.pool.acquire() as conn, conn.cursor() as cur:
-            for _ in range(_CLAIM_ATTEMPTS):
-                await cur.execute(_CLAIM_SIGNUP_USER_ID, params)
-                row = await cur.fetchone()
-                if row is not None:
-                    return int(row[0])
-        raise psycopg2.OperationalError(f"no user id claimed for sign-up {correlation_id}")
+        claimed = await self._claimed(_CLAIM_SIGNUP_USER_ID, params, f"sign-up {correlation_id}")
+        return int(claimed)
 
     async def fetch_user(self, user_id: int, payments: int = 10) -> dict[str, Any] | None:
         """The user with subscription, preferences and latest payments, or None."""

@@ -10,11 +10,12 @@ what the models say.
 
 from __future__ import annotations
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.requests.envelope import SCHEMA_VERSION, Replays, SchemaVersion
 from app.requests.fields import UserId, UtcDateTime
-from app.viewing.titles import TitleKind
+from app.viewing.titles import TitleInfo, TitleKind
 from app.viewing.viewing_events import TitleId
 
 #: ``[conteudo_id, espectadores]``: one title of a top list and its distinct viewers.
@@ -32,6 +33,9 @@ class TitleActivity(BaseModel):
     tipo: TitleKind
     categoria: str
     visto_em: UtcDateTime = Field(description="O último heartbeat do usuário neste título")
+    esquecer: bool = Field(
+        False, description="O usuário foi excluído: o em-alta esquece este espectador do título"
+    )
     schema_version: SchemaVersion = SCHEMA_VERSION
     replays: Replays = 0
 
@@ -58,3 +62,18 @@ class TrendingTops(BaseModel):
     particao: int = Field(ge=0, description="A partição de title_activity que a lista cobre")
     em: UtcDateTime = Field(description="Quando a lista foi calculada")
     schema_version: SchemaVersion = SCHEMA_VERSION
+
+
+def forgotten_viewer(info: TitleInfo, user_id: int, at: str) -> tuple[bytes, bytes]:
+    """The ``title_activity`` message making trending forget ``user_id`` on a title (erasure)."""
+    value = {
+        "schema_version": SCHEMA_VERSION,
+        "conteudo_id": info.conteudo_id,
+        "user_id": user_id,
+        "titulo": info.titulo,
+        "tipo": info.tipo,
+        "categoria": info.categoria,
+        "visto_em": at,
+        "esquecer": True,
+    }
+    return str(info.conteudo_id).encode(), orjson.dumps(value)

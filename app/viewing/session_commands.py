@@ -10,6 +10,9 @@ A session id is ``{user_id}-{correlation_id}``, the correlation id of the
 request that opened it: it names its user, so later commands on the session
 are keyed and routed by user, and a request sent again with the same
 ``Idempotency-Key`` (same correlation id) names the same session, opened once.
+
+One event is not a client's: :class:`SessionsErased`, sent by the accounts
+agent when it erases a person (``docs/privacy.md``).
 """
 
 from __future__ import annotations
@@ -129,12 +132,27 @@ class SessionEnded(SessionCommand):
     event_type: Literal["encerrar_sessao"] = "encerrar_sessao"
 
 
+class SessionsErased(Envelope):
+    """``apagar_sessoes``: forget every session of the user, who was erased (no outcome).
+
+    Sent by the accounts agent under the erasure's correlation id; the
+    erasure's own outcome is the request's final status.
+    """
+
+    event_type: Literal["apagar_sessoes"] = "apagar_sessoes"
+
+
 SessionEvent: TypeAlias = Annotated[
     SessionOpened | SessionActivity | SessionEnded, Field(discriminator="event_type")
 ]
-_session_event_adapter: TypeAdapter[SessionEvent] = TypeAdapter(SessionEvent)
+#: Every event on ``session_events``: the clients' commands and the erasures' forgetting.
+SessionTopicEvent: TypeAlias = Annotated[
+    SessionOpened | SessionActivity | SessionEnded | SessionsErased,
+    Field(discriminator="event_type"),
+]
+_session_event_adapter: TypeAdapter[SessionTopicEvent] = TypeAdapter(SessionTopicEvent)
 
 
-def decode_session_event(raw: bytes) -> SessionEvent:
+def decode_session_event(raw: bytes) -> SessionTopicEvent:
     """Parse and validate a ``session_events`` value; raises ``ValueError`` if unusable."""
     return _session_event_adapter.validate_json(raw)

@@ -80,6 +80,11 @@ class ViewerShard:
         self.last_seen[user_id] = seen_at
         return Move(self.info.conteudo_id, user_id, before, seen_at)
 
+    def forget(self, user_id: int) -> Move | None:
+        """Forget ``user_id`` at once (their erasure); the move, if they were here."""
+        before = self.last_seen.pop(user_id, None)
+        return None if before is None else Move(self.info.conteudo_id, user_id, before, None)
+
     def forget_before(self, horizon: int) -> list[Move]:
         """Forget viewers last seen before ``horizon`` (outside every window)."""
         gone = [user for user, seen in self.last_seen.items() if seen < horizon]

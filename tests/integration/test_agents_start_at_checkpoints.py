@@ -25,8 +25,7 @@ from aiokafka.structs import OffsetAndMetadata
 
 from app.accounts.commands import Preferences, PreferencesUpdated
 from app.guard.topic_batches import feed_group
-from app.requests.correlation import CorrelationIds
-from app.requests.envelope import encode_event
+from app.requests.envelope import CorrelationIds, encode_event
 from app.requests.outcomes import response_event
 from app.settings import get_settings
 from harness.broker import end_offsets, produce, run

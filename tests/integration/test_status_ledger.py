@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from app.requests.correlation import CorrelationIds
+from app.requests.envelope import CorrelationIds
 from app.settings import get_settings
 from harness.services import pg_rows
 from harness.workers import ADMIN, wait_for_final_status

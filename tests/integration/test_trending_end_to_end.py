@@ -13,8 +13,7 @@ import httpx
 import orjson
 import pytest
 
-from app.requests.correlation import CorrelationIds
-from app.requests.envelope import encode_event
+from app.requests.envelope import CorrelationIds, encode_event
 from app.settings import get_settings
 from app.viewing.viewing_events import ViewingRecorded
 from harness.broker import produce, run

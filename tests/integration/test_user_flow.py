@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from app.requests.correlation import CorrelationIds
+from app.requests.envelope import CorrelationIds
 from app.settings import get_settings
 from demo.people import demo_user
 from harness.services import pg_rows

@@ -14,7 +14,12 @@ from agents import sessions_agent as agent
 from app.accounts.commands import Subscription
 from app.kafka.readers import Record
 from app.requests.envelope import encode_event
-from app.viewing.session_commands import SessionActivity, SessionOpened, session_id_of
+from app.viewing.session_commands import (
+    SessionActivity,
+    SessionOpened,
+    SessionsErased,
+    session_id_of,
+)
 from app.viewing.sessions import UserSessions
 
 SUBSCRIPTION = Subscription("Básico", date(2000, 1, 1), date(2100, 12, 31))
@@ -146,3 +151,17 @@ async def test_invalid_events_and_events_under_another_users_key_become_dead_let
     ]
     assert world.outcomes[1]["status"] == "success"
     assert list(world.table) == [7]
+
+
+async def test_an_erased_users_sessions_are_forgotten_without_an_outcome(world: World) -> None:
+    opened = opening(5)
+    erased = SessionsErased(correlation_id=str(uuid.uuid4()), user_id=5)
+    batch = [*batch_of(opened, opening(7)), record(encode_event(erased), b"5", 2)]
+
+    await agent.track_sessions(batch)
+
+    assert world.table[5].is_empty
+    assert not world.table[7].is_empty
+    assert len(world.outcomes) == 2  # the two openings'
+    assert erased.correlation_id not in {o["correlation_id"] for o in world.outcomes}
+    assert world.letters == []

@@ -15,15 +15,29 @@ from jsonschema import Draft202012Validator
 
 from agents.trending_agent import _changed_tops, indexes
 from agents.viewing_agent import _activity
-from app.accounts.commands import PaymentMade, PreferencesUpdated, SubscriptionUpdated, UserCreated
+from app.accounts.commands import (
+    PaymentMade,
+    PreferencesUpdated,
+    SubscriptionUpdated,
+    UserCreated,
+    UserErased,
+)
 from app.event_schemas import DOCS_DIR, TOPICS, asyncapi, schema_path, stale
 from app.guard.dead_letters import dead_letter
 from app.kafka.readers import Record
 from app.kafka.topics import Topics
-from app.requests.envelope import encode_event
+from app.requests.envelope import encode_event, encode_sealed_event
 from app.requests.outcomes import refusal_response, response_event
+from app.sealing import new_key
 from app.settings import get_settings
-from app.viewing.session_commands import SessionActivity, SessionEnded, SessionOpened, session_id_of
+from app.viewing.derived_events import forgotten_viewer
+from app.viewing.session_commands import (
+    SessionActivity,
+    SessionEnded,
+    SessionOpened,
+    SessionsErased,
+    session_id_of,
+)
 from app.viewing.titles import TitleInfo
 from app.viewing.trending import Move
 from app.viewing.viewing_events import RecommendationsRequested, ViewingRecorded, refresh_request
@@ -112,21 +126,26 @@ def written_today() -> list[tuple[str, str, bytes]]:
     }
     letter = dead_letter(Record("user_events", 1, 9, b"1", b"{}", 1.0), "invalid", "processing")
     refusal = refusal_response(encode_event(payment), "invalid event: x")
+    signup = UserCreated(**envelope, **demo_user().model_dump())
     return [
-        ("user_events", "criar_usuario", encode_event(UserCreated(**envelope, **demo_user().model_dump()))),
+        ("user_events", "criar_usuario", encode_event(signup)),
+        ("user_events", "criar_usuario", encode_sealed_event(signup, new_key())),
         ("user_events", "atualizar_assinatura", encode_event(SubscriptionUpdated(**envelope, **demo_subscription().model_dump()))),
         ("user_events", "pagamento_realizado", encode_event(payment)),
         ("user_events", "atualizar_config", encode_event(PreferencesUpdated(**envelope, preferencias=demo_preferences()))),
+        ("user_events", "excluir_usuario", encode_event(UserErased(**envelope))),
         ("viewing_events", "registrar_visualizacao", encode_event(ViewingRecorded(**envelope, **demo_viewing_fields()))),
         ("session_events", "iniciar_sessao", encode_event(SessionOpened(**session, **demo_session_fields()))),
         ("session_events", "registrar_atividade", encode_event(SessionActivity(**session))),
         ("session_events", "encerrar_sessao", encode_event(SessionEnded(**session))),
+        ("session_events", "apagar_sessoes", encode_event(SessionsErased(**envelope))),
         ("recommendation_requests", "gerar_recomendacoes", encode_event(RecommendationsRequested(**envelope))),
         ("recommendation_requests", "refresh", refresh_request(USER)),
         ("response_events", "response", orjson.dumps(response_event(payment, "success", "ok"))),
         ("response_events", "response", orjson.dumps(refusal)),
         ("dead_letters", "dead_letter", letter[1]),
         ("title_activity", "title_activity", _activity(change)[1]),
+        ("title_activity", "title_activity", forgotten_viewer(TitleInfo(1042, "O Último Verão", "filme", "Drama"), USER, "2026-12-05T10:00:00+00:00")[1]),
         ("trending_tops", "trending_top", _a_trending_top()),
     ]  # fmt: skip
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.masking import mask, mask_cpf, mask_email, mask_name, mask_text
+from app.masking import SEALED_MASK, mask, mask_cpf, mask_email, mask_name, mask_text
+from app.sealing import SEALED_PREFIX, new_key, seal_fields
 
 CORRELATION_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 
@@ -92,3 +93,13 @@ def test_masking_is_idempotent() -> None:
     event = {"nome": "Ana Maria", "email": "ana@x.com", "cpf": "123.456.789-25", "msg": "ana@x.com"}
     once = mask(event)
     assert mask(once) == once
+
+
+def test_sealed_personal_values_are_shown_as_sealed_even_in_text() -> None:
+    key = new_key()
+    sealed = seal_fields(key, 7, {"nome": "Ana Braga", "email": "ana@x.com", "cpf": "12345678925"})
+    assert mask(sealed) == {"nome": SEALED_MASK, "email": SEALED_MASK, "cpf": SEALED_MASK}
+    raw = f'payload {{"cpf": "{sealed["cpf"]}"}} e {sealed["email"]}'
+    masked = mask_text(raw)
+    assert SEALED_PREFIX not in masked
+    assert masked.count(SEALED_MASK) == 2

@@ -1,5 +1,7 @@
-"""Event wire format: the contract's flat JSON, validated on the way in."""
+"""Event wire format (the contract's flat JSON, validated on the way in) and signed correlation ids."""
 
+import uuid
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import orjson
@@ -7,7 +9,13 @@ import pytest
 from pydantic import ValidationError
 
 from app.accounts.commands import PaymentMade, Preferences, PreferencesUpdated, decode_user_event
-from app.requests.envelope import SCHEMA_VERSION, encode_event, replays_in
+from app.requests.envelope import (
+    SCHEMA_VERSION,
+    CorrelationIds,
+    encode_event,
+    issued_at,
+    replays_in,
+)
 from app.requests.outcomes import refusal_response, response_event
 
 CID = "01a222cc-d2dd-7673-9115-162d98e7896f"
@@ -96,3 +104,58 @@ def test_a_replayed_event_hands_its_replay_count_to_its_outcome() -> None:
     refused = refusal_response(raw, "bad")
     assert refused is not None and refused["replays"] == 3
     assert replays_in({"replays": True}) == replays_in({"replays": -1}) == replays_in([]) == 0
+
+
+def test_issued_ids_are_uuid7_and_verify() -> None:
+    ids = CorrelationIds("secret")
+    value = ids.issue("alice")
+    assert uuid.UUID(value).version == 7
+    assert ids.is_issued(value, "alice")
+
+
+def test_ids_signed_with_another_secret_or_altered_do_not_verify() -> None:
+    value = CorrelationIds("secret").issue("alice")
+    altered = value[:-1] + ("0" if value[-1] != "0" else "1")
+    assert not CorrelationIds("other").is_issued(value, "alice")
+    assert not CorrelationIds("secret").is_issued(altered, "alice")
+
+
+def test_random_uuids_and_garbage_do_not_verify() -> None:
+    ids = CorrelationIds("secret")
+    assert not ids.is_issued(str(uuid.uuid4()), "alice")
+    assert not ids.is_issued("not-a-uuid", "alice")
+    assert not ids.is_issued("", "alice")
+
+
+def test_issue_time_is_read_back_from_the_id() -> None:
+    value = CorrelationIds("secret").issue("alice")
+    assert abs(issued_at(value) - datetime.now(UTC)) < timedelta(seconds=2)
+
+
+def test_ids_are_unique_even_when_many_share_a_millisecond() -> None:
+    ids = CorrelationIds("secret")
+    assert len({ids.issue("alice") for _ in range(200_000)}) == 200_000
+
+
+def test_uppercase_spelling_of_an_id_is_not_the_issued_id() -> None:
+    ids = CorrelationIds("secret")
+    assert not ids.is_issued(ids.issue("alice").upper(), "alice")
+
+
+def test_an_id_verifies_only_for_the_caller_it_was_issued_to() -> None:
+    ids = CorrelationIds("secret")
+    value = ids.issue("alice")
+    assert ids.is_issued(value, "alice")
+    assert not ids.is_issued(value, "bob")
+
+
+def test_derived_ids_repeat_for_one_caller_and_key_and_verify() -> None:
+    ids = CorrelationIds("secret")
+    first = ids.derive("alice", "pedido-42")
+    assert ids.derive("alice", "pedido-42") == first
+    assert uuid.UUID(first).version == 8
+    assert ids.is_issued(first, "alice")
+    assert not ids.is_issued(first, "bob")
+    assert ids.derive("bob", "pedido-42") != first
+    assert ids.derive("alice", "pedido-43") != first
+    assert issued_at(first) is None

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
-from app.requests.outcomes import StatusRecord
+import orjson
+
+from app.accounts.commands import UserCreated
+from app.requests.outcomes import StatusRecord, response_event
 
 
 def record(status: str, replays: int = 0) -> StatusRecord:
@@ -77,3 +81,11 @@ def test_a_pending_record_has_every_field_and_the_issue_time() -> None:
     assert pending["requested_at"] == "2026-01-02T03:04:05.600000Z"
     assert pending["processed_at"] is None
     assert set(pending) == set(StatusRecord.model_fields)
+
+
+def test_an_outcome_repeats_the_command_fields_but_never_the_personal_ones() -> None:
+    envelope = {"correlation_id": str(uuid.uuid4()), "user_id": 7, "requested_by": "tests"}
+    signup = UserCreated(**envelope, nome="Ana Braga", email="ana@x.com", cpf="529.982.247-25")
+    outcome = response_event(signup, "success", "ok")
+    assert set(outcome["dados"]) == {"data_criacao"}
+    assert "ana@x.com" not in orjson.dumps(outcome).decode()

@@ -72,6 +72,20 @@ def test_forgotten_viewers_leave_every_count() -> None:
     assert built.count("24h", FILM.conteudo_id) == 1
 
 
+def test_an_erased_viewer_is_forgotten_at_once_and_only_once() -> None:
+    shard, built = ViewerShard(FILM), index()
+    for user in (1, 2):
+        move = shard.see(user, NOW)
+        assert move is not None
+        built.move(move, NOW)
+    forgotten = shard.forget(1)
+    assert forgotten == Move(FILM.conteudo_id, 1, NOW, None)
+    built.move(forgotten, NOW)
+    assert shard.last_seen == {2: NOW}
+    assert built.count("1h", FILM.conteudo_id) == built.count("24h", FILM.conteudo_id) == 1
+    assert shard.forget(1) is None  # a replay of the erasure moves nothing
+
+
 def test_tops_rank_by_viewers_and_break_down_by_tipo_and_categoria() -> None:
     built = index()
     for user in range(3):

@@ -1,11 +1,16 @@
-"""Accepting a command: publish its event durably, then answer 202.
+"""A command's way in: read and validate what the request says, publish its event, answer 202.
 
-The 202 is sent only after Kafka acknowledged the event (acks=all), so an
-accepted request cannot be lost. The event goes straight to the aiokafka
+Reading: no body -> demo data (the original's behaviour, so ``curl -X POST``
+works); a body -> the client's data, strictly validated; 400 / 422 otherwise.
+Ids in the path are checked here too (404 when they cannot name anything).
+
+Accepting: the 202 is sent only after Kafka acknowledged the event (acks=all),
+so an accepted request cannot be lost. The event goes straight to the aiokafka
 producer Faust itself sends through (same connections, same default
 partitioner, so the same partition for a key): Faust's ``Topic.send`` wraps
 each message in a future message, sensor calls and callbacks, CPU per request
-that adds nothing here, where the view awaits the acknowledgement itself; if Kafka does not acknowledge within
+that adds nothing where the view awaits the acknowledgement itself (-60 µs,
+docs/benchmarks.md). If Kafka does not acknowledge within
 ``PRODUCE_TIMEOUT_S`` the client gets a 503 instead of a hang, and while that
 lasts the other requests get theirs at once (:mod:`web.circuit`).
 """
@@ -15,21 +20,31 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar
 
+import orjson
 from aiohttp import web
 from aiokafka.errors import KafkaError
 from faust.types import TopicT
+from pydantic import ValidationError
 
 from app.application import platform
 from app.kafka.publishing import kafka_producer
 from app.kafka.topics import user_key
-from app.requests.correlation import IDEMPOTENCY_HEADER
-from app.requests.envelope import Envelope, command_fields, encode_event
+from app.requests.envelope import (
+    IDEMPOTENCY_HEADER,
+    Envelope,
+    command_fields,
+    encode_event,
+    encode_sealed_event,
+)
+from app.requests.fields import MAX_USER_ID, Command
 from app.telemetry.logging_setup import bind_correlation_id
+from app.viewing.session_commands import session_user_id
 from web.auth import caller_name
 from web.circuit import CircuitBreaker
-from web.errors import BadHeader, Unavailable
+from web.errors import BadHeader, InvalidFields, MalformedBody, NotFound, Unavailable
 from web.responses import json_response
 
 services = platform()
@@ -75,8 +90,12 @@ def _correlation_id(owner: str, idempotency_key: str | None) -> str:
     return services.correlation_ids.derive(owner, idempotency_key)
 
 
-async def publish_event(event: Envelope, topic: TopicT = services.topics.user_events) -> None:
+async def publish_event(
+    event: Envelope, topic: TopicT = services.topics.user_events, seal_with: bytes | None = None
+) -> None:
     """Put ``event`` on ``topic``, keyed by user id; 503 if Kafka is down.
+
+    With ``seal_with`` (the person's key), its personal fields travel sealed.
 
     A timed-out event may still sit in the producer's buffer and reach Kafka
     once it is back, so that 503 names its ``correlation_id``: the client reads
@@ -91,8 +110,11 @@ async def publish_event(event: Envelope, topic: TopicT = services.topics.user_ev
     started = time.monotonic()
     try:
         async with asyncio.timeout(services.settings.produce_timeout_s):
+            value = (
+                encode_event(event) if seal_with is None else encode_sealed_event(event, seal_with)
+            )
             delivery = await producer.send(
-                topic.get_topic_name(), encode_event(event), key=user_key(event.user_id)
+                topic.get_topic_name(), value, key=user_key(event.user_id)
             )
             await delivery
     except (KafkaError, TimeoutError) as exc:
@@ -120,13 +142,14 @@ async def accept(
     section: str,
     fields: dict[str, Any] | None = None,
     topic: TopicT = services.topics.user_events,
+    seal_with: bytes | None = None,
 ) -> web.Response:
-    """Publish ``event`` on ``topic``, then give the contract's 202 answer.
+    """Publish ``event`` on ``topic`` (sealed with ``seal_with``), then give the 202 answer.
 
     The answer's ``section`` holds ``fields`` (by default the event's command
-    fields with its ``user_id``).
+    fields, in clear, with its ``user_id``).
     """
-    await publish_event(event, topic)
+    await publish_event(event, topic, seal_with)
     body = {
         "mensagem": mensagem,
         "correlation_id": event.correlation_id,
@@ -134,3 +157,91 @@ async def accept(
         section: fields or {"user_id": event.user_id, **command_fields(event)},
     }
     return json_response(body, status=202)
+
+
+# Reading the command: see the module's docstring.
+
+C = TypeVar("C", bound=Command)
+
+
+class BodySource(Protocol):
+    """What parsing needs of a request: its raw body."""
+
+    async def read(self) -> bytes: ...
+
+
+async def read_command(
+    request: BodySource,
+    model: type[C],
+    demo: Callable[[], C],
+    fallback: Mapping[str, Any] | None = None,
+) -> C:
+    """The command in the body; ``fallback`` fields (query) or ``demo()`` if none."""
+    fields = await read_fields(request, fallback)
+    return demo() if fields is None else validate(model, fields)
+
+
+async def read_fields(
+    request: BodySource, fallback: Mapping[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """The body's JSON object, else the ``fallback`` fields (query), else None (no input)."""
+    body = await request.read()
+    if body.strip():
+        return _json_object(body)
+    return dict(fallback) if fallback else None
+
+
+async def read_with_demo(
+    request: BodySource,
+    model: type[C],
+    demo_fields: Callable[[], dict[str, Any]],
+    query: Mapping[str, Any],
+) -> C:
+    """The command from the body (or else the query), each missing field from ``demo_fields()``.
+
+    The original's viewing paths filled in demo data field by field, so a
+    client may send only what it knows; a field it sends is validated as is.
+    """
+    body = await request.read()
+    given = _json_object(body) if body.strip() else dict(query)
+    return validate(model, {**demo_fields(), **given})
+
+
+def validate(model: type[C], fields: dict[str, Any]) -> C:
+    """``model`` built from ``fields``; 422 listing every broken rule otherwise."""
+    try:
+        return model.model_validate(fields)
+    except ValidationError as exc:
+        raise InvalidFields(exc) from exc
+
+
+def path_id(raw: str, maximum: int, not_found: NotFound) -> int:
+    """A positive id from the path; ``not_found`` when it cannot name anything."""
+    # The length check first: int() refuses strings of over 4,300 digits.
+    digits = raw.isascii() and raw.isdigit() and len(raw) <= len(str(maximum))
+    if not digits or not 1 <= int(raw) <= maximum:
+        raise not_found
+    return int(raw)
+
+
+def path_user_id(raw: str) -> int:
+    """A user id from the path; 404 when it cannot name a user."""
+    return path_id(raw, MAX_USER_ID, NotFound("Usuário não encontrado"))
+
+
+def path_session_user_id(raw: str) -> int:
+    """The user of the session id in the path; 404 when it cannot name a session."""
+    try:
+        return session_user_id(raw)
+    except ValueError:
+        raise NotFound("Sessão não encontrada") from None
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedBody() from exc
+    if not isinstance(parsed, dict):
+        raise MalformedBody()
+    return parsed
