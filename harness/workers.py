@@ -86,6 +86,8 @@ class Worker:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir / f"worker-{self.port}.log"
         self._env = {**own_names("shared"), "API_KEYS": test_api_keys(), **env}
+        #: The checkout whose code the worker runs (another one: a bench comparing two versions).
+        self.checkout = REPO_ROOT
         self._process: subprocess.Popen[bytes] | None = None
 
     def topic(self, base: str) -> str:
@@ -107,11 +109,13 @@ class Worker:
             "WORKER_DATA_DIR": str(self.data_dir),
             "API_PORT": str(self.port),
         }
+        if self.checkout != REPO_ROOT:  # its packages first, not the ones installed editable
+            env["PYTHONPATH"] = str(self.checkout)
         command = self.command()
         Worker.started_any = True
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
-                command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+                command, cwd=self.checkout, env=env, stdout=log, stderr=subprocess.STDOUT
             )
 
     def command(self) -> list[str]:

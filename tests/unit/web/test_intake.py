@@ -1,9 +1,19 @@
-"""Request bodies: demo data when empty, 400 when not JSON, 422 per field."""
+"""Request bodies: demo data when empty, 400 when not JSON, 422 per field; 503 when Kafka
+does not take the event."""
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from aiokafka.errors import KafkaConnectionError
+from faust.sensors import Monitor
 
 from app.accounts.commands import Preferences
-from web.errors import InvalidFields, MalformedBody, NotFound
+from app.viewing.viewing_events import RecommendationsRequested
+from web import intake
+from web.circuit import CircuitBreaker
+from web.errors import InvalidFields, MalformedBody, NotFound, Unavailable
 from web.intake import path_session_user_id, path_user_id, read_command, read_fields
 
 
@@ -75,3 +85,55 @@ def test_a_session_id_in_the_path_names_its_user() -> None:
 def test_a_malformed_session_id_in_the_path_is_404(raw: str) -> None:
     with pytest.raises(NotFound):
         path_session_user_id(raw)
+
+
+class RefusingProducer:
+    """An aiokafka producer whose broker is gone."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes, bytes | None]] = []
+
+    async def send(self, topic: str, value: bytes, key: bytes | None = None) -> Any:
+        self.sent.append((topic, value, key))
+        raise KafkaConnectionError("broker down")
+
+
+@pytest.fixture
+def producer(monkeypatch: pytest.MonkeyPatch) -> RefusingProducer:
+    refusing = RefusingProducer()
+    monkeypatch.setattr(intake, "kafka_producer", lambda app: refusing)
+    monkeypatch.setattr(intake, "kafka_writes", CircuitBreaker(cooldown_s=60.0))
+    return refusing
+
+
+@pytest.fixture
+def monitor() -> Iterator[Monitor]:
+    """A Faust sensor counting sends, as the worker's Prometheus monitor does."""
+    sensor, sensors = Monitor(), intake.services.app.sensors
+    sensors.add(sensor)
+    yield sensor
+    sensors.remove(sensor)
+
+
+async def test_an_event_kafka_refuses_is_a_503_naming_it_counted_as_a_failed_send(
+    producer: RefusingProducer, monitor: Monitor
+) -> None:
+    event = RecommendationsRequested(correlation_id=str(uuid.uuid4()), user_id=7)
+    with pytest.raises(Unavailable) as refused:
+        await intake.publish_event(event)
+    assert refused.value.body["correlation_id"] == event.correlation_id
+    assert refused.value.body["status_url"] == f"/status/{event.correlation_id}"
+    topic = intake.services.topics.user_events.get_topic_name()
+    assert [(t, k) for t, _, k in producer.sent] == [(topic, b"7")]
+    assert monitor.send_errors == 1
+
+
+async def test_after_a_refused_event_the_next_one_is_refused_without_trying_kafka(
+    producer: RefusingProducer,
+) -> None:
+    first = RecommendationsRequested(correlation_id=str(uuid.uuid4()), user_id=7)
+    second = RecommendationsRequested(correlation_id=str(uuid.uuid4()), user_id=8)
+    for event in (first, second):
+        with pytest.raises(Unavailable):
+            await intake.publish_event(event)
+    assert len(producer.sent) == 1  # the breaker opened: the second never reached the producer

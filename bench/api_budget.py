@@ -1,0 +1,107 @@
+"""Where the API process's CPU goes per request: py-spy's samples sorted into the parts of a request.
+
+A sample is charged to the part named by the innermost frame that a rule
+recognises (walking from the leaf to the root), so a pydantic frame under
+``web.parsing.validate`` is validation, the same frame under a view's ``post``
+is building the event, and a socket write under aiohttp's writer is the
+response. Samples no rule recognises are ``other``: the event loop itself, the
+Kafka connections' reads (one reader per broker for produce answers and
+fetches alike), the role's agents fetching and Faust's timers. The shares times the
+process's measured CPU per request give the budget; py-spy only sees where
+time goes, never how much CPU it was.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+#: The parts of a request, in the order of its path through the process.
+PARTS = (
+    "http parsing",
+    "middleware chain",
+    "authentication",
+    "validation",
+    "building the event",
+    "produce call",
+    "log line",
+    "metrics",
+    "response",
+    "other",
+)
+
+#: (part, substrings of a py-spy frame ``function (file:line)``); the first rule that matches wins.
+RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("log line", ("_log_request", "logging/__init__.py", "logging_setup.py", "request_log")),
+    ("metrics", ("_observe ", "prometheus_client", "live_figures.py", "http_metrics.py:")),
+    (
+        "produce call",
+        (
+            "publish_event",
+            "aiokafka/producer",
+            "aiokafka/record",
+            "faust/topics.py",
+            "faust/transport/producer.py",
+            "faust/transport/drivers/aiokafka.py",
+            "faust/types/tuples.py",
+            "mode/utils/futures.py",
+        ),
+    ),
+    ("response", ("json_response", "web_response.py", "http_writer.py", "accept (")),
+    ("authentication", ("authenticate ", "presented_key", "api_keys.py", "rate_limit.py")),
+    (
+        "validation",
+        ("read_command", "read_fields", "read_with_demo", "validate (", "_json_object"),
+    ),
+    (
+        "building the event",
+        ("envelope", "correlation.py", "caller_name", "_views.py", "intake.py"),
+    ),
+    (
+        "http parsing",
+        (
+            "web_protocol.py",
+            "http_parser.py",
+            "web_request.py",
+            "aiohttp/helpers.py",
+            "web_urldispatcher.py",
+            "aiohttp/streams.py",
+            "multidict",
+            "yarl",
+        ),
+    ),
+    (
+        "middleware chain",
+        ("json_errors", "middleware.py", "web_app.py", "web_middlewares.py", "faust/web/"),
+    ),
+)
+
+
+def part_of(stack: list[str]) -> str:
+    """The part a sample belongs to: the first rule matching its innermost frame that any matches."""
+    for frame in reversed(stack):
+        for part, needles in RULES:
+            if any(needle in frame for needle in needles):
+                return part
+    return "other"
+
+
+def shares(collapsed: Path) -> dict[str, float]:
+    """Each part's share of the samples in a py-spy ``--format raw`` file (they sum to 1)."""
+    counts: Counter[str] = Counter()
+    for line in collapsed.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if stack:
+            counts[part_of(stack.split(";"))] += int(count)
+    total = sum(counts.values()) or 1
+    return {part: counts[part] / total for part in PARTS}
+
+
+def budget_table(cpu_us_per_request: float, part_shares: dict[str, float]) -> str:
+    """The budget as a Markdown table: each part's µs of CPU per request and share."""
+    lines = ["| part | µs per request | share |", "|---|---:|---:|"]
+    for part in PARTS:
+        share = part_shares.get(part, 0.0)
+        lines.append(f"| {part} | {cpu_us_per_request * share:,.0f} | {100 * share:.0f}% |")
+    lines.append(f"| **total (measured)** | **{cpu_us_per_request:,.0f}** | 100% |")
+    return "\n".join(lines)
