@@ -297,6 +297,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("GET", "/dashboard/kafka"): _page("Dashboard: visão do Kafka"),
     ("GET", "/dashboard/logs"): _page("Dashboard: explorador de logs"),
+    ("GET", "/dashboard/titulares"): _page("Dashboard: titulares dos dados (exportar, apagar)"),
     ("GET", SPEC_PATH): Operation(
         "Esta especificação OpenAPI 3.1", "Operação", (200, "OpenApiDocument")
     ),
