@@ -46,5 +46,8 @@ async def expire_statuses() -> None:
     except (KafkaError, OSError) as exc:  # maintenance never stops a worker: the next run goes on
         log.warning("expiring statuses failed (%r); next attempt in %.0f s", exc, INTERVAL_S)
         return
+    except Exception:  # a bug here must not take the requests' worker down with it
+        log.exception("expiring statuses failed; next attempt in %.0f s", INTERVAL_S)
+        return
     if deleted:
         log.info("expired %d final statuses settled before %s", deleted, cutoff)

@@ -136,6 +136,9 @@ async def forget_idle_viewers() -> None:
     except (KafkaError, OSError) as exc:  # maintenance never stops a worker: the next run goes on
         log.warning("forgetting idle viewers failed (%r); the next run tries again", exc)
         return
+    except Exception:  # a bug here must not take the requests' worker down with it
+        log.exception("forgetting idle viewers failed; the next run tries again")
+        return
     if renewed:
         log.info("forgot idle viewers in %d trending shards", renewed)
 

@@ -145,13 +145,15 @@ class SharedMemoryStore(faust_rocksdb.Store):
         Only a partition whose database this worker has open (its own or a
         standby's) is read; a fresh iterator per call, closed before it
         returns, so no iterator outlives a rebalance that closes the database.
+        Faust's own entry (the partition's changelog offset) is not a table entry
+        and is never returned.
         """
         db = self._dbs.get(partition)
         if db is None:
             return []
         items: list[tuple[bytes, bytes]] = []
         for key, value in db.items(from_key=after):
-            if key == after:
+            if key == after or key == self.offset_key:
                 continue  # the seek lands on ``after`` itself when it is still stored
             items.append((key, value))
             if len(items) == limit:

@@ -3,7 +3,7 @@
 Each runs on a :class:`chaos.stage.Stage` of its own (what every scenario
 shares is there), grouped by the fault it injects: workers killed
 (:mod:`chaos.worker_deaths`), a service down (:mod:`chaos.outages`), bad input
-(:mod:`chaos.bad_input`).
+(:mod:`chaos.bad_input`), people erased (:mod:`chaos.erasures`).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from chaos.bad_input import fuzz_api, poison_events, signups_sent_twice
+from chaos.erasures import erasures_across_a_crash
 from chaos.outages import (
     broker_loss,
     elasticsearch_disk_full,
@@ -33,4 +34,5 @@ SCENARIOS: dict[int, Callable[[Options], Awaitable[Row]]] = {
     9: two_workers_killed,
     10: elasticsearch_disk_full,
     11: signups_sent_twice,
+    12: erasures_across_a_crash,
 }

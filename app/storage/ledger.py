@@ -109,6 +109,23 @@ class LedgerQueries(Pooled):
         async with self.pool.acquire() as conn, conn.cursor() as cur:
             rows = [
                 cur.mogrify("(%s::uuid, %s::jsonb, %s)", (cid, orjson.dumps(record).decode(), n))
-                for cid, record, n in outcomes
+                for cid, record, n in latest_per_request(outcomes)
             ]
             await cur.execute(_RECORD_OUTCOMES.format(rows=b",".join(rows).decode()))
+
+
+def latest_per_request(
+    outcomes: list[tuple[str, dict[str, Any], int]],
+) -> list[tuple[str, dict[str, Any], int]]:
+    """One outcome per correlation id: the most replayed (the first of equals).
+
+    A batch may hold one request's outcome twice (sent again after a crash, or
+    answered again from the ledger), and one ``INSERT ... ON CONFLICT DO
+    UPDATE`` may not touch a row twice.
+    """
+    kept: dict[str, tuple[str, dict[str, Any], int]] = {}
+    for outcome in outcomes:
+        correlation_id, _, replays = outcome
+        if correlation_id not in kept or replays > kept[correlation_id][2]:
+            kept[correlation_id] = outcome
+    return list(kept.values())

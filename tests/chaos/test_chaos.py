@@ -90,3 +90,8 @@ def test_elasticsearch_disk_full_logs_every_event_once_through_the_fallback_file
 
 def test_a_sign_up_sent_twice_with_one_idempotency_key_answers_one_user_id() -> None:
     _check(asyncio.run(scenarios.signups_sent_twice(SMALL)))
+
+
+@extended
+def test_people_erased_under_load_across_a_crash_leave_no_trace() -> None:
+    _check(asyncio.run(scenarios.erasures_across_a_crash(SMALL)))

@@ -101,3 +101,18 @@ def test_the_keys_a_str_keyed_table_remembers_cost_their_length_not_a_json_buffe
 
     assert remembered[7] == b'"7:7"'
     assert grown < 200 * 1000  # 4 KiB each (orjson's buffer) before; under 100 bytes now
+
+
+def test_a_partitions_items_are_the_tables_entries_never_fausts_offset_entry(
+    tmp_path: Path,
+) -> None:
+    app = faust.App("store-items", store=STORE_URL, datadir=str(tmp_path))
+    store = app.Table("swept", partitions=PARTITIONS, key_type=bytes).data
+    assert isinstance(store, SharedMemoryStore)
+    db = store._db_for_partition(3)
+    db[b"a"] = b"1"
+    db[b"b"] = b"2"
+    db[store.offset_key] = b"41"  # as Faust writes it after applying changelog entries
+
+    assert store.partition_items(3, None, 10) == [(b"a", b"1"), (b"b", b"2")]
+    assert store.partition_items(3, b"a", 10) == [(b"b", b"2")]
