@@ -109,8 +109,9 @@ async def _erase(event: UserErased) -> Message:
     except SearchUnavailable as exc:
         # Waited out like PostgreSQL: read again, the PostgreSQL half is a replay.
         raise ConnectionError(f"Elasticsearch unavailable during an erasure: {exc}") from exc
-    await _forget_in_tables(event, result.get("titulos") or [])
-    return outcome_message(event, "success", erasure_message(result, documents))
+    titles = result.get("titulos") or []
+    await _forget_in_tables(event, titles)
+    return outcome_message(event, "success", erasure_message(result, documents, len(titles)))
 
 
 async def _forget_in_tables(event: UserErased, titles: list[int]) -> None:

@@ -15,7 +15,7 @@ REMOVED = {
 
 
 def test_an_applied_erasure_reports_every_store() -> None:
-    message = erasure_message({"outcome": "applied", "replayed": False, "removed": REMOVED}, 5)
+    message = erasure_message({"outcome": "applied", "replayed": False, "removed": REMOVED}, 5, 3)
     assert "chave do titular destruída" in message
     assert "perfil apagado (1)" in message
     assert "assinatura (1)" in message
@@ -23,6 +23,8 @@ def test_an_applied_erasure_reports_every_store() -> None:
     assert "histórico de visualização (3)" in message
     assert "2 pagamento(s) mantidos desidentificados" in message
     assert "Elasticsearch): 5 documento(s) apagados" in message
+    assert "sessões e recomendações apagadas (tombstones)" in message
+    assert "esquecido no trending de 3 título(s)" in message
 
 
 def test_a_replayed_erasure_says_postgresql_was_already_erased() -> None:
