@@ -12,8 +12,6 @@ Kafka topics (changelogs included), the worker's RocksDB or its files.
 from __future__ import annotations
 
 import asyncio
-import secrets
-import string
 import time
 
 import httpx
@@ -21,7 +19,6 @@ from elasticsearch import Elasticsearch
 
 from chaos.faults import ChaosWorker
 from chaos.stage import LEAD_S, Options, Row, Stage, now, outage_load_s, run_scenario
-from demo.people import demo_user
 from harness import personal_traces
 from harness.services import ES_URL
 from harness.workers import wait_for_final_status
@@ -32,20 +29,9 @@ PEOPLE = 6
 ACCEPT_S = 60.0
 
 
-def a_distinct_person() -> dict[str, str]:
-    """A demo person whose name and e-mail no one else has: the scans look for them."""
-    person = demo_user().model_dump()
-    mark = "".join(secrets.choice(string.ascii_lowercase) for _ in range(12))
-    return {
-        **person,
-        "nome": f"{person['nome']} {mark.capitalize()}",
-        "email": f"{mark}@exemplo.com.br",
-    }
-
-
 def sign_up(api: httpx.Client, stage: Stage) -> tuple[int, dict[str, str]]:
     """One distinct person signed up and applied: their user id and values."""
-    person = a_distinct_person()
+    person = personal_traces.a_distinct_person()
     answer = api.post("/usuarios", json=person).json()
     stage.extra_ids.add(answer["correlation_id"])  # not a request of the audited load
     assert wait_for_final_status(api, answer["correlation_id"])["status"] == "success"

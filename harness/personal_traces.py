@@ -11,6 +11,8 @@ import asyncio
 import base64
 import contextlib
 import re
+import secrets
+import string
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
@@ -22,6 +24,7 @@ from elasticsearch import Elasticsearch, NotFoundError
 from rocksdict import AccessType, Options, Rdict
 
 from app.settings import get_settings
+from demo.people import demo_user
 from harness.services import kafka_bootstrap
 
 _PG_TABLES = """
@@ -30,6 +33,17 @@ SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) FROM informat
 _ES_PAGE = 1000
 #: Longest time one topic may take to be read to its end.
 _READ_TOPIC_S = 120.0
+
+
+def a_distinct_person() -> dict[str, str]:
+    """A demo person whose name and e-mail no one else in the stores has: what a scan looks for."""
+    person = demo_user().model_dump()
+    mark = "".join(secrets.choice(string.ascii_lowercase) for _ in range(12))
+    return {
+        **person,
+        "nome": f"{person['nome']} {mark.capitalize()}",
+        "email": f"{mark}@exemplo.com.br",
+    }
 
 
 def forms(values: Iterable[str]) -> list[bytes]:

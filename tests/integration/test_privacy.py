@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import random
-import string
 import time
 import uuid
 from pathlib import Path
@@ -18,7 +16,6 @@ from rocksdict import Options, Rdict
 
 from app.sealing import PERSONAL_FIELDS, is_sealed, unseal_fields
 from app.viewing.trending import shard_key
-from demo.people import demo_user
 from harness import personal_traces
 from harness.broker import (
     create_topics,
@@ -59,16 +56,9 @@ def export(api: httpx.Client, user_id: int, logged: set[str]) -> dict[str, Any]:
         time.sleep(0.3)
 
 
-def a_distinct_person() -> dict[str, str]:
-    """A demo person with a surname no other person in the stores has: the scans look for it."""
-    person = demo_user().model_dump()
-    surname = "".join(random.choices(string.ascii_lowercase, k=12)).capitalize()
-    return {**person, "nome": f"{person['nome']} {surname}"}
-
-
 def a_person_who_did_everything(api: httpx.Client) -> tuple[int, dict[str, str]]:
     """A person signed up, subscribed, paid, set preferences, watched and opened a session."""
-    person = a_distinct_person()
+    person = personal_traces.a_distinct_person()
     answer = api.post("/usuarios", json=person)
     assert final(api, answer)["status"] == "success"
     user_id = int(answer.json()["usuario"]["user_id"])
@@ -234,7 +224,7 @@ def test_an_erased_person_leaves_no_trace_and_may_sign_up_again(
 
 
 def test_the_scans_find_a_trace_planted_in_each_store(es: Elasticsearch, tmp_path: Path) -> None:
-    person = a_distinct_person()
+    person = personal_traces.a_distinct_person()
     needles = personal_traces.forms(person.values())
     email_b64 = base64.b64encode(person["email"].encode())
     topic = f"{RUN_PREFIX}plant-{uuid.uuid4().hex[:8]}"
@@ -255,5 +245,5 @@ def test_the_scans_find_a_trace_planted_in_each_store(es: Elasticsearch, tmp_pat
     assert personal_traces.in_rocksdb(tmp_path, needles) == [f"rocksdb: {tmp_path / 'table'}"]
     (tmp_path / "es-fallback.jsonl").write_bytes(base64.urlsafe_b64encode(person["cpf"].encode()))
     assert f"file: {tmp_path / 'es-fallback.jsonl'}" in personal_traces.in_files(tmp_path, needles)
-    someone_else = personal_traces.forms(a_distinct_person().values())
+    someone_else = personal_traces.forms(personal_traces.a_distinct_person().values())
     assert personal_traces.in_files(tmp_path, someone_else) == []
