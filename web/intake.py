@@ -41,11 +41,11 @@ from app.requests.envelope import (
     is_derived,
 )
 from app.requests.fields import MAX_USER_ID, Command
-from app.storage.pool import TRANSIENT_ERRORS
 from app.telemetry.logging_setup import bind_correlation_id
 from app.viewing.session_commands import session_user_id
 from web.auth import caller_name
 from web.circuit import CircuitBreaker
+from web.database_reads import from_database
 from web.errors import BadHeader, InvalidFields, MalformedBody, NotFound, Unavailable
 from web.responses import json_response
 
@@ -146,12 +146,7 @@ async def record_keyed_request(correlation_id: str) -> None:
     once the table and ``request_outcomes`` have let it go. Refusing is safe:
     the client sends it again with the same key.
     """
-    if not services.database.is_ready:
-        raise Unavailable("Banco de dados indisponível, tente novamente")
-    try:
-        await services.database.record_keyed_request(correlation_id)
-    except TRANSIENT_ERRORS as exc:
-        raise Unavailable("Banco de dados indisponível, tente novamente") from exc
+    await from_database(lambda: services.database.record_keyed_request(correlation_id))
 
 
 async def accept(
