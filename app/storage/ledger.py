@@ -1,6 +1,6 @@
 """The ledger: events applied once each, with their outcomes (``processed_events``, ``request_outcomes``).
 
-``apply_events`` and ``apply_viewings`` (PL/pgSQL, migrations 0008 and 0006)
+``apply_events`` and ``apply_viewings`` (PL/pgSQL, migrations 0008 and 0013)
 apply a batch of account events or heartbeats in order, each at most once ever,
 recording each in ``processed_events`` in the same transaction as its effect;
 a redelivered event finds its row and gets its first outcome back. The status
@@ -56,7 +56,7 @@ class AppliedViewings:
     """What ``apply_viewings`` did with a batch: one outcome per event, the states it moved."""
 
     outcomes: list[AppliedOutcome]
-    #: One per (user, title) the batch moved (see migrations/0006_viewings.sql).
+    #: One per (user, title) the batch moved (see migrations/0006_viewings.sql and 0013).
     changes: list[dict[str, Any]]
 
 
