@@ -109,8 +109,10 @@ def _apply(
     command: SessionEvent, subscriptions: dict[int, Subscription | None], idle: timedelta
 ) -> Outcome:
     """Apply ``command`` to its user's sessions in the table; its outcome."""
-    current = stored_sessions(command.user_id)
-    state, outcome = apply(current, command, subscriptions, idle)
-    if state != current:
-        store_sessions(command.user_id, state)
+    state, outcome = apply(stored_sessions(command.user_id), command, subscriptions, idle)
+    # Stored even when a replay changed nothing: Faust writes this worker's RocksDB
+    # before Kafka acknowledges the changelog entry, so a crash in between leaves the
+    # store ahead of the changelog; writing it again puts what the store holds into
+    # the changelog, for the standby and the partition's next owner.
+    store_sessions(command.user_id, state)
     return outcome

@@ -160,8 +160,12 @@ def _see(key: str, activities: list[Activity], horizon: int) -> list[Move]:
     shard = ViewerShard.from_json(stored) if stored else ViewerShard(activities[0].info)
     moves = [m for a in activities if (m := _move(shard, a)) is not None]
     moves += shard.forget_before(horizon)
-    if not moves:
-        return moves
+    # Written even when nothing moved (a redelivery: the viewing agent sends only
+    # news): Faust writes this worker's RocksDB before Kafka acknowledges the
+    # changelog entry, so a crash in between leaves the store ahead of the
+    # changelog; writing the shard again puts it there, for the standby and the
+    # partition's next owner. A shard left empty gets its tombstone, also when
+    # this copy already lost it.
     if shard.last_seen:
         trending_viewers[key] = shard.as_json()
     else:

@@ -30,5 +30,7 @@ def store_sessions(user_id: int, state: UserSessions) -> None:
     key = user_key(user_id)
     if not state.is_empty:
         sessions[key] = state.model_dump(mode="json")
-    elif key in sessions:
+    else:
+        # A tombstone even when this copy holds nothing: the copy may have deleted the
+        # entry before a crash cut its tombstone (agents/sessions_agent.py, _apply).
         del sessions[key]
