@@ -58,8 +58,9 @@ class Settings(BaseSettings):
     #: partitions back at once, without a rebalance. Unique per worker; optional.
     worker_instance_id: str | None = Field(None, alias="WORKER_INSTANCE_ID")
     #: An agent's fetch is answered once the broker holds this much for it, or
-    #: after the agent's batch wait: a quiet topic costs one fetch per batch
-    #: wait, not one per event (about a full batch of events by default).
+    #: after the agent's batch wait: a busy topic costs one fetch per batch
+    #: wait, not one per event (about a full batch of events by default); an
+    #: idle one, one a second (app/guard/topic_batches.py).
     kafka_fetch_min_bytes: int = Field(256 * 1024, ge=1, alias="KAFKA_FETCH_MIN_BYTES")
 
     postgres_user: str = Field("user", alias="POSTGRES_USER")

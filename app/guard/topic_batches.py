@@ -19,8 +19,15 @@ What Faust did for the agent, it does itself:
   revocation, never past the checkpoint);
 * **batches** like ``take_events``: up to ``batch_size`` records, gathered for
   at most ``batch_wait_s``. The broker does the gathering: it answers a fetch
-  once it holds ``fetch_min_bytes`` or ``batch_wait_s`` has passed, so a quiet
-  topic costs one fetch per ``batch_wait_s``, not one per event.
+  once it holds ``fetch_min_bytes`` or ``batch_wait_s`` has passed, so a busy
+  topic costs one fetch per ``batch_wait_s``, not one per event;
+* **an idle topic's wait**: once a whole poll brought nothing, the consumer
+  asks the broker to answer at the first byte or after
+  :data:`IDLE_FETCH_WAIT_MS`, and gathers again from the next record on. An
+  idle agent then costs one fetch a second instead of one per
+  ``batch_wait_s``: at 50 ms, the fetches of its four table agents were most
+  of an idle API worker's CPU (py-spy), which this halves (docs/benchmarks.md);
+  and the first event after a quiet spell waits for no batch window.
 
 Two ways to be given partitions:
 
@@ -51,6 +58,8 @@ log = logging.getLogger(__name__)
 COMMIT_EVERY_S = 5.0
 #: Longest the loop waits for records before it checks in again (to commit, or to stop).
 IDLE_POLL_MS = 250
+#: How long the broker may hold an idle consumer's fetch (it answers at the first byte).
+IDLE_FETCH_WAIT_MS = 1000
 #: What tells the source the checkpoints of some partitions.
 CheckpointsOf = Callable[[list[int]], Awaitable[dict[int, int]]]
 
@@ -100,6 +109,8 @@ class TopicBatches:
         self._committed: dict[int, int] = {}
         #: While the consumer's group moves partitions (a subscribed consumer only).
         self.rebalancing = False
+        #: Whether the consumer's fetches wait for the first byte (idle), not for a batch.
+        self.idle = False
 
     @property
     def started(self) -> bool:
@@ -149,6 +160,7 @@ class TopicBatches:
         if subscribe:
             consumer.subscribe([self.topic], listener=_Rebalance(self))
         self._consumer = consumer
+        self.idle = False
 
     async def assign(self, partitions: set[int]) -> None:
         """Read exactly ``partitions``, each from its checkpoint (a caller's assignment)."""
@@ -204,7 +216,25 @@ class TopicBatches:
     async def _gather(self, consumer: AIOKafkaConsumer) -> list[Record]:
         """Up to ``batch_size`` records: what the last fetches brought (none after a while)."""
         fetched = await consumer.getmany(timeout_ms=IDLE_POLL_MS, max_records=self.batch_size)
+        if bool(fetched) == self.idle:  # became idle, or busy again
+            self._fetch_when(consumer, idle=not fetched)
         return [as_record(tp, record) for tp, records in fetched.items() for record in records]
+
+    def _fetch_when(self, consumer: AIOKafkaConsumer, idle: bool) -> None:
+        """Idle: fetches answered at the first byte, held up to :data:`IDLE_FETCH_WAIT_MS`;
+        else gathered up to ``fetch_min_bytes`` for at most the batch wait.
+
+        aiokafka takes both once, at start, but its fetcher reads them into each
+        fetch request it builds: set here, they shape the next request (after
+        records arrived, that one is built only once they were taken).
+        """
+        fetcher = consumer._fetcher
+        if idle:
+            fetcher._fetch_min_bytes, fetcher._fetch_max_wait_ms = 1, IDLE_FETCH_WAIT_MS
+        else:
+            fetcher._fetch_min_bytes = self.settings.fetch_min_bytes
+            fetcher._fetch_max_wait_ms = self.batch_wait_ms
+        self.idle = idle
 
     async def _commit_now_and_then(self, consumer: AIOKafkaConsumer) -> None:
         now = asyncio.get_running_loop().time()

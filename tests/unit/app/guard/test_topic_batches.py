@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from aiokafka import TopicPartition
 from aiokafka.structs import ConsumerRecord
 
-from app.guard.topic_batches import ConsumerSettings, TopicBatches, _Rebalance
+from app.guard.topic_batches import (
+    IDLE_FETCH_WAIT_MS,
+    ConsumerSettings,
+    TopicBatches,
+    _Rebalance,
+)
 
 TOPIC = "user_events"
 SETTINGS = ConsumerSettings("127.0.0.1:1", "group.agent", None, 10.0, 1024)
@@ -28,6 +34,8 @@ class FakeConsumer:
         self.sought: dict[TopicPartition, int] = {}
         self.committed: dict[TopicPartition, int] = {}
         self.stopped = False
+        #: aiokafka's fetcher, as configured at start (SETTINGS, a 50 ms batch wait).
+        self._fetcher = SimpleNamespace(_fetch_min_bytes=1024, _fetch_max_wait_ms=50)
 
     def assignment(self) -> set[TopicPartition]:
         return self.owned
@@ -121,3 +129,15 @@ async def test_batches_end_once_the_caller_says_they_are_no_longer_current() -> 
     async for batch in source.batches(lambda: not handed):
         handed.append(batch)
     assert [[r.offset for r in batch] for batch in handed] == [[1]]
+
+
+async def test_an_idle_consumer_waits_for_the_first_byte_and_a_busy_one_gathers_a_batch() -> None:
+    tp0 = TopicPartition(TOPIC, 0)
+    consumer = FakeConsumer([{tp0: [record(0, 1)]}, {}, {}, {tp0: [record(0, 2)]}])
+    source = batches_of(consumer, {})
+    fetches = []  # (min bytes, max wait) of the next fetch, after each poll
+    for _ in range(4):
+        await source._gather(consumer)  # type: ignore[arg-type]
+        fetches.append((consumer._fetcher._fetch_min_bytes, consumer._fetcher._fetch_max_wait_ms))
+    gathering, waiting = (1024, 50), (1, IDLE_FETCH_WAIT_MS)
+    assert fetches == [gathering, waiting, waiting, gathering]
