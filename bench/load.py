@@ -9,7 +9,8 @@ applied, logged and its status recorded):
   timed until its outcome is on ``response_events`` (read from Kafka);
 * ``cpu_ms_per_request``: an open loop at ``--steady-rate`` for
   ``--steady-duration`` s; every process's CPU from the first request until
-  every request is applied, logged and its status recorded, per accepted request;
+  every request is applied, logged and its status recorded, per accepted request
+  (and ``api_cpu_ms_per_request``, the API process's part, in a split topology);
 * ``sustained_rps``: open loops at each of ``--sustained-rates`` in turn, until
   one does not keep up (see :func:`_sustained`);
 * ``trending_lag_ms``: viewings of one title by distinct users at
@@ -75,7 +76,7 @@ async def load_phases(
         closed = await closed_loop(client, traffic, options.concurrency, options.duration_s)
         figures["ingest_rps"] = closed.accepted / closed.elapsed_s
         figures |= await _latencies(pipeline, client, traffic, closed)
-        figures["cpu_ms_per_request"] = await _steady(pipeline, client, traffic)
+        figures |= await _steady(pipeline, client, traffic)
         figures["sustained_rps"] = await _sustained(pipeline, client, traffic)
         figures["trending_lag_ms"] = await _trending_lag(pipeline, client, topics, viewers)
     pipeline.run.cleanup.user_ids += traffic.user_ids
@@ -103,8 +104,9 @@ async def _latencies(
     }
 
 
-async def _steady(pipeline: Pipeline, client: ApiClient, traffic: Traffic) -> float:
-    """Milliseconds of CPU, all processes, per request accepted at a steady rate."""
+async def _steady(pipeline: Pipeline, client: ApiClient, traffic: Traffic) -> dict[str, float]:
+    """Milliseconds of CPU per request accepted at a steady rate: all processes, and the
+    API process's own when the topology has one."""
     options = pipeline.run.options
     await pipeline.settle()
     say(f"steady: {options.steady_rate:g} req/s for {options.steady_duration_s:g}s")
@@ -117,7 +119,10 @@ async def _steady(pipeline: Pipeline, client: ApiClient, traffic: Traffic) -> fl
     done = await pipeline.settle()
     await drain.let_sampler_pass()
     used = pipeline.run.charge("steady", start, done, load.accepted)
-    return used[TOTAL] / 1000
+    figures = {"cpu_ms_per_request": used[TOTAL] / 1000}
+    if "api" in used:
+        figures["api_cpu_ms_per_request"] = used["api"] / 1000
+    return figures
 
 
 async def _sustained(pipeline: Pipeline, client: ApiClient, traffic: Traffic) -> float:
