@@ -101,6 +101,12 @@ class RollingAudit:
         verdict = await audit(self.target, requests, timeout_s=self.timeout_s, events=ghosts)
         self.parts.append(verdict)
         self.audited = end
+        print(
+            f"audit slice {len(self.parts)}: {verdict.accepted} accepted, {verdict.final} final, "
+            f"{verdict.lost_count} lost, {verdict.doubled_count} doubled, {verdict.ghosts} ghosts "
+            f"(converged in {verdict.waited_s:.1f}s)",
+            flush=True,
+        )
         return verdict
 
     async def finish(self) -> Verdict:
