@@ -36,6 +36,8 @@ def draw(samples: list[Sample], path: Path, title: str) -> None:
     indices = kept.twinx()
     indices.step(minutes, [s.log_indices for s in samples], color="black", where="post")
     indices.set_ylabel("event-log indices (black)")
+    indices.set_ylim(0, max(s.log_indices for s in samples) + 1)
+    indices.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     kept.set_xlabel("minutes")
     for axes in (mem, latency, disk, kept):
         axes.legend(fontsize="small", loc="upper left")

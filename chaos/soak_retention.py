@@ -97,6 +97,9 @@ def check_audit_fits(retention: SoakRetention, lag_s: float, every_s: float) -> 
     ledger's rows and the event log's documents must outlive
     :data:`AUDIT_SAFETY` times that. ``user_events`` is read every ``every_s``,
     so Kafka must keep an event :data:`AUDIT_SAFETY` times that.
+    ``STATUS_RETENTION_HOURS`` (the shortest, 6 min by default) does not bind: a
+    status gone from the table is answered from ``request_outcomes``, kept as
+    long as the ledger.
     """
     reached_s = lag_s + every_s
     needs = {
