@@ -110,6 +110,11 @@ class Sampler:
         lag = await progress.pipeline_lag(self.stage.app_id, self.stage.topic)
         disk = {
             "worker data dir": directory_mb(self.worker.data_dir),
+            # The status table's RocksDB files: a proxy for its entries (drawn, not judged:
+            # expired statuses leave as tombstones until RocksDB compacts them).
+            "status table": sum(
+                directory_mb(d) for d in self.worker.data_dir.rglob("correlation_status-*.db")
+            ),
             "postgresql db": await asyncio.to_thread(postgres.database_size_mb),
         }
         post_ms, outcome_ms = self._latencies(now - SAMPLE_EVERY_S, now)
