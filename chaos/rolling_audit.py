@@ -18,6 +18,7 @@ request's answer, if any, has been recorded.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -68,13 +69,24 @@ class RollingAudit:
         self._accepted: set[str] = set()
         #: ``user_events`` records read whose request is not (yet) known as accepted.
         self._unclaimed: list[dict[str, Any]] = []
+        self._stopping = asyncio.Event()
 
     async def run(self) -> None:
-        """Audit a slice every ``pace.every_s``, until cancelled."""
+        """Audit a slice every ``pace.every_s``, until :meth:`stop`.
+
+        Stopped rather than cancelled: a slice cut short would lose the records
+        its read of ``user_events`` consumed.
+        """
         loop = asyncio.get_running_loop()
         while True:
-            await asyncio.sleep(self.pace.every_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.pace.every_s)
+                return
             await self.audit_until(loop.time() - self.pace.lag_s)
+
+    def stop(self) -> None:
+        """Let :meth:`run` return once the slice under audit, if any, is done."""
+        self._stopping.set()
 
     async def audit_until(self, cutoff: float, last: bool = False) -> Verdict | None:
         """Audit the answers not audited yet that came back before ``cutoff``.

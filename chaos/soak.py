@@ -187,16 +187,18 @@ async def soak(
         await asyncio.sleep(0)  # the load has made the stage's client
         assert stage.client is not None
         rolling = RollingAudit(stage.target(worker), stage.client.answers, pace, AUDIT_TIMEOUT_S)
+        slices = asyncio.create_task(rolling.run())
         background = [
             asyncio.create_task(sampler.run()),
             asyncio.create_task(read_statuses(stage, worker.url, rate * READS_PER_POST)),
-            asyncio.create_task(rolling.run()),
         ]
         try:
             await load
         finally:
             for task in background:
                 task.cancel()
+            rolling.stop()  # the slice under audit finishes
+            background.append(slices)
             await asyncio.gather(*background, return_exceptions=True)
         for task in background:  # a sampler, reader or audit that died must not pass unseen
             if not task.cancelled() and task.exception() is not None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from chaos.evidence import Target
 from chaos.recording import Answer
-from chaos.rolling_audit import accepted_ids, slice_end
+from chaos.rolling_audit import AuditPace, RollingAudit, accepted_ids, slice_end
 
 
 def _answer(ended: float, status: int = 202, cid: str | None = None) -> Answer:
@@ -35,3 +38,13 @@ def test_a_slice_with_nothing_settled_yet_is_empty() -> None:
 def test_only_202s_count_as_accepted() -> None:
     answers = [_answer(1.0, cid="a"), _answer(2.0, status=503), _answer(3.0, cid="b")]
     assert accepted_ids(answers) == {"a", "b"}
+
+
+async def test_a_stopped_rolling_audit_returns_between_slices_without_auditing() -> None:
+    target = Target("run-", "http://127.0.0.1:1", "key", [])
+    rolling = RollingAudit(target, list(ANSWERS), AuditPace(every_s=60.0, lag_s=1.0), 1.0)
+    running = asyncio.create_task(rolling.run())
+    await asyncio.sleep(0)
+    rolling.stop()
+    await asyncio.wait_for(running, timeout=1.0)
+    assert rolling.parts == [] and rolling.audited == 0
