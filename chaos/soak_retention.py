@@ -40,6 +40,22 @@ ROW_SLACK = 1.2
 
 
 @dataclass(frozen=True)
+class Kept:
+    """What the retention settings mean in seconds."""
+
+    #: Kafka keeps an event at least this long (``EVENT_RETENTION_HOURS``).
+    kafka_s: float
+    #: The ledger, ``request_outcomes`` and ``keyed_requests`` keep a row this long.
+    ledger_s: float
+    #: An event-log document is kept at least this long (its index goes after that).
+    log_s: float
+    #: How often the worker prunes.
+    interval_s: float
+    #: The period of one event-log index.
+    index_s: float
+
+
+@dataclass(frozen=True)
 class SoakRetention:
     """The soak's retention settings, read as the worker reads them."""
 
@@ -57,24 +73,16 @@ class SoakRetention:
         return Settings(**self.env)  # type: ignore[arg-type]
 
     @property
-    def kafka_s(self) -> float:
-        """How long Kafka keeps an event at least (``EVENT_RETENTION_HOURS``)."""
-        return self.settings.event_retention_hours * 3600
-
-    @property
-    def ledger_s(self) -> float:
-        """How long the ledger, ``request_outcomes`` and ``keyed_requests`` keep a row."""
-        return self.settings.ledger_retention_s
-
-    @property
-    def log_s(self) -> float:
-        """How long an event-log document is kept at least (its index goes after that)."""
-        return self.settings.log_retention_days * 86400
-
-    @property
-    def interval_s(self) -> float:
-        """How often the worker prunes."""
-        return self.settings.retention_interval_s
+    def kept(self) -> Kept:
+        """How long each store keeps what it holds, and how often the worker prunes."""
+        settings = self.settings
+        return Kept(
+            kafka_s=settings.event_retention_hours * 3600,
+            ledger_s=settings.ledger_retention_s,
+            log_s=settings.log_retention_days * 86400,
+            interval_s=settings.retention_interval_s,
+            index_s=settings.log_index_hours * 3600,
+        )
 
     def topic_config(self) -> dict[str, str]:
         """``retention.ms`` and ``segment.ms`` for the topics the soak creates itself."""
@@ -102,13 +110,14 @@ def check_audit_fits(retention: SoakRetention, lag_s: float, every_s: float) -> 
     long as the ledger.
     """
     reached_s = lag_s + every_s
+    kept = retention.kept
     needs = {
         "the ledger (EVENT_RETENTION_HOURS + EVENT_SEGMENT_HOURS + LEDGER_MARGIN_HOURS)": (
-            retention.ledger_s,
+            kept.ledger_s,
             reached_s,
         ),
-        "the event log (LOG_RETENTION_DAYS)": (retention.log_s, reached_s),
-        "Kafka (EVENT_RETENTION_HOURS)": (retention.kafka_s, every_s),
+        "the event log (LOG_RETENTION_DAYS)": (kept.log_s, reached_s),
+        "Kafka (EVENT_RETENTION_HOURS)": (kept.kafka_s, every_s),
     }
     short = [
         f"{what} keeps {kept:g}s, under {AUDIT_SAFETY:g} x {age:g}s"
@@ -126,7 +135,8 @@ def check_audit_fits(retention: SoakRetention, lag_s: float, every_s: float) -> 
 
 def row_bound(retention: SoakRetention, rate: float) -> int:
     """The most rows a pruned table may hold: ``rate`` rows a second, kept a retention and an interval."""
-    return math.ceil(rate * (retention.ledger_s + retention.interval_s) * ROW_SLACK)
+    kept = retention.kept
+    return math.ceil(rate * (kept.ledger_s + kept.interval_s) * ROW_SLACK)
 
 
 def index_bound(retention: SoakRetention) -> int:
@@ -135,5 +145,5 @@ def index_bound(retention: SoakRetention) -> int:
     An index goes once its whole period is older than the retention, at the
     next pruning: the periods spanning retention + interval, plus the current one.
     """
-    period_s = retention.settings.log_index_hours * 3600
-    return math.ceil((retention.log_s + retention.interval_s) / period_s) + 1
+    kept = retention.kept
+    return math.ceil((kept.log_s + kept.interval_s) / kept.index_s) + 1
