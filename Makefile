@@ -91,5 +91,5 @@ chaos: venv up ## Inject faults under load and audit every 202 (N= requests per 
 
 DURATION ?= 600
 RATE ?= 50
-soak: venv up ## Steady mixed load for DURATION s (default 600) at RATE req/s (50): RSS, lag, p99 every 10 s, drawn in docs/soak.png; checks no RSS trend, bounded lag, 0 lost
+soak: venv up ## Steady mixed load for DURATION s (default 600) at RATE req/s (50), retention shortened to act during it, audited as it goes: memory, lag, p99, pruned rows and log indices every 10 s, drawn in docs/soak.png; checks every process's memory levels off, the worker's ceiling, bounded lag and stores, 0 lost/doubled
 	$(VENV)/bin/python -m chaos.soak --duration $(DURATION) --rate $(RATE)

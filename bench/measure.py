@@ -49,6 +49,39 @@ def tree_rss_mb(pid: int) -> float:
     return sum(_rss_if_alive(p) for p in (pid, *descendants(pid)))
 
 
+def pss_mb(pid: int) -> float:
+    """A live process's proportional set size (``Pss`` of ``smaps_rollup``), in MiB.
+
+    Shared pages count divided among the processes sharing them.
+    """
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no Pss for process {pid}")
+
+
+def tree_pss_mb(pid: int) -> float:
+    """Proportional set sizes of ``pid`` and its descendants, summed, in MiB.
+
+    For a server that forks (PostgreSQL): its shared buffers count once in the
+    sum, where a sum of RSS counts them in every process that touched them.
+    """
+    total = 0.0
+    for p in (pid, *descendants(pid)):
+        try:
+            total += pss_mb(p)
+        except (OSError, RuntimeError):
+            continue  # exited meanwhile, or a zombie
+    return total
+
+
+async def log_index_count(alias: str) -> int:
+    """How many indices are behind the event log's ``alias`` now."""
+    async with httpx.AsyncClient(base_url=get_settings().elasticsearch_host, timeout=30) as es:
+        found = await es.get(f"/_alias/{alias}")
+    return len(found.json()) if found.status_code == 200 else 0
+
+
 def _rss_if_alive(pid: int) -> float:
     """RSS of a process that may have exited (0), or be a zombie with no memory (0)."""
     try:

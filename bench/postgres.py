@@ -9,8 +9,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import psycopg2
+from psycopg2 import sql
 
 from app.settings import get_settings
+from app.storage.ledger_pruning import PRUNED_TABLES
 
 _RESERVE_BLOCKS = """
 SELECT nextval('user_id_blocks'), (SELECT increment_by FROM pg_sequences
@@ -50,6 +52,7 @@ _DATABASE_SIZE = "SELECT pg_database_size(current_database())"
 _CHECKPOINTS = """
 SELECT partition, next_offset FROM agent_checkpoints
  WHERE group_id = %s AND agent = %s AND topic = %s"""
+_COUNT = "SELECT count(*) FROM {}"
 _CHUNK = 20_000
 
 
@@ -109,3 +112,15 @@ def database_size_mb() -> float:
         row = cur.fetchone()
     conn.close()
     return 0.0 if row is None else int(row[0]) / 1024**2
+
+
+def pruned_table_rows() -> dict[str, int]:
+    """Rows now in each table the ledger's pruning keeps bounded (``PRUNED_TABLES``)."""
+    found = {}
+    with _connect() as conn, conn.cursor() as cur:
+        for table in PRUNED_TABLES:
+            cur.execute(sql.SQL(_COUNT).format(sql.Identifier(table)))
+            row = cur.fetchone()
+            found[table] = 0 if row is None else int(row[0])
+    conn.close()
+    return found

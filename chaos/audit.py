@@ -16,6 +16,12 @@ Checks, for the correlation ids that got a 202:
 
 It waits (up to a deadline) for the system to converge before judging: the
 stream may still be draining a backlog built up during the fault.
+
+A long run audits its requests a slice at a time, while their evidence is still
+retained (:mod:`chaos.rolling_audit`): then the caller hands in the
+``user_events`` records to look for ghosts in (instead of the whole topic),
+sums the slices' verdicts (:func:`merged`) and judges the payment total once,
+over the whole run (:func:`judge_payment_total`).
 """
 
 from __future__ import annotations
@@ -67,6 +73,10 @@ class Verdict:
     ghosts_applied: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
     waited_s: float = 0.0
+    #: The users this audit covers (accepted and ghost sign-ups), and the applied
+    #: payment events it found per user: what the payment total is judged on.
+    users: set[int] = field(default_factory=set)
+    payments: Counter[int] = field(default_factory=Counter)
 
     @property
     def lost_count(self) -> int:
@@ -118,11 +128,15 @@ async def audit(
     accepted: Sequence[Accepted],
     timeout_s: float = 120.0,
     not_requests: frozenset[str] = frozenset(),
+    events: Sequence[dict[str, Any]] | None = None,
 ) -> Verdict:
     """Wait until the run's effects converge (or ``timeout_s``), then judge them.
 
     ``not_requests``: correlation ids on ``user_events`` that no HTTP request
-    made (poison events written straight to the topic).
+    made (poison events written straight to the topic). ``events``: the
+    ``user_events`` records to look for ghosts in; ``None`` reads the whole
+    topic and judges the payment total too (a whole run in one audit). A slice
+    of a run passes its own records and leaves the payment total to the end.
     """
     began = time.monotonic()
     statuses: dict[str, str] = {}
@@ -136,9 +150,13 @@ async def audit(
     verdict.final = sum(statuses.get(a.correlation_id) in FINAL for a in accepted)
     verdict.fallback_bytes = fallback_bytes(target.data_dirs)
     _judge_documents(verdict, accepted, documents)
-    events = await topic_events(target.topic("user_events"))
+    whole_run = events is None
+    if events is None:
+        events = await topic_events(target.topic("user_events"))
     in_postgres = [a for a in accepted if a.kind not in TABLE_KINDS]
     await asyncio.to_thread(_judge_rows, verdict, in_postgres, recorded, events, not_requests)
+    if whole_run:
+        await asyncio.to_thread(judge_payment_total, verdict)
     await _judge_sessions(verdict, target, [a for a in accepted if a.kind == "sessao"], statuses)
     return verdict
 
@@ -189,7 +207,7 @@ def _judge_rows(
     verdict: Verdict,
     accepted: Sequence[Accepted],
     recorded: dict[str, tuple[str, int, str]],
-    events: list[dict[str, Any]],
+    events: Sequence[dict[str, Any]],
     not_requests: frozenset[str],
 ) -> None:
     accepted_ids = {a.correlation_id for a in accepted}
@@ -256,21 +274,45 @@ def _judge_rows(
         else:
             verdict.effects += 1
     verdict.doubled += duplicates(user_ids, ids)
-    _judge_payment_total(verdict, recorded | ghost_ledger, user_ids)
-
-
-def _judge_payment_total(
-    verdict: Verdict,
-    recorded: dict[str, tuple[str, int, str]],
-    user_ids: Sequence[int],
-) -> None:
-    """No more payments on the run's users than their applied payment events explain."""
-    users = set(user_ids)
-    expected = sum(
-        event_type == "pagamento_realizado" and outcome == "applied" and uid in users
-        for event_type, uid, outcome in recorded.values()
+    verdict.users.update(user_ids)
+    verdict.payments.update(
+        uid
+        for event_type, uid, outcome in (recorded | ghost_ledger).values()
+        if event_type == "pagamento_realizado" and outcome == "applied"
     )
-    rows = query("SELECT count(*) FROM pagamentos WHERE user_id = ANY(%s)", (list(user_ids),))
+
+
+def judge_payment_total(verdict: Verdict) -> None:
+    """No more payments on the audited users than their applied payment events explain.
+
+    The events are counted whichever request (or slice of the run) they were
+    audited with: a user signed up in one slice may pay in any later one.
+    """
+    users = sorted(verdict.users)
+    expected = sum(n for uid, n in verdict.payments.items() if uid in verdict.users)
+    rows = query("SELECT count(*) FROM pagamentos WHERE user_id = ANY(%s)", (users,))
     total = int(rows[0][0])
     if total > expected:
         verdict.doubled.append(("pagamentos of the run's users", f"{total} rows for {expected}"))
+
+
+def merged(parts: Sequence[Verdict]) -> Verdict:
+    """One verdict for a run audited in slices: each slice's requests counted once."""
+    total = Verdict()
+    for part in parts:
+        total.accepted += part.accepted
+        total.effects += part.effects
+        total.final += part.final
+        total.lost += part.lost
+        total.doubled += part.doubled
+        total.es_documents += part.es_documents
+        total.es_expected += part.es_expected
+        total.ghosts += part.ghosts
+        total.ghosts_applied += part.ghosts_applied
+        total.statuses += part.statuses
+        total.waited_s = max(total.waited_s, part.waited_s)
+        total.users |= part.users
+        total.payments += part.payments
+    # What is left in the fallback files is the last slice's reading: a backlog now.
+    total.fallback_bytes = parts[-1].fallback_bytes if parts else 0
+    return total

@@ -73,6 +73,8 @@ class Target:
     status_url: str
     api_key: str
     data_dirs: Sequence[Path]
+    #: The alias the run's workers log through (their ``LOG_INDEX``).
+    log_alias: str = SYSTEM_LOGS
 
     def topic(self, base: str) -> str:
         """``base`` under the run's prefix."""
@@ -173,7 +175,7 @@ async def document_counts(
     topics = {target.topic(base): base for base in bases}
     counts: dict[tuple[str, str], int] = {}
     async with httpx.AsyncClient(base_url=get_settings().elasticsearch_host, timeout=30) as es:
-        await es.post(f"/{SYSTEM_LOGS}/_refresh")
+        await es.post(f"/{target.log_alias}/_refresh")
         for start in range(0, len(correlation_ids), _ES_CHUNK):
             chunk = list(correlation_ids[start : start + _ES_CHUNK])
             body = {
@@ -193,7 +195,7 @@ async def document_counts(
                     }
                 },
             }
-            answer = await es.post(f"/{SYSTEM_LOGS}/_search", json=body)
+            answer = await es.post(f"/{target.log_alias}/_search", json=body)
             answer.raise_for_status()
             for bucket in answer.json()["aggregations"]["ids"]["buckets"]:
                 for by_topic in bucket["topics"]["buckets"]:
@@ -215,20 +217,34 @@ def fallback_bytes(data_dirs: Sequence[Path]) -> int:
 # --------------------------------------------------------------------------- Kafka
 
 
-async def topic_events(topic: str) -> list[dict[str, Any]]:
-    """Every JSON object on ``topic`` (from the beginning to its current end)."""
-    ends = await end_offsets(topic)
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=kafka_bootstrap(),
-        enable_auto_commit=False,
-        max_partition_fetch_bytes=4 * 1024**2,
-    )
-    await consumer.start()
-    events: list[dict[str, Any]] = []
-    try:
-        consumer.assign(list(ends))
-        await consumer.seek_to_beginning(*ends)
-        pending = {tp for tp, end in ends.items() if end > 0}
+class TopicTail:
+    """Reads a topic from its beginning, a stretch at a time: each record once.
+
+    A long run reads ``user_events`` as it goes (:mod:`chaos.rolling_audit`)
+    rather than all of it at every look; a record Kafka deleted before it was
+    read is skipped (the consumer starts again from the earliest one kept).
+    """
+
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+        self._consumer: AIOKafkaConsumer | None = None
+
+    async def read(self) -> list[dict[str, Any]]:
+        """Every JSON object written since the last read, up to the topic's current end."""
+        ends = await end_offsets(self.topic)
+        consumer = self._consumer
+        if consumer is None:
+            consumer = self._consumer = AIOKafkaConsumer(
+                bootstrap_servers=kafka_bootstrap(),
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                max_partition_fetch_bytes=4 * 1024**2,
+            )
+            await consumer.start()
+            consumer.assign(list(ends))
+            await consumer.seek_to_beginning(*ends)
+        events: list[dict[str, Any]] = []
+        pending = {tp for tp, end in ends.items() if await consumer.position(tp) < end}
         while pending:
             batches = await consumer.getmany(*pending, timeout_ms=1000)
             for records in batches.values():
@@ -238,7 +254,19 @@ async def topic_events(topic: str) -> list[dict[str, Any]]:
                         if isinstance(value, dict):
                             events.append(value)
             pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
+        return events
+
+    async def close(self) -> None:
+        """Stop the consumer."""
+        if self._consumer is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._consumer.stop()
+
+
+async def topic_events(topic: str) -> list[dict[str, Any]]:
+    """Every JSON object on ``topic`` (from the beginning to its current end)."""
+    tail = TopicTail(topic)
+    try:
+        return await tail.read()
     finally:
-        with contextlib.suppress(asyncio.CancelledError):
-            await consumer.stop()
-    return events
+        await tail.close()

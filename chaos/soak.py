@@ -2,23 +2,25 @@
 
 One worker on topics of its own (the chaos scenarios' :class:`~chaos.stage.Stage`)
 takes ``--rate`` requests per second for ``--duration`` seconds: sign-ups,
-subscriptions, payments and preferences mixed the same way all along
-(:class:`~demo.loadgen.traffic.SteadyTraffic`), plus status reads of accepted
-requests. Every :data:`SAMPLE_EVERY_S` it samples, from ``/proc``, the resident
-memory of the worker, each Kafka node, PostgreSQL (its processes summed) and
-Elasticsearch; the consumer group's lag; the p99 latency of the POSTs answered
-in the last interval and of their outcomes (accepted -> outcome on
-``response_events``); and what grows on disk (the worker's data directory,
-RocksDB included, and the PostgreSQL database).
+subscriptions, payments, preferences, viewings and sessions mixed the same way
+all along (:class:`~demo.loadgen.traffic.SteadyTraffic`), plus status reads of
+accepted requests. The worker runs with every retention rule shortened
+(:mod:`chaos.soak_retention`, printed at the start) and an event log of its
+own (``LOG_INDEX``), so that pruning acts during the run.
 
-It draws the samples (``--chart``, default ``docs/soak.png``), writes them as
-JSON under ``var/soak/``, audits every 202 like a chaos scenario, and checks:
+Every :data:`SAMPLE_EVERY_S` it samples, from ``/proc``, the resident memory of
+the worker, each Kafka node and Elasticsearch, and PostgreSQL's PSS (its
+processes summed); the consumer group's lag; the p99 latency of the POSTs
+answered in the last interval and of their outcomes; what grows on disk; the
+rows of every table retention prunes and the indices behind the event log's alias.
 
-* **no upward trend in the worker's memory**: the least-squares slope of its RSS
-  over the second half of the run is under :data:`RSS_SLOPE_LIMIT_MB_PER_MIN`;
-* **lag bounded**: after the first minute, the lag never exceeds
-  :data:`LAG_LIMIT_S` seconds of traffic;
-* **0 lost, 0 doubled**, every status final.
+Every 202 is audited once, a slice at a time while its evidence is still kept
+(:mod:`chaos.rolling_audit`). It draws the samples (``--chart``, default
+``docs/soak.png``), writes them as JSON under ``var/soak/`` and checks
+(:mod:`chaos.soak_checks`) that every process's memory levels off, the worker
+stays under its ceiling (:func:`app.memory_ceiling.memory_ceiling_mb`), lag stays
+bounded, the pruned tables and the log's indices stay within what retention
+allows, and 0 lost, 0 doubled, every status final.
 
 Exit status 1 when a check fails. The services must be up (``make up``).
 """
@@ -31,25 +33,22 @@ import json
 import random
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import httpx
 
+from app.memory_ceiling import memory_ceiling_mb
 from bench import postgres, progress
-from bench.measure import percentile, rss_mb, slope, tree_rss_mb
+from bench.measure import log_index_count, percentile, rss_mb, tree_pss_mb
+from chaos.audit import Verdict
 from chaos.faults import ChaosWorker, stack_tool
+from chaos.rolling_audit import AuditPace, RollingAudit
 from chaos.run import table
-from chaos.stage import (
-    ADMIN_KEY,
-    SIGNUP_SHARE,
-    WORK_DIR,
-    Options,
-    Row,
-    Stage,
-    describe,
-)
+from chaos.soak_chart import draw
+from chaos.soak_checks import LAG_LIMIT_S, Bounds, Sample, judge
+from chaos.soak_retention import SoakRetention, check_audit_fits, index_bound, row_bound
+from chaos.stage import ADMIN_KEY, SIGNUP_SHARE, WORK_DIR, Options, Row, Stage, describe
 from demo.loadgen.traffic import VIEWING_MIX, SteadyTraffic
 from harness.workers import REPO_ROOT
 from stack.config import load_settings
@@ -59,29 +58,9 @@ DEFAULT_DURATION_S = 600.0
 DEFAULT_RATE = 50.0
 #: Status reads per POST, of requests accepted earlier.
 READS_PER_POST = 0.5
-#: The worker's RSS may grow at most this fast over the run's second half: a leak of
-#: 1 MiB per minute would be 1.4 GiB a day. What may legitimately still be filling
-#: then is bounded: RocksDB's one block cache, memtables included
-#: (ROCKSDB_BLOCK_CACHE_MB; docs/operations.md); docs/chaos.md has what a run measured.
-RSS_SLOPE_LIMIT_MB_PER_MIN = 1.0
-#: The group may trail by at most this many seconds of traffic (Faust commits every
-#: 2.8 s, and a batch is in flight meanwhile: a few seconds' worth is normal).
-LAG_LIMIT_S = 10.0
-#: Samples of the first minute are not judged for lag (topics and caches warming up).
-WARM_UP_S = 60.0
 DEFAULT_CHART = REPO_ROOT / "docs" / "soak.png"
-
-
-@dataclass
-class Sample:
-    """What one look at the system found, ``t`` seconds into the run."""
-
-    t: float
-    rss_mb: dict[str, float]
-    lag: int
-    post_p99_ms: float | None
-    outcome_p99_ms: float | None
-    disk_mb: dict[str, float]
+#: How long the audit of one slice (and of the remainder) may wait for it to converge.
+AUDIT_TIMEOUT_S = 300.0
 
 
 def service_pids() -> dict[str, int]:
@@ -93,10 +72,14 @@ def service_pids() -> dict[str, int]:
 
 
 def memory(worker: ChaosWorker, services: dict[str, int]) -> dict[str, float]:
-    """RSS in MiB of the worker and each service (PostgreSQL: its processes summed)."""
+    """RSS in MiB of the worker and each service; PostgreSQL's PSS, its processes summed.
+
+    An RSS sum over PostgreSQL's processes counts its shared buffers once per
+    process that touched them: it climbs as backends touch more pages, no leak.
+    """
     found = {"worker": rss_mb(worker.pid)}
     for name, pid in services.items():
-        found[name] = tree_rss_mb(pid) if name == "postgresql" else rss_mb(pid)
+        found[name] = tree_pss_mb(pid) if name == "postgresql" else rss_mb(pid)
     return found
 
 
@@ -127,6 +110,11 @@ class Sampler:
         lag = await progress.pipeline_lag(self.stage.app_id, self.stage.topic)
         disk = {
             "worker data dir": directory_mb(self.worker.data_dir),
+            # The status table's RocksDB files: a proxy for its entries (drawn, not judged:
+            # expired statuses leave as tombstones until RocksDB compacts them).
+            "status table": sum(
+                directory_mb(d) for d in self.worker.data_dir.rglob("correlation_status-*.db")
+            ),
             "postgresql db": await asyncio.to_thread(postgres.database_size_mb),
         }
         post_ms, outcome_ms = self._latencies(now - SAMPLE_EVERY_S, now)
@@ -137,6 +125,8 @@ class Sampler:
             _p99(post_ms),
             _p99(outcome_ms),
             disk,
+            await asyncio.to_thread(postgres.pruned_table_rows),
+            await log_index_count(self.stage.log_alias),
         )
 
     def _latencies(self, since: float, until: float) -> tuple[list[float], list[float]]:
@@ -170,116 +160,91 @@ async def read_statuses(stage: Stage, url: str, rate: float) -> None:
                 await http.get(f"/status/{answer.body['correlation_id']}")
 
 
-@dataclass(frozen=True)
-class Verdicts:
-    """The soak's own checks, with the figures behind them."""
-
-    rss_slope_mb_per_min: float
-    lag_max: int
-    lag_limit: int
-
-    def checks(self) -> dict[str, bool]:
-        """Each check by name."""
-        return {
-            f"worker RSS slope over the 2nd half < {RSS_SLOPE_LIMIT_MB_PER_MIN:g} MiB/min": (
-                self.rss_slope_mb_per_min < RSS_SLOPE_LIMIT_MB_PER_MIN
-            ),
-            f"lag after {WARM_UP_S:g}s <= {self.lag_limit} ({LAG_LIMIT_S:g}s of traffic)": (
-                self.lag_max <= self.lag_limit
-            ),
-        }
-
-
-def judge(samples: list[Sample], rate: float) -> Verdicts:
-    """The RSS trend over the second half and the largest lag after the warm-up."""
-    half = samples[len(samples) // 2 :]
-    per_minute = slope([(s.t / 60, s.rss_mb["worker"]) for s in half])
-    lags = [s.lag for s in samples if s.t >= WARM_UP_S]
-    return Verdicts(round(per_minute, 3), max(lags, default=0), int(rate * LAG_LIMIT_S))
-
-
-async def soak(duration_s: float, rate: float) -> tuple[Row, list[Sample]]:
-    """Run the load, sample it, audit it."""
-    options = Options(
-        n=int(duration_s * rate), audit_timeout_s=300.0, tag=f"soak{int(time.time())}"
+def bounds(retention: SoakRetention, rate: float) -> Bounds:
+    """What the run's settings allow: lag, the worker's memory ceiling, rows, indices."""
+    return Bounds(
+        int(rate * LAG_LIMIT_S),
+        memory_ceiling_mb(retention.settings),
+        row_bound(retention, rate),
+        index_bound(retention),
     )
-    stage = Stage(options, 0)
+
+
+async def soak(
+    duration_s: float, rate: float, retention: SoakRetention, pace: AuditPace
+) -> tuple[Row, list[Sample]]:
+    """Run the load, sample it, audit it as it goes."""
+    tag = f"soak{int(time.time())}"
+    options = Options(n=int(duration_s * rate), audit_timeout_s=AUDIT_TIMEOUT_S, tag=tag)
+    env = {**retention.env, "LOG_INDEX": f"{tag}-log"}
+    stage = Stage(options, 0, worker_env=env, topic_config=retention.topic_config())
     async with stage:
         worker = await stage.start(stage.worker("a"))
         sampler = Sampler(stage, worker)
         users = int(options.n * SIGNUP_SHARE) + 1
         traffic = SteadyTraffic(users, SIGNUP_SHARE, mix=VIEWING_MIX)
+        load = asyncio.create_task(stage.load([worker.url], duration_s, _no_fault, traffic=traffic))
+        await asyncio.sleep(0)  # the load has made the stage's client
+        assert stage.client is not None
+        rolling = RollingAudit(stage.target(worker), stage.client.answers, pace, AUDIT_TIMEOUT_S)
+        slices = asyncio.create_task(rolling.run())
         background = [
             asyncio.create_task(sampler.run()),
             asyncio.create_task(read_statuses(stage, worker.url, rate * READS_PER_POST)),
         ]
-
-        async def no_fault() -> None:
-            return None
-
         try:
-            await stage.load([worker.url], duration_s, no_fault, traffic=traffic)
+            await load
         finally:
             for task in background:
                 task.cancel()
+            rolling.stop()  # the slice under audit finishes
+            background.append(slices)
             await asyncio.gather(*background, return_exceptions=True)
-        for task in background:  # a sampler or reader that died must not pass unseen
+        for task in background:  # a sampler, reader or audit that died must not pass unseen
             if not task.cancelled() and task.exception() is not None:
                 raise RuntimeError("soak background task failed") from task.exception()
-        verdict = await stage.audit(worker)
+        verdict = await rolling.finish()
         samples = sampler.samples
-        row = _row(verdict, samples, rate, duration_s)
+        row = _row(verdict, samples, rate, duration_s, bounds(retention, rate), len(rolling.parts))
         if row.passed:
             await stage.clean()
     return row, samples
 
 
-def _row(verdict: Any, samples: list[Sample], rate: float, duration_s: float) -> Row:
-    verdicts = judge(samples, rate)
-    last = samples[-1] if samples else None
+async def _no_fault() -> None:
+    return None
+
+
+def _row(
+    verdict: Verdict,
+    samples: list[Sample],
+    rate: float,
+    duration_s: float,
+    limits: Bounds,
+    slices: int,
+) -> Row:
+    verdicts = judge(samples, limits)
     notes = [
-        f"{duration_s:g}s at {rate:g} req/s, {len(samples)} samples",
-        f"worker RSS slope {verdicts.rss_slope_mb_per_min:+.2f} MiB/min over the 2nd half",
+        f"{duration_s:g}s at {rate:g} req/s, {len(samples)} samples, audited in {slices} slices",
+        "memory slope over the 2nd half (MiB/min): "
+        + ", ".join(f"{k} {v:+.3f}" for k, v in verdicts.slopes.items()),
+        f"worker RSS max {verdicts.worker_max_mb:.0f} MiB (ceiling {limits.ceiling_mb:.0f})",
         f"lag max {verdicts.lag_max} after the warm-up",
     ]
-    if last is not None:
-        notes.append("RSS at the end: " + ", ".join(f"{k} {v:.0f}" for k, v in last.rss_mb.items()))
+    if samples:
+        rows = ", ".join(
+            f"{t} {max(s.rows.get(t, 0) for s in samples)}/{samples[-1].rows.get(t, 0)}"
+            for t in samples[-1].rows
+        )
+        notes.append(f"rows max/at the end: {rows} (bound {limits.rows})")
+        indices = f"{max(s.log_indices for s in samples)}/{samples[-1].log_indices}"
+        notes.append(f"log indices max/at the end {indices} (bound {limits.indices})")
+        notes.append(
+            "memory at the end: " + ", ".join(f"{k} {v:.0f}" for k, v in samples[-1].rss_mb.items())
+        )
     row = Row("soak", verdict, None, notes)
     row.checks.update(verdicts.checks())
     return row
-
-
-def draw(samples: list[Sample], path: Path, title: str) -> None:
-    """Memory, lag, latency and disk over time, one panel each, as a PNG."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # a dev dependency: requirements-dev.txt
-        raise SystemExit("the chart needs matplotlib: make venv (requirements-dev.txt)") from exc
-    minutes = [s.t / 60 for s in samples]
-    fig, (mem, lag, latency, disk) = plt.subplots(4, 1, figsize=(9, 11), sharex=True)
-    for name in samples[0].rss_mb:
-        mem.plot(minutes, [s.rss_mb[name] for s in samples], label=name)
-    mem.set_ylabel("RSS (MiB)")
-    lag.plot(minutes, [s.lag for s in samples], color="tab:red")
-    lag.set_ylabel("consumer lag (records)")
-    latency.plot(minutes, [s.post_p99_ms for s in samples], label="POST (202)")
-    latency.plot(minutes, [s.outcome_p99_ms for s in samples], label="accepted -> outcome")
-    latency.set_ylabel("p99 over 10 s (ms)")
-    for name in samples[0].disk_mb:
-        disk.plot(minutes, [s.disk_mb[name] for s in samples], label=name)
-    disk.set_ylabel("on disk (MiB)")
-    disk.set_xlabel("minutes")
-    for axes in (mem, latency, disk):
-        axes.legend(fontsize="small", loc="upper left")
-    for axes in (mem, lag, latency, disk):
-        axes.grid(alpha=0.3)
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -290,13 +255,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=DEFAULT_DURATION_S, help="seconds")
     parser.add_argument("--rate", type=float, default=DEFAULT_RATE, help="POSTs per second")
     parser.add_argument("--chart", type=Path, default=DEFAULT_CHART, help="PNG to write")
+    parser.add_argument(
+        "--audit-every", type=float, default=AuditPace.every_s, help="seconds between slices"
+    )
+    parser.add_argument(
+        "--audit-lag",
+        type=float,
+        default=AuditPace.lag_s,
+        help="seconds a slice's last request has had to settle when it is audited",
+    )
     args = parser.parse_args(argv)
+    retention = SoakRetention.from_environment()
+    pace = AuditPace(args.audit_every, args.audit_lag)
+    try:
+        check_audit_fits(retention, pace.lag_s, pace.every_s)
+    except ValueError as exc:
+        parser.error(str(exc))
+    print(f"soak retention: {retention.describe()}")
+    print(f"rolling audit: a slice every {pace.every_s:g}s, {pace.lag_s:g}s after its last request")
     WORK_DIR.mkdir(parents=True, exist_ok=True)
-    row, samples = asyncio.run(soak(args.duration, args.rate))
+    row, samples = asyncio.run(soak(args.duration, args.rate, retention, pace))
     print(table([row]))
     out = REPO_ROOT / "var" / "soak" / f"soak-{int(time.time())}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"row": describe(row), "samples": [asdict(s) for s in samples]}))
+    record = {
+        "row": describe(row),
+        "retention": dict(retention.env),
+        "samples": [asdict(s) for s in samples],
+    }
+    out.write_text(json.dumps(record))
     if samples:
         title = f"make soak: {args.duration / 60:.0f} min at {args.rate:g} req/s, one worker"
         draw(samples, args.chart, title)

@@ -87,10 +87,21 @@ class Row:
 class Stage:
     """The topics, workers, outcome watcher and load of one scenario."""
 
-    def __init__(self, options: Options, number: int, replication: int = 1) -> None:
+    def __init__(
+        self,
+        options: Options,
+        number: int,
+        replication: int = 1,
+        worker_env: dict[str, str] | None = None,
+        topic_config: dict[str, str] | None = None,
+    ) -> None:
         self.options = options
         #: Copies of each topic (``TOPIC_REPLICATION_FACTOR`` of the workers).
         self.replication = replication
+        #: Settings every worker of the stage gets (e.g. the soak's retention, its
+        #: ``LOG_INDEX``), and broker settings of the topics the stage creates.
+        self.worker_env = worker_env or {}
+        self.topic_config = topic_config or {}
         self.app_id = f"{options.tag}-s{number}"
         self.prefix = self.app_id + "-"
         self.dir = WORK_DIR / self.app_id
@@ -108,7 +119,9 @@ class Stage:
         layout = {self.topic(n): self._partitions for n in ("user_events", "response_events")}
         topics = Settings(TOPIC_REPLICATION_FACTOR=self.replication)  # type: ignore[call-arg]
         await broker.create_topics(
-            layout | {self.topic("dead_letters"): 1}, self.replication, topics.topic_config
+            layout | {self.topic("dead_letters"): 1},
+            self.replication,
+            topics.topic_config | self.topic_config,
         )
         self.watcher = await progress.OutcomeWatcher(
             self.topic("response_events"), self._partitions
@@ -129,6 +142,7 @@ class Stage:
             APP_ID=self.app_id,
             WORKER_INSTANCE_ID=f"{self.app_id}-{name}",
             TOPIC_REPLICATION_FACTOR=str(self.replication),
+            **self.worker_env,
         )
         worker.log_path = WORK_DIR / f"{self.app_id}-{name}.log"
         self.workers.append(worker)
@@ -163,10 +177,20 @@ class Stage:
                 await load
         return cleared
 
+    @property
+    def log_alias(self) -> str:
+        """The alias the stage's workers log through."""
+        return self.worker_env.get("LOG_INDEX", SYSTEM_LOGS)
+
+    def target(self, survivor: ChaosWorker) -> Target:
+        """Where the audit finds the run's traces, reading statuses through ``survivor``."""
+        data_dirs = [w.data_dir for w in self.workers]
+        return Target(self.prefix, survivor.url, ADMIN_KEY, data_dirs, self.log_alias)
+
     async def audit(self, survivor: ChaosWorker, ghosts: bool = True) -> Verdict:
         """Judge what the 202s promised, reading statuses through ``survivor``."""
         assert self.client is not None
-        target = Target(self.prefix, survivor.url, ADMIN_KEY, [w.data_dir for w in self.workers])
+        target = self.target(survivor)
         verdict = await audit(
             target,
             self.client.accepted(),
@@ -219,7 +243,10 @@ class Stage:
             if e.get("event_type") == "criar_usuario" and isinstance(e.get("user_id"), int)
         ]
         await asyncio.to_thread(postgres.delete_rows, users, _uuids(cids))
-        await _delete_documents(self.prefix)
+        if self.log_alias == SYSTEM_LOGS:
+            await _delete_documents(self.prefix)
+        else:  # an event log of its own: its indices and template go whole
+            await _delete_log(self.log_alias)
         await broker.delete_topics([self.prefix])
         for worker in self.workers:
             await asyncio.to_thread(_remove_tree, worker.data_dir)
@@ -264,6 +291,15 @@ async def _delete_documents(prefix: str) -> None:
                 headers={"content-type": "application/x-ndjson"},
             )
             answer.raise_for_status()
+
+
+async def _delete_log(alias: str) -> None:
+    """Delete the indices behind ``alias`` and their template (names listed: no wildcard delete)."""
+    async with httpx.AsyncClient(base_url=get_settings().elasticsearch_host, timeout=60) as es:
+        found = await es.get(f"/_alias/{alias}")
+        if found.status_code == 200 and found.json():
+            (await es.delete("/" + ",".join(found.json()))).raise_for_status()
+        await es.delete(f"/_index_template/{alias}-by-time")
 
 
 def now() -> float:

@@ -1,0 +1,36 @@
+"""The worker's stated memory ceiling: what a worker holding the tables may peak at.
+
+``RSS ≈ B + D × 0.3 MiB + ROCKSDB_BLOCK_CACHE_MB + 6 MiB`` (docs/operations.md,
+"The worker's memory ceiling"): the process at rest, each open RocksDB
+database's own structures, the one shared block cache (memtables included,
+:mod:`app.table_store`) and the allocator's slack around RocksDB. ``make soak``
+judges a real worker against it.
+"""
+
+from __future__ import annotations
+
+from app.settings import Settings
+
+#: ``B``: the Python process at rest, per role holding the tables (measured: 121 MiB at
+#: ready for ``all`` less its 32 open databases). Roles without tables have no ceiling here.
+BASE_RSS_MB = {"all": 112.0}
+#: The Faust tables (status, sessions, trending, recommendations): one database per partition.
+TABLES = 4
+#: Each open database's own structures, not cached data.
+PER_DATABASE_MB = 0.3
+#: What the allocator keeps around RocksDB (memtables freed by the flush threads), measured.
+ALLOCATOR_SLACK_MB = 6.0
+
+
+def memory_ceiling_mb(settings: Settings) -> float:
+    """The RSS, in MiB, a worker of ``settings``' role and budget should stay under.
+
+    ``D`` is every table partition held (actives and standbys): at most
+    :data:`TABLES` × ``TOPIC_PARTITIONS``. Raises ``ValueError`` for a role whose
+    ``B`` was never measured.
+    """
+    base = BASE_RSS_MB.get(settings.worker_role)
+    if base is None:
+        raise ValueError(f"no measured base RSS for WORKER_ROLE={settings.worker_role}")
+    databases = TABLES * settings.topic_partitions
+    return base + databases * PER_DATABASE_MB + settings.rocksdb_block_cache_mb + ALLOCATOR_SLACK_MB

@@ -1,0 +1,108 @@
+"""The soak's judgement of its samples: memory levels off and stays under its ceiling,
+lag stays bounded, and every store that grows stays within what retention allows.
+
+Every check is judged on the samples of the run's second half (lag: after the
+warm-up), when the shortened retention (:mod:`chaos.soak_retention`) has had
+time to act.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bench.measure import slope
+
+#: Every sampled process's RSS (PostgreSQL: its PSS) may grow at most this fast over the
+#: run's second half: a leak of 0.1 MiB per minute is 144 MiB a day. What may
+#: legitimately still be filling then is bounded: RocksDB's one block cache, memtables
+#: included (ROCKSDB_BLOCK_CACHE_MB; docs/operations.md).
+RSS_SLOPE_LIMIT_MB_PER_MIN = 0.1
+#: The group may trail by at most this many seconds of traffic (Faust commits every
+#: 2.8 s, and a batch is in flight meanwhile: a few seconds' worth is normal).
+LAG_LIMIT_S = 10.0
+#: Samples of the first minute are not judged for lag (topics and caches warming up).
+WARM_UP_S = 60.0
+
+
+@dataclass
+class Sample:
+    """What one look at the system found, ``t`` seconds into the run."""
+
+    t: float
+    #: Resident memory per process in MiB (PostgreSQL: the PSS of its processes summed).
+    rss_mb: dict[str, float]
+    lag: int
+    post_p99_ms: float | None
+    outcome_p99_ms: float | None
+    disk_mb: dict[str, float]
+    #: Rows of each table retention prunes (docs/operations.md, "Retention").
+    rows: dict[str, int] = field(default_factory=dict)
+    #: Indices behind the run's event-log alias.
+    log_indices: int = 0
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """What the run's settings allow: the worker's memory ceiling, rows per table, indices."""
+
+    lag: int
+    ceiling_mb: float
+    rows: int
+    indices: int
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """The soak's own checks, with the figures behind them."""
+
+    bounds: Bounds
+    #: Least-squares slope of each process's memory over the second half, MiB/min.
+    slopes: dict[str, float]
+    lag_max: int
+    worker_max_mb: float
+    #: The largest row count of each pruned table over the second half.
+    rows_max: dict[str, int]
+    indices_max: int
+
+    def checks(self) -> dict[str, bool]:
+        """Each check by name."""
+        found = {
+            f"{name} memory slope over the 2nd half <= {RSS_SLOPE_LIMIT_MB_PER_MIN:g} MiB/min": (
+                per_minute <= RSS_SLOPE_LIMIT_MB_PER_MIN
+            )
+            for name, per_minute in self.slopes.items()
+        }
+        found[f"lag after {WARM_UP_S:g}s <= {self.bounds.lag} ({LAG_LIMIT_S:g}s of traffic)"] = (
+            self.lag_max <= self.bounds.lag
+        )
+        found[f"worker RSS <= its ceiling {self.bounds.ceiling_mb:.0f} MiB"] = (
+            self.worker_max_mb <= self.bounds.ceiling_mb
+        )
+        for table, rows in self.rows_max.items():
+            found[f"{table} rows over the 2nd half <= {self.bounds.rows}"] = (
+                rows <= self.bounds.rows
+            )
+        found[f"event-log indices over the 2nd half <= {self.bounds.indices}"] = (
+            self.indices_max <= self.bounds.indices
+        )
+        return found
+
+
+def judge(samples: list[Sample], bounds: Bounds) -> Verdicts:
+    """Trends and maxima over the second half, the largest lag after the warm-up."""
+    half = samples[len(samples) // 2 :]
+    names = half[0].rss_mb if half else {}
+    slopes = {
+        name: round(slope([(s.t / 60, s.rss_mb[name]) for s in half if name in s.rss_mb]), 3)
+        for name in names
+    }
+    lags = [s.lag for s in samples if s.t >= WARM_UP_S]
+    tables = half[0].rows if half else {}
+    return Verdicts(
+        bounds,
+        slopes,
+        max(lags, default=0),
+        max((s.rss_mb.get("worker", 0.0) for s in samples), default=0.0),
+        {t: max(s.rows.get(t, 0) for s in half) for t in tables},
+        max((s.log_indices for s in half), default=0),
+    )
