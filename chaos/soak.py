@@ -47,7 +47,13 @@ from chaos.rolling_audit import AuditPace, RollingAudit
 from chaos.run import table
 from chaos.soak_chart import draw
 from chaos.soak_checks import LAG_LIMIT_S, Bounds, Sample, judge
-from chaos.soak_retention import SoakRetention, check_audit_fits, index_bound, row_bound
+from chaos.soak_retention import (
+    SoakRetention,
+    check_audit_fits,
+    evidence_kept_s,
+    index_bound,
+    row_bound,
+)
 from chaos.stage import ADMIN_KEY, SIGNUP_SHARE, WORK_DIR, Options, Row, Stage, describe
 from demo.loadgen.traffic import VIEWING_MIX, SteadyTraffic
 from harness.workers import REPO_ROOT
@@ -206,6 +212,7 @@ async def soak(
         verdict = await rolling.finish()
         samples = sampler.samples
         row = _row(verdict, samples, rate, duration_s, bounds(retention, rate), len(rolling.parts))
+        _judge_audit_pace(row, rolling.oldest_age_s, evidence_kept_s(retention))
         if row.passed:
             await stage.clean()
     return row, samples
@@ -213,6 +220,16 @@ async def soak(
 
 async def _no_fault() -> None:
     return None
+
+
+def _judge_audit_pace(row: Row, oldest_age_s: float, kept_s: float) -> None:
+    """A request audited after its evidence may have gone would read as lost: say so apart."""
+    row.notes.append(
+        f"oldest request when audited {oldest_age_s:.0f}s (evidence kept {kept_s:.0f}s)"
+    )
+    row.checks[f"every request audited while its evidence was kept ({kept_s:.0f}s)"] = (
+        oldest_age_s < kept_s
+    )
 
 
 def _row(

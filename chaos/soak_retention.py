@@ -133,6 +133,13 @@ def check_audit_fits(retention: SoakRetention, lag_s: float, every_s: float) -> 
         )
 
 
+def evidence_kept_s(retention: SoakRetention) -> float:
+    """How long every piece of evidence the audit reads is kept at least (ledger rows and
+    event-log documents; an expired status is read from the ledger's ``request_outcomes``)."""
+    kept = retention.kept
+    return min(kept.ledger_s, kept.log_s)
+
+
 def row_bound(retention: SoakRetention, rate: float) -> int:
     """The most rows a pruned table may hold: ``rate`` rows a second, kept a retention and an interval."""
     kept = retention.kept

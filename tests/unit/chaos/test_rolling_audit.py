@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 from chaos.evidence import Target
 from chaos.recording import Answer
@@ -48,3 +49,23 @@ async def test_a_stopped_rolling_audit_returns_between_slices_without_auditing()
     rolling.stop()
     await asyncio.wait_for(running, timeout=1.0)
     assert rolling.parts == [] and rolling.audited == 0
+
+
+async def test_slices_start_on_the_clock_so_a_slow_slice_is_followed_at_once() -> None:
+    target = Target("run-", "http://127.0.0.1:1", "key", [])
+    rolling = RollingAudit(target, list(ANSWERS), AuditPace(every_s=0.05, lag_s=0.0), 1.0)
+    loop = asyncio.get_running_loop()
+    started: list[float] = []
+
+    async def slow_slice(cutoff: float, last: bool = False) -> None:
+        started.append(loop.time())
+        await asyncio.sleep(0.15)  # longer than the pace
+
+    rolling.audit_until = slow_slice  # type: ignore[method-assign]
+    running = asyncio.create_task(rolling.run())
+    await asyncio.sleep(0.5)
+    rolling.stop()
+    await asyncio.wait_for(running, timeout=1.0)
+    gaps = [b - a for a, b in itertools.pairwise(started)]
+    # Each slice starts as the slow one before it ends, not a full pace after it.
+    assert len(gaps) >= 2 and all(gap < 0.15 + 0.04 for gap in gaps)

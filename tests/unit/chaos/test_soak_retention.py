@@ -8,6 +8,7 @@ from chaos.soak_retention import (
     SOAK_RETENTION,
     SoakRetention,
     check_audit_fits,
+    evidence_kept_s,
     index_bound,
     row_bound,
 )
@@ -63,3 +64,9 @@ def test_indices_are_bounded_by_the_periods_a_retention_and_an_interval_span() -
         {"LOG_INDEX_HOURS": "24", "LOG_RETENTION_DAYS": "7", "RETENTION_INTERVAL_S": "300"}
     )
     assert index_bound(daily_week) == 9
+
+
+def test_the_audit_may_reach_a_request_until_the_first_of_its_ledger_row_or_document_goes() -> None:
+    retention = SoakRetention.from_environment({"LOG_RETENTION_DAYS": "0.005"})  # 432 s
+    assert evidence_kept_s(retention) == pytest.approx(432.0)
+    assert evidence_kept_s(SoakRetention.from_environment({})) == pytest.approx(0.35 * 3600)
