@@ -24,6 +24,7 @@ from app.kafka.trending_board import TrendingBoard
 from app.requests.envelope import CorrelationIds
 from app.settings import Settings, get_settings
 from app.storage.database import Database
+from app.table_restore import BulkRecoveryTables
 from app.table_store import STORE_URL
 from app.telemetry import logging_setup
 from app.telemetry.memory_snapshots import MemorySnapshots
@@ -62,6 +63,8 @@ def create_app(settings: Settings) -> PlatformApp:
         broker=settings.kafka_broker_url,
         # RocksDB, every table partition within the worker's one memory budget.
         store=STORE_URL,
+        # Partitions far behind their changelog are copied in bulk before Faust replays the rest.
+        TableManager=BulkRecoveryTables,
         datadir=str(settings.data_dir),
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication_factor,

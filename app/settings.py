@@ -136,6 +136,10 @@ class Settings(BaseSettings):
     rocksdb_block_cache_mb: int = Field(64, ge=8, alias="ROCKSDB_BLOCK_CACHE_MB")
     #: The part of that cache the memtables of all databases may fill before one is flushed.
     rocksdb_write_buffer_mb: int = Field(32, ge=1, alias="ROCKSDB_WRITE_BUFFER_MB")
+    #: How far (changelog entries) an active table partition's store may trail its
+    #: changelog before the recovery copies the changelog in bulk instead of replaying
+    #: it through Faust (app/table_restore.py); 0 turns the bulk copy off.
+    table_bulk_restore_from: int = Field(10_000, ge=0, alias="TABLE_BULK_RESTORE_FROM")
 
     #: How long Kafka keeps events: ``retention.ms`` of the event topics the app creates.
     event_retention_hours: float = Field(168.0, gt=0, alias="EVENT_RETENTION_HOURS")

@@ -19,8 +19,8 @@ from harness.services import kafka_bootstrap
 PRODUCE_WINDOW = 10_000
 
 
-async def produce(topic: str, records: Sequence[tuple[bytes | None, bytes]]) -> None:
-    """Write raw ``(key, value)`` records to ``topic`` and wait for the broker."""
+async def produce(topic: str, records: Sequence[tuple[bytes | None, bytes | None]]) -> None:
+    """Write raw ``(key, value)`` records to ``topic`` and wait for the broker (``None``: a tombstone)."""
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap(), max_request_size=4 * 1024**2)
     await producer.start()
     try:

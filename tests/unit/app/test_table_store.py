@@ -13,6 +13,7 @@ from pathlib import Path
 
 import faust
 import pytest
+from faust.types import TP
 from prometheus_client import REGISTRY
 from rocksdict import Rdict
 
@@ -116,3 +117,18 @@ def test_a_partitions_items_are_the_tables_entries_never_fausts_offset_entry(
 
     assert store.partition_items(3, None, 10) == [(b"a", b"1"), (b"b", b"2")]
     assert store.partition_items(3, b"a", 10) == [(b"b", b"2")]
+
+
+def test_changelog_entries_written_in_bulk_apply_tombstones_and_record_their_offset(
+    tmp_path: Path,
+) -> None:
+    app = faust.App("store-bulk", store=STORE_URL, datadir=str(tmp_path))
+    table = app.Table("copied", partitions=PARTITIONS, key_type=bytes)
+    store = table.data
+    assert isinstance(store, SharedMemoryStore)
+    store.write_changelog_entries(5, [(b"a", b"1"), (b"b", b"2")], 1)
+    store.write_changelog_entries(5, [(b"a", None), (b"c", b"3")], 9)
+
+    assert store.partition_items(5, None, 10) == [(b"b", b"2"), (b"c", b"3")]
+    assert store.persisted_offset(TP(table.changelog_topic.get_topic_name(), 5)) == 9
+    assert store.partition_items(4, None, 10) == []  # other partitions untouched
