@@ -10,7 +10,8 @@ own (``LOG_INDEX``), so that pruning acts during the run.
 
 Every :data:`SAMPLE_EVERY_S` it samples, from ``/proc``, the resident memory of
 the worker, each Kafka node and Elasticsearch, and PostgreSQL's PSS (its
-processes summed); the consumer group's lag; the p99 latency of the POSTs
+processes summed); what the worker's RocksDB cache holds (its ``/metrics``),
+to tell the cache filling from other growth; the consumer group's lag; the p99 latency of the POSTs
 answered in the last interval and of their outcomes; what grows on disk; the
 rows of every table retention prunes and the indices behind the event log's alias.
 
@@ -89,6 +90,35 @@ def memory(worker: ChaosWorker, services: dict[str, int]) -> dict[str, float]:
     return found
 
 
+#: The worker's gauges sampled: its one RocksDB block cache, memtables included
+#: (app/table_store.py), and Python's live small objects (web/monitoring.py).
+CACHE_GAUGE = "rocksdb_block_cache_usage_bytes"
+PYTHON_GAUGE = "python_allocated_blocks"
+
+
+def gauge(exposition: str, name: str) -> float | None:
+    """The value of the unlabelled gauge ``name`` in Prometheus' text ``exposition``."""
+    for line in exposition.splitlines():
+        found, _, value = line.partition(" ")
+        if found == name:
+            return float(value)
+    return None
+
+
+async def worker_gauges(worker: ChaosWorker) -> tuple[float | None, float | None]:
+    """The worker's RocksDB cache in MiB and Python's blocks in thousands (``None``: unknown)."""
+    try:
+        async with httpx.AsyncClient(base_url=worker.url, headers={"X-API-Key": ADMIN_KEY}) as c:
+            exposition = (await c.get("/metrics", timeout=5)).text
+    except httpx.HTTPError:
+        return None, None
+    cache, blocks = gauge(exposition, CACHE_GAUGE), gauge(exposition, PYTHON_GAUGE)
+    return (
+        None if cache is None else cache / 1024**2,
+        None if blocks is None else blocks / 1000,
+    )
+
+
 def directory_mb(path: Path) -> float:
     """Bytes under ``path``, in MiB."""
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1024**2
@@ -133,6 +163,7 @@ class Sampler:
             disk,
             await asyncio.to_thread(postgres.pruned_table_rows),
             await log_index_count(self.stage.log_alias),
+            *await worker_gauges(self.worker),
         )
 
     def _latencies(self, since: float, until: float) -> tuple[list[float], list[float]]:
@@ -232,6 +263,18 @@ def _judge_audit_pace(row: Row, oldest_age_s: float, kept_s: float) -> None:
     )
 
 
+def _worker_parts(first: Sample, last: Sample) -> str:
+    """The worker's RSS at the start and the end, split into RocksDB's cache and the rest."""
+
+    def parts(sample: Sample) -> str:
+        rss, cache = sample.rss_mb.get("worker", 0.0), sample.worker_rocksdb_mb
+        split = "" if cache is None else f" = RocksDB cache {cache:.0f} + rest {rss - cache:.0f}"
+        blocks = sample.worker_python_kblocks
+        return f"{rss:.0f}{split}" + ("" if blocks is None else f", Python {blocks:.0f}k blocks")
+
+    return f"worker MiB at {first.t:.0f}s: {parts(first)}; at {last.t:.0f}s: {parts(last)}"
+
+
 def _row(
     verdict: Verdict,
     samples: list[Sample],
@@ -259,6 +302,7 @@ def _row(
         notes.append(
             "memory at the end: " + ", ".join(f"{k} {v:.0f}" for k, v in samples[-1].rss_mb.items())
         )
+        notes.append(_worker_parts(samples[0], samples[-1]))
     row = Row("soak", verdict, None, notes)
     row.checks.update(verdicts.checks())
     return row

@@ -39,6 +39,11 @@ class Sample:
     rows: dict[str, int] = field(default_factory=dict)
     #: Indices behind the run's event-log alias.
     log_indices: int = 0
+    #: What the worker's RocksDB block cache holds, memtables included (its ``/metrics``):
+    #: the part of its RSS that fills up to ``ROCKSDB_BLOCK_CACHE_MB`` and then stays.
+    worker_rocksdb_mb: float | None = None
+    #: Python's live small objects in the worker (``python_allocated_blocks``), in thousands.
+    worker_python_kblocks: float | None = None
 
 
 @dataclass(frozen=True)
