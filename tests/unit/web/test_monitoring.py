@@ -29,3 +29,12 @@ def test_the_worker_names_its_role_and_group() -> None:
         "group": get_settings().group_id,
     }
     assert REGISTRY.get_sample_value("worker_info", labels) == 1
+
+
+def test_pythons_live_blocks_are_counted_at_each_scrape() -> None:
+    before = REGISTRY.get_sample_value("python_allocated_blocks")
+    kept = [object() for _ in range(10_000)]
+    after = REGISTRY.get_sample_value("python_allocated_blocks")
+
+    assert before is not None and after is not None
+    assert after - before >= len(kept)
