@@ -8,10 +8,11 @@ minutes, up to an hour, before its tables were ready.
 
 Here, when an active partition's store trails its changelog by at least
 ``TABLE_BULK_RESTORE_FROM`` entries, the recovery first copies the changelog
-into RocksDB itself: one consumer of its own reads those partitions in large
-fetches, and each fetch of a partition becomes one RocksDB write batch holding
-the raw key and value bytes exactly as Faust's store keeps them (a tombstone
-deletes) AND the partition's changelog offset. A copy cut short (a crash, a
+into RocksDB itself: a reader of its own (:mod:`app.kafka.changelog_reader`)
+fetches those partitions raw, in large fetches, and each fetch of a partition
+becomes one RocksDB write batch holding the key and value bytes exactly as
+Faust's store keeps them (a tombstone deletes) AND the partition's changelog
+offset. A copy cut short (a crash, a
 new rebalance, its deadline) therefore leaves a store that is a consistent
 prefix of the changelog, and Faust's own recovery then reads on from that
 offset as always: what was written meanwhile, or what the copy had no time
@@ -25,17 +26,20 @@ which copies on from where it stopped.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from faust.tables.manager import TableManager
 from faust.tables.recovery import Recovery
 from faust.types import TP
 
+from app.kafka.changelog_reader import ChangelogReader
 from app.settings import get_settings
 from app.table_store import SharedMemoryStore
 
@@ -44,11 +48,6 @@ log = logging.getLogger(__name__)
 #: Share of Faust's broker request timeout (90 s) the copy may take: the rest is
 #: Faust's own step (the partitions' earliest offsets) after it.
 DEADLINE_SHARE = 0.75
-#: A partition's fetch: large, so a million entries take few round trips.
-PARTITION_FETCH_BYTES = 16 * 1024**2
-FETCH_BYTES = 64 * 1024**2
-#: Longest the copy waits for a fetch that brings nothing before leaving the rest to Faust.
-IDLE_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,48 +79,28 @@ def spans_to_copy(
 
 
 async def copy_changelogs(
-    spans: Mapping[TP, Span], stores: Mapping[TP, SharedMemoryStore], deadline: float
+    spans: Mapping[TP, Span], stores: Mapping[TP, SharedMemoryStore], budget_s: float
 ) -> dict[TP, int]:
     """Copy each partition's ``spans`` into its store; the last offset written for each.
 
-    Stops at ``deadline`` (``time.monotonic()``) or after :data:`IDLE_S` without
-    records, whichever first: what was written stays, with its offset.
+    Stops after ``budget_s`` seconds: what was written stays, with its offset.
+    A partition the reader gives up on (:mod:`app.kafka.changelog_reader`) keeps
+    what it copied before.
     """
     by_kafka_tp = {TopicPartition(tp.topic, tp.partition): tp for tp in spans}
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=get_settings().kafka_bootstrap_servers,
-        enable_auto_commit=False,
-        # An offset compaction removed reads from the log's start instead.
-        auto_offset_reset="earliest",
-        fetch_max_bytes=FETCH_BYTES,
-        max_partition_fetch_bytes=PARTITION_FETCH_BYTES,
-    )
-    await consumer.start()
+    reading = {kafka_tp: (spans[tp].first, spans[tp].last) for kafka_tp, tp in by_kafka_tp.items()}
     written: dict[TP, int] = {}
-    try:
-        consumer.assign(list(by_kafka_tp))
-        for kafka_tp, tp in by_kafka_tp.items():
-            consumer.seek(kafka_tp, spans[tp].first)
-        pending = set(by_kafka_tp)
-        last_record_at = time.monotonic()
-        while pending and time.monotonic() < deadline:
-            fetched = await consumer.getmany(*pending, timeout_ms=500)
-            if not fetched and time.monotonic() - last_record_at > IDLE_S:
-                break
-            for kafka_tp, records in fetched.items():
-                last_record_at = time.monotonic()
-                tp = by_kafka_tp[kafka_tp]
-                last = spans[tp].last
-                entries = [(r.key, r.value) for r in records if r.offset <= last]
-                if entries:
-                    offset = min(records[-1].offset, last)
-                    stores[tp].write_changelog_entries(tp.partition, entries, offset)
-                    written[tp] = offset
-                if records[-1].offset >= last:
-                    pending.discard(kafka_tp)
-                    consumer.pause(kafka_tp)
-    finally:
-        await consumer.stop()
+    with contextlib.suppress(TimeoutError):
+        async with (
+            asyncio.timeout(budget_s),
+            ChangelogReader(reading) as reader,
+            contextlib.aclosing(reader.fetches()) as rounds,
+        ):
+            async for fetched in rounds:
+                for part in fetched:  # no await in here: a timeout never splits a write
+                    tp = by_kafka_tp[part.tp]
+                    stores[tp].write_changelog_entries(tp.partition, part.entries, part.through)
+                    written[tp] = part.through
     return written
 
 
@@ -148,8 +127,8 @@ class BulkRecovery(Recovery):
         if not stores:
             return
         started = time.monotonic()
-        deadline = started + self.app.conf.broker_request_timeout * DEADLINE_SHARE
-        written = await copy_changelogs({tp: spans[tp] for tp in stores}, stores, deadline)
+        budget_s = self.app.conf.broker_request_timeout * DEADLINE_SHARE
+        written = await copy_changelogs({tp: spans[tp] for tp in stores}, stores, budget_s)
         # Faust's offsets are a Counter: ``update`` would add, not replace.
         for tp, offset in written.items():
             offsets[tp] = offset
