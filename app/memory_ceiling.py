@@ -1,10 +1,10 @@
 """The worker's stated memory ceiling: what a worker holding the tables may peak at.
 
-``RSS ≈ B + D × 0.3 MiB + ROCKSDB_BLOCK_CACHE_MB + 6 MiB`` (docs/operations.md,
+``RSS ≈ B + D × 0.3 MiB + ROCKSDB_BLOCK_CACHE_MB + 6 MiB + C`` (docs/operations.md,
 "The worker's memory ceiling"): the process at rest, each open RocksDB
 database's own structures, the one shared block cache (memtables included,
-:mod:`app.table_store`) and the allocator's slack around RocksDB. ``make soak``
-judges a real worker against it.
+:mod:`app.table_store`), the allocator's slack around RocksDB and the API's
+two caches when full. ``make soak`` judges a real worker against it.
 """
 
 from __future__ import annotations
@@ -20,6 +20,14 @@ TABLES = 4
 PER_DATABASE_MB = 0.3
 #: What the allocator keeps around RocksDB (memtables freed by the flush threads), measured.
 ALLOCATOR_SLACK_MB = 6.0
+#: ``C``: the API's caches when full, each its bound × an entry's measured size (tracemalloc):
+#: users' creators (web/ownership.py, ~350 bytes each) and catalogue titles (web/title_cache.py,
+#: ~1 KiB each). Both fill within their time to live under steady traffic, then stay.
+CACHED_USERS = 100_000
+CACHED_USER_BYTES = 350
+CACHED_TITLES = 4096
+CACHED_TITLE_BYTES = 1024
+API_CACHES_MB = (CACHED_USERS * CACHED_USER_BYTES + CACHED_TITLES * CACHED_TITLE_BYTES) / 1024**2
 
 
 def memory_ceiling_mb(settings: Settings) -> float:
@@ -33,4 +41,5 @@ def memory_ceiling_mb(settings: Settings) -> float:
     if base is None:
         raise ValueError(f"no measured base RSS for WORKER_ROLE={settings.worker_role}")
     databases = TABLES * settings.topic_partitions
-    return base + databases * PER_DATABASE_MB + settings.rocksdb_block_cache_mb + ALLOCATOR_SLACK_MB
+    rocksdb = databases * PER_DATABASE_MB + settings.rocksdb_block_cache_mb + ALLOCATOR_SLACK_MB
+    return base + rocksdb + API_CACHES_MB

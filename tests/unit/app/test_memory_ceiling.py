@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.memory_ceiling import memory_ceiling_mb
+from app.memory_ceiling import API_CACHES_MB, memory_ceiling_mb
 from app.settings import Settings
 
 
@@ -12,9 +12,11 @@ def _settings(**env: str) -> Settings:
     return Settings(**env)  # type: ignore[arg-type]  # aliases, as in the environment
 
 
-def test_the_defaults_give_the_190_mib_the_docs_state() -> None:
+def test_the_defaults_give_the_229_mib_the_docs_state() -> None:
     ceiling = memory_ceiling_mb(_settings(TOPIC_PARTITIONS="8", ROCKSDB_BLOCK_CACHE_MB="64"))
-    assert ceiling == pytest.approx(112 + 32 * 0.3 + 64 + 6)
+    assert API_CACHES_MB == pytest.approx(37.4, abs=0.1)
+    assert ceiling == pytest.approx(112 + 32 * 0.3 + 64 + 6 + API_CACHES_MB)
+    assert round(ceiling) == 229
 
 
 def test_the_ceiling_follows_the_partitions_and_the_cache() -> None:
@@ -22,8 +24,8 @@ def test_the_ceiling_follows_the_partitions_and_the_cache() -> None:
         _settings(TOPIC_PARTITIONS="4", ROCKSDB_BLOCK_CACHE_MB="16", ROCKSDB_WRITE_BUFFER_MB="8")
     )
     big = memory_ceiling_mb(_settings(TOPIC_PARTITIONS="24", ROCKSDB_BLOCK_CACHE_MB="128"))
-    assert small == pytest.approx(112 + 16 * 0.3 + 16 + 6)
-    assert big == pytest.approx(112 + 96 * 0.3 + 128 + 6)
+    assert small == pytest.approx(112 + 16 * 0.3 + 16 + 6 + API_CACHES_MB)
+    assert big == pytest.approx(112 + 96 * 0.3 + 128 + 6 + API_CACHES_MB)
 
 
 def test_a_role_whose_base_was_never_measured_has_no_ceiling() -> None:
