@@ -12,11 +12,11 @@ into RocksDB itself: a reader of its own (:mod:`app.kafka.changelog_reader`)
 fetches those partitions raw, in large fetches, and each fetch of a partition
 becomes one RocksDB write batch holding the key and value bytes exactly as
 Faust's store keeps them (a tombstone deletes) AND the partition's changelog
-offset. A copy cut short (a crash, a
-new rebalance, its deadline) therefore leaves a store that is a consistent
-prefix of the changelog, and Faust's own recovery then reads on from that
-offset as always: what was written meanwhile, or what the copy had no time
-for. Standby partitions are not copied: they do not delay readiness.
+offset. A copy cut short (a crash, a new rebalance, its deadline) therefore
+leaves a store that is a consistent prefix of the changelog, and Faust's own
+recovery then reads on from that offset as always: what was written
+meanwhile, or what the copy had no time for. Standby partitions are not
+copied: they do not delay readiness.
 
 Faust runs this step under its broker request timeout and treats a timeout
 as the service stopping, so the copy gives itself a deadline well inside it;

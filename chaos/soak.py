@@ -10,9 +10,10 @@ own (``LOG_INDEX``), so that pruning acts during the run.
 
 Every :data:`SAMPLE_EVERY_S` it samples, from ``/proc``, the resident memory of
 the worker, each Kafka node and Elasticsearch, and PostgreSQL's PSS (its
-processes summed); what the worker's RocksDB cache holds (its ``/metrics``),
-to tell the cache filling from other growth; the consumer group's lag; the p99 latency of the POSTs
-answered in the last interval and of their outcomes; what grows on disk; the
+processes summed); what the worker's RocksDB cache holds and its count of
+Python's live small objects (its ``/metrics``), to tell the cache filling from
+other growth; the consumer group's lag; the p99 latency of the POSTs answered
+in the last interval and of their outcomes; what grows on disk; the
 rows of every table retention prunes and the indices behind the event log's alias.
 
 Every 202 is audited once, a slice at a time while its evidence is still kept
