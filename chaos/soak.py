@@ -39,6 +39,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from app.memory_ceiling import memory_ceiling_mb
 from bench import postgres, progress
@@ -99,10 +100,10 @@ PYTHON_GAUGE = "python_allocated_blocks"
 
 def gauge(exposition: str, name: str) -> float | None:
     """The value of the unlabelled gauge ``name`` in Prometheus' text ``exposition``."""
-    for line in exposition.splitlines():
-        found, _, value = line.partition(" ")
-        if found == name:
-            return float(value)
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            if sample.name == name and not sample.labels:
+                return sample.value
     return None
 
 
