@@ -24,7 +24,8 @@ stays under its ceiling (:func:`app.memory_ceiling.memory_ceiling_mb`), lag stay
 bounded, the pruned tables and the log's indices stay within what retention
 allows, and 0 lost, 0 doubled, every status final.
 
-Exit status 1 when a check fails. The services must be up (``make up``).
+Exit status 1 when a check fails, keeping the run's topics, event log and worker
+files as evidence until the next soak starts. The services must be up (``make up``).
 """
 
 from __future__ import annotations
@@ -57,7 +58,16 @@ from chaos.soak_retention import (
     index_bound,
     row_bound,
 )
-from chaos.stage import ADMIN_KEY, SIGNUP_SHARE, WORK_DIR, Options, Row, Stage, describe
+from chaos.stage import (
+    ADMIN_KEY,
+    SIGNUP_SHARE,
+    WORK_DIR,
+    Options,
+    Row,
+    Stage,
+    describe,
+    forget_runs,
+)
 from demo.loadgen.traffic import VIEWING_MIX, SteadyTraffic
 from harness.workers import REPO_ROOT
 from stack.config import load_settings
@@ -70,6 +80,8 @@ READS_PER_POST = 0.5
 DEFAULT_CHART = REPO_ROOT / "docs" / "soak.png"
 #: How long the audit of one slice (and of the remainder) may wait for it to converge.
 AUDIT_TIMEOUT_S = 300.0
+#: What every soak's names start with: its topics, event log and working files.
+RUN_NAME = "soak"
 
 
 def service_pids() -> dict[str, int]:
@@ -213,7 +225,10 @@ async def soak(
     duration_s: float, rate: float, retention: SoakRetention, pace: AuditPace
 ) -> tuple[Row, list[Sample]]:
     """Run the load, sample it, audit it as it goes."""
-    tag = f"soak{int(time.time())}"
+    forgotten = await forget_runs(RUN_NAME)
+    if forgotten:
+        print(f"cleared what earlier soaks kept ({len(forgotten)} indices, topics and files)")
+    tag = f"{RUN_NAME}{int(time.time())}"
     options = Options(n=int(duration_s * rate), audit_timeout_s=AUDIT_TIMEOUT_S, tag=tag)
     env = {**retention.env, "LOG_INDEX": f"{tag}-log"}
     stage = Stage(options, 0, worker_env=env, topic_config=retention.topic_config())

@@ -302,6 +302,41 @@ async def _delete_log(alias: str) -> None:
         await es.delete(f"/_index_template/{alias}-by-time")
 
 
+async def forget_runs(prefix: str) -> list[str]:
+    """Delete what earlier runs whose names start with ``prefix`` left: logs, topics, files.
+
+    A run that fails keeps them as evidence; the next run of its kind clears them, so that
+    they cannot pile up (a failed hour's soak leaves over a million documents, which every
+    scan of the whole event log then reads). Returns the names that went.
+    """
+    gone = await _delete_logs_named(prefix)
+    gone += await broker.delete_topics([prefix])
+    for path in sorted(WORK_DIR.glob(f"{prefix}*")):
+        if path.is_dir():
+            await asyncio.to_thread(_remove_tree, path)
+        else:
+            path.unlink(missing_ok=True)
+        gone.append(str(path.relative_to(REPO_ROOT)))
+    return gone
+
+
+async def _delete_logs_named(prefix: str) -> list[str]:
+    """Delete the indices and index templates whose names start with ``prefix``."""
+    async with httpx.AsyncClient(base_url=get_settings().elasticsearch_host, timeout=60) as es:
+        found = await es.get(f"/{prefix}*", params={"expand_wildcards": "all"})
+        found.raise_for_status()
+        indices = list(found.json())
+        if indices:  # by name: Elasticsearch refuses a wildcard delete
+            (await es.delete("/" + ",".join(indices))).raise_for_status()
+        listed = await es.get(f"/_index_template/{prefix}*")
+        # No template of that name: 404 on some versions, an empty list on others.
+        found_templates = listed.json().get("index_templates", []) if listed.is_success else []
+        templates = [template["name"] for template in found_templates]
+        for name in templates:
+            (await es.delete(f"/_index_template/{name}")).raise_for_status()
+    return indices + templates
+
+
 def now() -> float:
     """The event loop's clock: what answers and recovery times are measured on."""
     return asyncio.get_running_loop().time()
