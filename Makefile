@@ -47,11 +47,11 @@ clean: ## Stop the services and wipe their data and logs (keeps downloads)
 status: ## Show each service's state (and the Kafka bootstrap list)
 	$(STACKCTL) status
 
-run: venv up ## Run the Faust worker in the foreground: API on :8000, dashboard also on :8089, scraped by Prometheus on :9090 (Ctrl-C stops)
+run: venv up ## Run the Faust worker in the foreground, on jemalloc: API on :8000, dashboard also on :8089, scraped by Prometheus on :9090 (Ctrl-C stops)
 	@echo "development API key (send it as X-API-Key): $$($(VENV)/bin/python -m app.api_keys dev)"
 	@echo "dashboard: http://localhost:$(DASHBOARD_PORT)/ (and http://localhost:$(API_PORT)/dashboard/)"
 	API_KEYS_FILE=$(DEV_KEYS) DASHBOARD_PORT=$(DASHBOARD_PORT) \
-		METRICS_TOKEN_FILE=$$($(STACKCTL) metrics-token-file) exec $(VENV)/bin/faust -A app worker -l $(LOG_LEVEL) --web-port $(API_PORT)
+		METRICS_TOKEN_FILE=$$($(STACKCTL) metrics-token-file) exec ops/on-jemalloc $(VENV)/bin/faust -A app worker -l $(LOG_LEVEL) --web-port $(API_PORT)
 
 key: venv ## Print the development API key (created with every scope on first use)
 	@$(VENV)/bin/python -m app.api_keys dev

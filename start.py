@@ -198,9 +198,10 @@ def dev_api_key() -> str:
 
 
 def start_worker(port: int) -> None:
-    """Run ``faust worker`` detached, its output in var/log/worker.log."""
+    """Run ``faust worker`` detached, on jemalloc, its output in var/log/worker.log."""
     WORKER_LOG.parent.mkdir(parents=True, exist_ok=True)
-    command = [str(ROOT / ".venv" / "bin" / "python"), "-m", "faust", "-A", "app", "worker"]
+    python = str(ROOT / ".venv" / "bin" / "python")
+    command = [str(ROOT / "ops" / "on-jemalloc"), python, "-m", "faust", "-A", "app", "worker"]
     command += ["-l", "info", "--web-port", str(port)]
     env = {
         **os.environ,

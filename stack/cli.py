@@ -19,7 +19,7 @@ from stack.elasticsearch_node import ElasticsearchNode
 from stack.kafka_broker import KafkaCluster, node_files
 from stack.messages import PROG, StackError
 from stack.postgres_server import PostgresServer
-from stack.prerequisites import require_root
+from stack.prerequisites import ensure_jemalloc, require_root
 from stack.processes import make_dir
 from stack.prometheus_server import PrometheusServer
 from stack.service import Service, service_line
@@ -90,6 +90,7 @@ def cmd_up(s: Settings) -> None:
     services = build_services(s)
     with stack_lock(s):
         prepare_home(s)
+        ensure_jemalloc(s.logs / "apt.log")  # not a service, but what `make run` needs
         for service in services:
             service.provision()
         for service in services:

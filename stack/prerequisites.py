@@ -6,6 +6,7 @@ on fresh machines where the first `up` is also the installation.
 
 from __future__ import annotations
 
+import ctypes.util
 import functools
 import os
 import pwd
@@ -15,7 +16,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from stack.messages import StackError
+from stack.messages import StackError, say
 from stack.processes import run
 
 #: The Maven plugin that fetches single artifacts (Elasticsearch's zip); pinned,
@@ -61,6 +62,14 @@ def ensure_system_user(name: str, home: Path) -> None:
         ],
         f"creating system user {name}",
     )
+
+
+def ensure_jemalloc(log: Path) -> None:
+    """Install jemalloc, the workers' allocator (``ops/on-jemalloc``), unless it is there."""
+    if ctypes.util.find_library("jemalloc"):
+        return
+    say("installing jemalloc, the workers' allocator, from Debian's packages (apt-get)")
+    apt_install(["libjemalloc2"], log, manual="jemalloc 5 (libjemalloc.so.2)")
 
 
 def apt_install(packages: Sequence[str], log: Path, manual: str) -> None:

@@ -103,7 +103,8 @@ def test_the_unit_command_line_runs_a_worker_of_its_role(
     unit_worker: tuple[Worker, list[str]],
 ) -> None:
     worker, command = unit_worker
-    assert command[:4] == [str(REPO_ROOT / ".venv" / "bin" / "faust"), "-A", "app", "worker"]
+    faust = str(REPO_ROOT / ".venv" / "bin" / "faust")
+    assert command[:5] == [str(REPO_ROOT / "ops" / "on-jemalloc"), faust, "-A", "app", "worker"]
     assert command[-2:] == ["--web-port", str(worker.port)]
     with worker.client() as client:
         health = client.get("/health").json()
@@ -113,3 +114,4 @@ def test_the_unit_command_line_runs_a_worker_of_its_role(
     # StateDirectory=streaming-platform/%i, under systemd's state directory (%S).
     assert worker.data_dir.parts[-2:] == ("streaming-platform", ROLE)
     assert worker.data_dir.is_dir()
+    assert "libjemalloc" in Path(f"/proc/{worker.pid}/maps").read_text()  # exec'd, preloaded

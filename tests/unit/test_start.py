@@ -70,25 +70,39 @@ def test_the_dashboard_falls_back_to_the_api_port_when_8089_is_silent(
     assert start.reachable_dashboard(plan, wait_s=0) == plan
 
 
-def test_the_native_worker_serves_the_dashboard_port(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def _start_native_worker(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, object]:
+    """What ``start_worker(8010)`` hands to Popen: ``command`` and the keyword arguments."""
     started: dict[str, object] = {}
 
     class FakePopen:
         pid = 4242
 
         def __init__(self, command: list[str], **kwargs: object) -> None:
-            started.update(kwargs)
+            started.update(kwargs, command=command)
 
     monkeypatch.setattr(start.subprocess, "Popen", FakePopen)
     monkeypatch.setattr(start, "WORKER_PID", tmp_path / "worker.pid")
     monkeypatch.setattr(start, "WORKER_LOG", tmp_path / "log" / "worker.log")
     start.start_worker(8010)
-    env = started["env"]
+    return started
+
+
+def test_the_native_worker_serves_the_dashboard_port(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    env = _start_native_worker(monkeypatch, tmp_path)["env"]
     assert isinstance(env, dict)
     assert (env["API_PORT"], env["DASHBOARD_PORT"]) == ("8010", "8089")
     assert env["METRICS_TOKEN_FILE"].endswith("prometheus/config/secrets/metrics-token")
+
+
+def test_the_native_worker_starts_through_the_jemalloc_launcher(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    command = _start_native_worker(monkeypatch, tmp_path)["command"]
+    assert isinstance(command, list)
+    assert command[0] == str(start.ROOT / "ops" / "on-jemalloc")
+    assert command[2:6] == ["-m", "faust", "-A", "app"]
 
 
 def test_no_browser_never_opens_one(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,4 @@
-"""Prerequisite checks: Java's version and missing tools."""
+"""Prerequisite checks: Java's version, missing tools, the workers' jemalloc."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from stack import prerequisites
 from stack.messages import StackError
 from stack.prerequisites import parse_java_major, require_tool
 
@@ -32,3 +33,28 @@ def test_unreadable_java_output_is_one_clear_error() -> None:
 def test_a_missing_tool_names_what_to_install() -> None:
     with pytest.raises(StackError, match=r"`no-such-tool-x` not found on PATH: install it \(apt"):
         require_tool("no-such-tool-x", "apt-get install -y x")
+
+
+def _record_installs(monkeypatch: pytest.MonkeyPatch, found: str | None) -> list[list[str]]:
+    installs: list[list[str]] = []
+    monkeypatch.setattr(prerequisites.ctypes.util, "find_library", lambda name: found)
+    monkeypatch.setattr(
+        prerequisites, "apt_install", lambda packages, log, manual: installs.append(list(packages))
+    )
+    return installs
+
+
+def test_jemalloc_is_installed_from_debian_when_the_linker_cannot_find_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    installs = _record_installs(monkeypatch, None)
+    prerequisites.ensure_jemalloc(tmp_path / "apt.log")
+    assert installs == [["libjemalloc2"]]
+
+
+def test_jemalloc_already_there_is_left_alone(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    installs = _record_installs(monkeypatch, "libjemalloc.so.2")
+    prerequisites.ensure_jemalloc(tmp_path / "apt.log")
+    assert installs == []
