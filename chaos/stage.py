@@ -246,7 +246,7 @@ class Stage:
         if self.log_alias == SYSTEM_LOGS:
             await _delete_documents(self.prefix)
         else:  # an event log of its own: its indices and template go whole
-            await _delete_log(self.log_alias)
+            await _delete_logs_named(self.log_alias)
         await broker.delete_topics([self.prefix])
         for worker in self.workers:
             await asyncio.to_thread(_remove_tree, worker.data_dir)
@@ -291,15 +291,6 @@ async def _delete_documents(prefix: str) -> None:
                 headers={"content-type": "application/x-ndjson"},
             )
             answer.raise_for_status()
-
-
-async def _delete_log(alias: str) -> None:
-    """Delete the indices behind ``alias`` and their template (names listed: no wildcard delete)."""
-    async with httpx.AsyncClient(base_url=get_settings().elasticsearch_host, timeout=60) as es:
-        found = await es.get(f"/_alias/{alias}")
-        if found.status_code == 200 and found.json():
-            (await es.delete("/" + ",".join(found.json()))).raise_for_status()
-        await es.delete(f"/_index_template/{alias}-by-time")
 
 
 async def forget_runs(prefix: str) -> list[str]:

@@ -6,7 +6,6 @@ on fresh machines where the first `up` is also the installation.
 
 from __future__ import annotations
 
-import ctypes.util
 import functools
 import os
 import pwd
@@ -64,9 +63,24 @@ def ensure_system_user(name: str, home: Path) -> None:
     )
 
 
+#: Starts every worker on jemalloc; it decides where the library is, so `up` asks it.
+JEMALLOC_LAUNCHER = Path(__file__).resolve().parents[1] / "ops" / "on-jemalloc"
+
+
+def jemalloc_preloaded() -> str:
+    """The library ``ops/on-jemalloc`` would preload into a worker here, or '' if none."""
+    answer = subprocess.run(
+        [str(JEMALLOC_LAUNCHER), "printenv", "LD_PRELOAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return answer.stdout.strip()
+
+
 def ensure_jemalloc(log: Path) -> None:
-    """Install jemalloc, the workers' allocator (``ops/on-jemalloc``), unless it is there."""
-    if ctypes.util.find_library("jemalloc"):
+    """Install jemalloc, the workers' allocator, unless the launcher already finds it."""
+    if "libjemalloc" in jemalloc_preloaded():
         return
     say("installing jemalloc, the workers' allocator, from Debian's packages (apt-get)")
     apt_install(["libjemalloc2"], log, manual="jemalloc 5 (libjemalloc.so.2)")

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from harness.workers import REPO_ROOT, Worker
+from stack.prerequisites import jemalloc_preloaded
 
 pytestmark = pytest.mark.integration
 
@@ -47,6 +48,11 @@ def test_a_jemalloc_lib_that_does_not_exist_stops_with_one_line_naming_it() -> N
     assert launched.stderr.splitlines() == [
         "on-jemalloc: JEMALLOC_LIB=/nowhere/libjemalloc.so.2 does not exist"
     ]
+
+
+def test_make_up_finds_the_library_where_the_launcher_does() -> None:
+    library = Path(jemalloc_preloaded())
+    assert library.name == "libjemalloc.so.2" and library.exists()
 
 
 def test_the_harness_starts_workers_on_jemalloc_as_make_run_does(worker: Worker) -> None:

@@ -35,19 +35,19 @@ def test_a_missing_tool_names_what_to_install() -> None:
         require_tool("no-such-tool-x", "apt-get install -y x")
 
 
-def _record_installs(monkeypatch: pytest.MonkeyPatch, found: str | None) -> list[list[str]]:
+def _record_installs(monkeypatch: pytest.MonkeyPatch, preloaded: str) -> list[list[str]]:
     installs: list[list[str]] = []
-    monkeypatch.setattr(prerequisites.ctypes.util, "find_library", lambda name: found)
+    monkeypatch.setattr(prerequisites, "jemalloc_preloaded", lambda: preloaded)
     monkeypatch.setattr(
         prerequisites, "apt_install", lambda packages, log, manual: installs.append(list(packages))
     )
     return installs
 
 
-def test_jemalloc_is_installed_from_debian_when_the_linker_cannot_find_it(
+def test_jemalloc_is_installed_from_debian_when_the_launcher_finds_none(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    installs = _record_installs(monkeypatch, None)
+    installs = _record_installs(monkeypatch, "")
     prerequisites.ensure_jemalloc(tmp_path / "apt.log")
     assert installs == [["libjemalloc2"]]
 
@@ -55,6 +55,6 @@ def test_jemalloc_is_installed_from_debian_when_the_linker_cannot_find_it(
 def test_jemalloc_already_there_is_left_alone(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    installs = _record_installs(monkeypatch, "libjemalloc.so.2")
+    installs = _record_installs(monkeypatch, "/usr/lib64/libjemalloc.so.2")
     prerequisites.ensure_jemalloc(tmp_path / "apt.log")
     assert installs == []
