@@ -39,7 +39,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-import httpx
+import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.memory_ceiling import memory_ceiling_mb
@@ -121,10 +121,14 @@ def gauge(exposition: str, name: str) -> float | None:
 
 async def worker_gauges(worker: ChaosWorker) -> tuple[float | None, float | None]:
     """The worker's RocksDB cache in MiB and Python's blocks in thousands (``None``: unknown)."""
+    timeout = aiohttp.ClientTimeout(total=5)
     try:
-        async with httpx.AsyncClient(base_url=worker.url, headers={"X-API-Key": ADMIN_KEY}) as c:
-            exposition = (await c.get("/metrics", timeout=5)).text
-    except httpx.HTTPError:
+        async with (
+            aiohttp.ClientSession(headers={"X-API-Key": ADMIN_KEY}, timeout=timeout) as http,
+            http.get(f"{worker.url}/metrics") as answer,
+        ):
+            exposition = await answer.text()
+    except (TimeoutError, aiohttp.ClientError):
         return None, None
     cache, blocks = gauge(exposition, CACHE_GAUGE), gauge(exposition, PYTHON_GAUGE)
     return (
@@ -201,14 +205,19 @@ def _p99(values: list[float]) -> float | None:
 
 
 async def read_statuses(stage: Stage, url: str, rate: float) -> None:
-    """GET the status of random accepted requests at ``rate`` per second, until cancelled."""
+    """GET the status of random accepted requests at ``rate`` per second, until cancelled.
+
+    aiohttp, like the load: this client runs beside the measured worker.
+    """
     headers = {"X-API-Key": ADMIN_KEY}
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as http:
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(url, headers=headers, timeout=timeout) as http:
         while True:
             await asyncio.sleep(1 / rate)
             answers = stage.client.answers if stage.client else []
             if answers and (answer := random.choice(answers)).status == 202 and answer.body:
-                await http.get(f"/status/{answer.body['correlation_id']}")
+                async with http.get(f"/status/{answer.body['correlation_id']}") as read:
+                    await read.read()
 
 
 def bounds(retention: SoakRetention, rate: float) -> Bounds:
