@@ -274,7 +274,7 @@ def _coview_signal(
     seeds: Mapping[ViewedTitle, float],
     neighbours: Mapping[int, Sequence[Ranked]],
     viewers: Mapping[int, int],
-    titles: Mapping[int, str],
+    catalogue: Mapping[int, TitleInfo],
 ) -> _Signal:
     """Who watched X also watched Y: Y's similarity to the user's titles X, summed."""
     scores: dict[int, float] = defaultdict(float)
@@ -288,8 +288,13 @@ def _coview_signal(
             scores[y] += part
             if part > best_seed.get(y, (0.0, 0))[0]:
                 best_seed[y] = (part, x)
-    reasons = {y: _because_watched(titles.get(x)) for y, (_, x) in best_seed.items()}
+    reasons = {y: _because_watched(_titulo(catalogue, x)) for y, (_, x) in best_seed.items()}
     return _Signal(_scaled_to_best(scores), reasons)
+
+
+def _titulo(catalogue: Mapping[int, TitleInfo], conteudo_id: int) -> str | None:
+    info = catalogue.get(conteudo_id)
+    return info.titulo if info else None
 
 
 def _because_watched(titulo: str | None) -> str:
@@ -336,15 +341,19 @@ def _blend(
 ) -> dict[int, tuple[float, str]]:
     """Each candidate's weighted score, with the ``motivo`` of its largest contribution
     (equal contributions: the earlier signal's)."""
-    parts: dict[int, list[tuple[float, str]]] = defaultdict(list)
+    # title -> (score so far, motivo of the largest part so far, that part): summed as
+    # the signals come, since this runs for every candidate of every user in a batch.
+    blended: dict[int, tuple[float, str, float]] = {}
     for weight, signal in weighted:
         for title, score in signal.scores.items():
-            if title not in excluded:
-                parts[title].append((weight * score, signal.reasons[title]))
-    return {
-        title: (sum(part for part, _ in found), max(found, key=lambda pr: pr[0])[1])
-        for title, found in parts.items()
-    }
+            if title in excluded:
+                continue
+            part = weight * score
+            total, motivo, largest = blended.get(title, (0.0, "", -math.inf))
+            if part > largest:
+                motivo, largest = signal.reasons[title], part
+            blended[title] = (total + part, motivo, largest)
+    return {title: (total, motivo) for title, (total, motivo, _) in blended.items()}
 
 
 def recommend(
@@ -370,9 +379,9 @@ def recommend(
     if limit < 1:
         raise ValueError(f"limit deve ser >= 1, não {limit}")
     seeds = seed_weights(history)
-    titles = {t: info.titulo for t, info in catalogue.items()}
+    # The catalogue is the whole batch's: looked up, never copied per user.
     weighted = (
-        (weights.coview, _coview_signal(seeds, neighbours, viewers or {}, titles)),
+        (weights.coview, _coview_signal(seeds, neighbours, viewers or {}, catalogue)),
         (weights.categoria, _taste_categoria(seeds, trending)),
         (weights.tipo, _taste_tipo(seeds, trending)),
         (weights.trending, _trending_signal(trending.overall)),

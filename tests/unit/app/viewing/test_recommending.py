@@ -10,6 +10,8 @@ from app.viewing.recommending import (
     Ranked,
     TrendingSnapshot,
     ViewedTitle,
+    _blend,
+    _Signal,
     recent_titles,
     recommend,
 )
@@ -282,3 +284,22 @@ def test_a_pruned_pair_that_comes_back_starts_again_from_one() -> None:
 
     assert index.count(5000, 3001) == 1
     assert index.count(5000, 3002) == 2
+
+
+def test_blend_sums_the_weighted_parts_and_keeps_the_motivo_of_the_largest() -> None:
+    first = _Signal({1: 0.5, 2: 1.0}, {1: "first on 1", 2: "first on 2"})
+    second = _Signal({1: 1.0, 3: 0.2}, {1: "second on 1", 3: "second on 3"})
+
+    blended = _blend([(0.4, first), (0.6, second)], excluded={3})
+
+    assert blended == {
+        1: (pytest.approx(0.4 * 0.5 + 0.6 * 1.0), "second on 1"),
+        2: (pytest.approx(0.4), "first on 2"),
+    }
+
+
+def test_blend_gives_an_equal_contribution_the_earlier_signals_motivo() -> None:
+    earlier = _Signal({7: 1.0}, {7: "earlier"})
+    later = _Signal({7: 1.0}, {7: "later"})
+
+    assert _blend([(0.5, earlier), (0.5, later)], excluded=set())[7][1] == "earlier"
