@@ -177,16 +177,24 @@ async def _judge_sessions(
             if answer.status_code == 200:
                 listed.update(s["session_id"] for s in answer.json()["sessoes"])
     for a in opened:
-        found = listed.get(a.session_id or "", 0)
-        succeeded = statuses.get(a.correlation_id) == "success"
-        if succeeded and found == 0:
-            verdict.lost.append((a.correlation_id, f"session {a.session_id} opened but not listed"))
-        elif found > 1:
-            verdict.doubled.append((f"session {a.session_id}", f"listed {found} times"))
-        elif not succeeded and found:
-            verdict.doubled.append((f"session {a.session_id}", "refused but listed"))
-        else:
-            verdict.effects += 1
+        judge_session(verdict, a, statuses.get(a.correlation_id), listed.get(a.session_id or "", 0))
+
+
+def judge_session(verdict: Verdict, opened: Accepted, status: str | None, listed: int) -> None:
+    """One session opening, by its status and how often its user's sessions list it.
+
+    Only a final status judges it: a ``pendente`` one (the status agent behind
+    at the audit's deadline) is no refusal, and is counted as not final already.
+    """
+    session = f"session {opened.session_id}"
+    if listed > 1:
+        verdict.doubled.append((session, f"listed {listed} times"))
+    elif status == "success" and not listed:
+        verdict.lost.append((opened.correlation_id, f"{session} opened but not listed"))
+    elif status == "error" and listed:
+        verdict.doubled.append((session, "refused but listed"))
+    elif status in FINAL or listed:
+        verdict.effects += 1
 
 
 def _judge_documents(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from chaos.audit import Verdict, merged
+from chaos.audit import Verdict, judge_session, merged
+from chaos.evidence import Accepted
 
 
 def test_the_slices_verdicts_add_up_to_the_runs() -> None:
@@ -32,3 +33,34 @@ def test_clean_slices_make_a_clean_run() -> None:
 
 def test_no_slice_is_an_empty_clean_verdict() -> None:
     assert merged([]).accepted == 0 and merged([]).clean
+
+
+def _judged(status: str | None, listed: int) -> Verdict:
+    verdict = Verdict()
+    opening = Accepted("cid", "sessao", 7, session_id="7-s")
+    judge_session(verdict, opening, status, listed)
+    return verdict
+
+
+def test_a_session_opened_with_success_and_listed_once_is_one_effect() -> None:
+    verdict = _judged("success", 1)
+    assert verdict.effects == 1 and not verdict.lost and not verdict.doubled
+
+
+def test_a_session_opened_with_success_but_not_listed_is_lost() -> None:
+    assert _judged("success", 0).lost == [("cid", "session 7-s opened but not listed")]
+
+
+def test_a_refused_session_that_is_listed_is_doubled_and_one_not_listed_is_its_effect() -> None:
+    assert _judged("error", 1).doubled == [("session 7-s", "refused but listed")]
+    assert _judged("error", 0).effects == 1
+
+
+def test_a_session_listed_twice_is_doubled() -> None:
+    assert _judged("success", 2).doubled == [("session 7-s", "listed 2 times")]
+
+
+def test_a_pending_status_is_no_refusal_a_listed_session_is_its_effect() -> None:
+    listed, not_yet = _judged("pendente", 1), _judged("pendente", 0)
+    assert listed.effects == 1 and not listed.doubled
+    assert (not_yet.effects, not_yet.lost, not_yet.doubled) == (0, [], [])
