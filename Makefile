@@ -57,12 +57,17 @@ key: venv ## Print the development API key (created with every scope on first us
 	@$(VENV)/bin/python -m app.api_keys dev
 
 ORDER = $(if $(SHUFFLE),--randomly-dont-reset-seed,-p no:randomly)
-test: venv up browser compose lint ## Lint, then run the whole test suite against the running services (SHUFFLE=1: in random order)
-	@# Two at a time (each test owns its topics, groups and rows); then, alone, the
-	@# tests that stop, pause or fill a shared service. The slow fault scenarios
+STACK_DB := $(or $(POSTGRES_DB),streaming_db)
+TEST_DB ?= $(STACK_DB)_tests
+SUITE_ENV = POSTGRES_DB=$(TEST_DB) STACK_POSTGRES_DB=$(STACK_DB)
+test: venv up browser compose lint ## Lint, then run the whole test suite against the running services, on a PostgreSQL database of its own renewed each run (TEST_DB, default streaming_db_tests; SHUFFLE=1: in random order)
+	@# The suite's own database: rows a soak or `make run` left cannot collide with a
+	@# test's. Two at a time (each test owns its topics, groups and rows); then, alone,
+	@# the tests that stop, pause or fill a shared service. The slow fault scenarios
 	@# (-m extended) are left to `make chaos`.
-	$(VENV)/bin/pytest -n 2 -m "not disruptive" $(ORDER)
-	$(VENV)/bin/pytest -m "disruptive and not extended" $(ORDER)
+	$(VENV)/bin/python -m harness.suite_database $(TEST_DB)
+	$(SUITE_ENV) $(VENV)/bin/pytest -n 2 -m "not disruptive" $(ORDER)
+	$(SUITE_ENV) $(VENV)/bin/pytest -m "disruptive and not extended" $(ORDER)
 
 lint: venv ## Check style (ruff), types (mypy) and the import rules of docs/architecture.md (import-linter)
 	$(VENV)/bin/ruff check .

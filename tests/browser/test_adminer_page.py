@@ -17,9 +17,8 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from app.settings import get_settings
-from app.storage.database import Database
-from demo.title_maker import catalogue_seed
-from tests.support.adminer import ADMINER_URL
+from harness.services import dsn_of, started_database
+from tests.support.adminer import ADMINER_URL, STACK_DB
 from tests.support.browser import chromium_context
 
 pytestmark = pytest.mark.integration
@@ -28,17 +27,13 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 
 async def _migrate() -> None:
-    database = Database(get_settings().postgres_dsn, pool_size=1, seed=catalogue_seed())
-    await database.start()
-    try:
-        await asyncio.wait_for(database.wait_ready(), timeout=60)
-    finally:
-        await database.stop()
+    async with asyncio.timeout(60), started_database(dsn_of(STACK_DB)):
+        pass
 
 
 @pytest.fixture(scope="module")
 def application_schema() -> None:
-    """The application's tables exist (migrations are idempotent, under a lock)."""
+    """The application's tables exist in the stack's database (migrations are idempotent, under a lock)."""
     # A thread of its own: Playwright's sync API may already run an event loop in this one.
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(asyncio.run, _migrate()).result()
@@ -69,7 +64,7 @@ def test_a_person_logs_in_with_the_password_only_and_sees_usuarios(
         f"127.0.0.1:{settings.postgres_port}"
     )
     expect(tab.locator("input[name='auth[username]']")).to_have_value(settings.postgres_user)
-    expect(tab.locator("input[name='auth[db]']")).to_have_value(settings.postgres_db)
+    expect(tab.locator("input[name='auth[db]']")).to_have_value(STACK_DB)
 
     tab.fill("input[name='auth[password]']", settings.postgres_password)
     tab.click("input[type='submit'][value='Login']")

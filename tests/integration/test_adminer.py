@@ -14,22 +14,21 @@ import httpx
 import psycopg2
 import pytest
 
-from tests.support.adminer import ADMINER_URL, form_with, forms, listed_tables
+from tests.support.adminer import ADMINER_URL, STACK_DB, form_with, forms, listed_tables
 
 pytestmark = pytest.mark.integration
 
 PG_PORT = int(os.environ.get("POSTGRES_PORT", "5432"))
 PG_USER = os.environ.get("POSTGRES_USER", "user")
 PG_PASSWORD = os.environ.get("POSTGRES_PASSWORD", "password")
-PG_DB = os.environ.get("POSTGRES_DB", "streaming_db")
 
 
 @pytest.fixture
 def own_table() -> Iterator[str]:
-    """A uniquely named table in the project's database, dropped afterwards."""
+    """A uniquely named table in the stack's database (the one Adminer opens on), dropped afterwards."""
     name = f"adminer_probe_{uuid.uuid4().hex[:12]}"
     dsn = {"host": "127.0.0.1", "port": PG_PORT, "user": PG_USER, "password": PG_PASSWORD}
-    conn = psycopg2.connect(**dsn, dbname=PG_DB, connect_timeout=10)
+    conn = psycopg2.connect(**dsn, dbname=STACK_DB, connect_timeout=10)
     try:
         with conn, conn.cursor() as cur:
             cur.execute(f"CREATE TABLE {name} (id int PRIMARY KEY)")
@@ -64,7 +63,7 @@ def test_login_form_opens_on_the_stacks_postgres_server_user_and_database(
     assert fields["auth[driver]"] == "pgsql"
     assert fields["auth[server]"] == f"127.0.0.1:{PG_PORT}"
     assert fields["auth[username]"] == PG_USER
-    assert fields["auth[db]"] == PG_DB
+    assert fields["auth[db]"] == STACK_DB
     assert fields["auth[password]"] == ""
 
 

@@ -8,6 +8,10 @@ from html.parser import HTMLParser
 #: Where the stack's Adminer listens (ADMINER_PORT, as the stack tool reads it).
 ADMINER_URL = f"http://127.0.0.1:{os.environ.get('ADMINER_PORT', '8081')}"
 
+#: The database Adminer opens on: the stack's (``make test`` points the app, through
+#: POSTGRES_DB, at a database of its own, and names the stack's in STACK_POSTGRES_DB).
+STACK_DB = os.environ.get("STACK_POSTGRES_DB", os.environ.get("POSTGRES_DB", "streaming_db"))
+
 
 class _Forms(HTMLParser):
     """Collects every form's fields: named inputs, selects with their chosen option."""

@@ -14,7 +14,8 @@ def create_user(api: httpx.Client) -> int:
     """A new user, created through the API and processed successfully."""
     answer = api.post("/usuarios", json=demo_user().model_dump())
     assert answer.status_code == 202, answer.text
-    assert wait_for_final_status(api, answer.json()["correlation_id"])["status"] == "success"
+    final = wait_for_final_status(api, answer.json()["correlation_id"])
+    assert final["status"] == "success", final
     return int(answer.json()["usuario"]["user_id"])
 
 
@@ -25,7 +26,8 @@ def settle(api: httpx.Client, user_id: int) -> None:
     later event of the same user is final, every earlier one is too.
     """
     marker = api.post(f"/usuarios/{user_id}/config", json={"idioma": "pt-BR"})
-    assert wait_for_final_status(api, marker.json()["correlation_id"])["status"] == "success"
+    final = wait_for_final_status(api, marker.json()["correlation_id"])
+    assert final["status"] == "success", final
 
 
 def status_once_routable(api: httpx.Client, correlation_id: str) -> httpx.Response:
