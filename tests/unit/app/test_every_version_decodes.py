@@ -37,7 +37,7 @@ def version_of(path: Path) -> int:
 def read_trending_top(raw: bytes) -> list[dict[str, Any]]:
     value = orjson.loads(raw)
     board = TrendingBoard(get_settings().kafka_bootstrap_servers, "trending_tops")
-    board.lists[f"{value['janela']}|{value['particao']}"] = value
+    board.keep(f"{value['janela']}|{value['particao']}", value)
     return board.top(value["janela"], 10)
 
 
