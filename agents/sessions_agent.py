@@ -37,6 +37,7 @@ from app.guard import (
     guarded_agent,
     outcome_message,
     publish_all,
+    receipts_in_kafka,
     send_dead_letters,
 )
 from app.kafka.topics import user_key
@@ -72,7 +73,7 @@ async def track_sessions(batch: Sequence[EventT]) -> None:
                 continue
             outcome = _apply(command, subscriptions, idle)
         responses.append(outcome_message(command, *outcome))
-    await services.app.producer.flush()  # the changelog first: see the module's docstring
+    await receipts_in_kafka()  # the changelog first: see the module's docstring
     await send_dead_letters(services.topics.dead_letters, decoded.letters)
     await publish_all(services.topics.response_events, responses)
 

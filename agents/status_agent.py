@@ -3,8 +3,8 @@
 Guarded (:mod:`app.guard.guarded`): it reads the partitions of ``response_events``
 whose table partitions this worker owns, from its checkpoint, so every
 request's status reaches the table; the statuses are also kept in PostgreSQL
-(``request_outcomes``), and the table's changelog is flushed, before the
-agent's checkpoint moves past an outcome.
+(``request_outcomes``), and the batch's changelog entries are in Kafka
+(:mod:`app.guard.changelog_receipts`), before the agent's checkpoint moves past an outcome.
 """
 
 from __future__ import annotations

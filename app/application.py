@@ -17,7 +17,7 @@ from functools import lru_cache
 from app.accounts.user_ids import UserIdAllocator
 from app.eventlog.indices import LogIndices
 from app.eventlog.search_index import SearchIndex
-from app.guard import Guard, PlatformApp
+from app.guard import Guard, PlatformApp, ReceiptTable
 from app.kafka.admin import KafkaAdmin
 from app.kafka.topics import TopicDeclaration, Topics
 from app.kafka.trending_board import TrendingBoard
@@ -63,6 +63,8 @@ def create_app(settings: Settings) -> PlatformApp:
         broker=settings.kafka_broker_url,
         # RocksDB, every table partition within the worker's one memory budget.
         store=STORE_URL,
+        # Each table write's changelog future goes to the batch that made it (app.guard).
+        Table=ReceiptTable,
         # Partitions far behind their changelog are copied in bulk before Faust replays the rest.
         TableManager=BulkRecoveryTables,
         datadir=str(settings.data_dir),

@@ -95,6 +95,7 @@ The example, ``agents/ratings_agent.py`` (run as it stands by
     ratings_agent = guarded_agent(services.topics.title_ratings, rate_titles, stage=STAGE)
 """
 
+from app.guard.changelog_receipts import ReceiptTable, receipts_in_kafka
 from app.guard.checkpoints import ALARM_WORDS
 from app.guard.dead_letters import DeadLetter, dead_letter, send_dead_letters
 from app.guard.faust_fixes import PlatformApp
@@ -126,6 +127,7 @@ __all__ = [
     "GuardedAgent",
     "Message",
     "PlatformApp",
+    "ReceiptTable",
     "TableSweep",
     "acting_on",
     "applied_outcome",
@@ -136,5 +138,6 @@ __all__ = [
     "invalid_reason",
     "outcome_message",
     "publish_all",
+    "receipts_in_kafka",
     "send_dead_letters",
 ]

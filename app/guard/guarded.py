@@ -29,7 +29,8 @@ walks through a whole agent).
 A handler raises to say the batch is not done: a transient error (see
 :data:`TRANSIENT`) is retried, anything else sends the batch one by one. What
 it publishes must be acknowledged before it returns (:func:`app.guard.publish_all`);
-table writes are flushed by the guard before the checkpoint moves.
+the guard waits for the batch's table changelog entries before the checkpoint moves
+(:mod:`app.guard.changelog_receipts`).
 
 A handler of commands (``user_events``, ``session_events``) starts with
 :func:`decode_batch`: an event that does not decode (not JSON, wrong fields,
@@ -56,6 +57,7 @@ from faust.types import AppT, CollectionT, EventT, TopicT
 from mode.utils.tracebacks import format_task_stack
 from pydantic import ValidationError
 
+from app.guard.changelog_receipts import collecting_receipts, receipts_in_kafka
 from app.guard.checkpoints import ALARM_WORDS, Checkpoint, CheckpointStore, describe
 from app.guard.dead_letters import dead_letter, send_dead_letters
 from app.guard.faust_fixes import PlatformApp
@@ -149,7 +151,6 @@ class GuardedAgent:
         handle: BatchHandler,
         checkpoint: Checkpoint,
         dead_letters: TopicT | None,
-        writes_tables: bool = False,
         deadline_s: float = 30.0,
     ) -> None:
         self.app = app
@@ -159,7 +160,6 @@ class GuardedAgent:
         self.topic_name = checkpoint.key.topic
         #: Where an event that fails alone goes (None: nowhere, it is only logged).
         self.dead_letters = dead_letters
-        self.writes_tables = writes_tables
         self.deadline_s = deadline_s
         #: The consumer feeding it (set by :func:`guarded_agent`).
         self.feed: Feed | None = None
@@ -189,19 +189,19 @@ class GuardedAgent:
     async def _handle_durably(self, events: Sequence[EventT]) -> None:
         what = f"{self.stage} on {len(events)} events of {self.topic_name}"
         await retrying(
-            lambda: within(self.deadline_s, self._handle_and_flush(events), what),
+            lambda: within(self.deadline_s, self._handle_and_wait(events), what),
             on=TRANSIENT,
             what=what,
         )
 
-    async def _handle_and_flush(self, events: Sequence[EventT]) -> None:
+    async def _handle_and_wait(self, events: Sequence[EventT]) -> None:
         # A lone event's log lines carry its request's correlation id.
         logging_setup.bind_event_correlation_id([event.value for event in events])
-        await self.handle(events)
-        if self.writes_tables:
-            # Table changelogs leave through Faust's buffered producer: they must
-            # be in Kafka before the checkpoint says the events are done.
-            await self.app.producer.flush()
+        with collecting_receipts():
+            await self.handle(events)
+            # Table changelogs leave through Faust's buffered producer: this batch's
+            # must be in Kafka before the checkpoint says its events are done.
+            await receipts_in_kafka()
 
     async def _handle_one_by_one(self, events: Sequence[EventT]) -> None:
         """Each event alone, in order; one that still fails is dead-lettered and passed.
@@ -269,8 +269,8 @@ def guarded_agent(
     processing settings). ``dead_letter_failures=False`` for agents whose
     failures must not produce dead letters (the dead letters' own log).
     ``writes``: the Faust table the handler writes, if any; the agent then
-    reads the partitions this worker owns of that table, and the guard
-    flushes its changelog before the checkpoint moves. ``name`` (default:
+    reads the partitions this worker owns of that table (the guard waits
+    for any batch's changelog entries before its checkpoint moves). ``name`` (default:
     the handler's) names the agent and its consumer group.
     """
     guard = Guard.of(topic.app)
@@ -284,7 +284,6 @@ def guarded_agent(
         handle,
         checkpoint,
         guard.dead_letters if dead_letter_failures else None,
-        writes is not None,
         settings.batch_deadline_s,
     )
     agent_name = name or handle.__name__

@@ -12,7 +12,9 @@ A sweep reads the owned partitions a chunk of keys at a time, each chunk read
 and deleted without an await in between, and checks before each chunk that the
 assignment is still the one it started under: a rebalance stops it, and the
 revocation's flush (:meth:`app.guard.feeds.TableFeed.pause`) pushes out the
-tombstones already written. Those it wrote are flushed when it ends. A sweep
+tombstones already written. Each chunk's are in Kafka before the next chunk is read
+(:mod:`app.guard.changelog_receipts`), so a sweep of thousands of keys adds at most
+one chunk to the producer's buffer, ahead of the agents' entries. A sweep
 may also rewrite a value (:meth:`TableSweep.renew`: a trending shard loses the
 viewers that left every window), the same way.
 """
@@ -26,6 +28,7 @@ from typing import Any
 
 from faust.types import EventT, TableT
 
+from app.guard.changelog_receipts import collecting_receipts, receipts_in_kafka
 from app.guard.guarded import acting_on
 from app.guard.table_ownership import TableOwnership
 from app.table_store import SharedMemoryStore
@@ -83,12 +86,9 @@ class TableSweep:
             return 0  # a memory store (unit tests) keeps no partitioned databases
         generation = self.ownership.generation
         changed = 0
-        try:
+        with collecting_receipts():
             for partition in sorted(self.ownership.owned(self.table)):
                 changed += await self._sweep_partition(store, partition, generation, renewal)
-        finally:
-            if changed:
-                await self.ownership.app.producer.flush()
         return changed
 
     async def _sweep_partition(
@@ -109,6 +109,9 @@ class TableSweep:
                         self.table[key] = value
             changed += len(renewed)
             after = items[-1][0]
+            # The chunk's entries in Kafka before the next chunk: a sweep never fills the
+            # producer's buffer ahead of the agents' entries by more than one chunk.
+            await receipts_in_kafka()
             await asyncio.sleep(0)  # the agents and the web go on between chunks
         return changed
 

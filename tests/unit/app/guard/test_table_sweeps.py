@@ -1,18 +1,19 @@
 """Table sweeps: expired keys leave the owned partitions, each with a changelog tombstone.
 
-Real RocksDB databases (the app's store, rocksdict) under a Faust table; the
-ownership and the changelog producer are stand-ins (no broker).
+Real RocksDB databases (the app's store, rocksdict) under the app's table class; the
+ownership and the changelog topic are stand-ins (no broker).
 """
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 import faust
 import pytest
 
-from app.guard import KEEP, TableSweep
+from app.guard import KEEP, ReceiptTable, TableSweep
 from app.table_store import STORE_URL, SharedMemoryStore
 
 TOPIC = "response_events"
@@ -36,35 +37,42 @@ class Ownership:
 
 
 class Changelog:
-    """What the table sends to its changelog, and the flushes of the producer."""
+    """What the table's changelog topic is sent, acknowledged at once unless ``held``."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[int | None, bytes, object]] = []
-        self.flushes = 0
+        self.held = False
+        self.unacknowledged: list[_Sent] = []
 
-    def send(
-        self, partition: int | None, key: bytes, value: object, *_: object, **__: object
-    ) -> Any:
+    def send_soon(self, *, key: bytes, value: object, partition: int | None, **_: object) -> Any:
         self.sent.append((partition, key, value))
-        return _Sent(partition)
+        sent = _Sent(partition)
+        if self.held:
+            self.unacknowledged.append(sent)
+        else:
+            sent.set_result(None)
+        return sent
 
-    async def flush(self) -> None:
-        self.flushes += 1
+    def acknowledge(self) -> None:
+        while self.unacknowledged:
+            self.unacknowledged.pop().set_result(None)
 
 
-class _Sent:
+class _Sent(asyncio.Future[None]):
+    """A changelog entry's future, as Faust's ``FutureMessage`` (``.message.partition``)."""
+
     def __init__(self, partition: int | None) -> None:
+        super().__init__()
         self.message = self
         self.partition = partition
 
 
 @pytest.fixture
 def table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    app = faust.App("sweeps", store=STORE_URL, datadir=str(tmp_path))
+    app = faust.App("sweeps", store=STORE_URL, datadir=str(tmp_path), Table=ReceiptTable)
     table = app.Table("statuses", partitions=2, key_type=bytes)
     changelog = Changelog()
-    monkeypatch.setattr(table, "send_changelog", changelog.send)
-    monkeypatch.setattr(app, "_producer", changelog, raising=False)
+    monkeypatch.setattr(table.changelog_topic, "send_soon", changelog.send_soon)
     table.changelog = changelog
     return table
 
@@ -97,7 +105,6 @@ async def test_expired_keys_of_owned_partitions_go_with_a_tombstone_each(table: 
     assert _keys(table, 0) == {b"b-new"}
     assert _keys(table, 1) == {b"d-old"}
     assert table.changelog.sent == [(0, b"a-old", None), (0, b"c-old", None)]
-    assert table.changelog.flushes == 1
 
 
 async def test_a_rebalance_stops_the_sweep_before_its_next_chunk(table: Any) -> None:
@@ -131,16 +138,33 @@ async def test_a_renewal_rewrites_or_deletes_the_values_it_changes_and_keeps_the
         b"b": b"keep",
     }
     assert table.changelog.sent == [(0, b"a", b"smaller"), (0, b"c", None)]
-    assert table.changelog.flushes == 1
 
 
-async def test_nothing_expired_sends_nothing_and_flushes_nothing(table: Any) -> None:
+async def test_nothing_expired_sends_nothing(table: Any) -> None:
     _fill(table, 0, {b"k": b"new"})
     sweep = TableSweep(Ownership(table.app, {0, 1}), table, TOPIC)  # type: ignore[arg-type]
 
     assert await sweep.run(lambda value: False) == 0
     assert table.changelog.sent == []
-    assert table.changelog.flushes == 0
+
+
+async def test_each_chunk_waits_for_kafka_to_acknowledge_its_tombstones_before_the_next(
+    table: Any,
+) -> None:
+    _fill(table, 0, {b"k%d" % n: b"old" for n in range(3)})
+    sweep = TableSweep(Ownership(table.app, {0}), table, TOPIC, chunk=2)  # type: ignore[arg-type]
+    table.changelog.held = True
+
+    sweeping = asyncio.ensure_future(sweep.run(lambda value: True))
+    await asyncio.sleep(0.05)
+    assert [key for _, key, _ in table.changelog.sent] == [b"k0", b"k1"]  # the first chunk only
+    table.changelog.acknowledge()
+    await asyncio.sleep(0.05)
+    assert [key for _, key, _ in table.changelog.sent] == [b"k0", b"k1", b"k2"]
+    assert not sweeping.done()  # the last tombstone is not in Kafka yet
+
+    table.changelog.acknowledge()
+    assert await asyncio.wait_for(sweeping, 1) == 3
 
 
 def test_partition_items_pages_through_a_partition_in_key_order(table: Any) -> None:
