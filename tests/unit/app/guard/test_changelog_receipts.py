@@ -14,22 +14,14 @@ import pytest
 
 from app.guard import ReceiptTable
 from app.guard.changelog_receipts import collecting_receipts, receipts_in_kafka
-
-
-class _Sent(asyncio.Future[None]):
-    """A changelog entry's future, shaped as Faust's ``FutureMessage``."""
-
-    def __init__(self, partition: int | None) -> None:
-        super().__init__()
-        self.message = self
-        self.partition = partition
+from tests.support.changelog_entries import SentEntry
 
 
 @pytest.fixture
 def table(monkeypatch: pytest.MonkeyPatch) -> Any:
     app = faust.App("receipts", broker="kafka://127.0.0.1:1", store="memory://", Table=ReceiptTable)
     table = app.Table("sessions", partitions=1)
-    monkeypatch.setattr(table.changelog_topic, "send_soon", lambda **kw: _Sent(kw["partition"]))
+    monkeypatch.setattr(table.changelog_topic, "send_soon", lambda **kw: SentEntry(kw["partition"]))
     return table
 
 

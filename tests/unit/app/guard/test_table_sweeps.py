@@ -15,6 +15,7 @@ import pytest
 
 from app.guard import KEEP, ReceiptTable, TableSweep
 from app.table_store import STORE_URL, SharedMemoryStore
+from tests.support.changelog_entries import SentEntry
 
 TOPIC = "response_events"
 
@@ -42,11 +43,11 @@ class Changelog:
     def __init__(self) -> None:
         self.sent: list[tuple[int | None, bytes, object]] = []
         self.held = False
-        self.unacknowledged: list[_Sent] = []
+        self.unacknowledged: list[SentEntry] = []
 
     def send_soon(self, *, key: bytes, value: object, partition: int | None, **_: object) -> Any:
         self.sent.append((partition, key, value))
-        sent = _Sent(partition)
+        sent = SentEntry(partition)
         if self.held:
             self.unacknowledged.append(sent)
         else:
@@ -56,15 +57,6 @@ class Changelog:
     def acknowledge(self) -> None:
         while self.unacknowledged:
             self.unacknowledged.pop().set_result(None)
-
-
-class _Sent(asyncio.Future[None]):
-    """A changelog entry's future, as Faust's ``FutureMessage`` (``.message.partition``)."""
-
-    def __init__(self, partition: int | None) -> None:
-        super().__init__()
-        self.message = self
-        self.partition = partition
 
 
 @pytest.fixture
