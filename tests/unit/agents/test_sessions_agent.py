@@ -46,8 +46,8 @@ class World:
         self.queries.append(user_ids)
         return {uid: SUBSCRIPTION for uid in user_ids}
 
-    async def flush(self) -> None:
-        self.steps.append("flush")
+    async def changelog_in_kafka(self) -> None:
+        self.steps.append("changelog in Kafka")
 
     async def publish(self, topic: object, messages: Sequence[tuple[bytes, bytes]]) -> None:
         self.steps.append("outcomes")
@@ -63,7 +63,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> World:
     monkeypatch.setattr(agent, "stored_sessions", faked.stored)
     monkeypatch.setattr(agent, "store_sessions", faked.store)
     monkeypatch.setattr(agent.services.database, "subscriptions", faked.subscriptions)
-    monkeypatch.setattr(agent.services.app.producer, "flush", faked.flush)
+    monkeypatch.setattr(agent, "receipts_in_kafka", faked.changelog_in_kafka)
     monkeypatch.setattr(agent, "publish_all", faked.publish)
     monkeypatch.setattr(agent, "send_dead_letters", faked.send_letters)
     return faked
@@ -105,7 +105,7 @@ async def test_each_command_is_answered_in_order_after_the_table_is_in_kafka(
         ("success", "Atividade registrada"),
     ]
     assert world.outcomes[0]["correlation_id"] == first.correlation_id
-    assert world.steps == ["table"] * 3 + ["flush", "outcomes"]
+    assert world.steps == ["table"] * 3 + ["changelog in Kafka", "outcomes"]
 
 
 async def test_one_subscription_query_per_batch_for_the_users_opening_sessions_only(
