@@ -147,13 +147,11 @@ class GuardedAgent:
 
     def __init__(
         self,
-        app: AppT,
         handle: BatchHandler,
         checkpoint: Checkpoint,
         dead_letters: TopicT | None,
         deadline_s: float = 30.0,
     ) -> None:
-        self.app = app
         self.handle = handle
         self.checkpoint = checkpoint
         self.stage = checkpoint.key.agent
@@ -280,7 +278,6 @@ def guarded_agent(
     key = CheckpointKey(settings.group_id, stage, topic.get_topic_name())
     checkpoint = Checkpoint(guard.store, guard.log_reader, key, settings.stall_after_s)
     agent = GuardedAgent(
-        guard.app,
         handle,
         checkpoint,
         guard.dead_letters if dead_letter_failures else None,

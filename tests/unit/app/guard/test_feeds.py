@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-import faust
 from faust.types import EventT
 from prometheus_client import REGISTRY
 
@@ -16,9 +15,6 @@ from app.guard.feeds import Feed, TableFeed
 from app.guard.guarded import GuardedAgent
 from app.kafka.readers import Record
 from tests.unit.app.guard.conftest import checkpoint_of
-
-#: The app the agents under test belong to: it never starts (no table: nothing to flush).
-APP = faust.App("feeds-tests", broker="kafka://127.0.0.1:1", store="memory://")
 
 if TYPE_CHECKING:
     from tests.unit.app.guard.conftest import FakeKafka, MemoryStore
@@ -73,7 +69,7 @@ def feed_of(
     checkpoint: Checkpoint, batches: list[list[Record]], handler: Recorder, deadline_s: float = 5
 ) -> tuple[Feed, FakeSource]:
     source = FakeSource(batches, owned={0})
-    guard = GuardedAgent(APP, handler, checkpoint, None, deadline_s=deadline_s)
+    guard = GuardedAgent(handler, checkpoint, None, deadline_s=deadline_s)
     return Feed(guard, source), source  # type: ignore[arg-type]
 
 
@@ -176,7 +172,7 @@ def table_feed_of(
     checkpoint: Checkpoint, handler: Recorder, deadline_s: float
 ) -> tuple[TableFeed, Ownership]:
     ownership = Ownership()
-    guard = GuardedAgent(APP, handler, checkpoint, None, deadline_s=deadline_s)
+    guard = GuardedAgent(handler, checkpoint, None, deadline_s=deadline_s)
     feed = TableFeed(guard, FakeSource([], {0}), ownership, table=None)  # type: ignore[arg-type]
     return feed, ownership
 

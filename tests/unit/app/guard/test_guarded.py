@@ -42,10 +42,10 @@ class Handler:
 def agent_of(
     handle: Any, checkpoint: Checkpoint, deadline_s: float = 30.0, dead_letters: bool = True
 ) -> GuardedAgent:
-    """A guarded agent of a Faust app that never starts (no table: nothing to flush)."""
+    """A guarded agent whose dead-letter topic belongs to a Faust app that never starts."""
     app = faust.App("guarded-tests", broker="kafka://127.0.0.1:1", store="memory://")
     topic = app.topic("dead_letters") if dead_letters else None
-    return GuardedAgent(app, handle, checkpoint, topic, deadline_s=deadline_s)
+    return GuardedAgent(handle, checkpoint, topic, deadline_s=deadline_s)
 
 
 @pytest.fixture
