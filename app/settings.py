@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     #: ``json`` (one object per line, the default in compose) or ``text`` (``make run``).
     log_format: Literal["json", "text"] = Field("text", alias="LOG_FORMAT")
+    #: Successful HTTP requests logged per second, at most; the rest of each second are
+    #: counted in one line (web/access_log.py). Failures are always logged.
+    access_log_successes_per_s: int = Field(20, ge=0, alias="ACCESS_LOG_SUCCESSES_PER_S")
 
     web_host: str = Field("127.0.0.1", alias="WEB_HOST")
     web_port: int = Field(8000, alias="API_PORT")

@@ -11,8 +11,9 @@ import logging
 
 from app.api_keys import load_key_ring
 from app.application import platform
+from web.access_log import AccessLog
 from web.auth import authentication
-from web.http_metrics import observe_http
+from web.http_metrics import observing
 from web.middleware import json_errors
 from web.rate_limit import RateLimiter
 
@@ -30,7 +31,8 @@ def install_middlewares() -> None:
     )
     if not len(key_ring):
         log.warning("no API key configured: every protected route will answer 401")
-    middlewares = [observe_http, json_errors, authentication(key_ring, RateLimiter())]
+    access_log = AccessLog(services.settings.access_log_successes_per_s)
+    middlewares = [observing(access_log), json_errors, authentication(key_ring, RateLimiter())]
     services.app.web.web_app.middlewares.extend(middlewares)  # type: ignore[attr-defined]
 
 
