@@ -121,6 +121,7 @@ class SteadyTraffic(Traffic):
     def next_request(self) -> Request:
         """A sign-up now and then, commands otherwise."""
         wants_signup = self._random.random() < self._signup_share
-        if self._signups and (wants_signup or not self.user_ids):
-            return self._signup()
+        if self.user_ids and not (wants_signup and self._signups):
+            # Not the base class's choice: it sends every sign-up left before any command.
+            return self._any_command()
         return super().next_request()
