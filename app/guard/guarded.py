@@ -13,7 +13,10 @@ module holds only what it does with a batch:
   table (:mod:`app.guard.table_ownership`);
 * **a deadline** on every attempt at a batch (``BATCH_DEADLINE_S``): an await
   that hangs is cancelled, its stack logged, and the batch tried again
-  (handlers are idempotent);
+  (handlers are idempotent), in two halves when it held more than one event,
+  each checkpointed once done: a batch too big for its deadline under
+  overload is not thrown away whole over and over, and a lone event that
+  hangs is retried as before;
 * **retry with backoff** while PostgreSQL, Kafka or the disk is unavailable,
   without moving on;
 * **one by one**: a batch failing for any other reason is handled again event by
@@ -82,6 +85,13 @@ BatchHandler = Callable[[Sequence[EventT]], Awaitable[None]]
 #: Failures waited out: PostgreSQL or Kafka unavailable, a disk full or unwritable,
 #: an attempt past its deadline.
 TRANSIENT = (*TRANSIENT_ERRORS, KafkaError, TimeoutError, OSError)
+
+
+class TooSlow(Exception):
+    """A batch of more than one event missed its deadline: to be handled in halves.
+
+    Not transient on purpose, so that the retry around an attempt lets it out.
+    """
 
 
 class Guard:
@@ -178,6 +188,12 @@ class GuardedAgent:
             raise GapFound(missing)
         try:
             await self._handle_durably(batch)
+        except TooSlow:
+            half = len(batch) // 2
+            log.warning("%s: handling %d events in halves", self.stage, len(batch))
+            await self.handle_batch(batch[:half], check=False)
+            await self.handle_batch(batch[half:], check=False)
+            return
         except Exception:  # not transient: find the one event that fails
             log.exception("%s failed on a batch; handling it event by event", self.stage)
             await self._handle_one_by_one(batch)
@@ -186,11 +202,16 @@ class GuardedAgent:
 
     async def _handle_durably(self, events: Sequence[EventT]) -> None:
         what = f"{self.stage} on {len(events)} events of {self.topic_name}"
-        await retrying(
-            lambda: within(self.deadline_s, self._handle_and_wait(events), what),
-            on=TRANSIENT,
-            what=what,
-        )
+
+        async def attempt() -> None:
+            try:
+                await within(self.deadline_s, self._handle_and_wait(events), what)
+            except DeadlineMissed as missed:
+                if len(events) > 1:
+                    raise TooSlow(what) from missed
+                raise
+
+        await retrying(attempt, on=TRANSIENT, what=what)
 
     async def _handle_and_wait(self, events: Sequence[EventT]) -> None:
         # A lone event's log lines carry its request's correlation id.
@@ -222,10 +243,14 @@ class GuardedAgent:
         await send_dead_letters(self.dead_letters, [dead_letter(event, reason, self.stage)])
 
 
+class DeadlineMissed(TimeoutError):
+    """An attempt was still in hand at its deadline, and was cancelled."""
+
+
 async def within(deadline_s: float, work: Awaitable[None], what: str) -> None:
     """Await ``work`` for at most ``deadline_s``; past it, log what it waits on and cancel.
 
-    Raises :class:`TimeoutError` then, which the guard retries: a batch stuck
+    Raises :class:`DeadlineMissed` (a :class:`TimeoutError`) then, which the guard retries: a batch stuck
     on an await that never ends (a produce to a vanished leader, a lost
     wake-up) is tried afresh instead of holding the agent for good.
     """
@@ -245,7 +270,7 @@ async def within(deadline_s: float, work: Awaitable[None], what: str) -> None:
         )
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-        raise TimeoutError(f"{what}: past its {deadline_s:g} s deadline")
+        raise DeadlineMissed(f"{what}: past its {deadline_s:g} s deadline")
     task.result()
 
 

@@ -107,6 +107,45 @@ async def test_an_attempt_past_its_deadline_is_cancelled_and_the_batch_tried_aga
     assert letters == []
 
 
+async def test_a_batch_past_its_deadline_is_handled_in_halves_each_checkpointed_when_done(
+    checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka, letters: list[Any]
+) -> None:
+    attempts: list[list[int]] = []
+    saved_before: list[dict[int, int]] = []
+
+    async def too_slow_for_more_than_two(batch: Sequence[EventT]) -> None:
+        attempts.append([event.message.offset for event in batch])
+        saved_before.append(dict(store.saved))
+        if len(batch) > 2:
+            await asyncio.Event().wait()  # more work than the deadline allows
+
+    guard = agent_of(too_slow_for_more_than_two, checkpoint, deadline_s=0.05)
+    await guard.handle_batch([kafka.record(0, offset) for offset in range(5)])
+
+    assert attempts == [[0, 1, 2, 3, 4], [0, 1], [2, 3, 4], [2], [3, 4]]
+    assert saved_before[-1] == {0: 3}  # the first halves were checkpointed as they ended
+    assert store.saved == {0: 5}
+    assert letters == []
+
+
+async def test_a_lone_event_past_its_deadline_is_retried_whole_not_refused(
+    checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka, letters: list[Any]
+) -> None:
+    attempts: list[list[int]] = []
+
+    async def hangs_twice(batch: Sequence[EventT]) -> None:
+        attempts.append([event.message.offset for event in batch])
+        if len(attempts) <= 3:  # the pair, then the first event alone twice
+            await asyncio.Event().wait()
+
+    guard = agent_of(hangs_twice, checkpoint, deadline_s=0.05)
+    await guard.handle_batch([kafka.record(0, 7), kafka.record(0, 8)])
+
+    assert attempts == [[7, 8], [7], [7], [7], [8]]  # 7 alone: two misses, then done
+    assert store.saved == {0: 9}
+    assert letters == []
+
+
 async def test_a_transient_failure_is_retried_without_moving_on(
     checkpoint: Checkpoint, store: MemoryStore, kafka: FakeKafka, letters: list[Any]
 ) -> None:
