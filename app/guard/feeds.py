@@ -307,7 +307,8 @@ class TableFeed(Feed):
             done, _ = await asyncio.wait({handling}, timeout=self.agent.deadline_s)
             if not done:
                 log.warning(
-                    "%s %s: the batch in hand outlived its deadline; dropped",
+                    "%s %s: the batch in hand outlived its deadline; what it did not finish "
+                    "is dropped (the next owner reads it from the checkpoint)",
                     ALARM_WORDS["deadlines"],
                     self._what,
                 )

@@ -250,9 +250,10 @@ class DeadlineMissed(TimeoutError):
 async def within(deadline_s: float, work: Awaitable[None], what: str) -> None:
     """Await ``work`` for at most ``deadline_s``; past it, log what it waits on and cancel.
 
-    Raises :class:`DeadlineMissed` (a :class:`TimeoutError`) then, which the guard retries: a batch stuck
-    on an await that never ends (a produce to a vanished leader, a lost
-    wake-up) is tried afresh instead of holding the agent for good.
+    Raises :class:`DeadlineMissed` (a :class:`TimeoutError`) then, which the
+    guard retries: a batch stuck on an await that never ends (a produce to a
+    vanished leader, a lost wake-up) is tried afresh instead of holding the
+    agent for good.
     """
     task = asyncio.ensure_future(work)
     try:
