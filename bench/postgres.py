@@ -48,7 +48,6 @@ _DELETE_BY_EVENT = [
     "DELETE FROM processed_events WHERE correlation_id = ANY(%s::uuid[])",
     "DELETE FROM signup_user_ids WHERE correlation_id = ANY(%s::uuid[])",
 ]
-_EXISTING_USERS = "SELECT user_id FROM usuarios WHERE user_id = ANY(%s) ORDER BY user_id"
 _DATABASE_SIZE = "SELECT pg_database_size(current_database())"
 _CHECKPOINTS = """
 SELECT partition, next_offset FROM agent_checkpoints
@@ -68,15 +67,6 @@ def reserve_user_ids(count: int) -> list[int]:
         ids = [i for first, size in cur.fetchall() for i in range(first, first + size)]
     conn.close()
     return ids[:count]
-
-
-def existing_user_ids(user_ids: Sequence[int]) -> list[int]:
-    """Those of ``user_ids`` that exist, in id order."""
-    with _connect() as conn, conn.cursor() as cur:
-        cur.execute(_EXISTING_USERS, (list(user_ids),))
-        found = [int(row[0]) for row in cur.fetchall()]
-    conn.close()
-    return found
 
 
 def first_applied_at(correlation_ids: Sequence[str]) -> tuple[int, datetime | None]:

@@ -37,6 +37,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from app.settings import get_settings
 from bench import drain, postgres, progress, results
 from bench.backlog import Backlog, build_backlog, users_needed
 from bench.context import (
@@ -57,6 +58,7 @@ from bench.sealing_cost import sealing_us_per_signup
 from bench.solo import SOLO, VIEWING, solo_phases
 from bench.viewing_load import build_viewing_backlog
 from harness import broker
+from harness.services import started_database
 
 
 class Backlogs:
@@ -194,7 +196,8 @@ async def _viewers(user_ids: list[int]) -> list[int]:
     refused, and a trending count waiting for every accepted viewing never
     reaches it.
     """
-    existing = await asyncio.to_thread(postgres.existing_user_ids, user_ids)
+    async with started_database(get_settings().postgres_dsn) as database:
+        existing = sorted(await database.existing_users(user_ids))
     if refused := len(user_ids) - len(existing):
         say(f"{refused} of the backlog's {len(user_ids)} sign-ups were refused; not viewers")
     return existing

@@ -47,8 +47,8 @@ LATENCY = Histogram(
 #: Each (method, route, status)'s counter and each (method, route)'s histogram, bound once:
 #: ``labels()`` looks them up under a lock on every call (5 µs a request, docs/benchmarks.md).
 #: Bounded like the series themselves: routes are templates.
-_counters: dict[tuple[str, str, int], Any] = {}
-_histograms: dict[tuple[str, str], Any] = {}
+_counters: dict[tuple[str, str, int], Counter] = {}
+_histograms: dict[tuple[str, str], Histogram] = {}
 
 
 def observing(access_log: AccessLog) -> Any:
