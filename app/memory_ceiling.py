@@ -21,10 +21,11 @@ PER_DATABASE_MB = 0.3
 #: What the allocator keeps around RocksDB (memtables freed by the flush threads), measured.
 ALLOCATOR_SLACK_MB = 6.0
 #: ``C``: the API's caches when full, each its bound × an entry's measured size (tracemalloc):
-#: users' creators (web/ownership.py, ~350 bytes each) and catalogue titles (web/title_cache.py,
-#: ~1 KiB each). Both fill within their time to live under steady traffic, then stay.
+#: users' creators (web/ownership.py, ~100 bytes each at their peak: a dict slot, the int key,
+#: the caller's one shared string) and catalogue titles (web/title_cache.py, ~1 KiB each).
+#: Each fills as distinct users or titles are touched within its time to live, then stays.
 CACHED_USERS = 100_000
-CACHED_USER_BYTES = 350
+CACHED_USER_BYTES = 100
 CACHED_TITLES = 4096
 CACHED_TITLE_BYTES = 1024
 API_CACHES_MB = (CACHED_USERS * CACHED_USER_BYTES + CACHED_TITLES * CACHED_TITLE_BYTES) / 1024**2

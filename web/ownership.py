@@ -7,14 +7,14 @@ created a user is remembered for a while (a user never changes creator).
 
 from __future__ import annotations
 
+import sys
 from typing import Any
-
-from cachetools import TTLCache
 
 from app.application import platform
 from web.auth import may_see
 from web.database_reads import from_database
 from web.errors import NotFound
+from web.generational_cache import MISSING, GenerationalCache
 
 services = platform()
 
@@ -23,7 +23,7 @@ CACHED_USERS = 100_000
 CACHE_TTL_S = 600.0
 UNKNOWN_USER = "Usuário não encontrado"
 
-_creators: TTLCache[int, str | None] = TTLCache(maxsize=CACHED_USERS, ttl=CACHE_TTL_S)
+_creators: GenerationalCache[int, str | None] = GenerationalCache(CACHED_USERS, CACHE_TTL_S)
 
 
 async def require_readable_user(request: Any, user_id: int) -> None:
@@ -47,10 +47,13 @@ async def refuse_other_callers_user(
 
 
 async def _creator(user_id: int) -> tuple[bool, str | None]:
-    if user_id in _creators:
-        return True, _creators[user_id]
+    cached = _creators.get(user_id)
+    if cached is not MISSING:
+        return True, cached
     user = await from_database(lambda: services.database.find_user(user_id))
     if user is None:  # an unknown user may be created any moment: not remembered
         return False, None
-    _creators[user_id] = user.criado_por
-    return True, user.criado_por
+    # A few callers create every user: one string per caller, not one per cached user.
+    creator = sys.intern(user.criado_por) if user.criado_por is not None else None
+    _creators.put(user_id, creator)
+    return True, creator

@@ -12,11 +12,11 @@ def _settings(**env: str) -> Settings:
     return Settings(**env)  # type: ignore[arg-type]  # aliases, as in the environment
 
 
-def test_the_defaults_give_the_229_mib_the_docs_state() -> None:
+def test_the_defaults_give_the_205_mib_the_docs_state() -> None:
     ceiling = memory_ceiling_mb(_settings(TOPIC_PARTITIONS="8", ROCKSDB_BLOCK_CACHE_MB="64"))
-    assert API_CACHES_MB == pytest.approx(37.4, abs=0.1)
+    assert API_CACHES_MB == pytest.approx(13.5, abs=0.1)
     assert ceiling == pytest.approx(112 + 32 * 0.3 + 64 + 6 + API_CACHES_MB)
-    assert round(ceiling) == 229
+    assert round(ceiling) == 205
 
 
 def test_the_ceiling_follows_the_partitions_and_the_cache() -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 import tracemalloc
 from decimal import Decimal
 
-from cachetools import TTLCache
-
 from app import memory_ceiling
 from web import ownership, title_cache
+from web.generational_cache import GenerationalCache
 
 ENTRIES = 5000
 
@@ -19,15 +19,19 @@ def test_the_ceiling_counts_the_caches_own_bounds() -> None:
 
 
 def test_a_users_creator_costs_no_more_than_the_ceiling_counts() -> None:
-    creators: TTLCache[int, str | None] = TTLCache(maxsize=ENTRIES, ttl=600)
+    """Filled to the real bound, at its peak: a dict's size jumps when it grows."""
+    users = ownership.CACHED_USERS
+    creators: GenerationalCache[int, str | None] = GenerationalCache(users, 600)
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
-        for user_id in range(10_000_000, 10_000_000 + ENTRIES):
-            creators[user_id] = f"caller-{user_id % 7}"  # a few callers create every user
-        per_entry = (tracemalloc.get_traced_memory()[0] - before) / ENTRIES
+        for user_id in range(10_000_000, 10_000_000 + users):
+            # a few callers create every user; ownership keeps one string per caller
+            creators.put(user_id, sys.intern(f"caller-{user_id % 7}"))
+        per_entry = (tracemalloc.get_traced_memory()[1] - before) / users
     finally:
         tracemalloc.stop()
+    assert len(creators) == users
     assert per_entry <= memory_ceiling.CACHED_USER_BYTES
 
 
