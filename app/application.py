@@ -140,7 +140,8 @@ class Platform:
         self.user_ids = UserIdAllocator(self.database)
         self._trending_board: TrendingBoard | None = None
         if settings.memory_snapshot_dir is not None:  # a diagnostic, off by default
-            self.app.add_dependency(MemorySnapshots(settings.memory_snapshot_dir))
+            snapshots = MemorySnapshots(settings.memory_snapshot_dir, settings.memory_trace_frames)
+            self.app.add_dependency(snapshots)
 
     def trending_board(self) -> TrendingBoard:
         """Trending as every worker reads it, started with the app on first use.

@@ -168,10 +168,13 @@ class Settings(BaseSettings):
     #: How often the ledger, the event log and the status table are pruned.
     retention_interval_s: float = Field(300.0, gt=0, alias="RETENTION_INTERVAL_S")
 
-    #: A diagnostic, off by default: when set, the worker traces its Python allocations
-    #: (tracemalloc, which slows it) and writes a snapshot here on each SIGUSR2
-    #: (app/telemetry/memory_snapshots.py; ``python -m bench.memory_growth`` reads them).
+    #: A diagnostic, off by default: when set, each SIGUSR2 writes a census of the worker's
+    #: live objects here (``python -m bench.census_diff`` compares two) and, when tracing,
+    #: a tracemalloc snapshot (app/telemetry/memory_snapshots.py) ...
     memory_snapshot_dir: Path | None = Field(None, alias="MEMORY_SNAPSHOT_DIR")
+    #: ... tracing each allocation with this many frames (``python -m bench.memory_growth``
+    #: reads the snapshots); 0 takes censuses only, which leaves the worker at full speed.
+    memory_trace_frames: int = Field(12, ge=0, le=100, alias="MEMORY_TRACE_FRAMES")
 
     #: Trending's hopping windows, size/hop (see app/trending_windows.py).
     trending_windows_spec: str = Field("1h/5m,24h/1h", alias="TRENDING_WINDOWS")
