@@ -7,17 +7,8 @@ import logging
 import pytest
 from aiohttp.test_utils import make_mocked_request
 
+from tests.support.clock import ManualClock
 from web.access_log import AccessLog, SuccessBudget
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def lines(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -30,7 +21,7 @@ def post(log: AccessLog, status: int = 202) -> None:
 
 
 def test_a_budget_admits_its_share_of_a_second_then_counts_the_rest() -> None:
-    clock = Clock()
+    clock = ManualClock()
     budget = SuccessBudget(2, clock)
     assert [budget.admit() for _ in range(4)] == [(True, 0), (True, 0), (False, 0), (False, 0)]
     clock.now += 1
@@ -39,7 +30,7 @@ def test_a_budget_admits_its_share_of_a_second_then_counts_the_rest() -> None:
 
 
 def test_a_budget_reports_a_second_s_count_once_even_after_a_quiet_spell() -> None:
-    clock = Clock()
+    clock = ManualClock()
     budget = SuccessBudget(1, clock)
     budget.admit()
     budget.admit()
@@ -52,7 +43,7 @@ def test_a_budget_reports_a_second_s_count_once_even_after_a_quiet_spell() -> No
 def test_successes_beyond_the_budget_get_one_summary_line(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    clock = Clock()
+    clock = ManualClock()
     log = AccessLog(3, clock)
     with caplog.at_level(logging.INFO):
         for _ in range(10):
@@ -66,7 +57,7 @@ def test_successes_beyond_the_budget_get_one_summary_line(
 
 
 def test_failures_are_logged_when_the_budget_is_spent(caplog: pytest.LogCaptureFixture) -> None:
-    log = AccessLog(0, Clock())
+    log = AccessLog(0, ManualClock())
     with caplog.at_level(logging.INFO):
         post(log, 202)
         post(log, 422)
@@ -77,7 +68,7 @@ def test_failures_are_logged_when_the_budget_is_spent(caplog: pytest.LogCaptureF
 def test_polled_routes_are_logged_at_debug_outside_the_budget(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    log = AccessLog(1, Clock())
+    log = AccessLog(1, ManualClock())
     with caplog.at_level(logging.DEBUG):
         log.record(make_mocked_request("GET", "/health"), "/health", 200, 0.001)
         post(log)
@@ -89,7 +80,7 @@ def test_polled_routes_are_logged_at_debug_outside_the_budget(
 
 def test_a_line_carries_the_request_s_fields(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO):
-        post(AccessLog(1, Clock()))
+        post(AccessLog(1, ManualClock()))
     record = caplog.records[0]
     assert (record.http_method, record.http_route, record.http_status) == (  # type: ignore[attr-defined]
         "POST",

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
+from tests.support.clock import ManualClock
 from web.circuit import CircuitBreaker
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_a_closed_breaker_lets_every_write_through() -> None:
-    breaker = CircuitBreaker(cooldown_s=1.0, clock=Clock())
+    breaker = CircuitBreaker(cooldown_s=1.0, clock=ManualClock(100.0))
     assert all(breaker.allow() for _ in range(5))
     assert not breaker.is_open
 
 
 def test_after_a_failure_writes_are_refused_until_the_cooldown_ends() -> None:
-    clock = Clock()
+    clock = ManualClock(100.0)
     breaker = CircuitBreaker(cooldown_s=1.0, clock=clock)
     breaker.failed()
     assert not breaker.allow()
@@ -29,7 +22,7 @@ def test_after_a_failure_writes_are_refused_until_the_cooldown_ends() -> None:
 
 
 def test_only_one_trial_at_a_time_and_its_success_closes_the_breaker() -> None:
-    clock = Clock()
+    clock = ManualClock(100.0)
     breaker = CircuitBreaker(cooldown_s=1.0, clock=clock)
     breaker.failed()
     clock.now += 1.0
@@ -41,7 +34,7 @@ def test_only_one_trial_at_a_time_and_its_success_closes_the_breaker() -> None:
 
 
 def test_a_failed_trial_starts_a_new_cooldown() -> None:
-    clock = Clock()
+    clock = ManualClock(100.0)
     breaker = CircuitBreaker(cooldown_s=1.0, clock=clock)
     breaker.failed()
     clock.now += 1.0
@@ -54,7 +47,7 @@ def test_a_failed_trial_starts_a_new_cooldown() -> None:
 
 
 def test_an_abandoned_trial_lets_another_request_try() -> None:
-    clock = Clock()
+    clock = ManualClock(100.0)
     breaker = CircuitBreaker(cooldown_s=1.0, clock=clock)
     breaker.failed()
     clock.now += 1.0

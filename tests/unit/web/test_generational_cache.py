@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.clock import ManualClock
 from web.generational_cache import MISSING, GenerationalCache
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_a_value_put_is_read_back_including_none() -> None:
-    cache: GenerationalCache[int, str | None] = GenerationalCache(10, 600, FakeClock())
+    cache: GenerationalCache[int, str | None] = GenerationalCache(10, 600, ManualClock())
     cache.put(1, "caller")
     cache.put(2, None)
     assert cache.get(1) == "caller"
@@ -25,7 +18,7 @@ def test_a_value_put_is_read_back_including_none() -> None:
 
 
 def test_it_never_holds_more_than_its_bound() -> None:
-    cache: GenerationalCache[int, int] = GenerationalCache(10, 600, FakeClock())
+    cache: GenerationalCache[int, int] = GenerationalCache(10, 600, ManualClock())
     for key in range(1000):
         cache.put(key, key)
         assert len(cache) <= 10
@@ -34,14 +27,14 @@ def test_it_never_holds_more_than_its_bound() -> None:
 
 
 def test_the_latest_half_of_the_bound_is_always_kept() -> None:
-    cache: GenerationalCache[int, int] = GenerationalCache(10, 600, FakeClock())
+    cache: GenerationalCache[int, int] = GenerationalCache(10, 600, ManualClock())
     for key in range(23):
         cache.put(key, key)
     assert all(cache.get(key) == key for key in range(23 - 5, 23))
 
 
 def test_an_entry_lives_at_least_half_and_at_most_the_whole_time_to_live() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     cache: GenerationalCache[str, int] = GenerationalCache(100, 600, clock)
     cache.put("early", 1)
     clock.now += 299
@@ -57,7 +50,7 @@ def test_an_entry_lives_at_least_half_and_at_most_the_whole_time_to_live() -> No
 
 
 def test_reading_an_entry_does_not_renew_it() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     cache: GenerationalCache[str, int] = GenerationalCache(100, 600, clock)
     cache.put("hot", 1)
     for _ in range(12):

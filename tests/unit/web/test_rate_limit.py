@@ -1,25 +1,18 @@
 """Token buckets: bursts allowed, sustained excess refused with a wait, then recovery."""
 
+from tests.support.clock import ManualClock
 from web.rate_limit import RateLimiter, retry_after_header
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_a_burst_of_two_seconds_passes_then_requests_wait() -> None:
-    clock = Clock()
+    clock = ManualClock(100.0)
     limiter = RateLimiter(clock)
     assert all(limiter.acquire("a", 5) == 0.0 for _ in range(10))
     assert 0.0 < limiter.acquire("a", 5) <= 0.2
 
 
 def test_tokens_come_back_with_time() -> None:
-    clock = Clock()
+    clock = ManualClock(100.0)
     limiter = RateLimiter(clock)
     while limiter.acquire("a", 5) == 0.0:
         pass
@@ -28,7 +21,7 @@ def test_tokens_come_back_with_time() -> None:
 
 
 def test_callers_have_separate_buckets() -> None:
-    limiter = RateLimiter(Clock())
+    limiter = RateLimiter(ManualClock(100.0))
     while limiter.acquire("greedy", 1) == 0.0:
         pass
     assert limiter.acquire("polite", 1) == 0.0

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.support.clock import ManualClock
 from web.title_cache import CACHED_FIELDS, TitleCache
 
 #: 2025-01-01T00:00:00Z
 START = 1_735_689_600.0
-
-
-class Clock:
-    """A settable stand-in for ``time.time``."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def title(conteudo_id: int) -> dict[str, Any]:
@@ -26,7 +17,7 @@ def title(conteudo_id: int) -> dict[str, Any]:
 
 
 def test_an_entry_holds_the_contracts_fields_and_its_expiry() -> None:
-    cache = TitleCache(clock=Clock())
+    cache = TitleCache(clock=ManualClock(START))
     entry = cache.put(title(1000))
     assert set(entry) == {*CACHED_FIELDS, "em_cache_ate"}
     assert entry["em_cache_ate"] == "2025-01-01T01:00:00Z"
@@ -34,7 +25,7 @@ def test_an_entry_holds_the_contracts_fields_and_its_expiry() -> None:
 
 
 def test_an_entry_expires_after_an_hour() -> None:
-    clock = Clock()
+    clock = ManualClock(START)
     cache = TitleCache(clock=clock)
     cache.put(title(1000))
     clock.now = START + 3599
@@ -44,7 +35,7 @@ def test_an_entry_expires_after_an_hour() -> None:
 
 
 def test_loading_again_starts_a_new_hour() -> None:
-    clock = Clock()
+    clock = ManualClock(START)
     cache = TitleCache(clock=clock)
     cache.put(title(1000))
     clock.now = START + 3000
@@ -54,7 +45,7 @@ def test_loading_again_starts_a_new_hour() -> None:
 
 
 def test_a_full_cache_drops_the_least_recently_used() -> None:
-    cache = TitleCache(max_entries=3, clock=Clock())
+    cache = TitleCache(max_entries=3, clock=ManualClock(START))
     for conteudo_id in (1, 2, 3):
         cache.put(title(conteudo_id))
     cache.get(1)
@@ -65,7 +56,7 @@ def test_a_full_cache_drops_the_least_recently_used() -> None:
 
 
 def test_a_caller_changing_an_answer_does_not_change_the_cache() -> None:
-    cache = TitleCache(clock=Clock())
+    cache = TitleCache(clock=ManualClock(START))
     cache.put(title(1000))["titulo"] = "outro"
     answer = cache.get(1000)
     assert answer is not None and answer["titulo"] == "valor titulo"
