@@ -35,7 +35,9 @@ REFERRERS_PER_STEP = 3
 SCANS = 600
 CONTAINERS = (dict, list, set, frozenset, deque)
 #: Referrers that are the census' own machinery or a running frame, never a holder.
-_TRANSIENT = (types.FrameType, types.CellType, types.GeneratorType, types.CoroutineType)
+_TRANSIENT = (types.FrameType, types.CellType)
+#: Suspended code whose locals may hold a container: a path starts there when no global does.
+_SUSPENDED = (types.CoroutineType, types.GeneratorType, types.AsyncGeneratorType)
 
 
 @dataclass
@@ -135,6 +137,9 @@ class _PathFinder:
             if id(referrer) in self.modules:
                 return f"{self.modules[id(referrer)]}.{_key_of(referrer, obj)}"
         for referrer in referrers:
+            if isinstance(referrer, _SUSPENDED):
+                return _local_of(referrer, obj)
+        for referrer in referrers:
             above = self._walk(referrer, depth - 1, visited | {id(obj)})
             if above:
                 return above + _step(referrer, obj)
@@ -156,6 +161,16 @@ def _step(holder: Any, obj: Any) -> str:
         slots = getattr(type(holder), "__slots__", ())
         attributes = ((name, getattr(holder, name, None)) for name in slots)
     return "." + next((name for name, value in attributes if value is obj), "?")
+
+
+def _local_of(suspended: Any, obj: Any) -> str:
+    """``<coroutine agents.x.run>.name``: the local variable of suspended code holding ``obj``."""
+    frame = getattr(suspended, "cr_frame", None) or getattr(suspended, "gi_frame", None)
+    frame = frame or getattr(suspended, "ag_frame", None)
+    local = "?"
+    if frame is not None:
+        local = next((k for k, v in frame.f_locals.items() if v is obj), "?")
+    return f"<{type(suspended).__name__} {suspended.__qualname__}>.{local}"
 
 
 def _key_of(mapping: dict[Any, Any], obj: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import types
 from collections.abc import Iterator
@@ -50,6 +51,26 @@ def test_each_large_container_is_listed_with_the_global_path_that_holds_it(
     assert holders[f"{MODULE}.holder.plain_entries"] == MIN_ENTRIES * 400
     assert holders[f"{MODULE}.holder.objects"] == MIN_ENTRIES * 300
     assert holders[f"{MODULE}.slotted.rows"] == MIN_ENTRIES * 200
+
+
+def test_a_container_in_a_suspended_coroutines_locals_is_named_by_the_coroutine() -> None:
+    async def hoarding(release: asyncio.Event) -> None:
+        hoard = {n: object() for n in range(MIN_ENTRIES * 500)}
+        await release.wait()
+        assert hoard
+
+    async def main() -> dict[str, int]:
+        release = asyncio.Event()
+        task = asyncio.create_task(hoarding(release))
+        await asyncio.sleep(0)  # suspended in release.wait(), its hoard alive
+        holders = _holders(take_census(largest=3))
+        release.set()
+        await task
+        return holders
+
+    holders = asyncio.run(main())
+    qualname = "test_a_container_in_a_suspended_coroutines_locals_is_named_by_the_coroutine"
+    assert holders[f"<coroutine {qualname}.<locals>.hoarding>.hoard"] == MIN_ENTRIES * 500
 
 
 def test_small_containers_are_left_out(module: types.ModuleType) -> None:
