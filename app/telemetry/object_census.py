@@ -74,8 +74,9 @@ def take_census(largest: int = 40, top_types: int = 60) -> Census:
     gc.collect()
     tracked = gc.get_objects()
     counts = Counter(_type_name(o) for o in tracked)
-    module_dicts = {id(vars(m)) for _, m in _modules()}
-    found = [c for c in _large_containers(tracked) if id(c) not in module_dicts]
+    module_dicts = [vars(m) for _, m in _modules()]  # kept alive while their ids are compared
+    skipped = {id(d) for d in module_dicts}
+    found = [c for c in _large_containers(tracked) if id(c) not in skipped]
     found.sort(key=len, reverse=True)
     chosen = found[:largest]
     paths = _PathFinder({id(tracked), id(found), id(chosen)})
@@ -112,7 +113,9 @@ class _PathFinder:
 
     def __init__(self, ignored: set[int]) -> None:
         self.ignored = ignored
-        self.modules = {id(vars(m)): name for name, m in _modules()}
+        # The dicts themselves are kept, not only their ids: see _modules.
+        self._module_dicts = [(vars(m), name) for name, m in _modules()]
+        self.modules = {id(d): name for d, name in self._module_dicts}
         self.scans_left = SCANS
         # Each scan's result stays alive until the census ends: a freed list's id could
         # otherwise be reused by a holder, which would then be skipped as ignored.
