@@ -49,6 +49,7 @@ from chaos.audit import Verdict
 from chaos.faults import ChaosWorker, stack_tool
 from chaos.rolling_audit import AuditPace, RollingAudit
 from chaos.run import table
+from chaos.soak_census import SoakCensus
 from chaos.soak_chart import draw
 from chaos.soak_checks import LAG_LIMIT_S, Bounds, Sample, judge
 from chaos.soak_retention import (
@@ -239,7 +240,8 @@ async def soak(
         print(f"cleared what earlier soaks kept ({len(forgotten)} indices, topics and files)")
     tag = f"{RUN_NAME}{int(time.time())}"
     options = Options(n=int(duration_s * rate), audit_timeout_s=AUDIT_TIMEOUT_S, tag=tag)
-    env = {**retention.env, "LOG_INDEX": f"{tag}-log"}
+    census = SoakCensus(WORK_DIR / f"{tag}-census")
+    env = {**retention.env, "LOG_INDEX": f"{tag}-log", **census.worker_env()}
     stage = Stage(options, 0, worker_env=env, topic_config=retention.topic_config())
     async with stage:
         worker = await stage.start(stage.worker("a"))
@@ -254,6 +256,7 @@ async def soak(
         background = [
             asyncio.create_task(sampler.run()),
             asyncio.create_task(read_statuses(stage, worker.url, rate * READS_PER_POST)),
+            asyncio.create_task(census.run(lambda: worker.pid, duration_s)),
         ]
         try:
             await load
@@ -269,10 +272,23 @@ async def soak(
         verdict = await rolling.finish()
         samples = sampler.samples
         row = _row(verdict, samples, rate, duration_s, bounds(retention, rate), len(rolling.parts))
+        grown = await _census_summary(census)
+        if grown:
+            row.notes.append(grown)
         _judge_audit_pace(row, rolling.oldest_age_s, evidence_kept_s(retention))
         if row.passed:
             await stage.clean()
     return row, samples
+
+
+async def _census_summary(census: SoakCensus, wait_s: float = 30.0) -> str | None:
+    """The censuses' summary, once the last one is written (it holds the worker seconds)."""
+    for _ in range(int(wait_s)):
+        summary = census.summary()
+        if summary is not None:
+            return summary
+        await asyncio.sleep(1)
+    return None
 
 
 async def _no_fault() -> None:
