@@ -65,8 +65,11 @@ class GenerationalCache(Generic[K, V]):
         return len(self._young) + len(self._old)
 
     def _age(self) -> None:
-        if self._clock() - self._young_since >= self._generation_s:
+        elapsed = self._clock() - self._young_since
+        if elapsed >= self._generation_s:
             self._rotate()
+            if elapsed >= 2 * self._generation_s:  # idle that long: the young ones are too old too
+                self._old = {}
 
     def _rotate(self) -> None:
         self._old = self._young

@@ -49,6 +49,16 @@ def test_an_entry_lives_at_least_half_and_at_most_the_whole_time_to_live() -> No
     assert cache.get("late") == 2  # 300 s after it was put
 
 
+def test_after_an_idle_spell_longer_than_the_time_to_live_nothing_is_kept() -> None:
+    clock = ManualClock()
+    cache: GenerationalCache[str, int] = GenerationalCache(100, 600, clock)
+    cache.put("before", 1)
+    clock.now += 601  # not a read nor a write in between: no generation moved
+    assert cache.get("before") is MISSING
+    cache.put("after", 2)
+    assert cache.get("after") == 2
+
+
 def test_reading_an_entry_does_not_renew_it() -> None:
     clock = ManualClock()
     cache: GenerationalCache[str, int] = GenerationalCache(100, 600, clock)
