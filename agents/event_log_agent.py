@@ -20,9 +20,9 @@ from faust.types import EventT
 from app.application import platform
 from app.eventlog.documents import document_of
 from app.eventlog.fallback_file import FallbackFile
-from app.eventlog.search_index import SearchUnavailable
 from app.eventlog.sink import STAGE, LogSink
 from app.guard import guarded_agent
+from app.maintenance import maintenance_timer
 
 services = platform()
 
@@ -65,18 +65,11 @@ guarded_agent(
 )
 
 
-@services.app.timer(interval=2.0)
+@maintenance_timer(services.app, 2.0, "replaying the fallback file into Elasticsearch")
 async def replay_fallback_file() -> None:
     """Brings the fallback file's backlog into Elasticsearch once it answers again."""
     if not sink.has_backlog or not services.search.is_ready or not await services.search.ping():
         return
-    try:
-        replayed = await sink.flush()
-    except SearchUnavailable as exc:
-        log.warning("replay of %s interrupted (%s); will retry", sink.fallback.path, exc)
-        return
-    except Exception:  # the timer must survive; the file stays for the next attempt
-        log.exception("replay of %s failed; will retry", sink.fallback.path)
-        return
+    replayed = await sink.flush()  # interrupted: the file stays for the next run
     if replayed:
         log.info("replayed %d documents from %s into Elasticsearch", replayed, sink.fallback.path)

@@ -16,32 +16,24 @@ from __future__ import annotations
 
 import logging
 
-import psycopg2
-
 from app.application import platform
-from app.storage.pool import TRANSIENT_ERRORS
+from app.maintenance import maintenance_timer
 
 services = platform()
 
 log = logging.getLogger(__name__)
 
 INTERVAL_S = services.settings.retention_interval_s
-#: Maintenance never stops a worker: the next run deletes what this one left.
-_FAILURES: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, psycopg2.Error)
 
 
-@services.app.timer(interval=INTERVAL_S)
+@maintenance_timer(services.app, INTERVAL_S, "pruning the ledger")
 async def prune_ledger() -> None:
     """Deletes ledger rows, sign-up claims and replay records older than the ledger's retention."""
     if not services.database.is_ready:
         return
-    try:
-        deleted = await services.database.prune_expired(
-            services.settings.ledger_retention_s, services.settings.ledger_prune_batch
-        )
-    except _FAILURES as exc:
-        log.warning("pruning the ledger failed (%s); next attempt in %.0f s", exc, INTERVAL_S)
-        return
+    deleted = await services.database.prune_expired(
+        services.settings.ledger_retention_s, services.settings.ledger_prune_batch
+    )
     if deleted is None:
         log.debug("another worker is pruning the ledger")
     elif any(deleted.values()):

@@ -13,7 +13,7 @@ import logging
 from datetime import timedelta
 
 from app.application import platform
-from app.eventlog.search_index import SearchUnavailable
+from app.maintenance import maintenance_timer
 
 services = platform()
 
@@ -23,16 +23,11 @@ INTERVAL_S = services.settings.retention_interval_s
 RETENTION = timedelta(days=services.settings.log_retention_days)
 
 
-@services.app.timer(interval=INTERVAL_S)
+@maintenance_timer(services.app, INTERVAL_S, "pruning the event log")
 async def prune_log_indices() -> None:
     """Deletes the event-log indices past the retention; creates the current one."""
     if not services.search.is_ready:
         return
-    try:
-        gone = await services.search.prune_indices(RETENTION)
-    except SearchUnavailable as exc:
-        # Maintenance never stops a worker: the next run deletes what this one left.
-        log.warning("pruning the event log failed (%s); next attempt in %.0f s", exc, INTERVAL_S)
-        return
+    gone = await services.search.prune_indices(RETENTION)
     if gone:
         log.info("deleted event-log indices past %s: %s", RETENTION, ", ".join(gone))

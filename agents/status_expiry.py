@@ -18,11 +18,10 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from aiokafka.errors import KafkaError
-
 from app.application import platform
 from app.clock import utc_now
 from app.guard import TableSweep
+from app.maintenance import maintenance_timer
 from app.requests.outcomes import settled_before
 from tables.status_table import statuses
 
@@ -36,18 +35,11 @@ sweep = TableSweep(
 )
 
 
-@services.app.timer(interval=INTERVAL_S)
+@maintenance_timer(services.app, INTERVAL_S, "expiring statuses")
 async def expire_statuses() -> None:
     """Deletes the final statuses older than the retention from the owned partitions."""
     retention = timedelta(hours=services.settings.status_retention_hours)
     cutoff = utc_now() - retention
-    try:
-        deleted = await sweep.run(lambda stored: settled_before(stored, cutoff))
-    except (KafkaError, OSError) as exc:  # maintenance never stops a worker: the next run goes on
-        log.warning("expiring statuses failed (%r); next attempt in %.0f s", exc, INTERVAL_S)
-        return
-    except Exception:  # a bug here must not take the requests' worker down with it
-        log.exception("expiring statuses failed; next attempt in %.0f s", INTERVAL_S)
-        return
+    deleted = await sweep.run(lambda stored: settled_before(stored, cutoff))
     if deleted:
         log.info("expired %d final statuses settled before %s", deleted, cutoff)

@@ -22,13 +22,13 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from aiokafka.errors import KafkaError
 from faust.types import EventT
 
 from app.application import platform
 from app.clock import iso_now
 from app.guard import KEEP, Message, TableSweep, acting_on, guarded_agent, publish_all
 from app.kafka.publishing import partition_of
+from app.maintenance import maintenance_timer
 from app.requests.envelope import SCHEMA_VERSION
 from app.viewing.titles import TitleInfo
 from app.viewing.trending import Move, PartitionIndex, ViewerShard, forget_idle, shard_key
@@ -122,7 +122,7 @@ idle_sweep = TableSweep(
 )
 
 
-@services.app.timer(interval=services.settings.retention_interval_s)
+@maintenance_timer(services.app, services.settings.retention_interval_s, "forgetting idle viewers")
 async def forget_idle_viewers() -> None:
     """Forgets the viewers outside every window in the owned shards nobody updated since.
 
@@ -131,14 +131,7 @@ async def forget_idle_viewers() -> None:
     Through the table (a changelog entry each; an empty shard's tombstone).
     """
     horizon = int(time.time()) - HORIZON_S
-    try:
-        renewed = await idle_sweep.renew(lambda stored: _without_idle(stored, horizon))
-    except (KafkaError, OSError) as exc:  # maintenance never stops a worker: the next run goes on
-        log.warning("forgetting idle viewers failed (%r); the next run tries again", exc)
-        return
-    except Exception:  # a bug here must not take the requests' worker down with it
-        log.exception("forgetting idle viewers failed; the next run tries again")
-        return
+    renewed = await idle_sweep.renew(lambda stored: _without_idle(stored, horizon))
     if renewed:
         log.info("forgot idle viewers in %d trending shards", renewed)
 

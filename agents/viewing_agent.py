@@ -20,13 +20,11 @@ Kafka; PostgreSQL or Kafka down -> the batch waits and is retried.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import orjson
-import psycopg2
 from faust.types import EventT
 
 from app.application import platform
@@ -39,21 +37,17 @@ from app.guard import (
     send_dead_letters,
 )
 from app.kafka.topics import user_key
+from app.maintenance import maintenance_timer
 from app.requests.envelope import SCHEMA_VERSION
-from app.storage.pool import TRANSIENT_ERRORS
 from app.trending_windows import finest_hop_s
 from app.viewing.recommending import NEIGHBOURS_KEPT
 from app.viewing.viewing_events import decode_viewing, refresh_request
 
 services = platform()
 
-log = logging.getLogger(__name__)
-
 STAGE = "viewing"
 #: How often the co-viewing table is pruned (by the leader only).
 PRUNE_INTERVAL_S = 60.0
-#: Maintenance never stops a worker: the next run prunes what this one left.
-_PRUNE_FAILURES: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, psycopg2.Error)
 _HOP_S = finest_hop_s(services.settings.trending_windows)
 
 
@@ -88,17 +82,15 @@ async def record_viewings(batch: Sequence[EventT]) -> None:
 guarded_agent(services.topics.viewing_events, record_viewings, stage=STAGE)
 
 
-@services.app.timer(interval=PRUNE_INTERVAL_S, on_leader=True)
+@maintenance_timer(services.app, PRUNE_INTERVAL_S, "pruning co-viewings", on_leader=True)
 async def prune_co_viewing() -> None:
-    """Keeps each title's strongest co-viewing neighbours only (a bound on the table)."""
-    if not services.database.is_ready:
-        return
-    try:
+    """Keeps each title's strongest co-viewing neighbours only (a bound on the table).
+
+    It can deadlock with the agent's own upserts of the same rows; PostgreSQL then
+    aborts one of the two, and the next run (or the agent's retry) goes on.
+    """
+    if services.database.is_ready:
         await services.database.prune_co_viewings(NEIGHBOURS_KEPT)
-    except _PRUNE_FAILURES as exc:  # e.g. a deadlock with the agent's own upserts
-        log.warning(
-            "pruning co-viewings failed (%s); next attempt in %.0f s", exc, PRUNE_INTERVAL_S
-        )
 
 
 def _moves_trending(change: dict[str, Any]) -> bool:
