@@ -81,8 +81,8 @@ def take_census(largest: int = 40, top_types: int = 60) -> Census:
     chosen = found[:largest]
     paths = _PathFinder({id(tracked), id(found), id(chosen)})
     containers = [Container(_type_name(c), len(c), paths.path(c) or "?") for c in chosen]
-    census = Census(sys.getallocatedblocks(), len(tracked), dict(counts.most_common(top_types)))
-    census.containers = containers
+    types_counted = dict(counts.most_common(top_types))
+    census = Census(sys.getallocatedblocks(), len(tracked), types_counted, containers)
     del tracked, found, chosen
     return census
 
