@@ -19,6 +19,11 @@ With ``--profile`` one more round samples the first checkout's worker with
 py-spy (in requirements-dev.txt; root or ptrace permission needed) and prints
 its CPU per request split into the parts of a request (:mod:`bench.api_budget`).
 Only the API worker runs: the events are produced, not processed.
+
+With ``--floor bare`` and ``--floor kafka`` the rounds also measure servers that
+answer the same traffic with aiohttp alone, or with aiohttp and aiokafka's
+producer (:mod:`bench.api_floor`): what any API on this stack pays per request,
+below which no change to the API's own code can go.
 """
 
 from __future__ import annotations
@@ -33,7 +38,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.settings import get_settings
 from bench import api_budget
+from bench.api_floor import VARIANTS, FloorWorker
 from bench.context import WORK_DIR, RunTopics, bench_key_env, say
 from bench.cpu import own_cpu_s
 from bench.measure import median
@@ -48,20 +55,19 @@ WARM_UP_S = 5.0
 
 @dataclass
 class Subject:
-    """One checkout's API worker and its figures (µs of CPU per accepted request, per round)."""
+    """One server measured (a checkout's API worker, or a floor) and its figures.
 
-    checkout: Path
-    worker: PrefixedWorker
+    Its figures: µs of CPU per accepted request, per round.
+    """
+
+    #: The checkout's directory name, or ``floor-<variant>``.
+    name: str
+    worker: PrefixedWorker | FloorWorker
     traffic: Traffic
     key: str
     rounds_us: list[float] = field(default_factory=list)
     #: % of one core used with no request, per round (``--idle-seconds``).
     idle_pct: list[float] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        """The checkout's directory name."""
-        return self.checkout.name
 
 
 async def measure(subject: Subject, rate: float, seconds: float) -> tuple[float, int]:
@@ -112,7 +118,12 @@ async def _run(args: argparse.Namespace) -> list[Subject]:
         topics = RunTopics(prefix=f"{tag}{i}-")
         await broker.create_topics(topics.layout())
         worker = _worker(f"{tag}{i}", checkout.resolve(), key)
-        subjects.append(Subject(checkout.resolve(), worker, Traffic(args.users), key))
+        subjects.append(Subject(checkout.resolve().name, worker, Traffic(args.users), key))
+    for variant in args.floor:
+        topic = f"{tag}-floor-{variant}"
+        await broker.create_topics({topic: get_settings().topic_partitions})
+        floor = FloorWorker(WORK_DIR / f"{tag}-floor-{variant}", variant, topic)
+        subjects.append(Subject(f"floor-{variant}", floor, Traffic(args.users), ""))
     try:
         for subject in subjects:
             subject.worker.launch()
@@ -157,6 +168,13 @@ def main() -> int:
         action="append",
         help="a checkout whose code a worker runs (repeat for A/B; default: this one)",
     )
+    parser.add_argument(
+        "--floor",
+        choices=VARIANTS,
+        action="append",
+        default=[],
+        help="also measure a server doing only aiohttp (bare) or aiohttp and aiokafka (kafka)",
+    )
     parser.add_argument("--profile", action="store_true", help="one more round under py-spy")
     args = parser.parse_args()
     args.checkout = args.checkout or [REPO_ROOT]
@@ -166,8 +184,8 @@ def main() -> int:
     for subject in subjects:
         rounds = ", ".join(f"{v:,.0f}" for v in subject.rounds_us)
         print(f"  {subject.name}: {median(subject.rounds_us):,.0f} µs  ({rounds})")
-    if len(subjects) == 2:
-        a, b = (median(s.rounds_us) for s in subjects)
+    if len(args.checkout) == 2:
+        a, b = (median(s.rounds_us) for s in subjects[:2])
         print(f"  B against A: {b - a:+,.0f} µs ({100 * (b - a) / a:+.1f}%)")
     if args.idle_seconds > 0:
         print(f"Idle CPU, % of one core over {args.idle_seconds:g} s (median of {args.rounds}):")
