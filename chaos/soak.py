@@ -43,6 +43,7 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.memory_ceiling import memory_ceiling_mb
+from app.telemetry.allocator_stats import resident_split
 from bench import postgres, progress
 from bench.measure import log_index_count, percentile, rss_mb, tree_pss_mb
 from chaos.audit import Verdict
@@ -106,22 +107,28 @@ def memory(worker: ChaosWorker, services: dict[str, int]) -> dict[str, float]:
 
 
 #: The worker's gauges sampled: its one RocksDB block cache, memtables included
-#: (app/table_store.py), and Python's live small objects (web/monitoring.py).
+#: (app/table_store.py), Python's live small objects, and what jemalloc holds resident
+#: (web/monitoring.py).
 CACHE_GAUGE = "rocksdb_block_cache_usage_bytes"
 PYTHON_GAUGE = "python_allocated_blocks"
+JEMALLOC_GAUGE = "jemalloc_bytes"
+JEMALLOC_RESIDENT = {"kind": "resident"}
 
 
-def gauge(exposition: str, name: str) -> float | None:
-    """The value of the unlabelled gauge ``name`` in Prometheus' text ``exposition``."""
+def gauge(exposition: str, name: str, labels: dict[str, str] | None = None) -> float | None:
+    """The value of gauge ``name`` with exactly ``labels`` (none by default) in ``exposition``."""
     for family in text_string_to_metric_families(exposition):
         for sample in family.samples:
-            if sample.name == name and not sample.labels:
+            if sample.name == name and sample.labels == (labels or {}):
                 return sample.value
     return None
 
 
-async def worker_gauges(worker: ChaosWorker) -> tuple[float | None, float | None]:
-    """The worker's RocksDB cache in MiB and Python's blocks in thousands (``None``: unknown)."""
+async def worker_gauges(worker: ChaosWorker) -> tuple[float | None, float | None, float | None]:
+    """The worker's RocksDB cache (MiB), Python's blocks (thousands), jemalloc's resident (MiB).
+
+    ``None`` for what the worker did not tell.
+    """
     timeout = aiohttp.ClientTimeout(total=5)
     try:
         async with (
@@ -130,12 +137,22 @@ async def worker_gauges(worker: ChaosWorker) -> tuple[float | None, float | None
         ):
             exposition = await answer.text()
     except (TimeoutError, aiohttp.ClientError):
-        return None, None
+        return None, None, None
     cache, blocks = gauge(exposition, CACHE_GAUGE), gauge(exposition, PYTHON_GAUGE)
+    jemalloc = gauge(exposition, JEMALLOC_GAUGE, JEMALLOC_RESIDENT)
     return (
         None if cache is None else cache / 1024**2,
         None if blocks is None else blocks / 1000,
+        None if jemalloc is None else jemalloc / 1024**2,
     )
+
+
+def files_mb(pid: int) -> float | None:
+    """The part of ``pid``'s RSS backed by mapped files (libraries), in MiB."""
+    try:
+        return resident_split(pid).files / 1024**2
+    except (OSError, KeyError):  # the worker has exited
+        return None
 
 
 def directory_mb(path: Path) -> float:
@@ -183,6 +200,7 @@ class Sampler:
             await asyncio.to_thread(postgres.pruned_table_rows),
             await log_index_count(self.stage.log_alias),
             *await worker_gauges(self.worker),
+            files_mb(self.worker.pid),
         )
 
     def _latencies(self, since: float, until: float) -> tuple[list[float], list[float]]:
@@ -305,16 +323,31 @@ def _judge_audit_pace(row: Row, oldest_age_s: float, kept_s: float) -> None:
     )
 
 
-def _worker_parts(first: Sample, last: Sample) -> str:
-    """The worker's RSS at the start and the end, split into RocksDB's cache and the rest."""
+def worker_memory_parts(first: Sample, last: Sample, peak: Sample) -> str:
+    """The worker's RSS at the start, the end and its peak, split by what holds it.
+
+    Mapped files, jemalloc's resident memory (RocksDB's cache within it), and the rest of
+    the anonymous memory: pymalloc's arenas and the threads' stacks.
+    """
 
     def parts(sample: Sample) -> str:
-        rss, cache = sample.rss_mb.get("worker", 0.0), sample.worker_rocksdb_mb
-        split = "" if cache is None else f" = RocksDB cache {cache:.0f} + rest {rss - cache:.0f}"
-        blocks = sample.worker_python_kblocks
-        return f"{rss:.0f}{split}" + ("" if blocks is None else f", Python {blocks:.0f}k blocks")
+        rss = sample.rss_mb.get("worker", 0.0)
+        split = [f"{rss:.0f}"]
+        if sample.worker_files_mb is not None and sample.worker_jemalloc_mb is not None:
+            python = rss - sample.worker_files_mb - sample.worker_jemalloc_mb
+            split.append(
+                f" = files {sample.worker_files_mb:.0f} + jemalloc {sample.worker_jemalloc_mb:.0f}"
+                f" + Python's arenas and stacks {python:.0f}"
+            )
+        if sample.worker_rocksdb_mb is not None:
+            split.append(f"; RocksDB cache {sample.worker_rocksdb_mb:.0f}")
+        if sample.worker_python_kblocks is not None:
+            split.append(f", Python {sample.worker_python_kblocks:.0f}k blocks")
+        return "".join(split)
 
-    return f"worker MiB at {first.t:.0f}s: {parts(first)}; at {last.t:.0f}s: {parts(last)}"
+    return "worker MiB " + "; ".join(
+        f"at {s.t:.0f}s{' (peak)' if s is peak else ''}: {parts(s)}" for s in (first, peak, last)
+    )
 
 
 def _row(
@@ -344,7 +377,8 @@ def _row(
         notes.append(
             "memory at the end: " + ", ".join(f"{k} {v:.0f}" for k, v in samples[-1].rss_mb.items())
         )
-        notes.append(_worker_parts(samples[0], samples[-1]))
+        peak = max(samples, key=lambda sample: sample.rss_mb.get("worker", 0.0))
+        notes.append(worker_memory_parts(samples[0], samples[-1], peak))
     row = Row("soak", verdict, None, notes)
     row.checks.update(verdicts.checks())
     return row

@@ -28,6 +28,13 @@ def draw(samples: list[Sample], path: Path, title: str) -> None:
             linestyle="--",
             label="worker: RocksDB cache (in its RSS)",
         )
+    if any(s.worker_jemalloc_mb is not None for s in samples):
+        mem.plot(
+            minutes,
+            [s.worker_jemalloc_mb for s in samples],
+            linestyle=":",
+            label="worker: jemalloc resident (in its RSS, the cache within it)",
+        )
     mem.set_ylabel("RSS (MiB)")
     lag.plot(minutes, [s.lag for s in samples], color="tab:red")
     lag.set_ylabel("consumer lag (records)")

@@ -44,6 +44,10 @@ class Sample:
     worker_rocksdb_mb: float | None = None
     #: Python's live small objects in the worker (``python_allocated_blocks``), in thousands.
     worker_python_kblocks: float | None = None
+    #: What jemalloc holds resident in the worker (``jemalloc_bytes{kind="resident"}``), MiB.
+    worker_jemalloc_mb: float | None = None
+    #: The worker's RSS backed by mapped files (its libraries), MiB.
+    worker_files_mb: float | None = None
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,10 @@
 offsets, send errors, prefixed ``faust_``) plus the HTTP metrics of
 :mod:`web.http_metrics`, the live figures' counters (:mod:`app.telemetry.live_figures`),
 dead letters (:mod:`app.guard.dead_letters`), the fallback file's size
-(:mod:`app.eventlog.fallback_file`), and two read at each scrape here:
-``consumer_lag_messages{topic}`` (the dashboard's lag) and ``worker_info``
-(role, group), all in the default registry. The summary is this
+(:mod:`app.eventlog.fallback_file`), and read at each scrape here:
+``consumer_lag_messages{topic}`` (the dashboard's lag), ``worker_info``
+(role, group) and where the process's memory sits (:class:`AllocatorCollector`),
+all in the default registry. The summary is this
 worker's live figures (:mod:`app.telemetry.live_figures`) and its consumer lag.
 
 Faust's sensor also counts every message, event, table operation, send and
@@ -33,6 +34,7 @@ from prometheus_client.registry import Collector
 
 from app.application import platform
 from app.telemetry import live_figures
+from app.telemetry.allocator_stats import jemalloc_totals, resident_split
 from web.responses import json_response
 
 services = platform()
@@ -117,6 +119,49 @@ class ConsumerLagCollector(Collector):
 
 
 REGISTRY.register(ConsumerLagCollector())
+
+
+class AllocatorCollector(Collector):
+    """Where the worker's resident memory sits, read when scraped.
+
+    ``process_resident_split_bytes{backing}``: mapped files and anonymous memory;
+    ``jemalloc_bytes{kind}``: jemalloc's totals (no samples on another allocator).
+    Their difference, anonymous less jemalloc's ``resident``, is pymalloc's arenas
+    and the threads' stacks (:mod:`app.telemetry.allocator_stats`).
+    """
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        """The families without samples."""
+        yield from self._families()
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        """Yields the split of this process's RSS, and jemalloc's totals when on it."""
+        split, jemalloc = self._families()
+        resident = resident_split()
+        split.add_metric(["files"], resident.files)
+        split.add_metric(["anonymous"], resident.anonymous)
+        yield split
+        for kind, value in (jemalloc_totals() or {}).items():
+            jemalloc.add_metric([kind], value)
+        yield jemalloc
+
+    @staticmethod
+    def _families() -> tuple[GaugeMetricFamily, GaugeMetricFamily]:
+        return (
+            GaugeMetricFamily(
+                "process_resident_split_bytes",
+                "Resident memory backed by mapped files, and anonymous (every heap, stacks)",
+                labels=["backing"],
+            ),
+            GaugeMetricFamily(
+                "jemalloc_bytes",
+                "jemalloc's totals: allocated, active, resident, metadata, mapped, retained",
+                labels=["kind"],
+            ),
+        )
+
+
+REGISTRY.register(AllocatorCollector())
 # Python's live small objects, counted when scraped (cheap: a sum over pymalloc's arenas): a
 # count that keeps rising under steady load is Python memory accumulating, not RocksDB's.
 Gauge(

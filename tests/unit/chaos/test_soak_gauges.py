@@ -1,8 +1,17 @@
-"""The soak reads the worker's RocksDB cache and Python heap from its Prometheus exposition."""
+"""The soak reads the worker's RocksDB cache, Python heap and jemalloc from its Prometheus
+exposition, and splits its RSS by what holds it."""
 
 from __future__ import annotations
 
-from chaos.soak import CACHE_GAUGE, PYTHON_GAUGE, gauge
+from chaos.soak import (
+    CACHE_GAUGE,
+    JEMALLOC_GAUGE,
+    JEMALLOC_RESIDENT,
+    PYTHON_GAUGE,
+    gauge,
+    worker_memory_parts,
+)
+from chaos.soak_checks import Sample
 
 EXPOSITION = """\
 # HELP rocksdb_block_cache_capacity_bytes The block cache's capacity
@@ -11,6 +20,8 @@ rocksdb_block_cache_capacity_bytes 6.7108864e+07
 rocksdb_block_cache_usage_bytes 4.194304e+06
 rocksdb_block_cache_usage_bytes_total_bogus 9.9e+09
 python_allocated_blocks 412345.0
+jemalloc_bytes{kind="allocated"} 1.2e+08
+jemalloc_bytes{kind="resident"} 1.4e+08
 """
 
 
@@ -21,3 +32,19 @@ def test_each_gauge_is_read_by_its_exact_name_not_a_longer_one_sharing_its_prefi
 
 def test_a_gauge_the_worker_does_not_expose_reads_as_unknown() -> None:
     assert gauge("# nothing here\n", CACHE_GAUGE) is None
+
+
+def test_a_labelled_gauge_is_read_by_its_labels() -> None:
+    assert gauge(EXPOSITION, JEMALLOC_GAUGE, JEMALLOC_RESIDENT) == 1.4e8
+    assert gauge(EXPOSITION, JEMALLOC_GAUGE) is None  # no unlabelled sample of that name
+
+
+def test_the_report_splits_the_workers_peak_into_files_jemalloc_and_pythons_arenas() -> None:
+    def sample(t: float, rss: float, jemalloc: float | None) -> Sample:
+        return Sample(t, {"worker": rss}, 0, None, None, {}, {}, 0, 60.0, 700.0, jemalloc, 40.0)
+
+    first, peak, last = sample(10, 150, 60), sample(20, 250, 140), sample(30, 240, None)
+    report = worker_memory_parts(first, last, peak)
+
+    assert "at 20s (peak): 250 = files 40 + jemalloc 140 + Python's arenas and stacks 70" in report
+    assert "at 30s: 240; RocksDB cache 60, Python 700k blocks" in report

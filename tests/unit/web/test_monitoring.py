@@ -38,3 +38,14 @@ def test_pythons_live_blocks_are_counted_at_each_scrape() -> None:
 
     assert before is not None and after is not None
     assert after - before >= len(kept)
+
+
+def test_the_resident_memory_is_split_into_files_and_anonymous_at_each_scrape() -> None:
+    files = REGISTRY.get_sample_value("process_resident_split_bytes", {"backing": "files"})
+    before = REGISTRY.get_sample_value("process_resident_split_bytes", {"backing": "anonymous"})
+    kept = bytearray(64 * 1024**2)  # zeroed: its pages are touched, so resident
+    after = REGISTRY.get_sample_value("process_resident_split_bytes", {"backing": "anonymous"})
+
+    assert files is not None and files > 0
+    assert before is not None and after is not None
+    assert after - before >= len(kept) * 0.9

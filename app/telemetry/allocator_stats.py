@@ -1,0 +1,82 @@
+"""What jemalloc holds, read through its ``mallctl`` when the process runs on it.
+
+Workers start on jemalloc (``ops/on-jemalloc``), which serves every native
+allocation: RocksDB's blocks and memtables, the clients' buffers, Python's
+objects over 512 bytes. Python's smaller objects live in pymalloc's own
+arenas, mapped beside it. So a worker's resident memory splits into the files
+it maps (libraries), jemalloc's ``resident``, and the rest of its anonymous
+memory (pymalloc's arenas, thread stacks): :func:`resident_split`.
+
+Reading the totals costs a few microseconds (an epoch refresh and six
+lookups), so ``/metrics`` reads them at each scrape.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: jemalloc's ``stats.*`` totals exported, each in bytes.
+TOTALS = ("allocated", "active", "resident", "metadata", "mapped", "retained")
+
+
+@dataclass(frozen=True)
+class ResidentSplit:
+    """A process's resident memory by what backs it, in bytes (``/proc/<pid>/status``)."""
+
+    #: Pages of mapped files: the interpreter, its extension modules, shared libraries.
+    files: int
+    #: Anonymous pages: every allocator's heap, thread stacks.
+    anonymous: int
+
+
+def resident_split(pid: int | str = "self") -> ResidentSplit:
+    """``pid``'s resident memory split into mapped files and anonymous memory."""
+    fields: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("RssFile", "RssAnon"):
+            fields[name] = int(value.split()[0]) * 1024
+    return ResidentSplit(fields["RssFile"], fields["RssAnon"])
+
+
+@functools.cache
+def _mallctl() -> Callable[..., int] | None:
+    # jemalloc built to replace malloc (Debian's libjemalloc2, preloaded) exports an
+    # unprefixed ``mallctl`` into the process's global symbols; glibc has none.
+    function: Any = getattr(ctypes.CDLL(None), "mallctl", None)
+    if function is None:
+        return None
+    function.restype = ctypes.c_int
+    function.argtypes = [
+        ctypes.c_char_p,
+        ctypes.c_void_p,
+        ctypes.POINTER(ctypes.c_size_t),
+        ctypes.c_void_p,
+        ctypes.c_size_t,
+    ]
+    return function
+
+
+def jemalloc_totals() -> dict[str, int] | None:
+    """jemalloc's :data:`TOTALS` now, in bytes; ``None`` when the process is not on jemalloc."""
+    mallctl = _mallctl()
+    if mallctl is None:
+        return None
+    # The totals are a snapshot taken at each epoch: advance it first.
+    epoch = ctypes.c_uint64(1)
+    size = ctypes.c_size_t(ctypes.sizeof(epoch))
+    if mallctl(b"epoch", None, None, ctypes.byref(epoch), size) != 0:
+        return None
+    totals = {}
+    for name in TOTALS:
+        value = ctypes.c_size_t(0)
+        size = ctypes.c_size_t(ctypes.sizeof(value))
+        if mallctl(f"stats.{name}".encode(), ctypes.byref(value), ctypes.byref(size), None, 0):
+            return None
+        totals[name] = value.value
+    return totals

@@ -1,0 +1,57 @@
+"""app.telemetry.allocator_stats: jemalloc's totals when a process runs on it, none otherwise."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.telemetry.allocator_stats import TOTALS, jemalloc_totals, resident_split
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+ON_JEMALLOC = REPO_ROOT / "ops" / "on-jemalloc"
+#: Reads the totals, keeps 64 MiB of native memory, reads them again.
+READ_TWICE = """
+import ctypes, json
+from app.telemetry.allocator_stats import jemalloc_totals
+before = jemalloc_totals()
+kept = ctypes.create_string_buffer(64 * 1024**2)
+print(json.dumps([before, jemalloc_totals()]))
+"""
+
+
+def _jemalloc_installed() -> bool:
+    probe = subprocess.run([str(ON_JEMALLOC), "true"], check=False, capture_output=True, text=True)
+    return probe.returncode == 0 and "not found" not in probe.stderr
+
+
+def test_a_process_on_another_allocator_has_no_jemalloc_totals() -> None:
+    if "jemalloc" in os.environ.get("LD_PRELOAD", ""):
+        pytest.skip("this test process itself runs on jemalloc")
+    assert jemalloc_totals() is None
+
+
+@pytest.mark.skipif(not _jemalloc_installed(), reason="libjemalloc2 missing (make up installs it)")
+def test_a_process_on_jemalloc_reads_its_totals_and_sees_an_allocation() -> None:
+    run = subprocess.run(
+        [str(ON_JEMALLOC), sys.executable, "-c", READ_TWICE],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO_ROOT,
+    )
+    before, after = json.loads(run.stdout)
+
+    assert set(before) == set(TOTALS)
+    assert before["allocated"] <= before["active"] <= before["mapped"]
+    # Other small blocks come and go meanwhile: within a few KiB of the 64 MiB kept.
+    assert after["allocated"] - before["allocated"] >= 63 * 1024**2
+
+
+def test_this_process_maps_files_and_anonymous_memory() -> None:
+    split = resident_split()
+    assert split.files > 0 and split.anonymous > 0
