@@ -21,20 +21,17 @@ def draw(samples: list[Sample], path: Path, title: str) -> None:
     for name in samples[0].rss_mb:
         label = f"{name} (PSS)" if name == "postgresql" else name
         mem.plot(minutes, [s.rss_mb.get(name) for s in samples], label=label)
-    if any(s.worker_rocksdb_mb is not None for s in samples):
-        mem.plot(
-            minutes,
-            [s.worker_rocksdb_mb for s in samples],
-            linestyle="--",
-            label="worker: RocksDB cache (in its RSS)",
-        )
-    if any(s.worker_jemalloc_mb is not None for s in samples):
-        mem.plot(
-            minutes,
+    parts = (
+        ([s.worker_rocksdb_mb for s in samples], "--", "worker: RocksDB cache (in its RSS)"),
+        (
             [s.worker_jemalloc_mb for s in samples],
-            linestyle=":",
-            label="worker: jemalloc resident (in its RSS, the cache within it)",
-        )
+            ":",
+            "worker: jemalloc (in its RSS; the cache in it)",
+        ),
+    )
+    for values, style, label in parts:
+        if any(value is not None for value in values):
+            mem.plot(minutes, values, linestyle=style, label=label)
     mem.set_ylabel("RSS (MiB)")
     lag.plot(minutes, [s.lag for s in samples], color="tab:red")
     lag.set_ylabel("consumer lag (records)")
