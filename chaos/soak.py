@@ -243,7 +243,7 @@ def bounds(retention: SoakRetention, rate: float) -> Bounds:
     """What the run's settings allow: lag, the worker's memory ceiling, rows, indices."""
     return Bounds(
         int(rate * LAG_LIMIT_S),
-        memory_ceiling_mb(retention.settings),
+        memory_ceiling_mb(retention.settings, rate),
         row_bound(retention, rate),
         index_bound(retention),
     )
