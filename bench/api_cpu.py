@@ -20,6 +20,9 @@ py-spy (in requirements-dev.txt; root or ptrace permission needed) and prints
 its CPU per request split into the parts of a request (:mod:`bench.api_budget`).
 Only the API worker runs: the events are produced, not processed.
 
+With ``--setting NAME=VALUE`` (repeatable) one more worker of the first checkout
+runs with that setting in its environment: an A/B of a setting in one sitting.
+
 With ``--floor bare`` and ``--floor kafka`` the rounds also measure servers that
 answer the same traffic with aiohttp alone, or with aiohttp and aiokafka's
 producer (:mod:`bench.api_floor`): what any API on this stack pays per request,
@@ -88,9 +91,9 @@ async def idle_share(subject: Subject, seconds: float) -> float:
     return 100 * (own_cpu_s(subject.worker.pid) - before) / seconds
 
 
-def _worker(tag: str, checkout: Path, key: str) -> PrefixedWorker:
+def _worker(tag: str, checkout: Path, key: str, **env: str) -> PrefixedWorker:
     worker = PrefixedWorker(
-        WORK_DIR / tag, f"{tag}-", APP_ID=tag, WORKER_ROLE="api", **bench_key_env(key)
+        WORK_DIR / tag, f"{tag}-", APP_ID=tag, WORKER_ROLE="api", **bench_key_env(key), **env
     )
     worker.checkout = checkout
     worker.log_path = WORK_DIR / f"{tag}-api.log"
@@ -113,12 +116,18 @@ async def _profile(subject: Subject, rate: float, seconds: float, out: Path) -> 
 async def _run(args: argparse.Namespace) -> list[Subject]:
     tag = f"apicpu{int(time.time())}"
     subjects = []
-    for i, checkout in enumerate(args.checkout):
+    # Each checkout's worker, then one more of the first checkout per --setting.
+    runs: list[tuple[Path, dict[str, str]]] = [(c.resolve(), {}) for c in args.checkout]
+    for setting in args.setting:
+        name, _, value = setting.partition("=")
+        runs.append((args.checkout[0].resolve(), {name: value}))
+    for i, (checkout, env) in enumerate(runs):
         key = "bench_" + secrets.token_urlsafe(24)
         topics = RunTopics(prefix=f"{tag}{i}-")
         await broker.create_topics(topics.layout())
-        worker = _worker(f"{tag}{i}", checkout.resolve(), key)
-        subjects.append(Subject(checkout.resolve().name, worker, Traffic(args.users), key))
+        worker = _worker(f"{tag}{i}", checkout, key, **env)
+        name = " ".join([checkout.name, *(f"{k}={v}" for k, v in env.items())])
+        subjects.append(Subject(name, worker, Traffic(args.users), key))
     for variant in args.floor:
         topic = f"{tag}-floor-{variant}"
         await broker.create_topics({topic: get_settings().topic_partitions})
@@ -169,6 +178,13 @@ def main() -> int:
         help="a checkout whose code a worker runs (repeat for A/B; default: this one)",
     )
     parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="one more worker of the first checkout with this setting (repeat: one each)",
+    )
+    parser.add_argument(
         "--floor",
         choices=VARIANTS,
         action="append",
@@ -184,7 +200,7 @@ def main() -> int:
     for subject in subjects:
         rounds = ", ".join(f"{v:,.0f}" for v in subject.rounds_us)
         print(f"  {subject.name}: {median(subject.rounds_us):,.0f} µs  ({rounds})")
-    if len(args.checkout) == 2:
+    if len(args.checkout) + len(args.setting) == 2:
         a, b = (median(s.rounds_us) for s in subjects[:2])
         print(f"  B against A: {b - a:+,.0f} µs ({100 * (b - a) / a:+.1f}%)")
     if args.idle_seconds > 0:
