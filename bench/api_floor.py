@@ -22,6 +22,7 @@ import itertools
 import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -88,11 +89,11 @@ async def _producing(server: web.Application) -> Any:
 class FloorWorker(Worker):
     """A floor server run like a worker: launched, polled on ``/health``, stopped."""
 
-    def __init__(self, data_dir: Any, variant: str, topic: str) -> None:
+    def __init__(self, data_dir: Path, variant: str, topic: str) -> None:
         super().__init__(data_dir)
         self.variant = variant
         self.topic_name = topic
-        self.log_path = data_dir.parent / f"{data_dir.name}-floor-{variant}.log"
+        self.log_path = data_dir.parent / f"{data_dir.name}.log"
 
     def command(self) -> list[str]:
         """This module, serving the variant on the worker's port."""
