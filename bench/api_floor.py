@@ -7,7 +7,10 @@ the load generator's traffic flows unchanged) and does nothing else:
 * ``bare``: aiohttp reads the body, orjson parses it and writes the answer;
 * ``kafka``: the same, and the body goes to Kafka with aiokafka as the API's
   producer sends it (every in-sync replica acknowledges, the app's linger and
-  batch size) before the answer.
+  batch size) before the answer;
+* ``rdkafka``: the same through librdkafka (``confluent-kafka``, a dev
+  requirement), whose sender runs in C on threads of its own: what another
+  client would cost the API.
 
 No Faust, no validation, no authentication, no log line, no metrics, no agents.
 ``python -m bench.api_cpu --floor bare --floor kafka`` starts one server of
@@ -18,12 +21,15 @@ own share is what it costs above the ``kafka`` floor.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import functools
 import itertools
 import sys
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from aiohttp import web
@@ -32,10 +38,107 @@ from aiokafka import AIOKafkaProducer
 from app.settings import get_settings
 from harness.workers import Worker
 
-VARIANTS = ("bare", "kafka")
+VARIANTS = ("bare", "kafka", "rdkafka")
 #: The API's producer batches (app/application.py: ``producer_max_batch_size``).
 BATCH_BYTES = 256 * 1024
-PRODUCER: web.AppKey[AIOKafkaProducer] = web.AppKey("producer", AIOKafkaProducer)
+#: How long librdkafka's delivery reports may wait for the polling thread.
+POLL_S = 0.05
+
+
+class Sender(Protocol):
+    """Produces one record and returns once every in-sync replica has it."""
+
+    async def send(self, topic: str, value: bytes, key: bytes) -> None: ...
+
+
+SENDER: web.AppKey[Sender] = web.AppKey("sender", Sender)
+
+
+class AiokafkaSender:
+    """The API's way: aiokafka's producer, acks=all, the app's linger and batch size."""
+
+    def __init__(self) -> None:
+        settings = get_settings()
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            acks="all",
+            linger_ms=settings.producer_linger_ms,
+            max_batch_size=BATCH_BYTES,
+        )
+
+    async def start(self) -> None:
+        """Connects."""
+        await self.producer.start()
+
+    async def stop(self) -> None:
+        """Flushes and disconnects."""
+        await self.producer.stop()
+
+    async def send(self, topic: str, value: bytes, key: bytes) -> None:
+        """Produces and waits for the acknowledgement."""
+        await self.producer.send_and_wait(topic, value, key=key)
+
+
+class RdkafkaSender:
+    """librdkafka's producer; a thread of ours polls its delivery reports into the loop."""
+
+    def __init__(self) -> None:
+        from confluent_kafka import Producer  # a dev requirement: only this floor needs it
+
+        settings = get_settings()
+        self.producer = Producer(
+            {
+                "bootstrap.servers": settings.kafka_bootstrap_servers,
+                "acks": "all",
+                "linger.ms": settings.producer_linger_ms,
+                "batch.size": BATCH_BYTES,
+                # Java's (and aiokafka's) partitioner: the same key, the same partition.
+                "partitioner": "murmur2_random",
+            }
+        )
+        self.loop = asyncio.get_running_loop()
+        self.running = True
+        self.poller = threading.Thread(target=self._poll, name="rdkafka-poll", daemon=True)
+
+    async def start(self) -> None:
+        """Starts polling for delivery reports."""
+        self.poller.start()
+
+    async def stop(self) -> None:
+        """Flushes what is queued, then stops polling."""
+        await asyncio.to_thread(self.producer.flush, 10)
+        self.running = False
+        await asyncio.to_thread(self.poller.join)
+
+    def _poll(self) -> None:
+        while self.running:
+            self.producer.poll(POLL_S)
+
+    async def send(self, topic: str, value: bytes, key: bytes) -> None:
+        """Queues the record in librdkafka and waits for its delivery report."""
+        delivered = self.loop.create_future()
+
+        def report(error: Any, _: Any) -> None:  # on the polling thread
+            self.loop.call_soon_threadsafe(settle_delivery, delivered, error)
+
+        self.producer.produce(topic, value, key, on_delivery=report)
+        await delivered
+
+
+def settle_delivery(delivered: asyncio.Future[None], error: Any) -> None:
+    """Ends the wait of the request whose record librdkafka reported, once."""
+    if delivered.done():
+        return
+    if error is None:
+        delivered.set_result(None)
+    else:
+        delivered.set_exception(RuntimeError(str(error)))
+
+
+SENDERS: dict[str, Callable[[], AiokafkaSender | RdkafkaSender]] = {
+    "kafka": AiokafkaSender,
+    "rdkafka": RdkafkaSender,
+}
 
 
 def answer_for(path: str, user_ids: Iterator[int]) -> dict[str, Any]:
@@ -59,31 +162,27 @@ def make_server(variant: str, topic: str) -> web.Application:
     async def accept(request: web.Request) -> web.Response:
         command = orjson.loads(await request.read())
         answer = answer_for(request.path, user_ids)
-        if variant == "kafka":
+        if variant in SENDERS:
             event = orjson.dumps({**command, "correlation_id": answer["correlation_id"]})
             key = answer["correlation_id"].encode()
-            await request.app[PRODUCER].send_and_wait(topic, event, key=key)
+            await request.app[SENDER].send(topic, event, key)
         return web.Response(status=202, body=orjson.dumps(answer), content_type="application/json")
 
     server.router.add_get("/health", health)
     server.router.add_post("/{path:.*}", accept)
-    if variant == "kafka":
-        server.cleanup_ctx.append(_producing)
+    if variant in SENDERS:
+        server.cleanup_ctx.append(functools.partial(_producing, SENDERS[variant]))
     return server
 
 
-async def _producing(server: web.Application) -> Any:
-    settings = get_settings()
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        acks="all",
-        linger_ms=settings.producer_linger_ms,
-        max_batch_size=BATCH_BYTES,
-    )
-    await producer.start()
-    server[PRODUCER] = producer
+async def _producing(
+    make: Callable[[], AiokafkaSender | RdkafkaSender], server: web.Application
+) -> AsyncIterator[None]:
+    sender = make()
+    await sender.start()
+    server[SENDER] = sender
     yield
-    await producer.stop()
+    await sender.stop()
 
 
 class FloorWorker(Worker):
