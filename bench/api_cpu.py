@@ -23,10 +23,10 @@ Only the API worker runs: the events are produced, not processed.
 With ``--setting NAME=VALUE`` (repeatable) one more worker of the first checkout
 runs with that setting in its environment: an A/B of a setting in one sitting.
 
-With ``--floor bare`` and ``--floor kafka`` the rounds also measure servers that
-answer the same traffic with aiohttp alone, or with aiohttp and aiokafka's
-producer (:mod:`bench.api_floor`): what any API on this stack pays per request,
-below which no change to the API's own code can go.
+With ``--floor bare``, ``--floor kafka`` (and ``--floor rdkafka``) the rounds also
+measure servers that answer the same traffic with aiohttp alone, or with aiohttp
+and aiokafka's (librdkafka's) producer (:mod:`bench.api_floor`): what any API on
+this stack pays per request, below which no change to the API's own code can go.
 """
 
 from __future__ import annotations
@@ -189,7 +189,8 @@ def main() -> int:
         choices=VARIANTS,
         action="append",
         default=[],
-        help="also measure a server doing only aiohttp (bare) or aiohttp and aiokafka (kafka)",
+        help="also measure a server doing only aiohttp (bare), or aiohttp and a producer: "
+        "aiokafka (kafka) or librdkafka (rdkafka)",
     )
     parser.add_argument("--profile", action="store_true", help="one more round under py-spy")
     args = parser.parse_args()

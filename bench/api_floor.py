@@ -13,9 +13,9 @@ the load generator's traffic flows unchanged) and does nothing else:
   client would cost the API.
 
 No Faust, no validation, no authentication, no log line, no metrics, no agents.
-``python -m bench.api_cpu --floor bare --floor kafka`` starts one server of
-each beside the API worker and measures them in the same rounds, so the API's
-own share is what it costs above the ``kafka`` floor.
+``python -m bench.api_cpu --floor bare --floor kafka`` starts one server of each
+asked for beside the API worker and measures them in the same rounds, so the
+API's own share is what it costs above the ``kafka`` floor.
 """
 
 from __future__ import annotations
