@@ -13,6 +13,7 @@ import orjson
 from app.eventlog.indices import SYSTEM_LOGS
 from app.settings import get_settings
 from app.telemetry.percentiles import nearest_rank
+from app.telemetry.process_memory import status_mib
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -37,7 +38,7 @@ def median(values: Sequence[float]) -> float:
 
 def rss_mb(pid: int) -> float:
     """A live process's resident set size now (``VmRSS``), in MiB."""
-    return _status_field(pid, "VmRSS:")
+    return status_mib(pid, "VmRSS")
 
 
 def tree_rss_mb(pid: int) -> float:
@@ -107,16 +108,9 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def _status_field(pid: int, name: str) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(name):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no {name} for process {pid}")
-
-
 def peak_rss_mb(pid: int) -> float:
     """A live process's peak resident set size (``VmHWM``), in MiB."""
-    return _status_field(pid, "VmHWM:")
+    return status_mib(pid, "VmHWM")
 
 
 class BenchDocuments:

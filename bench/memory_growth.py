@@ -22,7 +22,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from bench.table_memory import rss_mib
+from bench.measure import rss_mb
 from demo.loadgen.engine import ApiClient, open_loop
 from demo.loadgen.traffic import VIEWING_MIX, Traffic
 from harness.broker import delete_topics
@@ -31,11 +31,6 @@ from harness.workers import ADMIN, RUN_PREFIX, TEST_CALLERS, Worker, own_names
 KIB = 1024
 #: Time for the pipeline to finish what a phase sent before its snapshot.
 SETTLE_S = 8.0
-
-
-def process_rss_mib(pid: int) -> float:
-    """Resident memory of process ``pid``, MiB."""
-    return rss_mib(f"/proc/{pid}/status")
 
 
 async def take_snapshot(worker: Worker, directory: Path, number: int) -> tracemalloc.Snapshot:
@@ -86,12 +81,12 @@ async def measure(rate: float, warmup: int, requests: int, phases: int, top: int
             await open_loop(client, traffic, rate, warmup / rate)
             await asyncio.sleep(SETTLE_S)
             snapshots = [await take_snapshot(worker, directory, 1)]
-            rss = [process_rss_mib(worker.pid)]
+            rss = [rss_mb(worker.pid)]
             for phase in range(1, phases + 1):
                 load = await open_loop(client, traffic, rate, requests / rate)
                 await asyncio.sleep(SETTLE_S)
                 snapshots.append(await take_snapshot(worker, directory, phase + 1))
-                rss.append(process_rss_mib(worker.pid))
+                rss.append(rss_mb(worker.pid))
                 grown = (rss[-1] - rss[-2]) * KIB
                 print(
                     f"phase {phase}: {load.sent} requests ({load.accepted} accepted) at {rate:g}/s;"

@@ -22,19 +22,16 @@ from rocksdict import Rdict
 
 from app.settings import get_settings
 from app.table_store import STORE_URL, SharedMemoryStore, configured_budget, shared_memory
+from app.telemetry.process_memory import status_mib
 from tables.routable import ROCKSDB_OPTIONS
 
 MIB = 1024**2
 VALUE_BYTES = 1024
 
 
-def rss_mib(status_file: str = "/proc/self/status") -> float:
-    """Resident memory of this process (or of the one whose ``status_file`` is given), MiB."""
-    with open(status_file) as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
+def rss_mib() -> float:
+    """Resident memory of this process, MiB."""
+    return status_mib("self", "VmRSS")
 
 
 def open_databases(datadir: str, tables: int, partitions: int) -> list[Rdict]:

@@ -43,7 +43,7 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.memory_ceiling import memory_ceiling_mb
-from app.telemetry.allocator_stats import resident_split
+from app.telemetry.process_memory import status_mib
 from bench import postgres, progress
 from bench.measure import log_index_count, percentile, rss_mb, tree_pss_mb
 from chaos.audit import Verdict
@@ -150,8 +150,8 @@ async def worker_gauges(worker: ChaosWorker) -> tuple[float | None, float | None
 def files_mb(pid: int) -> float | None:
     """The part of ``pid``'s RSS backed by mapped files (libraries), in MiB."""
     try:
-        return resident_split(pid).files / 1024**2
-    except (OSError, KeyError):  # the worker has exited
+        return status_mib(pid, "RssFile")
+    except (OSError, RuntimeError):  # the worker has exited
         return None
 
 

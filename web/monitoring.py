@@ -34,7 +34,7 @@ from prometheus_client.registry import Collector
 
 from app.application import platform
 from app.telemetry import live_figures
-from app.telemetry.allocator_stats import jemalloc_totals, resident_split
+from app.telemetry.process_memory import jemalloc_totals, resident_split
 from web.responses import json_response
 
 services = platform()
@@ -127,7 +127,7 @@ class AllocatorCollector(Collector):
     ``process_resident_split_bytes{backing}``: mapped files and anonymous memory;
     ``jemalloc_bytes{kind}``: jemalloc's totals (no samples on another allocator).
     Their difference, anonymous less jemalloc's ``resident``, is pymalloc's arenas
-    and the threads' stacks (:mod:`app.telemetry.allocator_stats`).
+    and the threads' stacks (:mod:`app.telemetry.process_memory`).
     """
 
     def describe(self) -> Iterator[GaugeMetricFamily]:

@@ -1,4 +1,5 @@
-"""app.telemetry.allocator_stats: jemalloc's totals when a process runs on it, none otherwise."""
+"""app.telemetry.process_memory: /proc status fields, and jemalloc's totals when a process runs
+on it (none otherwise)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from app.telemetry.allocator_stats import TOTALS, jemalloc_totals, resident_split
+from app.telemetry.process_memory import TOTALS, jemalloc_totals, resident_split, status_mib
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 ON_JEMALLOC = REPO_ROOT / "ops" / "on-jemalloc"
 #: Reads the totals, keeps 64 MiB of native memory, reads them again.
 READ_TWICE = """
 import ctypes, json
-from app.telemetry.allocator_stats import jemalloc_totals
+from app.telemetry.process_memory import jemalloc_totals
 before = jemalloc_totals()
 kept = ctypes.create_string_buffer(64 * 1024**2)
 print(json.dumps([before, jemalloc_totals()]))
@@ -55,3 +56,11 @@ def test_a_process_on_jemalloc_reads_its_totals_and_sees_an_allocation() -> None
 def test_this_process_maps_files_and_anonymous_memory() -> None:
     split = resident_split()
     assert split.files > 0 and split.anonymous > 0
+
+
+def test_a_status_field_reads_in_mib_and_a_missing_one_is_named() -> None:
+    before = status_mib(os.getpid(), "VmRSS")
+    kept = bytearray(32 * 1024**2)
+    assert status_mib("self", "VmRSS") - before >= len(kept) / 1024**2 * 0.9
+    with pytest.raises(RuntimeError, match="no VmNothing"):
+        status_mib("self", "VmNothing")

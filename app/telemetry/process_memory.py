@@ -1,4 +1,8 @@
-"""What jemalloc holds, read through its ``mallctl`` when the process runs on it.
+"""What a process's memory is made of: its ``/proc`` status, and what jemalloc holds.
+
+:func:`status_mib` reads one field of ``/proc/<pid>/status`` (every tool that
+samples a process's memory reads it here). jemalloc's totals are read through
+its ``mallctl`` when the process runs on it.
 
 Workers start on jemalloc (``ops/on-jemalloc``), which serves every native
 allocation: RocksDB's blocks and memtables, the clients' buffers, Python's
@@ -34,14 +38,28 @@ class ResidentSplit:
     anonymous: int
 
 
-def resident_split(pid: int | str = "self") -> ResidentSplit:
-    """``pid``'s resident memory split into mapped files and anonymous memory."""
-    fields: dict[str, int] = {}
+def status_kib(pid: int | str, *names: str) -> dict[str, int]:
+    """Fields of ``/proc/<pid>/status`` given in kB (``VmRSS``, ``RssFile``...), by name."""
+    found: dict[str, int] = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         name, _, value = line.partition(":")
-        if name in ("RssFile", "RssAnon"):
-            fields[name] = int(value.split()[0]) * 1024
-    return ResidentSplit(fields["RssFile"], fields["RssAnon"])
+        if name in names:
+            found[name] = int(value.split()[0])
+    missing = set(names) - set(found)
+    if missing:
+        raise RuntimeError(f"no {', '.join(sorted(missing))} for process {pid}")
+    return found
+
+
+def status_mib(pid: int | str, name: str) -> float:
+    """One field of ``/proc/<pid>/status`` given in kB (``VmRSS``, ``VmHWM``...), in MiB."""
+    return status_kib(pid, name)[name] / 1024
+
+
+def resident_split(pid: int | str = "self") -> ResidentSplit:
+    """``pid``'s resident memory split into mapped files and anonymous memory."""
+    fields = status_kib(pid, "RssFile", "RssAnon")
+    return ResidentSplit(fields["RssFile"] * 1024, fields["RssAnon"] * 1024)
 
 
 @functools.cache
