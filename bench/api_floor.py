@@ -46,7 +46,11 @@ POLL_S = 0.05
 
 
 class Sender(Protocol):
-    """Produces one record and returns once every in-sync replica has it."""
+    """A producer started and stopped with the floor; ``send`` returns once Kafka has the record."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
     async def send(self, topic: str, value: bytes, key: bytes) -> None: ...
 
@@ -135,7 +139,7 @@ def settle_delivery(delivered: asyncio.Future[None], error: Any) -> None:
         delivered.set_exception(RuntimeError(str(error)))
 
 
-SENDERS: dict[str, Callable[[], AiokafkaSender | RdkafkaSender]] = {
+SENDERS: dict[str, Callable[[], Sender]] = {
     "kafka": AiokafkaSender,
     "rdkafka": RdkafkaSender,
 }
@@ -175,9 +179,7 @@ def make_server(variant: str, topic: str) -> web.Application:
     return server
 
 
-async def _producing(
-    make: Callable[[], AiokafkaSender | RdkafkaSender], server: web.Application
-) -> AsyncIterator[None]:
+async def _producing(make: Callable[[], Sender], server: web.Application) -> AsyncIterator[None]:
     sender = make()
     await sender.start()
     server[SENDER] = sender
