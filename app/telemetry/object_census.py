@@ -74,12 +74,12 @@ def take_census(largest: int = 40, top_types: int = 60) -> Census:
     gc.collect()
     tracked = gc.get_objects()
     counts = Counter(_type_name(o) for o in tracked)
-    module_dicts = [vars(m) for _, m in _modules()]  # kept alive while their ids are compared
-    skipped = {id(d) for d in module_dicts}
-    found = [c for c in _large_containers(tracked) if id(c) not in skipped]
+    paths = _PathFinder({id(tracked)})
+    # Modules' own dicts are where paths end, not containers to report.
+    found = [c for c in _large_containers(tracked) if id(c) not in paths.modules]
     found.sort(key=len, reverse=True)
     chosen = found[:largest]
-    paths = _PathFinder({id(tracked), id(found), id(chosen)})
+    paths.ignored |= {id(found), id(chosen)}
     containers = [Container(_type_name(c), len(c), paths.path(c) or "?") for c in chosen]
     types_counted = dict(counts.most_common(top_types))
     census = Census(sys.getallocatedblocks(), len(tracked), types_counted, containers)
