@@ -13,7 +13,7 @@ import orjson
 from app.eventlog.indices import SYSTEM_LOGS
 from app.settings import get_settings
 from app.telemetry.percentiles import nearest_rank
-from app.telemetry.process_memory import status_mib
+from app.telemetry.process_memory import PSS_PARTS, pss_parts_kib, rollup_kib, status_mib
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -55,10 +55,7 @@ def pss_mb(pid: int) -> float:
 
     Shared pages count divided among the processes sharing them.
     """
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-        if line.startswith("Pss:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no Pss for process {pid}")
+    return rollup_kib(pid, "Pss")["Pss"] / 1024
 
 
 def tree_pss_mb(pid: int) -> float:
@@ -67,12 +64,19 @@ def tree_pss_mb(pid: int) -> float:
     For a server that forks (PostgreSQL): its shared buffers count once in the
     sum, where a sum of RSS counts them in every process that touched them.
     """
-    total = 0.0
+    return sum(tree_pss_parts_mb(pid).values())
+
+
+def tree_pss_parts_mb(pid: int) -> dict[str, float]:
+    """The PSS of ``pid`` and its descendants by what backs it (anonymous, files, shared), MiB."""
+    total = dict.fromkeys(PSS_PARTS, 0.0)
     for p in (pid, *descendants(pid)):
         try:
-            total += pss_mb(p)
+            parts = pss_parts_kib(p)
         except (OSError, RuntimeError):
             continue  # exited meanwhile, or a zombie
+        for part, kib in parts.items():
+            total[part] += kib / 1024
     return total
 
 

@@ -45,14 +45,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from app.memory_ceiling import memory_ceiling_mb
 from app.telemetry.process_memory import status_mib
 from bench import postgres, progress
-from bench.measure import log_index_count, percentile, rss_mb, tree_pss_mb
+from bench.measure import log_index_count, percentile, rss_mb, tree_pss_mb, tree_pss_parts_mb
 from chaos.audit import Verdict
 from chaos.faults import ChaosWorker, stack_tool
 from chaos.rolling_audit import AuditPace, RollingAudit
 from chaos.run import table
 from chaos.soak_census import SoakCensus
 from chaos.soak_chart import draw
-from chaos.soak_checks import LAG_LIMIT_S, Bounds, Sample, judge
+from chaos.soak_checks import LAG_LIMIT_S, Bounds, Sample, judge, part_slopes
 from chaos.soak_retention import (
     SoakRetention,
     check_audit_fits,
@@ -104,6 +104,11 @@ def memory(worker: ChaosWorker, services: dict[str, int]) -> dict[str, float]:
     for name, pid in services.items():
         found[name] = tree_pss_mb(pid) if name == "postgresql" else rss_mb(pid)
     return found
+
+
+def service_parts(services: dict[str, int]) -> dict[str, dict[str, float]]:
+    """Each service's PSS, its processes summed, by what backs it: which part grows."""
+    return {name: tree_pss_parts_mb(pid) for name, pid in services.items()}
 
 
 #: The worker's gauges sampled: its one RocksDB block cache, memtables included
@@ -201,6 +206,7 @@ class Sampler:
             await log_index_count(self.stage.log_alias),
             *await worker_gauges(self.worker),
             files_mb(self.worker.pid),
+            service_parts(self.services),
         )
 
     def _latencies(self, since: float, until: float) -> tuple[list[float], list[float]]:
@@ -350,6 +356,21 @@ def worker_memory_parts(first: Sample, last: Sample, peak: Sample) -> str:
     )
 
 
+def service_memory_parts(samples: list[Sample]) -> str:
+    """Each service's PSS parts at the start and the end, and their slopes over the 2nd half."""
+    first, last = samples[0].service_parts_mb, samples[-1].service_parts_mb
+    slopes = part_slopes(samples)
+    return "services' PSS MiB, start -> end (2nd half MiB/min): " + "; ".join(
+        f"{service} "
+        + ", ".join(
+            f"{part} {first.get(service, {}).get(part, 0.0):.0f} -> {mib:.0f} ({slopes[service][part]:+.3f})"
+            for part, mib in parts.items()
+        )
+        for service, parts in last.items()
+        if service in slopes
+    )
+
+
 def _row(
     verdict: Verdict,
     samples: list[Sample],
@@ -379,6 +400,7 @@ def _row(
         )
         peak = max(samples, key=lambda sample: sample.rss_mb.get("worker", 0.0))
         notes.append(worker_memory_parts(samples[0], samples[-1], peak))
+        notes.append(service_memory_parts(samples))
     row = Row("soak", verdict, None, notes)
     row.checks.update(verdicts.checks())
     return row

@@ -48,6 +48,8 @@ class Sample:
     worker_jemalloc_mb: float | None = None
     #: The worker's RSS backed by mapped files (its libraries), MiB.
     worker_files_mb: float | None = None
+    #: Each service's PSS by what backs it (anonymous, files, shared), MiB: which part grows.
+    service_parts_mb: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,28 @@ class Verdicts:
             self.indices_max <= self.bounds.indices
         )
         return found
+
+
+def part_slopes(samples: list[Sample]) -> dict[str, dict[str, float]]:
+    """Least-squares slope of each service's memory parts over the second half, MiB/min."""
+    half = samples[len(samples) // 2 :]
+    services = half[0].service_parts_mb if half else {}
+    return {
+        service: {
+            part: round(
+                slope(
+                    [
+                        (s.t / 60, s.service_parts_mb[service][part])
+                        for s in half
+                        if part in s.service_parts_mb.get(service, {})
+                    ]
+                ),
+                3,
+            )
+            for part in parts
+        }
+        for service, parts in services.items()
+    }
 
 
 def judge(samples: list[Sample], bounds: Bounds) -> Verdicts:

@@ -1,7 +1,8 @@
 """What a process's memory is made of: its ``/proc`` status, and what jemalloc holds.
 
-:func:`status_mib` reads one field of ``/proc/<pid>/status`` (every tool that
-samples a process's memory reads it here). jemalloc's totals are read through
+:func:`status_mib` reads one field of ``/proc/<pid>/status``, :func:`rollup_kib`
+of ``/proc/<pid>/smaps_rollup`` (every tool that samples a process's memory reads
+them here). jemalloc's totals are read through
 its ``mallctl`` when the process runs on it.
 
 Workers start on jemalloc (``ops/on-jemalloc``), which serves every native
@@ -40,8 +41,17 @@ class ResidentSplit:
 
 def status_kib(pid: int | str, *names: str) -> dict[str, int]:
     """Fields of ``/proc/<pid>/status`` given in kB (``VmRSS``, ``RssFile``...), by name."""
+    return _fields_kib(pid, "status", names)
+
+
+def rollup_kib(pid: int | str, *names: str) -> dict[str, int]:
+    """Fields of ``/proc/<pid>/smaps_rollup`` in kB (``Pss``, ``Pss_Anon``...), by name."""
+    return _fields_kib(pid, "smaps_rollup", names)
+
+
+def _fields_kib(pid: int | str, file: str, names: tuple[str, ...]) -> dict[str, int]:
     found: dict[str, int] = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    for line in Path(f"/proc/{pid}/{file}").read_text().splitlines():
         name, _, value = line.partition(":")
         if name in names:
             found[name] = int(value.split()[0])
@@ -54,6 +64,21 @@ def status_kib(pid: int | str, *names: str) -> dict[str, int]:
 def status_mib(pid: int | str, name: str) -> float:
     """One field of ``/proc/<pid>/status`` given in kB (``VmRSS``, ``VmHWM``...), in MiB."""
     return status_kib(pid, name)[name] / 1024
+
+
+#: What backs a process's proportional set size, by the name the soak reports it under.
+PSS_PARTS = {"anonymous": "Pss_Anon", "files": "Pss_File", "shared": "Pss_Shmem"}
+
+
+def pss_parts_kib(pid: int | str) -> dict[str, int]:
+    """``pid``'s proportional set size by what backs it (:data:`PSS_PARTS`), in kB.
+
+    Anonymous: heaps, stacks; files: mapped files (libraries, a JVM's mapped
+    index and log files); shared: shared memory (PostgreSQL's shared buffers).
+    The three sum to ``Pss``.
+    """
+    fields = rollup_kib(pid, *PSS_PARTS.values())
+    return {part: fields[field] for part, field in PSS_PARTS.items()}
 
 
 def resident_split(pid: int | str = "self") -> ResidentSplit:

@@ -9,6 +9,7 @@ from chaos.soak import (
     JEMALLOC_RESIDENT,
     PYTHON_GAUGE,
     gauge,
+    service_memory_parts,
     worker_memory_parts,
 )
 from chaos.soak_checks import Sample
@@ -48,3 +49,13 @@ def test_the_report_splits_the_workers_peak_into_files_jemalloc_and_pythons_aren
 
     assert "at 20s (peak): 250 = files 40 + jemalloc 140 + Python's arenas and stacks 70" in report
     assert "at 30s: 240; RocksDB cache 60, Python 700k blocks" in report
+
+
+def test_the_report_names_the_part_of_each_services_memory_that_grew_over_the_second_half() -> None:
+    def sample(minute: int) -> Sample:
+        parts = {"kafka": {"anonymous": 600.0, "files": 30.0 + minute, "shared": 0.0}}
+        return Sample(minute * 60.0, {}, 0, None, None, {}, service_parts_mb=parts)
+
+    report = service_memory_parts([sample(minute) for minute in range(10)])
+
+    assert "kafka anonymous 600 -> 600 (+0.000), files 30 -> 39 (+1.000), shared 0" in report

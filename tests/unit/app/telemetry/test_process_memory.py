@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from app.telemetry.process_memory import TOTALS, jemalloc_totals, resident_split, status_mib
+from app.telemetry.process_memory import (
+    TOTALS,
+    jemalloc_totals,
+    pss_parts_kib,
+    resident_split,
+    rollup_kib,
+    status_mib,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 ON_JEMALLOC = REPO_ROOT / "ops" / "on-jemalloc"
@@ -64,3 +71,15 @@ def test_a_status_field_reads_in_mib_and_a_missing_one_is_named() -> None:
     assert status_mib("self", "VmRSS") - before >= len(kept) / 1024**2 * 0.9
     with pytest.raises(RuntimeError, match="no VmNothing"):
         status_mib("self", "VmNothing")
+
+
+def test_the_pss_parts_sum_to_the_pss_and_anonymous_memory_holds_a_new_allocation() -> None:
+    before = pss_parts_kib("self")
+    kept = bytearray(32 * 1024**2)
+    after, pss = pss_parts_kib("self"), rollup_kib("self", "Pss")["Pss"]
+
+    assert set(after) == {"anonymous", "files", "shared"}
+    # Read a moment apart: within a few pages of each other.
+    assert abs(sum(after.values()) - pss) <= 64
+    assert after["anonymous"] - before["anonymous"] >= len(kept) / 1024 * 0.9
+    assert after["files"] > 0
