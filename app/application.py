@@ -19,6 +19,7 @@ from app.eventlog.indices import LogIndices
 from app.eventlog.search_index import SearchIndex
 from app.guard import Guard, PlatformApp, ReceiptTable
 from app.kafka.admin import KafkaAdmin
+from app.kafka.intake_producer import IntakeProducer
 from app.kafka.topics import TopicDeclaration, Topics
 from app.kafka.trending_board import TrendingBoard
 from app.requests.envelope import CorrelationIds
@@ -139,6 +140,7 @@ class Platform:
         self.correlation_ids = CorrelationIds(settings.correlation_secret)
         self.user_ids = UserIdAllocator(self.database)
         self._trending_board: TrendingBoard | None = None
+        self._intake_producer: IntakeProducer | None = None
         if settings.memory_snapshot_dir is not None:  # a diagnostic, off by default
             snapshots = MemorySnapshots(settings.memory_snapshot_dir, settings.memory_trace_frames)
             self.app.add_dependency(snapshots)
@@ -153,6 +155,16 @@ class Platform:
             self._trending_board = TrendingBoard(self.settings.kafka_bootstrap_servers, topic)
             self.app.add_dependency(self._trending_board)
         return self._trending_board
+
+    def intake_producer(self) -> IntakeProducer:
+        """The producer of the HTTP intake's events, started with the app on first use.
+
+        Only the roles that answer POSTs ask for it (web/intake.py).
+        """
+        if self._intake_producer is None:
+            self._intake_producer = IntakeProducer(self.settings)
+            self.app.add_dependency(self._intake_producer)
+        return self._intake_producer
 
 
 @lru_cache(maxsize=1)

@@ -3,13 +3,12 @@ does not take the event."""
 
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from aiokafka.errors import KafkaConnectionError
 from faust.sensors import Monitor
 
 from app.accounts.commands import Preferences
+from app.kafka.intake_producer import DeliveryFailed
 from app.viewing.viewing_events import RecommendationsRequested
 from web import intake
 from web.circuit import CircuitBreaker
@@ -88,20 +87,20 @@ def test_a_malformed_session_id_in_the_path_is_404(raw: str) -> None:
 
 
 class RefusingProducer:
-    """An aiokafka producer whose broker is gone."""
+    """The intake's producer whose broker is gone."""
 
     def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes, bytes | None]] = []
+        self.sent: list[tuple[str, bytes, bytes]] = []
 
-    async def send(self, topic: str, value: bytes, key: bytes | None = None) -> Any:
+    async def send(self, topic: str, value: bytes, key: bytes) -> None:
         self.sent.append((topic, value, key))
-        raise KafkaConnectionError("broker down")
+        raise DeliveryFailed("Local: Message timed out")
 
 
 @pytest.fixture
 def producer(monkeypatch: pytest.MonkeyPatch) -> RefusingProducer:
     refusing = RefusingProducer()
-    monkeypatch.setattr(intake, "kafka_producer", lambda app: refusing)
+    monkeypatch.setattr(intake, "intake_producer", refusing)
     monkeypatch.setattr(intake, "kafka_writes", CircuitBreaker(cooldown_s=60.0))
     return refusing
 
