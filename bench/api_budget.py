@@ -43,6 +43,8 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
         "produce call",
         (
             "publish_event",
+            "intake_producer.py",
+            "confluent_kafka",
             "aiokafka/producer",
             "aiokafka/record",
             "faust/topics.py",

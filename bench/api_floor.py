@@ -8,9 +8,9 @@ the load generator's traffic flows unchanged) and does nothing else:
 * ``kafka``: the same, and the body goes to Kafka with aiokafka as the API's
   producer sends it (every in-sync replica acknowledges, the app's linger and
   batch size) before the answer;
-* ``rdkafka``: the same through librdkafka (``confluent-kafka``, a dev
-  requirement), whose sender runs in C on threads of its own: what another
-  client would cost the API.
+* ``rdkafka``: the same through the API's own producer of its events,
+  librdkafka's (:mod:`app.kafka.intake_producer`), whose sender runs in C on
+  threads of its own.
 
 No Faust, no validation, no authentication, no log line, no metrics, no agents.
 ``python -m bench.api_cpu --floor bare --floor kafka`` starts one server of each
@@ -21,11 +21,9 @@ API's own share is what it costs above the ``kafka`` floor.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import functools
 import itertools
 import sys
-import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -35,14 +33,13 @@ import orjson
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
 
+from app.kafka.intake_producer import IntakeProducer
 from app.settings import get_settings
 from harness.workers import Worker
 
 VARIANTS = ("bare", "kafka", "rdkafka")
 #: The API's producer batches (app/application.py: ``producer_max_batch_size``).
 BATCH_BYTES = 256 * 1024
-#: How long librdkafka's delivery reports may wait for the polling thread.
-POLL_S = 0.05
 
 
 class Sender(Protocol):
@@ -83,65 +80,9 @@ class AiokafkaSender:
         await self.producer.send_and_wait(topic, value, key=key)
 
 
-class RdkafkaSender:
-    """librdkafka's producer; a thread of ours polls its delivery reports into the loop."""
-
-    def __init__(self) -> None:
-        from confluent_kafka import Producer  # a dev requirement: only this floor needs it
-
-        settings = get_settings()
-        self.producer = Producer(
-            {
-                "bootstrap.servers": settings.kafka_bootstrap_servers,
-                "acks": "all",
-                "linger.ms": settings.producer_linger_ms,
-                "batch.size": BATCH_BYTES,
-                # Java's (and aiokafka's) partitioner: the same key, the same partition.
-                "partitioner": "murmur2_random",
-            }
-        )
-        self.loop = asyncio.get_running_loop()
-        self.running = True
-        self.poller = threading.Thread(target=self._poll, name="rdkafka-poll", daemon=True)
-
-    async def start(self) -> None:
-        """Starts polling for delivery reports."""
-        self.poller.start()
-
-    async def stop(self) -> None:
-        """Flushes what is queued, then stops polling."""
-        await asyncio.to_thread(self.producer.flush, 10)
-        self.running = False
-        await asyncio.to_thread(self.poller.join)
-
-    def _poll(self) -> None:
-        while self.running:
-            self.producer.poll(POLL_S)
-
-    async def send(self, topic: str, value: bytes, key: bytes) -> None:
-        """Queues the record in librdkafka and waits for its delivery report."""
-        delivered = self.loop.create_future()
-
-        def report(error: Any, _: Any) -> None:  # on the polling thread
-            self.loop.call_soon_threadsafe(settle_delivery, delivered, error)
-
-        self.producer.produce(topic, value, key, on_delivery=report)
-        await delivered
-
-
-def settle_delivery(delivered: asyncio.Future[None], error: Any) -> None:
-    """Ends the wait of the request whose record librdkafka reported, once."""
-    if delivered.done():
-        return
-    if error is None:
-        delivered.set_result(None)
-    else:
-        delivered.set_exception(RuntimeError(str(error)))
-
-
 SENDERS: dict[str, Callable[[], Sender]] = {
     "kafka": AiokafkaSender,
-    "rdkafka": RdkafkaSender,
+    "rdkafka": lambda: IntakeProducer(get_settings()),
 }
 
 

@@ -16,6 +16,8 @@ VIEW = f"{LOOP};post (web/accounts_views.py:40)"
 def test_a_sample_goes_to_the_innermost_frame_a_rule_recognises() -> None:
     produce = [VIEW, "publish_event (web/intake.py:120)", "send (aiokafka/producer/producer.py:1)"]
     assert part_of(produce) == "produce call"
+    polling = ["_bootstrap (threading.py:1)", "_poll (app/kafka/intake_producer.py:130)"]
+    assert part_of(polling) == "produce call"
     assert part_of([VIEW, "model_dump (pydantic/main.py:1)"]) == "building the event"
     assert part_of([LOOP]) == "other"
 

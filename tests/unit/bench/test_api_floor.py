@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bench.api_floor import answer_for, make_server, settle_delivery
+from bench.api_floor import answer_for, make_server
 
 
 def test_a_sign_up_is_answered_with_the_next_user_id() -> None:
@@ -36,15 +35,3 @@ async def test_the_bare_floor_accepts_any_json_post_with_202() -> None:
 def test_an_unknown_floor_is_refused() -> None:
     with pytest.raises(ValueError, match="bare, kafka"):
         make_server("faster", "unused")
-
-
-async def test_a_delivery_report_settles_its_request_once_with_the_error_if_any() -> None:
-    loop = asyncio.get_running_loop()
-    delivered, failed = loop.create_future(), loop.create_future()
-    settle_delivery(delivered, None)
-    settle_delivery(delivered, "late duplicate report")  # ignored: already settled
-    settle_delivery(failed, "Broker: Not enough in-sync replicas")
-
-    assert delivered.result() is None
-    with pytest.raises(RuntimeError, match="in-sync replicas"):
-        failed.result()
