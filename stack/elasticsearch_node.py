@@ -14,7 +14,13 @@ from pathlib import Path
 
 from stack.config import Settings
 from stack.messages import StackError, say
-from stack.prerequisites import DEPENDENCY_PLUGIN, ensure_system_user, find_java_home, maven
+from stack.prerequisites import (
+    DEPENDENCY_PLUGIN,
+    ensure_system_user,
+    find_java_home,
+    maven,
+    native_trim_options,
+)
 from stack.processes import (
     PidFile,
     as_user,
@@ -142,6 +148,8 @@ class ElasticsearchNode(Service):
         (config / "elasticsearch.yml").write_text(config_yml(self.settings))
         make_dir(config / "jvm.options.d")
         (config / "jvm.options.d" / "heap.options").write_text("-Xms512m\n-Xmx512m\n")
+        trim = "".join(f"{option}\n" for option in native_trim_options())
+        (config / "jvm.options.d" / "native-memory.options").write_text(trim)
         for sub in ("data", "logs", "tmp", "run"):
             make_dir(es / sub, owner=ES_USER, mode=0o750)
         chown_tree(config, ES_USER)

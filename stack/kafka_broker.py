@@ -18,7 +18,7 @@ from pathlib import Path
 from stack.config import SUPPORTED_BROKERS, Settings
 from stack.kafka_protocol import broker_serves
 from stack.messages import StackError, say
-from stack.prerequisites import find_java_home, maven
+from stack.prerequisites import find_java_home, maven, native_trim_options
 from stack.processes import (
     PidFile,
     make_dir,
@@ -212,6 +212,7 @@ def java_cmd(s: Settings, files: NodeFiles, main: str, *args: str) -> list[str]:
         # it the broker's RSS climbed for most of an hour's soak as G1 first touched regions
         # (5.4, 1.0, 0.7, 0.1 MiB/min by quarter), reading as growth that was only filling.
         "-XX:+AlwaysPreTouch",
+        *native_trim_options(),
         "-XX:+UseG1GC",
         "-Djava.awt.headless=true",
         f"-Dlog4j2.configurationFile={files.config / 'log4j2.properties'}",

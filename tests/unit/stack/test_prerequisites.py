@@ -58,3 +58,23 @@ def test_jemalloc_already_there_is_left_alone(
     installs = _record_installs(monkeypatch, "/usr/lib64/libjemalloc.so.2")
     prerequisites.ensure_jemalloc(tmp_path / "apt.log")
     assert installs == []
+
+
+@pytest.mark.parametrize(
+    ("accepts", "expected"),
+    [(True, (f"-XX:TrimNativeHeapInterval={prerequisites.NATIVE_TRIM_MS}",)), (False, ())],
+)
+def test_the_jvms_trim_their_native_heap_only_when_the_runtime_knows_the_option(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, accepts: bool, expected: tuple[str, ...]
+) -> None:
+    java = tmp_path / "bin" / "java"
+    java.parent.mkdir()
+    # A runtime that refuses an option it does not know, as java does (exit 1).
+    java.write_text(f'#!/bin/sh\ncase "$1" in -XX:TrimNative*) exit {0 if accepts else 1};; esac\n')
+    java.chmod(0o755)
+    monkeypatch.setattr(prerequisites, "find_java_home", lambda: tmp_path)
+    prerequisites.native_trim_options.cache_clear()
+    try:
+        assert prerequisites.native_trim_options() == expected
+    finally:
+        prerequisites.native_trim_options.cache_clear()
