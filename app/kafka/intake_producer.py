@@ -42,6 +42,10 @@ log = logging.getLogger(__name__)
 BATCH_BYTES = 256 * 1024
 #: How long a record may stay queued before librdkafka gives it up (its default).
 DELIVERY_TIMEOUT_MS = 300_000
+#: Most the queue may hold, in KiB, where librdkafka's default is 1 GiB: records wait in it
+#: only for a batch or an answer (a few ms), or while Kafka is away, when the circuit breaker
+#: stops new ones within seconds (web/circuit.py). Past it a send fails at once: a 503.
+QUEUE_KIB = 16 * 1024
 #: How long one poll waits for delivery reports: the polling thread's idle tick.
 POLL_S = 0.1
 #: How long stopping waits for queued records (each already answered 503, or a 202 in flight).
@@ -63,6 +67,7 @@ def producer_config(settings: Settings) -> dict[str, Any]:
         "linger.ms": settings.producer_linger_ms,
         "batch.size": BATCH_BYTES,
         "delivery.timeout.ms": DELIVERY_TIMEOUT_MS,
+        "queue.buffering.max.kbytes": QUEUE_KIB,
         "request.timeout.ms": int(settings.producer_request_timeout_s * 1000),
     }
 
