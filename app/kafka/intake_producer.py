@@ -73,12 +73,21 @@ def producer_config(settings: Settings) -> dict[str, Any]:
 
 
 class IntakeProducer(Service):
-    """Sends the intake's events through librdkafka; :meth:`send` returns once acknowledged."""
+    """Sends the intake's events through librdkafka; :meth:`send` returns once acknowledged.
+
+    A producer that fails for good (a fatal error: the idempotent producer lost
+    track of its sequence) is replaced by a new one; the records it held fail,
+    and their requests get their 503.
+    """
 
     def __init__(self, settings: Settings, flush_s: float = FLUSH_S, **kwargs: Any) -> None:
         self._config = producer_config(settings)
         self._flush_s = flush_s
+        #: The producer sends go to; None before the start and once stopping has begun.
         self._producer: Producer | None = None
+        #: Held while the producer is swapped (replaced, or taken away to stop).
+        self._swap = threading.Lock()
+        self._failed_for_good = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         #: Delivery reports served by the polling thread, not yet handed to their requests.
         self._reports: deque[Report] = deque()
@@ -89,17 +98,17 @@ class IntakeProducer(Service):
     async def on_start(self) -> None:
         """Make the producer and start polling its delivery reports."""
         self._loop = asyncio.get_running_loop()
-        producer = Producer(self._config, logger=log)
+        self._producer = self._make()
         self._polling.set()
         self._poller = threading.Thread(
-            target=self._poll, args=(producer, self._loop), name="intake-producer", daemon=True
+            target=self._poll, args=(self._loop,), name="intake-producer", daemon=True
         )
         self._poller.start()
-        self._producer = producer
 
     async def on_stop(self) -> None:
         """Refuse new records, deliver those queued (within ``flush_s``), then stop polling."""
-        producer, self._producer = self._producer, None
+        with self._swap:
+            producer, self._producer = self._producer, None
         if producer is not None:
             left = await asyncio.to_thread(producer.flush, self._flush_s)
             if left:
@@ -116,14 +125,26 @@ class IntakeProducer(Service):
         queue is full, or the producer is not running (the record is then
         not queued at all).
         """
-        if self._producer is None or self._loop is None:
+        producer = self._producer
+        if producer is None or self._loop is None:
             raise DeliveryFailed("the intake producer is not running")
         delivered: asyncio.Future[None] = self._loop.create_future()
         try:
-            self._producer.produce(topic, value, key, on_delivery=partial(self._report, delivered))
+            producer.produce(topic, value, key, on_delivery=partial(self._report, delivered))
         except (BufferError, KafkaException) as exc:  # queue full, or an unknown topic
             raise DeliveryFailed(str(exc)) from exc
         await delivered
+
+    def report_error(self, error: KafkaError) -> None:
+        """librdkafka's error callback: log it; replace the producer if it failed for good."""
+        if error.fatal():
+            log.error("intake producer failed for good (%s): replacing it", error.str())
+            self._failed_for_good.set()
+        else:
+            log.warning("intake producer: %s", error.str())
+
+    def _make(self) -> Producer:
+        return Producer(self._config, logger=log, error_cb=self.report_error)
 
     def _report(
         self, delivered: asyncio.Future[None], error: KafkaError | None, _: Message
@@ -131,10 +152,28 @@ class IntakeProducer(Service):
         # On the polling thread: only queue the report (a deque is safe across threads).
         self._reports.append((delivered, error))
 
-    def _poll(self, producer: Producer, loop: asyncio.AbstractEventLoop) -> None:
+    def _poll(self, loop: asyncio.AbstractEventLoop) -> None:
         while self._polling.is_set():
-            if producer.poll(POLL_S) and not loop.is_closed():
+            producer = self._producer
+            if producer is None:
+                return  # stopping: the flush serves the last reports
+            if self._failed_for_good.is_set():
+                self._replace(producer)
+            served = producer.poll(POLL_S)
+            if (served or self._reports) and not loop.is_closed():
                 loop.call_soon_threadsafe(self._settle)
+
+    def _replace(self, failed: Producer) -> None:
+        """Send to a new producer from now on; serve the failed one's last reports (errors)."""
+        self._failed_for_good.clear()
+        with self._swap:
+            if self._producer is not failed:  # stopping meanwhile
+                return
+            self._producer = self._make()
+        # Its records fail (librdkafka has failed them, or the purge does); serving their
+        # reports hands each request its error, and so its 503.
+        failed.purge()
+        failed.flush(self._flush_s)
 
     def _settle(self) -> None:
         settle_reports(self._reports)

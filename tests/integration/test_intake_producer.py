@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from confluent_kafka import KafkaError
 
 from app.kafka.intake_producer import DeliveryFailed, IntakeProducer
 from app.kafka.publishing import partition_of
@@ -123,3 +124,18 @@ async def test_a_record_sent_once_stopping_has_begun_is_refused_at_once(topic: s
 
     await stopping
     assert sum((await end_offsets(topic)).values()) == 0
+
+
+async def test_a_producer_failed_for_good_is_replaced_and_the_next_sends_are_acknowledged(
+    topic: str, producer: IntakeProducer
+) -> None:
+    await producer.send(topic, b"{}", user_key(1))
+    failed = producer._producer  # the swap is what is under test
+
+    producer.report_error(KafkaError(KafkaError._FATAL, "lost its sequence", fatal=True))
+    async with asyncio.timeout(5):
+        while producer._producer is failed:  # the polling thread replaces it
+            await asyncio.sleep(0.05)
+    await producer.send(topic, b"{}", user_key(2))  # through the new producer
+
+    assert sum((await end_offsets(topic)).values()) == 2
