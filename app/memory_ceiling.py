@@ -14,9 +14,10 @@ from app.settings import Settings
 
 #: ``B``: the Python process at rest, per role holding the tables (measured 2026-12-07:
 #: 132 MiB at ready for ``all`` less its 32 open databases: 40 MiB of mapped libraries,
-#: 47 MiB held by jemalloc, 45 MiB of pymalloc's arenas and stacks). Roles without tables
-#: have no ceiling here.
-BASE_RSS_MB = {"all": 122.0}
+#: 47 MiB held by jemalloc, 45 MiB of pymalloc's arenas and stacks; 2026-12-08, with the
+#: intake's librdkafka producer: 139 MiB at ready, +4.7 MiB of mapped library and +2.6 of
+#: its threads and buffers). Roles without tables have no ceiling here.
+BASE_RSS_MB = {"all": 129.0}
 #: The Faust tables (status, sessions, trending, recommendations): one database per partition.
 TABLES = 4
 #: Each open database's own structures, not cached data.
