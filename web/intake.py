@@ -7,8 +7,8 @@ Ids in the path are checked here too (404 when they cannot name anything).
 Accepting: the 202 is sent only after Kafka acknowledged the event (acks=all),
 so an accepted request cannot be lost. The event goes through the intake's own
 producer, librdkafka's (:mod:`app.kafka.intake_producer`: the same partitioner
-as Faust's, so the same partition for a key, at a sixth less CPU per request
-than aiokafka's). If Kafka does not acknowledge within ``PRODUCE_TIMEOUT_S``
+as Faust's, so the same partition for a key, at an eighth less CPU per
+request than aiokafka's). If Kafka does not acknowledge within ``PRODUCE_TIMEOUT_S``
 the client gets a 503 instead of a hang, and while that lasts the other
 requests get theirs at once (:mod:`web.circuit`).
 """
