@@ -13,7 +13,7 @@ import orjson
 from app.eventlog.indices import SYSTEM_LOGS
 from app.settings import get_settings
 from app.telemetry.percentiles import nearest_rank
-from app.telemetry.process_memory import PSS_PARTS, pss_parts_kib, rollup_kib, status_mib
+from app.telemetry.process_memory import PSS_PARTS, pss_parts_kib, status_mib
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -48,14 +48,6 @@ def tree_rss_mb(pid: int) -> float:
     counts in every one of them, so the sum overstates the total, steadily.
     """
     return sum(_rss_if_alive(p) for p in (pid, *descendants(pid)))
-
-
-def pss_mb(pid: int) -> float:
-    """A live process's proportional set size (``Pss`` of ``smaps_rollup``), in MiB.
-
-    Shared pages count divided among the processes sharing them.
-    """
-    return rollup_kib(pid, "Pss")["Pss"] / 1024
 
 
 def tree_pss_mb(pid: int) -> float:
