@@ -39,9 +39,12 @@ API_CACHES_MB = (CACHED_USERS * CACHED_USER_BYTES + CACHED_TITLES * CACHED_TITLE
 #: churning under them. Measured at 200 requests/s of mixed traffic on two cores (an hour's
 #: soak, 2026-12-07): 46 MiB above the other terms at its peak, 0.23 MiB per request/s; at
 #: the end, split by allocator: +24 MiB of Python, +9.5 MiB of live native data, +17 MiB of
-#: jemalloc's overhead against the worker at rest. Rounded up. Little's law: it is the rate
-#: times how long each request's data lives, so a slower machine (more lag) holds more.
-IN_FLIGHT_MB_PER_REQUEST_PER_S = 0.25
+#: jemalloc's overhead against the worker at rest. The next hour (2026-12-08, the intake on
+#: librdkafka) peaked 56 MiB above them for a few seconds, while the audit's reads left
+#: 5,564 records in flight: 0.28 MiB per request/s. The larger, rounded up. Little's law: it
+#: is the rate times how long each request's data lives, so a slower machine (more lag)
+#: holds more.
+IN_FLIGHT_MB_PER_REQUEST_PER_S = 0.3
 
 
 def memory_ceiling_mb(settings: Settings, requests_per_s: float = 0.0) -> float:

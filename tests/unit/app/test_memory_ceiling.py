@@ -19,10 +19,10 @@ def test_the_defaults_give_the_222_mib_at_rest_the_docs_state() -> None:
     assert round(ceiling) == 222
 
 
-def test_work_in_flight_adds_a_quarter_mib_per_request_per_second() -> None:
+def test_work_in_flight_adds_three_tenths_of_a_mib_per_request_per_second() -> None:
     settings = _settings(TOPIC_PARTITIONS="8", ROCKSDB_BLOCK_CACHE_MB="64")
-    assert memory_ceiling_mb(settings, 200) - memory_ceiling_mb(settings) == pytest.approx(50)
-    assert round(memory_ceiling_mb(settings, 200)) == 272
+    assert memory_ceiling_mb(settings, 200) - memory_ceiling_mb(settings) == pytest.approx(60)
+    assert round(memory_ceiling_mb(settings, 200)) == 282
 
 
 def test_the_ceiling_follows_the_partitions_and_the_cache() -> None:
