@@ -104,21 +104,18 @@ def part_slopes(samples: list[Sample]) -> dict[str, dict[str, float]]:
     half = samples[len(samples) // 2 :]
     services = half[0].service_parts_mb if half else {}
     return {
-        service: {
-            part: round(
-                slope(
-                    [
-                        (s.t / 60, s.service_parts_mb[service][part])
-                        for s in half
-                        if part in s.service_parts_mb.get(service, {})
-                    ]
-                ),
-                3,
-            )
-            for part in parts
-        }
+        service: {part: _part_slope(half, service, part) for part in parts}
         for service, parts in services.items()
     }
+
+
+def _part_slope(samples: list[Sample], service: str, part: str) -> float:
+    points = [
+        (s.t / 60, s.service_parts_mb[service][part])
+        for s in samples
+        if part in s.service_parts_mb.get(service, {})
+    ]
+    return round(slope(points), 3)
 
 
 def judge(samples: list[Sample], bounds: Bounds) -> Verdicts:
