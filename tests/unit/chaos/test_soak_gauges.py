@@ -3,16 +3,15 @@ exposition, and splits its RSS by what holds it."""
 
 from __future__ import annotations
 
-from chaos.soak import (
+from chaos.soak import service_memory_parts, worker_memory_parts
+from chaos.soak_checks import Sample
+from chaos.soak_sampler import (
     CACHE_GAUGE,
     JEMALLOC_GAUGE,
     JEMALLOC_RESIDENT,
     PYTHON_GAUGE,
     gauge,
-    service_memory_parts,
-    worker_memory_parts,
 )
-from chaos.soak_checks import Sample
 
 EXPOSITION = """\
 # HELP rocksdb_block_cache_capacity_bytes The block cache's capacity
