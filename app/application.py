@@ -19,7 +19,7 @@ from app.eventlog.indices import LogIndices
 from app.eventlog.search_index import SearchIndex
 from app.guard import Guard, PlatformApp, ReceiptTable
 from app.kafka.admin import KafkaAdmin
-from app.kafka.intake_producer import IntakeProducer
+from app.kafka.intake_producer import BATCH_BYTES, IntakeProducer
 from app.kafka.topics import TopicDeclaration, Topics
 from app.kafka.trending_board import TrendingBoard
 from app.requests.envelope import CorrelationIds
@@ -80,7 +80,7 @@ def create_app(settings: Settings) -> PlatformApp:
         # Changelog entries and events leave in batches of up to 256 KiB gathered
         # for PRODUCER_LINGER_MS (outcomes are sent as whole batches, app/kafka/publishing.py).
         producer_linger=settings.producer_linger_ms / 1000,
-        producer_max_batch_size=256 * 1024,
+        producer_max_batch_size=BATCH_BYTES,
         producer_request_timeout=settings.producer_request_timeout_s,
         stream_recovery_delay=0.5,
         # A topic created while the group formed (a first start: agents declare

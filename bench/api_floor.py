@@ -33,13 +33,11 @@ import orjson
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
 
-from app.kafka.intake_producer import IntakeProducer
+from app.kafka.intake_producer import BATCH_BYTES, IntakeProducer
 from app.settings import get_settings
 from harness.workers import Worker
 
 VARIANTS = ("bare", "kafka", "rdkafka")
-#: The API's producer batches (app/application.py: ``producer_max_batch_size``).
-BATCH_BYTES = 256 * 1024
 
 
 class Sender(Protocol):

@@ -38,7 +38,7 @@ from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
-#: Largest record batch per partition, as Faust's producer has it (app/application.py).
+#: Largest record batch per partition, of this producer and of Faust's (app/application.py).
 BATCH_BYTES = 256 * 1024
 #: How long a record may stay queued before librdkafka gives it up (its default).
 DELIVERY_TIMEOUT_MS = 300_000
