@@ -103,11 +103,14 @@ class Verdict:
 
 
 async def _converged(
-    target: Target, accepted: Sequence[Accepted], statuses: dict[str, str]
+    target: Target,
+    accepted: Sequence[Accepted],
+    statuses: dict[str, str],
+    status_reads_per_s: float | None,
 ) -> tuple[bool, dict[str, tuple[str, int, str]], dict[tuple[str, str], int]]:
     ids = [a.correlation_id for a in accepted]
     recorded = await asyncio.to_thread(ledger, ids)
-    await fetch_statuses(target, ids, statuses)
+    await fetch_statuses(target, ids, statuses, status_reads_per_s)
     documents = await document_counts(target, ids)
     done = (
         len(recorded) == sum(a.kind not in TABLE_KINDS for a in accepted)
@@ -129,6 +132,7 @@ async def audit(
     timeout_s: float = 120.0,
     not_requests: frozenset[str] = frozenset(),
     events: Sequence[dict[str, Any]] | None = None,
+    status_reads_per_s: float | None = None,
 ) -> Verdict:
     """Wait until the run's effects converge (or ``timeout_s``), then judge them.
 
@@ -137,11 +141,12 @@ async def audit(
     ``user_events`` records to look for ghosts in; ``None`` reads the whole
     topic and judges the payment total too (a whole run in one audit). A slice
     of a run passes its own records and leaves the payment total to the end.
+    ``status_reads_per_s``: how fast statuses are read (``None``: at once).
     """
     began = time.monotonic()
     statuses: dict[str, str] = {}
     while True:
-        done, recorded, documents = await _converged(target, accepted, statuses)
+        done, recorded, documents = await _converged(target, accepted, statuses, status_reads_per_s)
         if done or time.monotonic() - began > timeout_s:
             break
         await asyncio.sleep(1.0)

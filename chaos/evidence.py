@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import httpx
@@ -42,6 +42,8 @@ TABLE_KINDS = frozenset({"sessao"})
 FINAL = frozenset({"success", "error"})
 _ES_CHUNK = 1000
 _STATUS_CONCURRENCY = 32
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,10 +141,32 @@ def duplicates(user_ids: Sequence[int], correlation_ids: Sequence[str]) -> list[
 # --------------------------------------------------------------------------- the status API
 
 
+async def paced(items: Sequence[T], per_s: float | None) -> AsyncIterator[T]:
+    """Yield ``items``, the n-th no sooner than n / ``per_s`` seconds after the first.
+
+    ``None``: at once, one after another.
+    """
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    for n, item in enumerate(items):
+        if per_s is not None:
+            await asyncio.sleep(max(0.0, began + n / per_s - loop.time()))
+        yield item
+
+
 async def fetch_statuses(
-    target: Target, correlation_ids: Sequence[str], known: dict[str, str]
+    target: Target,
+    correlation_ids: Sequence[str],
+    known: dict[str, str],
+    reads_per_s: float | None = None,
 ) -> None:
     """Update ``known`` (correlation id -> status) for the ids not final yet.
+
+    At most :data:`_STATUS_CONCURRENCY` reads at a time, started at most
+    ``reads_per_s`` a second (``None``: as fast as they come back). A soak
+    paces them: read in a burst, a slice's statuses took the worker's cores
+    from its agents, and the backlog that built up showed as lag and as memory
+    held by the records in flight, which the soak judges.
 
     Through aiohttp, not httpx: a soak's audit reads about as many statuses as
     the load posts, and httpx spent half the soak process's CPU doing it, on
@@ -157,19 +181,23 @@ async def fetch_statuses(
     async with aiohttp.ClientSession(target.status_url, headers=headers, timeout=timeout) as http:
 
         async def one(cid: str) -> None:
-            async with limit:
-                try:
-                    async with http.get(f"/status/{cid}") as answer:
-                        if answer.status != 200:
-                            known[cid] = f"HTTP {answer.status}"
-                            return
-                        body = orjson.loads(await answer.read())
-                except (TimeoutError, aiohttp.ClientError) as exc:
-                    known[cid] = f"no answer ({type(exc).__name__})"
-                    return
+            try:
+                async with http.get(f"/status/{cid}") as answer:
+                    if answer.status != 200:
+                        known[cid] = f"HTTP {answer.status}"
+                        return
+                    body = orjson.loads(await answer.read())
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                known[cid] = f"no answer ({type(exc).__name__})"
+                return
+            finally:
+                limit.release()
             known[cid] = str(body.get("status"))
 
-        await asyncio.gather(*(one(cid) for cid in todo))
+        async with asyncio.TaskGroup() as reads:
+            async for cid in paced(todo, reads_per_s):
+                await limit.acquire()
+                reads.create_task(one(cid))
 
 
 # --------------------------------------------------------------------------- Elasticsearch

@@ -34,6 +34,8 @@ class AuditPace:
 
     every_s: float = 120.0
     lag_s: float = 120.0
+    #: How fast a slice's statuses are read through the worker's API (``None``: at once).
+    status_reads_per_s: float | None = None
 
 
 def slice_end(answers: Sequence[Answer], start: int, cutoff: float) -> int:
@@ -121,7 +123,14 @@ class RollingAudit:
         requests = list(
             dict.fromkeys(accepted_request(a) for a in part if a.status == 202 and a.body)
         )
-        verdict = await audit(self.target, requests, timeout_s=self.timeout_s, events=ghosts)
+        verdict = await audit(
+            self.target,
+            requests,
+            timeout_s=self.timeout_s,
+            events=ghosts,
+            # Once the load is over, nothing is left to disturb: the remainder is read at once.
+            status_reads_per_s=None if last else self.pace.status_reads_per_s,
+        )
         if part:
             age = asyncio.get_running_loop().time() - part[0].started
             self.oldest_age_s = max(self.oldest_age_s, age)
