@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -15,8 +16,21 @@ from app.guard import feed_group
 from harness.services import kafka_bootstrap
 
 
-async def group_lag(group: str, topics: Sequence[str]) -> int:
-    """Records of ``topics`` beyond ``group``'s committed offsets (all of them if none)."""
+@dataclass(frozen=True)
+class Backlog:
+    """What some groups must read of some topics: written so far, and not yet committed."""
+
+    #: The topics' end offsets, summed over the groups that read them.
+    written: int
+    #: Records beyond the groups' committed offsets (all of them where a group has none).
+    behind: int
+
+    def __add__(self, other: Backlog) -> Backlog:
+        return Backlog(self.written + other.written, self.behind + other.behind)
+
+
+async def group_backlog(group: str, topics: Sequence[str]) -> Backlog:
+    """What ``group`` has to read of ``topics``, and how much of it is beyond its commits."""
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
     consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap())
     await admin.start()
@@ -32,11 +46,13 @@ async def group_lag(group: str, topics: Sequence[str]) -> int:
         await admin.close()
         with contextlib.suppress(asyncio.CancelledError):
             await consumer.stop()
-    return sum(end - _offset(committed.get(tp)) for tp, end in ends.items())
+    return Backlog(
+        sum(ends.values()), sum(end - _offset(committed.get(tp)) for tp, end in ends.items())
+    )
 
 
-async def pipeline_lag(app_id: str, topic: Callable[[str], str]) -> int:
-    """Records of the account stream some agent of a one-process worker has not finished.
+async def pipeline_backlog(app_id: str, topic: Callable[[str], str]) -> Backlog:
+    """What the agents of a one-process worker must read of the account stream, summed.
 
     ``topic`` names a topic for the worker (its ``TOPIC_PREFIX`` applied). Every
     agent reads in a group of its own (:func:`app.guard.topic_batches.feed_group`),
@@ -51,10 +67,15 @@ async def pipeline_lag(app_id: str, topic: Callable[[str], str]) -> int:
         feed_group(app_id, f"log_{prefix}dead_letters"): ["dead_letters"],
         feed_group(app_id, "record_statuses"): ["response_events"],
     }
-    lags = await asyncio.gather(
-        *(group_lag(group, [topic(name) for name in names]) for group, names in read_by.items())
+    backlogs = await asyncio.gather(
+        *(group_backlog(group, [topic(name) for name in names]) for group, names in read_by.items())
     )
-    return sum(lags)
+    return sum(backlogs, Backlog(0, 0))
+
+
+async def pipeline_lag(app_id: str, topic: Callable[[str], str]) -> int:
+    """Records of the account stream some agent of a one-process worker has not finished."""
+    return (await pipeline_backlog(app_id, topic)).behind
 
 
 def _offset(committed: object) -> int:

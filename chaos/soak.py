@@ -43,7 +43,7 @@ from chaos.rolling_audit import AuditPace, RollingAudit
 from chaos.run import table
 from chaos.soak_census import SoakCensus
 from chaos.soak_chart import draw
-from chaos.soak_checks import LAG_LIMIT_S, Bounds, Sample, judge, part_slopes
+from chaos.soak_checks import Bounds, Sample, judge, part_slopes
 from chaos.soak_retention import (
     SoakRetention,
     check_audit_fits,
@@ -99,9 +99,8 @@ async def read_statuses(stage: Stage, url: str, rate: float) -> None:
 
 
 def bounds(retention: SoakRetention, rate: float) -> Bounds:
-    """What the run's settings allow: lag, the worker's memory ceiling, rows, indices."""
+    """What the run's settings allow: the worker's memory ceiling, rows, indices."""
     return Bounds(
-        int(rate * LAG_LIMIT_S),
         memory_ceiling_mb(retention.settings, rate),
         row_bound(retention, rate),
         index_bound(retention),
@@ -238,7 +237,8 @@ def _row(
         "memory slope over the 2nd half (MiB/min): "
         + ", ".join(f"{k} {v:+.3f}" for k, v in verdicts.slopes.items()),
         f"worker RSS max {verdicts.worker_max_mb:.0f} MiB (ceiling {limits.ceiling_mb:.0f})",
-        f"lag max {verdicts.lag_max} after the warm-up",
+        f"lag max {verdicts.lag_max_s:.1f}s of the agents' input after the warm-up",
+        f"lag max {verdicts.lag_max} records after the warm-up",
     ]
     if samples:
         rows = ", ".join(

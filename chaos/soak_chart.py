@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chaos.soak_checks import Sample
+from chaos.soak_checks import LAG_LIMIT_S, Sample
 
 
 def draw(samples: list[Sample], path: Path, title: str) -> None:
@@ -33,8 +33,9 @@ def draw(samples: list[Sample], path: Path, title: str) -> None:
         if any(value is not None for value in values):
             mem.plot(minutes, values, linestyle=style, label=label)
     mem.set_ylabel("RSS (MiB)")
-    lag.plot(minutes, [s.lag for s in samples], color="tab:red")
-    lag.set_ylabel("consumer lag (records)")
+    lag.plot(minutes, [s.lag_s for s in samples], color="tab:red")
+    lag.axhline(LAG_LIMIT_S, color="tab:red", linestyle=":", linewidth=1)
+    lag.set_ylabel("consumer lag (s of input)")
     latency.plot(minutes, [s.post_p99_ms for s in samples], label="POST (202)")
     latency.plot(minutes, [s.outcome_p99_ms for s in samples], label="accepted -> outcome")
     latency.set_ylabel("p99 over 10 s (ms)")

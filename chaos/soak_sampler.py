@@ -4,9 +4,10 @@ From ``/proc``: the resident memory of the worker, each Kafka node and
 Elasticsearch, and PostgreSQL's PSS (its processes summed), with each
 service's PSS split by what backs it; from the worker's ``/metrics``: its
 RocksDB cache, Python's live small objects and jemalloc's resident memory;
-the consumer group's lag; the p99 latency of the POSTs answered in the last
-interval and of their outcomes; what grows on disk; the rows of every table
-retention prunes and the indices behind the event log's alias.
+the agents' lag (in records, and in seconds of their input); the p99 latency
+of the POSTs answered in the last interval and of their outcomes; what grows
+on disk; the rows of every table retention prunes and the indices behind the
+event log's alias.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from app.telemetry.process_memory import status_mib
 from bench import postgres, progress
 from bench.measure import log_index_count, percentile, rss_mb, tree_pss_mb, tree_pss_parts_mb
 from chaos.faults import ChaosWorker, stack_tool
-from chaos.soak_checks import Sample
+from chaos.soak_checks import Sample, seconds_behind
 from chaos.stage import ADMIN_KEY, Stage
 from stack.config import load_settings
 
@@ -116,6 +117,8 @@ class Sampler:
         self.services = service_pids()
         self.samples: list[Sample] = []
         self.began = asyncio.get_running_loop().time()
+        #: When the stream was first read, and what had been written by then.
+        self._first_read: tuple[float, int] | None = None
 
     async def run(self) -> None:
         """Sample until cancelled."""
@@ -126,7 +129,9 @@ class Sampler:
     async def sample(self) -> Sample:
         """One sample of the last :data:`SAMPLE_EVERY_S`."""
         now = asyncio.get_running_loop().time()
-        lag = await progress.pipeline_lag(self.stage.app_id, self.stage.topic)
+        backlog = await progress.pipeline_backlog(self.stage.app_id, self.stage.topic)
+        if self._first_read is None:
+            self._first_read = (now, backlog.written)
         disk = {
             "worker data dir": directory_mb(self.worker.data_dir),
             # The status table's RocksDB files: a proxy for its entries (drawn, not judged:
@@ -140,7 +145,7 @@ class Sampler:
         return Sample(
             round(now - self.began, 1),
             memory(self.worker, self.services),
-            lag,
+            backlog.behind,
             _p99(post_ms),
             _p99(outcome_ms),
             disk,
@@ -149,6 +154,7 @@ class Sampler:
             *await worker_gauges(self.worker),
             files_mb(self.worker.pid),
             service_parts(self.services),
+            seconds_behind(backlog.behind, backlog.written, self._first_read, now),
         )
 
     def _latencies(self, since: float, until: float) -> tuple[list[float], list[float]]:

@@ -3,31 +3,39 @@ the warm-up, and the pruned stores within their bounds."""
 
 from __future__ import annotations
 
-from chaos.soak_checks import LAG_LIMIT_S, RSS_SLOPE_LIMIT_MB_PER_MIN, Bounds, Sample, judge
+from chaos.soak_checks import (
+    LAG_LIMIT_S,
+    RSS_SLOPE_LIMIT_MB_PER_MIN,
+    Bounds,
+    Sample,
+    judge,
+    seconds_behind,
+)
 
-BOUNDS = Bounds(lag=int(50 * LAG_LIMIT_S), ceiling_mb=190.0, rows=1000, indices=2)
+BOUNDS = Bounds(ceiling_mb=190.0, rows=1000, indices=2)
 
 
 def _samples(
     rss: list[float],
-    lags: list[int] | None = None,
+    lags_s: list[float] | None = None,
     rows: list[int] | None = None,
     indices: list[int] | None = None,
     postgres: list[float] | None = None,
 ) -> list[Sample]:
     n = len(rss)
-    lags, rows = lags or [0] * n, rows or [0] * n
+    lags_s, rows = lags_s or [0.0] * n, rows or [0] * n
     indices, postgres = indices or [1] * n, postgres or [50.0] * n
     return [
         Sample(
             10.0 * (i + 1),
             {"worker": rss[i], "postgresql": postgres[i]},
-            lags[i],
+            int(lags_s[i] * 100),
             None,
             None,
             {},
             {"processed_events": rows[i]},
             indices[i],
+            lag_s=lags_s[i],
         )
         for i in range(n)
     ]
@@ -67,11 +75,27 @@ def test_a_worker_over_its_ceiling_once_fails_even_in_the_first_half() -> None:
 
 
 def test_lag_is_judged_after_the_warm_up_only() -> None:
-    limit = BOUNDS.lag
-    lags = [limit * 10] * 5 + [limit] * 15  # the first 50 s: a backlog being drained
+    lags = [LAG_LIMIT_S * 10] * 5 + [LAG_LIMIT_S] * 15  # the first 50 s: a backlog being drained
     verdicts = judge(_samples([100.0] * 20, lags), BOUNDS)
-    assert verdicts.lag_max == limit
+    assert verdicts.lag_max_s == LAG_LIMIT_S
     assert _failed(_samples([100.0] * 20, lags)) == []
+
+
+def test_lag_over_its_limit_after_the_warm_up_fails() -> None:
+    lags = [1.0] * 10 + [LAG_LIMIT_S + 0.5] + [1.0] * 9
+    assert _failed(_samples([100.0] * 20, lags)) == [
+        f"lag after 60s <= {LAG_LIMIT_S:g}s of the agents' input"
+    ]
+
+
+def test_lag_in_seconds_is_the_time_the_stream_took_to_bring_that_many_records() -> None:
+    # 6,000 records written over 10 s since the first read: 600 a second, so 1,800 behind is 3 s
+    assert seconds_behind(1_800, written=16_000, since=(5.0, 10_000), t=15.0) == 3.0
+
+
+def test_lag_in_seconds_is_unknown_until_the_stream_has_moved() -> None:
+    assert seconds_behind(50, written=10_000, since=(5.0, 10_000), t=15.0) is None
+    assert seconds_behind(50, written=10_000, since=(5.0, 9_000), t=5.0) is None
 
 
 def test_rows_and_indices_are_judged_over_the_second_half_only() -> None:
