@@ -25,9 +25,6 @@ class Backlog:
     #: Records beyond the groups' committed offsets (all of them where a group has none).
     behind: int
 
-    def __add__(self, other: Backlog) -> Backlog:
-        return Backlog(self.written + other.written, self.behind + other.behind)
-
 
 async def group_backlog(group: str, topics: Sequence[str]) -> Backlog:
     """What ``group`` has to read of ``topics``, and how much of it is beyond its commits."""
@@ -51,8 +48,8 @@ async def group_backlog(group: str, topics: Sequence[str]) -> Backlog:
     )
 
 
-async def pipeline_backlog(app_id: str, topic: Callable[[str], str]) -> Backlog:
-    """What the agents of a one-process worker must read of the account stream, summed.
+async def pipeline_backlogs(app_id: str, topic: Callable[[str], str]) -> dict[str, Backlog]:
+    """What each agent's group of a one-process worker must read of the account stream.
 
     ``topic`` names a topic for the worker (its ``TOPIC_PREFIX`` applied). Every
     agent reads in a group of its own (:func:`app.guard.topic_batches.feed_group`),
@@ -70,12 +67,12 @@ async def pipeline_backlog(app_id: str, topic: Callable[[str], str]) -> Backlog:
     backlogs = await asyncio.gather(
         *(group_backlog(group, [topic(name) for name in names]) for group, names in read_by.items())
     )
-    return sum(backlogs, Backlog(0, 0))
+    return dict(zip(read_by, backlogs, strict=True))
 
 
 async def pipeline_lag(app_id: str, topic: Callable[[str], str]) -> int:
     """Records of the account stream some agent of a one-process worker has not finished."""
-    return (await pipeline_backlog(app_id, topic)).behind
+    return sum(b.behind for b in (await pipeline_backlogs(app_id, topic)).values())
 
 
 def _offset(committed: object) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bench.measure import slope
+from bench.progress import Backlog
 
 #: Every sampled process's RSS (PostgreSQL: its PSS) may grow at most this fast over the
 #: run's second half: a leak of 0.1 MiB per minute is 144 MiB a day. What may
@@ -21,7 +22,7 @@ RSS_SLOPE_LIMIT_MB_PER_MIN = 0.1
 #: commit every 5 s, Faust's every 2.8 s, and a batch is in flight meanwhile: a few
 #: seconds' worth is normal). Judged in seconds, not records: each request is read by
 #: several groups (its event by two, its outcome by two), so a bound of "rate x seconds"
-#: records, the check until 2026-12-08, allowed a quarter to a half of what it said.
+#: records summed over them, the check until 2026-12-08, allowed a few seconds of input.
 LAG_LIMIT_S = 10.0
 #: Samples of the first minute are not judged for lag (topics and caches warming up).
 WARM_UP_S = 60.0
@@ -53,8 +54,9 @@ class Sample:
     worker_files_mb: float | None = None
     #: Each service's PSS by what backs it (anonymous, files, shared), MiB: which part grows.
     service_parts_mb: dict[str, dict[str, float]] = field(default_factory=dict)
-    #: ``lag`` in seconds of the agents' input: the time the stream takes to bring that
-    #: many records at its rate so far (None until the rate is known).
+    #: The lag, in seconds of its input, of the agent furthest behind: the time its topics
+    #: took to bring the records it has not finished, at their rate so far (None until
+    #: that rate is known).
     lag_s: float | None = None
 
 
@@ -115,6 +117,21 @@ def seconds_behind(behind: int, written: int, since: tuple[float, int], t: float
     if t <= began or written <= written_then:
         return None
     return round(behind * (t - began) / (written - written_then), 2)
+
+
+def furthest_behind_s(
+    backlogs: dict[str, Backlog], first: tuple[float, dict[str, int]], t: float
+) -> float | None:
+    """The lag, in seconds of its input, of the group furthest behind at ``t``.
+
+    ``first``: when the stream was first read, and what each group had to read by then.
+    """
+    began, written = first
+    seconds = [
+        seconds_behind(b.behind, b.written, (began, written.get(group, b.written)), t)
+        for group, b in backlogs.items()
+    ]
+    return max((s for s in seconds if s is not None), default=None)
 
 
 def part_slopes(samples: list[Sample]) -> dict[str, dict[str, float]]:

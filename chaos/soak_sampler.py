@@ -22,7 +22,7 @@ from app.telemetry.process_memory import status_mib
 from bench import postgres, progress
 from bench.measure import log_index_count, percentile, rss_mb, tree_pss_mb, tree_pss_parts_mb
 from chaos.faults import ChaosWorker, stack_tool
-from chaos.soak_checks import Sample, seconds_behind
+from chaos.soak_checks import Sample, furthest_behind_s
 from chaos.stage import ADMIN_KEY, Stage
 from stack.config import load_settings
 
@@ -117,8 +117,8 @@ class Sampler:
         self.services = service_pids()
         self.samples: list[Sample] = []
         self.began = asyncio.get_running_loop().time()
-        #: When the stream was first read, and what had been written by then.
-        self._first_read: tuple[float, int] | None = None
+        #: When the stream was first read, and what each group had to read by then.
+        self._first_read: tuple[float, dict[str, int]] | None = None
 
     async def run(self) -> None:
         """Sample until cancelled."""
@@ -129,9 +129,9 @@ class Sampler:
     async def sample(self) -> Sample:
         """One sample of the last :data:`SAMPLE_EVERY_S`."""
         now = asyncio.get_running_loop().time()
-        backlog = await progress.pipeline_backlog(self.stage.app_id, self.stage.topic)
+        backlogs = await progress.pipeline_backlogs(self.stage.app_id, self.stage.topic)
         if self._first_read is None:
-            self._first_read = (now, backlog.written)
+            self._first_read = (now, {group: b.written for group, b in backlogs.items()})
         disk = {
             "worker data dir": directory_mb(self.worker.data_dir),
             # The status table's RocksDB files: a proxy for its entries (drawn, not judged:
@@ -145,7 +145,7 @@ class Sampler:
         return Sample(
             round(now - self.began, 1),
             memory(self.worker, self.services),
-            backlog.behind,
+            sum(b.behind for b in backlogs.values()),
             _p99(post_ms),
             _p99(outcome_ms),
             disk,
@@ -154,7 +154,7 @@ class Sampler:
             *await worker_gauges(self.worker),
             files_mb(self.worker.pid),
             service_parts(self.services),
-            seconds_behind(backlog.behind, backlog.written, self._first_read, now),
+            furthest_behind_s(backlogs, self._first_read, now),
         )
 
     def _latencies(self, since: float, until: float) -> tuple[list[float], list[float]]:

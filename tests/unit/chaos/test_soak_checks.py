@@ -3,11 +3,13 @@ the warm-up, and the pruned stores within their bounds."""
 
 from __future__ import annotations
 
+from bench.progress import Backlog
 from chaos.soak_checks import (
     LAG_LIMIT_S,
     RSS_SLOPE_LIMIT_MB_PER_MIN,
     Bounds,
     Sample,
+    furthest_behind_s,
     judge,
     seconds_behind,
 )
@@ -91,6 +93,17 @@ def test_lag_over_its_limit_after_the_warm_up_fails() -> None:
 def test_lag_in_seconds_is_the_time_the_stream_took_to_bring_that_many_records() -> None:
     # 6,000 records written over 10 s since the first read: 600 a second, so 1,800 behind is 3 s
     assert seconds_behind(1_800, written=16_000, since=(5.0, 10_000), t=15.0) == 3.0
+
+
+def test_the_group_furthest_behind_in_seconds_is_judged_not_the_sum() -> None:
+    first = (0.0, {"statuses": 0, "logging": 0})
+    backlogs = {
+        # 1,000 records a second, 500 behind: half a second
+        "statuses": Backlog(written=10_000, behind=500),
+        # 100 records a second, 400 behind: four seconds, though fewer records
+        "logging": Backlog(written=1_000, behind=400),
+    }
+    assert furthest_behind_s(backlogs, first, t=10.0) == 4.0
 
 
 def test_lag_in_seconds_is_unknown_until_the_stream_has_moved() -> None:
