@@ -95,21 +95,46 @@ def part_of(stack: list[str]) -> str:
 
 #: The innermost frame of a thread waiting for its event loop's next event.
 WAITING = "select (selectors.py"
+#: The root frame of every thread but the main one (the intake's polling thread, Faust's
+#: consumer thread).
+THREAD_ROOT = "Thread._bootstrap (threading.py"
 
 
-def shares(collapsed: Path) -> dict[str, float]:
+def shares(collapsed: Path, main_thread: bool | None = None) -> dict[str, float]:
     """Each part's share of the samples in a py-spy ``--format raw`` file (they sum to 1).
 
     Samples waiting in the event loop's ``select`` are not counted (see the module's docstring).
+    ``main_thread``: only the main thread's samples (True), only the other threads' (False:
+    their stacks start in ``threading``), or all (None).
     """
     counts: Counter[str] = Counter()
     for line in collapsed.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         frames = stack.split(";")
-        if stack and WAITING not in frames[-1]:
-            counts[part_of(frames)] += int(count)
+        if not stack or WAITING in frames[-1]:
+            continue
+        if main_thread is not None and (THREAD_ROOT in frames[0]) == main_thread:
+            continue
+        counts[part_of(frames)] += int(count)
     total = sum(counts.values()) or 1
     return {part: counts[part] / total for part in PARTS}
+
+
+def combined(parts_by_cpu: list[tuple[float, dict[str, float]]]) -> dict[str, float]:
+    """One set of shares from several threads': each ``(cpu, shares)`` weighted by its CPU.
+
+    py-spy sees where each Python thread's samples fall, not how much CPU each
+    thread spent: it counts a thread waiting inside a C call (the intake's
+    polling thread in librdkafka's ``poll``, like the loop in ``select``) as
+    busy. So each thread's parts are weighted by the CPU ``/proc`` says it used,
+    and librdkafka's own C threads, which py-spy never sees, come in whole.
+    """
+    total = sum(cpu for cpu, _ in parts_by_cpu) or 1.0
+    found = {part: 0.0 for part in PARTS}
+    for cpu, part_shares in parts_by_cpu:
+        for part, share in part_shares.items():
+            found[part] += share * cpu / total
+    return found
 
 
 def budget_table(cpu_us_per_request: float, part_shares: dict[str, float]) -> str:

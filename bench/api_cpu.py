@@ -45,7 +45,7 @@ from app.settings import get_settings
 from bench import api_budget
 from bench.api_floor import VARIANTS, FloorWorker
 from bench.context import WORK_DIR, RunTopics, bench_key_env, say
-from bench.cpu import own_cpu_s
+from bench.cpu import own_cpu_s, threads_cpu_s
 from bench.measure import median
 from demo.loadgen.engine import ApiClient, open_loop
 from demo.loadgen.traffic import Traffic
@@ -91,6 +91,10 @@ async def idle_share(subject: Subject, seconds: float) -> float:
     return 100 * (own_cpu_s(subject.worker.pid) - before) / seconds
 
 
+#: What librdkafka names its threads (the intake's producer, app/kafka/intake_producer.py).
+LIBRDKAFKA = "rdk:"
+
+
 def _worker(tag: str, checkout: Path, key: str, **env: str) -> PrefixedWorker:
     worker = PrefixedWorker(
         WORK_DIR / tag, f"{tag}-", APP_ID=tag, WORKER_ROLE="api", **bench_key_env(key), **env
@@ -100,17 +104,45 @@ def _worker(tag: str, checkout: Path, key: str, **env: str) -> PrefixedWorker:
     return worker
 
 
-async def _profile(subject: Subject, rate: float, seconds: float, out: Path) -> float:
+async def _profile(
+    subject: Subject, rate: float, seconds: float, out: Path
+) -> tuple[float, dict[str, float]]:
+    """A round under py-spy: CPU µs per request, and the CPU seconds of each kind of thread."""
     # The virtualenv's py-spy, whether or not its bin directory is on PATH.
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     spy = [py_spy, "record", "-p", str(subject.worker.pid), "-d", str(int(seconds))]
     spy += ["-r", "250", "--format", "raw", "-o", str(out), "--nonblocking"]
     sampler = asyncio.create_task(asyncio.to_thread(subprocess.run, spy, capture_output=True))
+    before = threads_cpu_s(subject.worker.pid)
     cpu_us, _ = await measure(subject, rate, seconds)
+    after = threads_cpu_s(subject.worker.pid)
     finished = await sampler
     if finished.returncode != 0:
         raise RuntimeError(f"py-spy failed: {finished.stderr.decode()[-500:]}")
-    return cpu_us
+    return cpu_us, _by_kind(subject.worker.pid, before, after)
+
+
+def _by_kind(
+    pid: int, before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]
+) -> dict[str, float]:
+    """CPU seconds between two readings of the threads: the main one, librdkafka's, the rest."""
+    used = {"main": 0.0, "librdkafka": 0.0, "other threads": 0.0}
+    for tid, (name, cpu_s) in after.items():
+        spent = cpu_s - before.get(tid, (name, 0.0))[1]
+        kind = "main" if tid == pid else "librdkafka" if name.startswith(LIBRDKAFKA) else None
+        used[kind or "other threads"] += spent
+    return used
+
+
+def _budget(collapsed: Path, threads: dict[str, float]) -> dict[str, float]:
+    """The parts' shares of the process's CPU, each thread's samples weighted by its CPU."""
+    return api_budget.combined(
+        [
+            (threads["main"], api_budget.shares(collapsed, main_thread=True)),
+            (threads["other threads"], api_budget.shares(collapsed, main_thread=False)),
+            (threads["librdkafka"], {"produce call": 1.0}),
+        ]
+    )
 
 
 async def _run(args: argparse.Namespace) -> list[Subject]:
@@ -150,9 +182,11 @@ async def _run(args: argparse.Namespace) -> list[Subject]:
                 say(f"round {number + 1} {subject.name}: {cpu_us:,.0f} µs/request ({accepted})")
         if args.profile:
             out = WORK_DIR / f"{tag}-profile.txt"
-            cpu_us = await _profile(subjects[0], args.rate, args.seconds, out)
+            cpu_us, threads = await _profile(subjects[0], args.rate, args.seconds, out)
             say(f"profiled {subjects[0].name}: {cpu_us:,.0f} µs/request; stacks in {out}")
-            print(api_budget.budget_table(median(subjects[0].rounds_us), api_budget.shares(out)))
+            say("CPU s by thread: " + ", ".join(f"{k} {v:.2f}" for k, v in threads.items()))
+            budget = _budget(out, threads)
+            print(api_budget.budget_table(median(subjects[0].rounds_us), budget))
     finally:
         await asyncio.gather(*(asyncio.to_thread(s.worker.stop) for s in subjects))
         await broker.delete_topics([tag])

@@ -66,6 +66,24 @@ def own_cpu_s(pid: int) -> float:
     return sum(int(v) for v in _stat_fields(pid)[11:13]) / CLOCK_TICKS
 
 
+def threads_cpu_s(pid: int) -> dict[int, tuple[str, float]]:
+    """Each live thread of the process: its id -> (its name, its CPU seconds so far).
+
+    By name, librdkafka's threads (``rdk:main``, ``rdk:broker1``...) are told
+    apart: C threads that py-spy, which samples Python's threads, never sees.
+    """
+    threads = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            name = (task / "comm").read_text().strip()
+            text = (task / "stat").read_text()
+        except FileNotFoundError:  # the thread ended meanwhile
+            continue
+        ticks = sum(int(v) for v in text[text.rindex(")") + 2 :].split()[11:13])
+        threads[int(task.name)] = (name, ticks / CLOCK_TICKS)
+    return threads
+
+
 def tree_cpu_s(pid: int) -> float:
     """CPU seconds of ``pid`` and every live descendant (0 if it is gone)."""
     total, pending = 0.0, [pid]

@@ -5,9 +5,20 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
 
-from bench.cpu import CLIENT, MACHINE, TOTAL, CpuSampler, own_cpu_s, per_unit_us, tree_cpu_s
+from bench.cpu import (
+    CLIENT,
+    MACHINE,
+    TOTAL,
+    CpuSampler,
+    own_cpu_s,
+    per_unit_us,
+    threads_cpu_s,
+    tree_cpu_s,
+)
 
 
 def test_a_tree_counts_its_children() -> None:
@@ -52,3 +63,29 @@ def test_per_unit_totals_the_system_but_not_the_bench_or_machine() -> None:
     used = per_unit_us({"api": 0.002, "kafka": 0.001, CLIENT: 0.5, MACHINE: 9.0}, units=10)
     assert used["api"] == 200.0
     assert used[TOTAL] == 300.0
+
+
+def test_each_thread_is_read_with_its_name_and_its_own_cpu() -> None:
+    busy, done = threading.Event(), threading.Event()
+    native_id: list[int] = []
+
+    def named_and_busy() -> None:
+        native_id.append(threading.get_native_id())
+        Path(f"/proc/self/task/{native_id[0]}/comm").write_text("rdk:test")
+        while time.thread_time() < 0.3:  # 0.3 s of this thread's own CPU
+            pass
+        busy.set()
+        done.wait()
+
+    thread = threading.Thread(target=named_and_busy)
+    thread.start()
+    try:
+        assert busy.wait(30)
+        threads = threads_cpu_s(os.getpid())
+        name, cpu_s = threads[native_id[0]]
+        assert name == "rdk:test"
+        assert cpu_s >= 0.25
+        assert os.getpid() in threads  # the main thread, under the process's own id
+    finally:
+        done.set()
+        thread.join()
