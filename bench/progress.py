@@ -18,11 +18,11 @@ from harness.services import kafka_bootstrap
 
 @dataclass(frozen=True)
 class Backlog:
-    """What some groups must read of some topics: written so far, and not yet committed."""
+    """What a group must read of its topics: written so far, and not yet committed."""
 
-    #: The topics' end offsets, summed over the groups that read them.
+    #: The topics' end offsets, summed over their partitions.
     written: int
-    #: Records beyond the groups' committed offsets (all of them where a group has none).
+    #: Records beyond the group's committed offsets (all of them where it has none).
     behind: int
 
 
