@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import aiohttp
 import httpx
@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaConsumer
 
 from app.eventlog.indices import SYSTEM_LOGS
 from app.settings import get_settings
+from demo.loadgen.engine import on_timetable
 from harness.broker import end_offsets
 from harness.services import kafka_bootstrap
 
@@ -42,8 +43,6 @@ TABLE_KINDS = frozenset({"sessao"})
 FINAL = frozenset({"success", "error"})
 _ES_CHUNK = 1000
 _STATUS_CONCURRENCY = 32
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,19 +140,6 @@ def duplicates(user_ids: Sequence[int], correlation_ids: Sequence[str]) -> list[
 # --------------------------------------------------------------------------- the status API
 
 
-async def paced(items: Sequence[T], per_s: float | None) -> AsyncIterator[T]:
-    """Yield ``items``, the n-th no sooner than n / ``per_s`` seconds after the first.
-
-    ``None``: at once, one after another.
-    """
-    loop = asyncio.get_running_loop()
-    began = loop.time()
-    for n, item in enumerate(items):
-        if per_s is not None:
-            await asyncio.sleep(max(0.0, began + n / per_s - loop.time()))
-        yield item
-
-
 async def fetch_statuses(
     target: Target,
     correlation_ids: Sequence[str],
@@ -195,7 +181,7 @@ async def fetch_statuses(
             known[cid] = str(body.get("status"))
 
         async with asyncio.TaskGroup() as reads:
-            async for cid in paced(todo, reads_per_s):
+            async for cid, _ in on_timetable(todo, reads_per_s):
                 await limit.acquire()
                 reads.create_task(one(cid))
 

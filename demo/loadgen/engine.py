@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Self, TextIO
+from typing import Any, Protocol, Self, TextIO, TypeVar
 
 import aiohttp
 import orjson
 
 from app.telemetry.percentiles import nearest_rank
 from demo.loadgen.traffic import Request
+
+T = TypeVar("T")
 
 #: Status recorded for a request that got no HTTP answer (refused, reset, timed out).
 NO_ANSWER = 0
@@ -118,6 +121,20 @@ def _now() -> float:
     return asyncio.get_running_loop().time()
 
 
+async def on_timetable(items: Iterable[T], per_s: float | None) -> AsyncIterator[tuple[T, float]]:
+    """Each of ``items`` with its scheduled instant (the event loop's clock), once it is due.
+
+    The n-th is due n / ``per_s`` seconds after the first (``None``: each at once), on a
+    fixed timetable: a late one does not push back those after it.
+    """
+    start = _now()
+    for n, item in enumerate(items):
+        due = _now() if per_s is None else start + n / per_s
+        if (delay := due - _now()) > 0:
+            await asyncio.sleep(delay)
+        yield item, due
+
+
 async def closed_loop(
     client: ApiClient, traffic: TrafficSource, concurrency: int, duration_s: float
 ) -> LoadResult:
@@ -152,10 +169,7 @@ async def open_loop(
     start = _now()
     in_flight: set[asyncio.Task[None]] = set()
     reporter = _start_progress(result, total, progress)
-    for i in range(total):
-        due = start + i / rate
-        if (delay := due - _now()) > 0:
-            await asyncio.sleep(delay)
+    async for _, due in on_timetable(range(total), rate):
         task = asyncio.create_task(_send(client, traffic, result, due))
         in_flight.add(task)
         task.add_done_callback(in_flight.discard)

@@ -9,7 +9,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from chaos.evidence import Target, fetch_statuses, paced
+from chaos.evidence import Target, fetch_statuses
 
 
 class StatusServer:
@@ -43,19 +43,6 @@ async def held() -> AsyncIterator[tuple[StatusServer, Target]]:
     api = StatusServer(hold_s=0.01)
     async for target in _serve(api):
         yield api, target
-
-
-async def test_paced_items_come_in_order_each_no_sooner_than_its_turn() -> None:
-    loop = asyncio.get_running_loop()
-    began = loop.time()
-    seen = [(item, loop.time() - began) async for item in paced("abcde", per_s=100.0)]
-    assert [item for item, _ in seen] == list("abcde")
-    for n, (_, at) in enumerate(seen):
-        assert at >= n / 100.0 - 0.001
-
-
-async def test_unpaced_items_come_all_in_order() -> None:
-    assert [item async for item in paced(range(1000), per_s=None)] == list(range(1000))
 
 
 async def test_every_status_is_read_and_at_most_32_at_a_time(
