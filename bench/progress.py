@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
@@ -26,35 +26,15 @@ class Backlog:
     behind: int
 
 
-async def group_backlog(group: str, topics: Sequence[str]) -> Backlog:
-    """What ``group`` has to read of ``topics``, and how much of it is beyond its commits."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap())
-    await admin.start()
-    await consumer.start()
-    try:
-        committed = await admin.list_consumer_group_offsets(group)
-        described = await admin.describe_topics(list(topics))
-        partitions = [
-            TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]
-        ]
-        ends = await consumer.end_offsets(partitions)
-    finally:
-        await admin.close()
-        with contextlib.suppress(asyncio.CancelledError):
-            await consumer.stop()
-    return Backlog(
-        sum(ends.values()), sum(end - _offset(committed.get(tp)) for tp, end in ends.items())
-    )
-
-
 async def pipeline_backlogs(app_id: str, topic: Callable[[str], str]) -> dict[str, Backlog]:
     """What each agent's group of a one-process worker must read of the account stream.
 
     ``topic`` names a topic for the worker (its ``TOPIC_PREFIX`` applied). Every
     agent reads in a group of its own (:func:`app.guard.topic_batches.feed_group`),
     named after its handler; the logging agents are named after the prefixed
-    topic they log.
+    topic they log. One client of each kind per call, and each topic's end
+    offsets read once, however many groups read it: the soak calls this every
+    10 s beside the worker it measures.
     """
     prefix = topic("user_events").removesuffix("user_events")
     read_by = {
@@ -64,10 +44,36 @@ async def pipeline_backlogs(app_id: str, topic: Callable[[str], str]) -> dict[st
         feed_group(app_id, f"log_{prefix}dead_letters"): ["dead_letters"],
         feed_group(app_id, "record_statuses"): ["response_events"],
     }
-    backlogs = await asyncio.gather(
-        *(group_backlog(group, [topic(name) for name in names]) for group, names in read_by.items())
+    topics = sorted({topic(name) for names in read_by.values() for name in names})
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap())
+    await admin.start()
+    await consumer.start()
+    try:
+        described = await admin.describe_topics(topics)
+        partitions = [
+            TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]
+        ]
+        ends = await consumer.end_offsets(partitions)
+        committed = {group: await admin.list_consumer_group_offsets(group) for group in read_by}
+    finally:
+        await admin.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await consumer.stop()
+    return {
+        group: _backlog(ends, committed[group], {topic(name) for name in names})
+        for group, names in read_by.items()
+    }
+
+
+def _backlog(
+    ends: dict[TopicPartition, int], committed: dict[TopicPartition, object], topics: set[str]
+) -> Backlog:
+    """A group's backlog over ``topics``, from their end offsets and its committed ones."""
+    mine = {tp: end for tp, end in ends.items() if tp.topic in topics}
+    return Backlog(
+        sum(mine.values()), sum(end - _offset(committed.get(tp)) for tp, end in mine.items())
     )
-    return dict(zip(read_by, backlogs, strict=True))
 
 
 async def pipeline_lag(app_id: str, topic: Callable[[str], str]) -> int:
