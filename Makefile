@@ -96,5 +96,6 @@ chaos: venv up ## Inject faults under load and audit every 202 (N= requests per 
 
 DURATION ?= 600
 RATE ?= 50
-soak: venv up ## Steady mixed load for DURATION s (default 600) at RATE req/s (50), retention shortened to act during it, audited as it goes: memory, lag, p99, pruned rows and log indices every 10 s, drawn in docs/soak.png; checks every process's memory levels off, the worker's ceiling, bounded lag and stores, 0 lost/doubled; names what grew in the worker's Python heap (two censuses)
-	$(VENV)/bin/python -m chaos.soak --duration $(DURATION) --rate $(RATE)
+POPULATION ?= 30000
+soak: venv up ## Steady mixed load for DURATION s (default 600) at RATE req/s (50), a fifth sign-ups until POPULATION people (30000) then a hundredth, retention shortened to act during it, audited as it goes: memory, lag, p99, pruned rows and log indices every 10 s, drawn in docs/soak.png; checks every process's memory levels off, the worker's ceiling, bounded lag and stores, 0 lost/doubled; names what grew in the worker's Python heap (two censuses)
+	$(VENV)/bin/python -m chaos.soak --duration $(DURATION) --rate $(RATE) --population $(POPULATION)

@@ -4,7 +4,8 @@ One worker on topics of its own (the chaos scenarios' :class:`~chaos.stage.Stage
 takes ``--rate`` requests per second for ``--duration`` seconds: sign-ups,
 subscriptions, payments, preferences, viewings and sessions mixed the same way
 all along (:class:`~demo.loadgen.traffic.SteadyTraffic`), plus status reads of
-accepted requests. The worker runs with every retention rule shortened
+accepted requests. Sign-ups are a fifth of the requests until ``--population``
+people are signed up, then a hundredth. The worker runs with every retention rule shortened
 (:mod:`chaos.soak_retention`, printed at the start) and an event log of its
 own (``LOG_INDEX``), so that pruning acts during the run.
 
@@ -78,6 +79,14 @@ AUDIT_READS_PER_POST = 1.25
 DEFAULT_CHART = REPO_ROOT / "docs" / "soak.png"
 #: How long the audit of one slice (and of the remainder) may wait for it to converge.
 AUDIT_TIMEOUT_S = 300.0
+#: People signed up at the stage's sign-up share before it falls to :data:`SETTLED_SIGNUP_SHARE`
+#: (at 200 req/s: within 12.5 minutes). While the population grew by a fifth of every request,
+#: everything kept per person (the API's creators cache, the tables' rows in RocksDB's cache)
+#: was still filling an hour in, and the memory slopes read those bounded fills as growth.
+POPULATION = 30_000
+#: Sign-ups among the requests once the population is reached: they go on, at 2 a second at
+#: 200 req/s.
+SETTLED_SIGNUP_SHARE = 0.01
 #: What every soak's names start with: its topics, event log and working files.
 RUN_NAME = "soak"
 
@@ -108,7 +117,11 @@ def bounds(retention: SoakRetention, rate: float) -> Bounds:
 
 
 async def soak(
-    duration_s: float, rate: float, retention: SoakRetention, pace: AuditPace
+    duration_s: float,
+    rate: float,
+    retention: SoakRetention,
+    pace: AuditPace,
+    population: int = POPULATION,
 ) -> tuple[Row, list[Sample]]:
     """Run the load, sample it, audit it as it goes."""
     forgotten = await forget_runs(RUN_NAME)
@@ -122,8 +135,7 @@ async def soak(
     async with stage:
         worker = await stage.start(stage.worker("a"))
         sampler = Sampler(stage, worker)
-        users = int(options.n * SIGNUP_SHARE) + 1
-        traffic = SteadyTraffic(users, SIGNUP_SHARE, mix=VIEWING_MIX)
+        traffic = steady_traffic(options.n, population)
         load = asyncio.create_task(stage.load([worker.url], duration_s, _no_fault, traffic=traffic))
         await asyncio.sleep(0)  # the load has made the stage's client
         assert stage.client is not None
@@ -155,6 +167,19 @@ async def soak(
         if row.passed:
             await stage.clean()
     return row, samples
+
+
+def steady_traffic(requests: int, population: int) -> SteadyTraffic:
+    """The soak's mix for ``requests`` in all: ``population`` people first, then a trickle."""
+    settled_signups = int(requests * SETTLED_SIGNUP_SHARE)
+    users = min(int(requests * SIGNUP_SHARE), population + settled_signups) + 1
+    return SteadyTraffic(
+        users,
+        SIGNUP_SHARE,
+        mix=VIEWING_MIX,
+        population=population,
+        settled_share=SETTLED_SIGNUP_SHARE,
+    )
 
 
 async def _census_summary(census: SoakCensus, wait_s: float = 30.0) -> str | None:
@@ -276,6 +301,12 @@ def main(argv: list[str] | None = None) -> int:
         default=AuditPace.lag_s,
         help="seconds a slice's last request has had to settle when it is audited",
     )
+    parser.add_argument(
+        "--population",
+        type=int,
+        default=POPULATION,
+        help="people signed up before sign-ups fall to a trickle",
+    )
     args = parser.parse_args(argv)
     retention = SoakRetention.from_environment()
     pace = AuditPace(args.audit_every, args.audit_lag, args.rate * AUDIT_READS_PER_POST)
@@ -288,8 +319,9 @@ def main(argv: list[str] | None = None) -> int:
         f"rolling audit: a slice every {pace.every_s:g}s, {pace.lag_s:g}s after its last request,"
         f" its statuses read at {pace.status_reads_per_s:g}/s"
     )
+    print(f"population: {args.population} people, then sign-ups at {SETTLED_SIGNUP_SHARE:g}")
     WORK_DIR.mkdir(parents=True, exist_ok=True)
-    row, samples = asyncio.run(soak(args.duration, args.rate, retention, pace))
+    row, samples = asyncio.run(soak(args.duration, args.rate, retention, pace, args.population))
     print(table([row]))
     out = REPO_ROOT / "var" / "soak" / f"soak-{int(time.time())}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -106,7 +106,12 @@ class Traffic:
 class SteadyTraffic(Traffic):
     """The same requests as :class:`Traffic`, mixed the same way all along: each one is a
     sign-up with probability ``signup_share`` (while people are left to sign up), else a
-    command for a user already accepted. For long runs (``make soak``)."""
+    command for a user already accepted. For long runs (``make soak``).
+
+    With ``population``, sign-ups fall to ``settled_share`` once that many people were
+    accepted: a platform's people change slowly, so a long run's steady state is a
+    settled population, not one that grows by a fifth of every request.
+    """
 
     def __init__(
         self,
@@ -114,14 +119,22 @@ class SteadyTraffic(Traffic):
         signup_share: float,
         seed: int | None = None,
         mix: dict[str, int] = COMMAND_WEIGHTS,
+        population: int | None = None,
+        settled_share: float = 0.0,
     ) -> None:
         super().__init__(users, seed, mix)
         self._signup_share = signup_share
+        self._population = population
+        self._settled_share = settled_share
 
     def next_request(self) -> Request:
         """A sign-up now and then, commands otherwise."""
-        wants_signup = self._random.random() < self._signup_share
+        wants_signup = self._random.random() < self._current_signup_share()
         if self.user_ids and not (wants_signup and self._signups):
             # Not the base class's choice: it sends every sign-up left before any command.
             return self._any_command()
         return super().next_request()
+
+    def _current_signup_share(self) -> float:
+        settled = self._population is not None and len(self.user_ids) >= self._population
+        return self._settled_share if settled else self._signup_share

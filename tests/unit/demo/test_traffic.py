@@ -40,3 +40,14 @@ def test_steady_traffic_sends_commands_only_once_its_people_are_signed_up() -> N
 def test_steady_traffic_signs_someone_up_first_when_nobody_is_accepted_yet() -> None:
     traffic = SteadyTraffic(5, 0.0, seed=3, mix=VIEWING_MIX)
     assert kinds(traffic, 3, accept_signups=False) == ["usuarios"] * 3
+
+
+def test_steady_traffic_slows_its_sign_ups_once_its_population_is_signed_up() -> None:
+    traffic = SteadyTraffic(
+        10_000, 0.5, seed=4, mix=VIEWING_MIX, population=200, settled_share=0.02
+    )
+    sent = kinds(traffic, 6_000)
+    settled_at = [i for i, kind in enumerate(sent) if kind == "usuarios"][199] + 1
+    settled = Counter(sent[settled_at:])
+    assert settled_at < 600, settled_at
+    assert 0 < settled["usuarios"] <= 0.04 * len(sent[settled_at:]), settled
