@@ -50,17 +50,12 @@ def tree_rss_mb(pid: int) -> float:
     return sum(_rss_if_alive(p) for p in (pid, *descendants(pid)))
 
 
-def tree_pss_mb(pid: int) -> float:
-    """Proportional set sizes of ``pid`` and its descendants, summed, in MiB.
+def tree_pss_parts_mb(pid: int) -> dict[str, float]:
+    """The PSS of ``pid`` and its descendants by what backs it (anonymous, files, shared), MiB.
 
     For a server that forks (PostgreSQL): its shared buffers count once in the
-    sum, where a sum of RSS counts them in every process that touched them.
+    parts' sum, where a sum of RSS counts them in every process that touched them.
     """
-    return sum(tree_pss_parts_mb(pid).values())
-
-
-def tree_pss_parts_mb(pid: int) -> dict[str, float]:
-    """The PSS of ``pid`` and its descendants by what backs it (anonymous, files, shared), MiB."""
     total = dict.fromkeys(PSS_PARTS, 0.0)
     for p in (pid, *descendants(pid)):
         try:

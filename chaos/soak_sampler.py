@@ -20,7 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app.telemetry.process_memory import status_mib
 from bench import postgres, progress
-from bench.measure import log_index_count, percentile, rss_mb, tree_pss_mb, tree_pss_parts_mb
+from bench.measure import log_index_count, percentile, rss_mb, tree_pss_parts_mb
 from chaos.faults import ChaosWorker, stack_tool
 from chaos.soak_checks import Sample, furthest_behind_s
 from chaos.stage import ADMIN_KEY, Stage
@@ -37,15 +37,18 @@ def service_pids() -> dict[str, int]:
     return {name: int(stack_tool("pid", name).strip()) for name in names}
 
 
-def memory(worker: ChaosWorker, services: dict[str, int]) -> dict[str, float]:
+def memory(
+    worker: ChaosWorker, services: dict[str, int], parts: dict[str, dict[str, float]]
+) -> dict[str, float]:
     """RSS in MiB of the worker and each service; PostgreSQL's PSS, its processes summed.
 
     An RSS sum over PostgreSQL's processes counts its shared buffers once per
     process that touched them: it climbs as backends touch more pages, no leak.
+    Its PSS is the sum of its ``parts`` (:func:`service_parts`), read once per sample.
     """
     found = {"worker": rss_mb(worker.pid)}
     for name, pid in services.items():
-        found[name] = tree_pss_mb(pid) if name == "postgresql" else rss_mb(pid)
+        found[name] = sum(parts[name].values()) if name == "postgresql" else rss_mb(pid)
     return found
 
 
@@ -142,9 +145,10 @@ class Sampler:
             "postgresql db": await asyncio.to_thread(postgres.database_size_mb),
         }
         post_ms, outcome_ms = self._latencies(now - SAMPLE_EVERY_S, now)
+        parts = service_parts(self.services)
         return Sample(
             round(now - self.began, 1),
-            memory(self.worker, self.services),
+            memory(self.worker, self.services, parts),
             sum(b.behind for b in backlogs.values()),
             _p99(post_ms),
             _p99(outcome_ms),
@@ -153,7 +157,7 @@ class Sampler:
             await log_index_count(self.stage.log_alias),
             *await worker_gauges(self.worker),
             files_mb(self.worker.pid),
-            service_parts(self.services),
+            parts,
             furthest_behind_s(backlogs, self._first_read, now),
         )
 
