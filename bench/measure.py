@@ -41,15 +41,6 @@ def rss_mb(pid: int) -> float:
     return status_mib(pid, "VmRSS")
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident set sizes of ``pid`` and its descendants, summed, in MiB.
-
-    For a server that forks (PostgreSQL): shared memory each process touched
-    counts in every one of them, so the sum overstates the total, steadily.
-    """
-    return sum(_rss_if_alive(p) for p in (pid, *descendants(pid)))
-
-
 def tree_pss_parts_mb(pid: int) -> dict[str, float]:
     """The PSS of ``pid`` and its descendants by what backs it (anonymous, files, shared), MiB.
 
@@ -72,14 +63,6 @@ async def log_index_count(alias: str) -> int:
     async with httpx.AsyncClient(base_url=get_settings().elasticsearch_host, timeout=30) as es:
         found = await es.get(f"/_alias/{alias}")
     return len(found.json()) if found.status_code == 200 else 0
-
-
-def _rss_if_alive(pid: int) -> float:
-    """RSS of a process that may have exited (0), or be a zombie with no memory (0)."""
-    try:
-        return rss_mb(pid)
-    except (OSError, RuntimeError):
-        return 0.0
 
 
 def descendants(pid: int) -> list[int]:
