@@ -38,6 +38,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import time
 import uuid
 from datetime import UTC, datetime
@@ -61,6 +62,10 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 _RANDOM_LOW_BITS = 30
 _MAC_BITS = 32
 _VARIANT = 0b10
+#: A UUID's canonical text: what ``str(uuid.UUID(...))`` writes.
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+#: Where a canonical UUID's text holds its version.
+_VERSION_DIGIT = 14
 
 
 class CorrelationIds:
@@ -76,7 +81,7 @@ class CorrelationIds:
         rand_b = int.from_bytes(os.urandom(4)) >> (32 - _RANDOM_LOW_BITS)
         unsigned = (millis & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | rand_a << 64
         unsigned |= _VARIANT << 62 | rand_b << _MAC_BITS
-        return str(uuid.UUID(int=unsigned | self._mac(unsigned, owner)))
+        return _canonical(unsigned | self._mac(unsigned, owner))
 
     def derive(self, owner: str, idempotency_key: str) -> str:
         """The id of ``owner``'s request sent with ``idempotency_key``: always the same."""
@@ -85,7 +90,7 @@ class CorrelationIds:
         unsigned = bits & ~(0xF << 76) | 0x8 << 76  # version 8: custom, not time-ordered
         unsigned = unsigned & ~(0b11 << 62) | _VARIANT << 62
         unsigned = unsigned >> _MAC_BITS << _MAC_BITS
-        return str(uuid.UUID(int=unsigned | self._mac(unsigned, owner)))
+        return _canonical(unsigned | self._mac(unsigned, owner))
 
     def is_issued(self, value: str, owner: str) -> bool:
         """True when ``value`` is a well-formed id we issued to (or derived for) ``owner``."""
@@ -105,6 +110,16 @@ class CorrelationIds:
         return int.from_bytes(digest[:4])
 
 
+def _canonical(bits: int) -> str:
+    """The 128 ``bits`` as a UUID's canonical text: what ``str(uuid.UUID(int=bits))`` gives.
+
+    Formatted directly: every request issues one, and ``uuid.UUID``'s checks
+    and properties are Python code the request would pay for.
+    """
+    digits = f"{bits:032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+
+
 def issued_at(value: str) -> datetime | None:
     """When a (valid) id was issued: UUIDv7 timestamp bits; ``None`` for derived ids."""
     parsed = uuid.UUID(value)
@@ -115,7 +130,7 @@ def issued_at(value: str) -> datetime | None:
 
 def is_derived(value: str) -> bool:
     """Whether a (valid) id was derived from an ``Idempotency-Key`` (UUIDv8), not issued."""
-    return uuid.UUID(value).version == 8
+    return value[_VERSION_DIGIT] == "8"
 
 
 EVENT_SOURCE = "api"
@@ -148,8 +163,12 @@ def replays_in(fields: object) -> int:
 
 
 def check_uuid(value: str) -> str:
-    """A correlation id must be a UUID in its canonical text form."""
-    if str(uuid.UUID(value)) != value:
+    """A correlation id must be a UUID in its canonical text form (lowercase, hyphenated).
+
+    A pattern, where ``str(uuid.UUID(value)) == value`` says the same at about
+    three times the cost: every event and outcome read is checked.
+    """
+    if _CANONICAL_UUID.fullmatch(value) is None:
         raise ValueError("correlation_id deve ser um UUID canônico")
     return value
 

@@ -12,6 +12,7 @@ from app.accounts.commands import PaymentMade, Preferences, PreferencesUpdated, 
 from app.requests.envelope import (
     SCHEMA_VERSION,
     CorrelationIds,
+    check_uuid,
     encode_event,
     is_derived,
     issued_at,
@@ -166,3 +167,25 @@ def test_derived_ids_repeat_for_one_caller_and_key_and_verify() -> None:
     assert ids.derive("bob", "pedido-42") != first
     assert ids.derive("alice", "pedido-43") != first
     assert issued_at(first) is None
+
+
+def test_ids_are_written_and_checked_in_exactly_uuids_canonical_form() -> None:
+    ids = CorrelationIds("secret")
+    for value in [ids.issue("alice") for _ in range(500)] + [
+        ids.derive("a", str(n)) for n in range(500)
+    ]:
+        assert str(uuid.UUID(value)) == value
+        assert check_uuid(value) == value
+        assert is_derived(value) == (uuid.UUID(value).version == 8)
+    canonical = str(uuid.uuid4())
+    for spelling in (
+        canonical.upper(),
+        canonical.replace("-", ""),
+        f"{{{canonical}}}",
+        f"urn:uuid:{canonical}",
+        canonical + "\n",
+        " " + canonical,
+        "",
+    ):
+        with pytest.raises(ValueError):
+            check_uuid(spelling)
