@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from app.viewing.titles import TitleInfo
 from app.viewing.viewing_events import COMPLETION_POSITION
@@ -245,6 +245,11 @@ def seed_weights(history: Iterable[ViewedTitle]) -> dict[ViewedTitle, float]:
     return {v: 0.5 ** (rank / RECENCY_HALF_LIFE) * engagement(v) for rank, v in enumerate(latest)}
 
 
+def seed_titles(history: Iterable[ViewedTitle]) -> list[int]:
+    """The ids of the titles :func:`seed_weights` weighs: only their neighbours are read."""
+    return recent_titles(history, SEED_TITLES)
+
+
 def viewing_shares(
     seeds: Mapping[ViewedTitle, float], group_of: Callable[[ViewedTitle], str]
 ) -> dict[str, float]:
@@ -258,10 +263,16 @@ def viewing_shares(
 
 @dataclass(frozen=True, slots=True)
 class _Signal:
-    """One signal's scores in [0, 1] per candidate, and the ``motivo`` it gives each."""
+    """One signal's scores in [0, 1] per candidate, and what gave each its score.
+
+    ``sources[title]`` is what contributed most (a seed title, a group), and
+    ``reason`` words it as the ``motivo``: only for the items shown, since a
+    list shows 10 of a user's hundreds of candidates.
+    """
 
     scores: dict[int, float]
-    reasons: dict[int, str]
+    sources: Mapping[int, Any]
+    reason: Callable[[Any], str]
 
 
 def _scaled_to_best(scores: dict[int, float]) -> dict[int, float]:
@@ -277,19 +288,31 @@ def _coview_signal(
     catalogue: Mapping[int, TitleInfo],
 ) -> _Signal:
     """Who watched X also watched Y: Y's similarity to the user's titles X, summed."""
+    # The hottest loop of the worker (a user's seeds times their neighbours, for every title a
+    # user starts): names bound once, conditional expressions where max() would be a call, and
+    # the best seed kept only when beaten.
     scores: dict[int, float] = defaultdict(float)
-    best_seed: dict[int, tuple[float, int]] = {}
+    best_part: dict[int, float] = {}
+    best_seed: dict[int, int] = {}
+    viewers_of = viewers.get
     for seed, weight in seeds.items():
         x = seed.conteudo_id
+        viewers_x = viewers_of(x, 0)
         for y, count in neighbours.get(x, ()):
             # At least `count` people watched each title of the pair, so this stays in [0, 1].
-            seen_x, seen_y = max(viewers.get(x, 0), count), max(viewers.get(y, 0), count)
+            seen_x = viewers_x if viewers_x > count else count  # noqa: FURB136
+            viewers_y = viewers_of(y, 0)
+            seen_y = viewers_y if viewers_y > count else count  # noqa: FURB136
             part = weight * count / (math.sqrt(seen_x) * seen_y**POPULARITY_DAMPING)
             scores[y] += part
-            if part > best_seed.get(y, (0.0, 0))[0]:
-                best_seed[y] = (part, x)
-    reasons = {y: _because_watched(_titulo(catalogue, x)) for y, (_, x) in best_seed.items()}
-    return _Signal(_scaled_to_best(scores), reasons)
+            if part > best_part.get(y, 0.0):
+                best_part[y] = part
+                best_seed[y] = x
+    return _Signal(
+        _scaled_to_best(scores),
+        best_seed,
+        lambda seed: _because_watched(_titulo(catalogue, seed)),
+    )
 
 
 def _titulo(catalogue: Mapping[int, TitleInfo], conteudo_id: int) -> str | None:
@@ -322,13 +345,17 @@ def _taste_signal(
             scores[title] += part
             if part > best_group.get(title, (0.0, ""))[0]:
                 best_group[title] = (part, group)
-    return _Signal(dict(scores), {t: reason(group) for t, (_, group) in best_group.items()})
+    return _Signal(dict(scores), {t: group for t, (_, group) in best_group.items()}, reason)
 
 
 def _trending_signal(overall: Sequence[Ranked]) -> _Signal:
     """The global prior: what many people watch right now."""
     scores = _relative(overall)
-    return _Signal(scores, dict.fromkeys(scores, "em alta agora"))
+    return _Signal(scores, scores, _trending_now)  # one motivo for all: no source to keep
+
+
+def _trending_now(_: object) -> str:
+    return "em alta agora"
 
 
 def _excluded_titles(history: Iterable[ViewedTitle], exclude_started: bool) -> set[int]:
@@ -338,22 +365,26 @@ def _excluded_titles(history: Iterable[ViewedTitle], exclude_started: bool) -> s
 
 def _blend(
     weighted: Sequence[tuple[float, _Signal]], excluded: set[int]
-) -> dict[int, tuple[float, str]]:
-    """Each candidate's weighted score, with the ``motivo`` of its largest contribution
+) -> dict[int, tuple[float, _Signal, Any]]:
+    """Each candidate's weighted score, with the signal and source of its largest contribution
     (equal contributions: the earlier signal's)."""
-    # title -> (score so far, motivo of the largest part so far, that part): summed as
-    # the signals come, since this runs for every candidate of every user in a batch.
-    blended: dict[int, tuple[float, str, float]] = {}
+    # title -> (score so far, signal and source of the largest part so far, that part): summed
+    # as the signals come, since this runs for every candidate of every user in a batch.
+    blended: dict[int, tuple[float, _Signal, Any, float]] = {}
     for weight, signal in weighted:
         for title, score in signal.scores.items():
             if title in excluded:
                 continue
             part = weight * score
-            total, motivo, largest = blended.get(title, (0.0, "", -math.inf))
+            found = blended.get(title)
+            if found is None:
+                blended[title] = (part, signal, signal.sources[title], part)
+                continue
+            total, best, source, largest = found
             if part > largest:
-                motivo, largest = signal.reasons[title], part
-            blended[title] = (total + part, motivo, largest)
-    return {title: (total, motivo) for title, (total, motivo, _) in blended.items()}
+                best, source, largest = signal, signal.sources[title], part
+            blended[title] = (total + part, best, source, largest)
+    return {title: (total, best, source) for title, (total, best, source, _) in blended.items()}
 
 
 def recommend(
@@ -389,7 +420,12 @@ def recommend(
     blended = _blend(weighted, _excluded_titles(history, exclude_started))
     shown = (t for t in blended if t in catalogue)
     ranked = sorted(shown, key=lambda t: (-blended[t][0], t))[:limit]
-    return [_item(catalogue[t], *blended[t]) for t in ranked]
+    return [_item(catalogue[t], *_worded(*blended[t])) for t in ranked]
+
+
+def _worded(score: float, signal: _Signal, source: Any) -> tuple[float, str]:
+    """The score and the ``motivo`` its largest contribution gives it."""
+    return score, signal.reason(source)
 
 
 def _taste_categoria(seeds: Mapping[ViewedTitle, float], trending: TrendingSnapshot) -> _Signal:

@@ -14,6 +14,7 @@ from app.viewing.recommending import (
     _Signal,
     recent_titles,
     recommend,
+    seed_titles,
 )
 from app.viewing.titles import TitleInfo
 
@@ -286,20 +287,43 @@ def test_a_pruned_pair_that_comes_back_starts_again_from_one() -> None:
     assert index.count(5000, 3002) == 2
 
 
+def worded(blended: dict[int, tuple[float, _Signal, object]]) -> dict[int, tuple[float, str]]:
+    """Each candidate's score and the motivo of its largest contribution."""
+    return {
+        title: (score, signal.reason(source)) for title, (score, signal, source) in blended.items()
+    }
+
+
 def test_blend_sums_the_weighted_parts_and_keeps_the_motivo_of_the_largest() -> None:
-    first = _Signal({1: 0.5, 2: 1.0}, {1: "first on 1", 2: "first on 2"})
-    second = _Signal({1: 1.0, 3: 0.2}, {1: "second on 1", 3: "second on 3"})
+    first = _Signal({1: 0.5, 2: 1.0}, {1: "first on 1", 2: "first on 2"}, str)
+    second = _Signal({1: 1.0, 3: 0.2}, {1: "second on 1", 3: "second on 3"}, str)
 
     blended = _blend([(0.4, first), (0.6, second)], excluded={3})
 
-    assert blended == {
+    assert worded(blended) == {
         1: (pytest.approx(0.4 * 0.5 + 0.6 * 1.0), "second on 1"),
         2: (pytest.approx(0.4), "first on 2"),
     }
 
 
 def test_blend_gives_an_equal_contribution_the_earlier_signals_motivo() -> None:
-    earlier = _Signal({7: 1.0}, {7: "earlier"})
-    later = _Signal({7: 1.0}, {7: "later"})
+    earlier = _Signal({7: 1.0}, {7: "earlier"}, str)
+    later = _Signal({7: 1.0}, {7: "later"}, str)
 
-    assert _blend([(0.5, earlier), (0.5, later)], excluded=set())[7][1] == "earlier"
+    assert worded(_blend([(0.5, earlier), (0.5, later)], excluded=set()))[7][1] == "earlier"
+
+
+def test_a_list_needs_only_its_seeds_neighbours_however_long_the_history() -> None:
+    # 60 titles watched, more than SEED_TITLES: the older ones' neighbours change nothing.
+    history = [viewed(2000 + n, posicao=50.0 + n % 50, hours_ago=n) for n in range(60)]
+    neighbours = {2000 + n: [(2060 + (n + k) % 40, 40 - k) for k in range(8)] for n in range(60)}
+    catalogue = catalogue_of()
+    viewers = {title: 100 for title in range(2000, 2100)}
+    seeds = seed_titles(history)
+
+    every = recommend(history, neighbours, TRENDING, catalogue, viewers=viewers)
+    seeds_only = {title: neighbours[title] for title in seeds}
+
+    assert len(seeds) < len(history)
+    assert any(item.motivo.startswith("porque você assistiu") for item in every)
+    assert recommend(history, seeds_only, TRENDING, catalogue, viewers=viewers) == every
