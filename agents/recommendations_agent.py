@@ -31,7 +31,14 @@ from app.guard import (
     send_dead_letters,
 )
 from app.kafka.topics import user_key
-from app.viewing.recommending import Ranked, TrendingSnapshot, ViewedTitle, recommend
+from app.viewing.recommending import (
+    NEIGHBOURS_KEPT,
+    Ranked,
+    TrendingSnapshot,
+    ViewedTitle,
+    recommend,
+    seed_titles,
+)
 from app.viewing.titles import TitleInfo
 from app.viewing.viewing_events import RecommendationsRequested, decode_recommendation_request
 from tables.recommendations_table import recommendations
@@ -86,13 +93,15 @@ async def _inputs(users: list[int]) -> Inputs:
     histories: dict[int, list[ViewedTitle]] = defaultdict(list)
     for user_id, *state in await services.database.tastes(users):
         histories[user_id].append(ViewedTitle(*state))
-    seen = sorted({v.conteudo_id for history in histories.values() for v in history})
+    # Only the seeds' neighbours count, and each seed's strongest: the work per list stays
+    # bounded however long a history grows.
+    seeds = sorted({title for history in histories.values() for title in seed_titles(history)})
     neighbours: dict[int, list[Ranked]] = defaultdict(list)
-    for title, neighbour, together in await services.database.co_viewing(seen):
+    for title, neighbour, together in await services.database.co_viewing(seeds, NEIGHBOURS_KEPT):
         neighbours[title].append((neighbour, together))
     trending, trending_titles = board.snapshot(TRENDING_WINDOW, services.settings.trending_top)
     candidates = {n for ranked in neighbours.values() for n, _ in ranked} | set(trending_titles)
-    rows = await services.database.title_infos(sorted(candidates | set(seen)))
+    rows = await services.database.title_infos(sorted(candidates | set(seeds)))
     catalogue = {row[0]: TitleInfo(*row[:4]) for row in rows}
     viewers = {row[0]: row[4] for row in rows}
     return Inputs(histories, neighbours, trending, catalogue, viewers)

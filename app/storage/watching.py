@@ -43,9 +43,16 @@ SELECT v.user_id, v.conteudo_id, t.tipo, t.categoria, v.posicao::float8, v.concl
        v.tempo_assistido, v.ultimo_acesso
   FROM visualizacoes v JOIN conteudos t USING (conteudo_id)
  WHERE v.user_id = ANY(%s)"""
+# Each title's strongest neighbours only: between two prunes a title holds more than it keeps.
 _CO_VIEWING = """
-SELECT conteudo_id, vizinho_id, vezes FROM co_visualizacoes
- WHERE conteudo_id = ANY(%s) ORDER BY conteudo_id, vezes DESC, vizinho_id"""
+SELECT s.conteudo_id, c.vizinho_id, c.vezes
+  FROM unnest(%s::integer[]) AS s (conteudo_id)
+ CROSS JOIN LATERAL (
+       SELECT vizinho_id, vezes FROM co_visualizacoes n
+        WHERE n.conteudo_id = s.conteudo_id
+        ORDER BY vezes DESC, vizinho_id
+        LIMIT %s) AS c
+ ORDER BY s.conteudo_id, c.vezes DESC, c.vizinho_id"""
 _TITLE_INFOS = """
 SELECT conteudo_id, titulo, tipo, categoria, visualizacoes FROM conteudos
  WHERE conteudo_id = ANY(%s)"""
@@ -90,9 +97,10 @@ class WatchingQueries(Pooled):
         ultimo_acesso)``."""
         return await self._rows(_TASTES, (user_ids,))
 
-    async def co_viewing(self, titles: list[int]) -> list[tuple[int, int, int]]:
-        """``(title, neighbour, users who watched both)`` of these titles, strongest first."""
-        return await self._rows(_CO_VIEWING, (titles,))
+    async def co_viewing(self, titles: list[int], per_title: int) -> list[tuple[int, int, int]]:
+        """``(title, neighbour, users who watched both)`` of these titles: each title's
+        ``per_title`` strongest, strongest first."""
+        return await self._rows(_CO_VIEWING, (titles, per_title))
 
     async def title_infos(self, titles: list[int]) -> list[tuple[int, str, str, str, int]]:
         """``(conteudo_id, titulo, tipo, categoria, distinct viewers)`` of these titles."""
