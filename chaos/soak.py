@@ -81,8 +81,9 @@ DEFAULT_CHART = REPO_ROOT / "docs" / "soak.png"
 AUDIT_TIMEOUT_S = 300.0
 #: People signed up at the stage's sign-up share before it falls to :data:`SETTLED_SIGNUP_SHARE`
 #: (at 200 req/s: within 12.5 minutes). While the population grew by a fifth of every request,
-#: everything kept per person (the API's creators cache, the tables' rows in RocksDB's cache)
-#: was still filling an hour in, and the memory slopes read those bounded fills as growth.
+#: what is kept per person (the API's creators cache, bounded and counted full in the ceiling)
+#: was still filling an hour in, and the memory slopes read a bounded fill as growth. Settled,
+#: the services' slopes passed for the first time (docs/chaos.md).
 POPULATION = 30_000
 #: Sign-ups among the requests once the population is reached: they go on, at 2 a second at
 #: 200 req/s.
