@@ -40,10 +40,16 @@ CLIENT = "bench"
 TOTAL = "total"
 
 
-def _stat_fields(pid: int) -> list[str]:
-    """``/proc/<pid>/stat`` after the command name (which may hold spaces)."""
-    text = Path(f"/proc/{pid}/stat").read_text()
+def _stat_fields(stat: Path) -> list[str]:
+    """A ``stat`` file of ``/proc`` (a process's or a thread's) after the command name (which
+    may hold spaces)."""
+    text = stat.read_text()
     return text[text.rindex(")") + 2 :].split()
+
+
+def _own_s(fields: list[str]) -> float:
+    """CPU seconds in ``fields`` (:func:`_stat_fields`): utime + stime, fields 14-15 of proc(5)."""
+    return sum(int(v) for v in fields[11:13]) / CLOCK_TICKS
 
 
 def _children(pid: int) -> list[int]:
@@ -56,14 +62,14 @@ def _children(pid: int) -> list[int]:
 
 def process_cpu_s(pid: int) -> float:
     """CPU seconds of one process: itself (all threads) and the children it waited for."""
-    fields = _stat_fields(pid)
+    fields = _stat_fields(Path(f"/proc/{pid}/stat"))
     # Fields 14-17 of proc(5): utime, stime, cutime, cstime; ``fields`` starts at field 3.
     return sum(int(v) for v in fields[11:15]) / CLOCK_TICKS
 
 
 def own_cpu_s(pid: int) -> float:
     """CPU seconds of one process alone (all threads), not of its children."""
-    return sum(int(v) for v in _stat_fields(pid)[11:13]) / CLOCK_TICKS
+    return _own_s(_stat_fields(Path(f"/proc/{pid}/stat")))
 
 
 def threads_cpu_s(pid: int) -> dict[int, tuple[str, float]]:
@@ -76,11 +82,10 @@ def threads_cpu_s(pid: int) -> dict[int, tuple[str, float]]:
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
             name = (task / "comm").read_text().strip()
-            text = (task / "stat").read_text()
+            fields = _stat_fields(task / "stat")
         except FileNotFoundError:  # the thread ended meanwhile
             continue
-        ticks = sum(int(v) for v in text[text.rindex(")") + 2 :].split()[11:13])
-        threads[int(task.name)] = (name, ticks / CLOCK_TICKS)
+        threads[int(task.name)] = (name, _own_s(fields))
     return threads
 
 
